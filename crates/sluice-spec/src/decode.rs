@@ -1,0 +1,1437 @@
+//! Node tree -> typed [`Config`], reporting every problem with its span.
+//!
+//! Decoding never stops at the first error: each mistake becomes a [`Diagnostic`] and the
+//! decoder carries on with the next key, check and dataset, so one `sluice validate` shows
+//! everything that is wrong with a file.
+
+use std::path::Path;
+
+use crate::diag::Diagnostic;
+use crate::duration::parse_duration;
+use crate::model::*;
+use crate::source::Span;
+use crate::suggest::{did_you_mean, list};
+use crate::yaml::{Node, Value};
+
+type Entries = [(Node, Node)];
+
+/// Collects diagnostics while decoding.
+pub(crate) struct Decoder<'a> {
+    pub diags: &'a mut Vec<Diagnostic>,
+}
+
+fn get<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
+    entries.iter().find(|(k, _)| k.key() == key).map(|(_, v)| v)
+}
+
+/// Which threshold keys a check kind takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ThresholdClass {
+    Bounds,
+    Invalid,
+    MaxAge,
+    Exact,
+}
+
+impl ThresholdClass {
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            ThresholdClass::Bounds => &["min", "max", "between", "equals"],
+            ThresholdClass::Invalid => &["max_invalid", "max_invalid_pct"],
+            ThresholdClass::MaxAge => &["max_age"],
+            ThresholdClass::Exact => &[],
+        }
+    }
+}
+
+const COMMON_CHECK_KEYS: &[&str] = &["name", "severity", "where", "samples", "warn", "fail"];
+
+/// Kind-specific option keys, and the threshold class of each kind.
+fn kind_keys(kind: &str) -> (&'static [&'static str], ThresholdClass) {
+    use ThresholdClass::*;
+    match kind {
+        "row_count" => (&[], Bounds),
+        "not_null" | "unique" => (&["column", "columns"], Invalid),
+        "accepted_values" | "forbidden_values" => (&["column", "values"], Invalid),
+        "range" => (&["column", "min", "max", "inclusive"], Invalid),
+        "matches" => (&["column", "regex"], Invalid),
+        "format" => (&["column", "format"], Invalid),
+        "length" => (&["column", "min", "max"], Invalid),
+        "freshness" => (&["column"], MaxAge),
+        "schema" => (&["columns", "forbidden", "allow_extra"], Exact),
+        "rows_satisfy" => (&["condition"], Invalid),
+        "metric" => (&["sql"], Bounds),
+        "references" => (&["column", "dataset", "key"], Invalid),
+        _ => (&[], Exact),
+    }
+}
+
+impl Decoder<'_> {
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn type_error(&mut self, node: &Node, what: &str, expected: &str, help: Option<String>) {
+        self.err(
+            Diagnostic::error(
+                node.span,
+                format!("{what} must be {expected}, found {}", node.type_name()),
+            )
+            .label(format!("expected {expected}"))
+            .maybe_help(help),
+        );
+    }
+
+    fn map<'n>(&mut self, node: &'n Node, what: &str, help: &str) -> Option<&'n Entries> {
+        match &node.value {
+            Value::Map(m) => Some(m),
+            _ => {
+                self.type_error(node, what, "a mapping", Some(help.to_string()));
+                None
+            }
+        }
+    }
+
+    /// Reports every key of `entries` not in `allowed`, with a did-you-mean.
+    fn check_keys(&mut self, entries: &Entries, allowed: &[&str], what: &str) {
+        for (k, _) in entries {
+            let key = k.key();
+            if allowed.contains(&key) {
+                continue;
+            }
+            let help = match did_you_mean(key, allowed.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("{what} takes: {}", list(allowed)),
+            };
+            self.err(
+                Diagnostic::error(k.span, format!("unknown key `{key}` in {what}"))
+                    .label("unknown key")
+                    .help(help),
+            );
+        }
+    }
+
+    fn missing(&mut self, at: Span, key: &str, what: &str, help: &str) {
+        self.err(
+            Diagnostic::error(at, format!("{what} is missing `{key}`"))
+                .label(format!("`{key}` is required here"))
+                .help(help.to_string()),
+        );
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::Str(_) => {
+                self.err(
+                    Diagnostic::error(node.span, format!("{what} is empty")).label("empty string"),
+                );
+                None
+            }
+            _ => {
+                self.type_error(node, what, "a string", None);
+                None
+            }
+        }
+    }
+
+    /// A string, or a number/boolean written without quotes (owner: 42).
+    fn text(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => self.string(node, what),
+        }
+    }
+
+    fn uint(&mut self, node: &Node, what: &str) -> Option<u64> {
+        match node.value {
+            Value::Int(i) if i >= 0 => Some(i as u64),
+            Value::Int(_) => {
+                self.err(
+                    Diagnostic::error(node.span, format!("{what} must not be negative"))
+                        .label("negative"),
+                );
+                None
+            }
+            _ => {
+                self.type_error(node, what, "a whole number", None);
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, node: &Node, what: &str) -> Option<f64> {
+        match node.value {
+            Value::Int(i) => Some(i as f64),
+            Value::Float(f) if f.is_nan() => {
+                self.err(Diagnostic::error(
+                    node.span,
+                    format!("{what} must not be NaN"),
+                ));
+                None
+            }
+            Value::Float(f) => Some(f),
+            _ => {
+                self.type_error(node, what, "a number", None);
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.type_error(node, what, "true or false", None);
+                None
+            }
+        }
+    }
+
+    /// A string, or a list of strings.
+    fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
+        match &node.value {
+            Value::Seq(items) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for item in items {
+                    match self.string(item, &format!("each entry of {what}")) {
+                        Some(s) => out.push(s),
+                        None => ok = false,
+                    }
+                }
+                if ok && out.is_empty() {
+                    self.err(
+                        Diagnostic::error(node.span, format!("{what} is an empty list"))
+                            .label("empty"),
+                    );
+                    return None;
+                }
+                ok.then_some(out)
+            }
+            Value::Str(_) => self.string(node, what).map(|s| vec![s]),
+            _ => {
+                self.type_error(node, what, "a name or a list of names", None);
+                None
+            }
+        }
+    }
+
+    fn literal(&mut self, node: &Node, what: &str) -> Option<Literal> {
+        match &node.value {
+            Value::Int(i) => Some(Literal::Int(*i)),
+            Value::Float(f) => Some(Literal::Float(*f)),
+            Value::Str(s) => Some(Literal::Str(s.clone())),
+            Value::Bool(b) => Some(Literal::Bool(*b)),
+            _ => {
+                self.type_error(node, what, "a number, string or boolean", None);
+                None
+            }
+        }
+    }
+
+    /// Checks that `sql` parses as a SQL expression; the error points at the value.
+    fn sql_expr(&mut self, node: &Node, what: &str) -> Option<String> {
+        let sql = self.string(node, what)?;
+        match crate::sql::parse_expr(&sql) {
+            Ok(()) => Some(sql),
+            Err(msg) => {
+                self.err(
+                    Diagnostic::error(node.span, format!("{what} is not valid SQL: {msg}"))
+                        .label("invalid SQL")
+                        .help("write a SQL expression, e.g. `quantity > 0 AND status <> 'void'`; quote column names with special characters in double quotes"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Decodes the whole file.
+    pub fn config(&mut self, root: &Node, file_base: &Path) -> Option<ConfigParts> {
+        let top = self.map(
+            root,
+            "the config file",
+            "start the file with `version: 1` and a `datasets:` mapping",
+        )?;
+        self.check_keys(top, &["version", "defaults", "datasets"], "the config file");
+        let mut version = 1;
+        if let Some(v) = get(top, "version") {
+            match v.value {
+                Value::Int(1) => {}
+                Value::Int(n) => {
+                    self.err(
+                        Diagnostic::error(v.span, format!("unsupported config version {n}"))
+                            .label("unsupported")
+                            .help("this sluice reads `version: 1`"),
+                    );
+                    version = n as u32;
+                }
+                _ => self.type_error(v, "`version`", "the number 1", None),
+            }
+        }
+        let defaults = get(top, "defaults")
+            .map(|d| self.defaults(d))
+            .unwrap_or_default();
+        let mut datasets = Vec::new();
+        match get(top, "datasets") {
+            None => self.missing(
+                Span::on_line(root.span.start, 1),
+                "datasets",
+                "the config file",
+                "add a `datasets:` mapping: each key a dataset name, with a `path:` and `checks:`",
+            ),
+            Some(node) => {
+                if let Some(entries) =
+                    self.map(node, "`datasets`", "map each dataset name to its settings")
+                {
+                    if entries.is_empty() {
+                        self.err(
+                            Diagnostic::error(node.span, "`datasets` is empty")
+                                .help("define at least one dataset with a `path:`"),
+                        );
+                    }
+                    for (name, body) in entries {
+                        if let Some(ds) = self.dataset(name, body, &defaults, file_base) {
+                            datasets.push(ds);
+                        }
+                    }
+                }
+            }
+        }
+        self.cross_check(&mut datasets);
+        Some(ConfigParts {
+            version,
+            defaults,
+            datasets,
+        })
+    }
+
+    fn defaults(&mut self, node: &Node) -> Defaults {
+        let mut d = Defaults::default();
+        let Some(entries) = self.map(
+            node,
+            "`defaults`",
+            "e.g. `defaults: { severity: error, samples: 5 }`",
+        ) else {
+            return d;
+        };
+        self.check_keys(entries, &["severity", "samples"], "`defaults`");
+        if let Some(s) = get(entries, "severity").and_then(|n| self.severity(n)) {
+            d.severity = s;
+        }
+        if let Some(n) = get(entries, "samples").and_then(|n| self.samples(n)) {
+            d.samples = n;
+        }
+        d
+    }
+
+    fn severity(&mut self, node: &Node) -> Option<Severity> {
+        let s = self.string(node, "`severity`")?;
+        match s.as_str() {
+            "error" => Some(Severity::Error),
+            "warn" | "warning" => Some(Severity::Warn),
+            other => {
+                let help = match did_you_mean(other, ["error", "warn"]) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => {
+                        "use `error` (fails the run) or `warn` (reported, the run passes)".into()
+                    }
+                };
+                self.err(
+                    Diagnostic::error(node.span, format!("unknown severity `{other}`"))
+                        .label("expected `error` or `warn`")
+                        .help(help),
+                );
+                None
+            }
+        }
+    }
+
+    fn samples(&mut self, node: &Node) -> Option<u32> {
+        let n = self.uint(node, "`samples`")?;
+        if n > 10_000 {
+            self.err(
+                Diagnostic::error(node.span, "`samples` is at most 10000")
+                    .label("too many")
+                    .help("samples are examples for a person to read; keep a handful"),
+            );
+            return None;
+        }
+        Some(n as u32)
+    }
+
+    fn dataset(
+        &mut self,
+        name_node: &Node,
+        body: &Node,
+        defaults: &Defaults,
+        base: &Path,
+    ) -> Option<Dataset> {
+        let name = name_node.key().to_string();
+        let valid_name = !name.is_empty()
+            && name.starts_with(|c: char| c.is_alphabetic() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !valid_name {
+            self.err(
+                Diagnostic::error(
+                    name_node.span,
+                    format!("`{name}` is not a valid dataset name"),
+                )
+                .label("invalid name")
+                .help("start with a letter or `_`; use letters, digits, `_`, `-` and `.`"),
+            );
+        }
+        let what = format!("dataset `{name}`");
+        let entries = self.map(body, &what, "give the dataset a `path:` and `checks:`")?;
+        self.check_keys(
+            entries,
+            &[
+                "path",
+                "format",
+                "csv",
+                "partitions",
+                "key",
+                "owner",
+                "tier",
+                "description",
+                "checks",
+            ],
+            &what,
+        );
+        let path = match get(entries, "path") {
+            Some(p) => self.string(p, "`path`").and_then(|s| {
+                if let Some((scheme, _)) = s.split_once("://")
+                    && scheme != "file"
+                {
+                    self.err(
+                        Diagnostic::error(p.span, format!("`{scheme}://` paths are not supported yet"))
+                            .label("remote path")
+                            .help("sync the files to a local folder and point `path:` at it; object stores are on the roadmap (see README)"),
+                    );
+                    return None;
+                }
+                Some(s)
+            }),
+            None => {
+                self.missing(
+                    name_node.span,
+                    "path",
+                    &what,
+                    "add `path:` with a file, a folder or a glob, e.g. `path: data/orders.parquet`",
+                );
+                None
+            }
+        };
+        let format = get(entries, "format").and_then(|n| self.format(n));
+        let csv = match get(entries, "csv") {
+            Some(n) => {
+                if format.is_some_and(|f| f != Format::Csv) {
+                    self.err(
+                        Diagnostic::error(n.span, "`csv` options on a dataset that is not CSV")
+                            .label("only for CSV")
+                            .help("remove `csv:` or set `format: csv`"),
+                    );
+                }
+                self.csv(n)
+            }
+            None => CsvOptions::default(),
+        };
+        let partitions = get(entries, "partitions")
+            .and_then(|n| self.partitions(n))
+            .unwrap_or_default();
+        let key = get(entries, "key")
+            .and_then(|n| self.strings(n, "`key`"))
+            .unwrap_or_default();
+        let owner = get(entries, "owner").and_then(|n| self.text(n, "`owner`"));
+        let description = get(entries, "description").and_then(|n| self.text(n, "`description`"));
+        let tier = get(entries, "tier").and_then(|n| {
+            let t = self.uint(n, "`tier`")?;
+            if (1..=255).contains(&t) {
+                Some(t as u8)
+            } else {
+                self.err(
+                    Diagnostic::error(n.span, "`tier` must be at least 1")
+                        .label("out of range")
+                        .help("tier 1 is the most critical; use 1, 2, 3..."),
+                );
+                None
+            }
+        });
+        let mut checks = Vec::new();
+        if let Some(list) = get(entries, "checks") {
+            match &list.value {
+                Value::Seq(items) => {
+                    for item in items {
+                        self.check(item, defaults, &mut checks);
+                    }
+                }
+                Value::Null => {}
+                _ => self.type_error(
+                    list,
+                    "`checks`",
+                    "a list",
+                    Some("write each check as a list item: `- not_null: order_id`".into()),
+                ),
+            }
+        }
+        // A dataset without a valid path is still returned (its checks take part in the
+        // cross-file checks); the error already reported keeps the config from being used.
+        let path = path.unwrap_or_default();
+        let location = {
+            let p = Path::new(path.strip_prefix("file://").unwrap_or(&path));
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        Some(Dataset {
+            name,
+            span: name_node.span,
+            path,
+            location,
+            format,
+            csv,
+            partitions,
+            key,
+            owner,
+            tier,
+            description,
+            checks,
+        })
+    }
+
+    fn format(&mut self, node: &Node) -> Option<Format> {
+        let s = self.string(node, "`format`")?;
+        let f = match s.to_ascii_lowercase().as_str() {
+            "parquet" => Format::Parquet,
+            "csv" | "tsv" => Format::Csv,
+            "json" | "ndjson" | "jsonl" => Format::Json,
+            "arrow" | "ipc" | "feather" => Format::Arrow,
+            other => {
+                let names = ["parquet", "csv", "json", "arrow"];
+                let help = match did_you_mean(other, names) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("use one of {}", list(&names)),
+                };
+                self.err(
+                    Diagnostic::error(node.span, format!("unknown format `{other}`"))
+                        .label("unknown format")
+                        .help(help),
+                );
+                return None;
+            }
+        };
+        Some(f)
+    }
+
+    fn one_char(&mut self, node: &Node, what: &str) -> Option<u8> {
+        let s = match &node.value {
+            Value::Str(s) => s.clone(),
+            _ => {
+                self.type_error(node, what, "a single character", None);
+                return None;
+            }
+        };
+        let s = match s.as_str() {
+            "\\t" | "tab" => "\t".to_string(),
+            _ => s,
+        };
+        if s.len() == 1 {
+            Some(s.as_bytes()[0])
+        } else {
+            self.err(
+                Diagnostic::error(node.span, format!("{what} must be one ASCII character"))
+                    .label("not one character")
+                    .help("e.g. `\",\"`, `\";\"`, `\"|\"` or `\"\\t\"` for tab"),
+            );
+            None
+        }
+    }
+
+    fn csv(&mut self, node: &Node) -> CsvOptions {
+        let mut o = CsvOptions::default();
+        let Some(entries) = self.map(
+            node,
+            "`csv`",
+            "e.g. `csv: { header: true, delimiter: \";\" }`",
+        ) else {
+            return o;
+        };
+        self.check_keys(
+            entries,
+            &["header", "delimiter", "quote", "null_value"],
+            "`csv`",
+        );
+        if let Some(b) = get(entries, "header").and_then(|n| self.boolean(n, "`header`")) {
+            o.header = b;
+        }
+        if let Some(n) = get(entries, "delimiter") {
+            o.delimiter = self.one_char(n, "`delimiter`");
+        }
+        if let Some(q) = get(entries, "quote").and_then(|n| self.one_char(n, "`quote`")) {
+            o.quote = q;
+        }
+        if let Some(n) = get(entries, "null_value") {
+            o.null_value = match &n.value {
+                Value::Str(s) => Some(s.clone()),
+                _ => {
+                    self.type_error(n, "`null_value`", "a string", None);
+                    None
+                }
+            };
+        }
+        o
+    }
+
+    fn partitions(&mut self, node: &Node) -> Option<Partitioning> {
+        match &node.value {
+            Value::Str(s) if s == "auto" => Some(Partitioning::Auto),
+            Value::Str(s) if s == "none" => Some(Partitioning::None),
+            Value::Bool(false) => Some(Partitioning::None),
+            Value::Seq(_) => self.strings(node, "`partitions`").map(|names| {
+                Partitioning::Columns(names.into_iter().map(|n| (n, ColumnType::String)).collect())
+            }),
+            Value::Map(entries) => {
+                let mut cols = Vec::new();
+                for (k, v) in entries {
+                    if let Some(t) = self.column_type(v) {
+                        cols.push((k.key().to_string(), t));
+                    }
+                }
+                Some(Partitioning::Columns(cols))
+            }
+            _ => {
+                self.type_error(
+                    node,
+                    "`partitions`",
+                    "`auto`, `none`, a list of column names or a mapping of name to type",
+                    Some("e.g. `partitions: { dt: date, region: string }` for folders like `dt=2025-01-01/region=eu/`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn column_type(&mut self, node: &Node) -> Option<ColumnType> {
+        let s = self.string(node, "a column type")?;
+        match ColumnType::parse(&s) {
+            Some(t) => Some(t),
+            None => {
+                let help = match did_you_mean(&s, COLUMN_TYPES.iter().copied()) {
+                    Some(t) => format!("did you mean `{t}`?"),
+                    None => format!("known types: {}", COLUMN_TYPES.join(", ")),
+                };
+                self.err(
+                    Diagnostic::error(node.span, format!("unknown column type `{s}`"))
+                        .label("unknown type")
+                        .help(help),
+                );
+                None
+            }
+        }
+    }
+
+    /// Decodes one list item under `checks:`; may push several checks (multi-column not_null).
+    fn check(&mut self, item: &Node, defaults: &Defaults, out: &mut Vec<Check>) {
+        let shape_help = "write a check as `- kind: column` or `- kind: { option: value, ... }`, e.g. `- not_null: order_id`";
+        let (kind_node, body) = match &item.value {
+            Value::Str(_) => (item, None),
+            Value::Map(entries) if entries.len() == 1 => (&entries[0].0, Some(&entries[0].1)),
+            Value::Map(entries) if entries.is_empty() => {
+                self.err(Diagnostic::error(item.span, "empty check").help(shape_help));
+                return;
+            }
+            Value::Map(entries) => {
+                let first = entries[0].0.key();
+                let keys: Vec<&str> = entries.iter().map(|(k, _)| k.key()).collect();
+                let help = if CHECK_KINDS.contains(&first) {
+                    format!(
+                        "a check is one `kind: options` pair; put the other keys inside its options: `- {first}: {{ ..., {}: ... }}`",
+                        keys[1]
+                    )
+                } else {
+                    shape_help.to_string()
+                };
+                self.err(
+                    Diagnostic::error(
+                        entries[1].0.span,
+                        format!("a check has one kind, found several keys: {}", list(&keys)),
+                    )
+                    .label("second key")
+                    .help(help),
+                );
+                return;
+            }
+            _ => {
+                self.type_error(
+                    item,
+                    "a check",
+                    "a mapping like `not_null: order_id`",
+                    Some(shape_help.into()),
+                );
+                return;
+            }
+        };
+        let kind = kind_node.key();
+        if !CHECK_KINDS.contains(&kind) {
+            let help = match did_you_mean(kind, CHECK_KINDS.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("check kinds are: {}", CHECK_KINDS.join(", ")),
+            };
+            self.err(
+                Diagnostic::error(kind_node.span, format!("unknown check kind `{kind}`"))
+                    .label("unknown check kind")
+                    .help(help),
+            );
+            return;
+        }
+        let (specific, class) = kind_keys(kind);
+        // Normalise the body to option entries plus a shorthand value.
+        let empty: Vec<(Node, Node)> = Vec::new();
+        let mut shorthand: Option<&Node> = None;
+        let entries: &Entries = match body.map(|b| &b.value) {
+            None | Some(Value::Null) => &empty,
+            Some(Value::Map(m)) => m,
+            Some(Value::Str(_) | Value::Seq(_)) => {
+                shorthand = body;
+                &empty
+            }
+            Some(_) => {
+                self.type_error(
+                    body.unwrap(),
+                    &format!("the options of `{kind}`"),
+                    "a column name, a list or a mapping",
+                    Some(shape_help.into()),
+                );
+                return;
+            }
+        };
+        let what = format!("a `{kind}` check");
+        let mut allowed: Vec<&str> = COMMON_CHECK_KEYS.to_vec();
+        allowed.extend_from_slice(specific);
+        allowed.extend_from_slice(class.keys());
+        self.check_keys(entries, &allowed, &what);
+        let at = item.span;
+
+        let severity = get(entries, "severity")
+            .and_then(|n| self.severity(n))
+            .unwrap_or(defaults.severity);
+        let samples = get(entries, "samples")
+            .and_then(|n| self.samples(n))
+            .unwrap_or(defaults.samples);
+        let filter = get(entries, "where").and_then(|n| self.sql_expr(n, "`where`"));
+        let explicit_name = get(entries, "name").and_then(|n| self.text(n, "`name`"));
+
+        // Thresholds: top level, `warn:`, `fail:`.
+        let top = self.threshold(class, entries, kind, at);
+        let mut thresholds_invalid = top.is_none();
+        let mut zone = |d: &mut Self, key: &str| -> Option<(Threshold, Span)> {
+            let n = get(entries, key)?;
+            if class == ThresholdClass::Exact {
+                d.err(
+                    Diagnostic::error(n.span, format!("{what} takes no thresholds"))
+                        .label("not allowed")
+                        .help("any mismatch fails it; use `severity: warn` to only warn"),
+                );
+                return None;
+            }
+            let inner = d.map(
+                n,
+                &format!("`{key}`"),
+                &format!(
+                    "e.g. `{key}: {{ {}: ... }}`",
+                    class.keys().first().unwrap_or(&"max_invalid")
+                ),
+            )?;
+            d.check_keys(inner, class.keys(), &format!("`{key}` of {what}"));
+            let Some(t) = d.threshold(class, inner, kind, n.span) else {
+                thresholds_invalid = true;
+                return None;
+            };
+            if t.is_none() {
+                d.err(
+                    Diagnostic::error(n.span, format!("`{key}` has no threshold"))
+                        .help(format!("give one of {}", list(class.keys()))),
+                );
+            }
+            t.map(|t| (t, n.span))
+        };
+        let mut warn = zone(self, "warn");
+        let mut fail = zone(self, "fail");
+        let top = top.flatten();
+        if let Some(t) = top {
+            let (slot, key) = match severity {
+                Severity::Error => (&mut fail, "fail"),
+                Severity::Warn => (&mut warn, "warn"),
+            };
+            if let Some((_, sp)) = slot {
+                self.err(
+                    Diagnostic::error(
+                        *sp,
+                        format!("thresholds given both at the top of the check and under `{key}:`"),
+                    )
+                    .label("second threshold for the same zone")
+                    .help(format!(
+                        "move the top-level thresholds into `{key}:` (or the other zone)"
+                    )),
+                );
+            } else {
+                *slot = Some((t, at));
+            }
+        }
+        if severity == Severity::Warn
+            && let Some((_, sp)) = fail
+        {
+            self.err(
+                Diagnostic::error(
+                    sp,
+                    "a check with `severity: warn` cannot have a `fail:` zone",
+                )
+                .label("never applies")
+                .help("remove `severity: warn`, or turn `fail:` into `warn:`"),
+            );
+        }
+        if warn.is_none() && fail.is_none() && !thresholds_invalid {
+            let default = match class {
+                ThresholdClass::Invalid => Some(Threshold::Invalid {
+                    max_count: Some(0),
+                    max_pct: None,
+                }),
+                ThresholdClass::Exact => Some(Threshold::Exact),
+                ThresholdClass::Bounds if kind == "row_count" => Some(Threshold::Bounds {
+                    min: Some(1.0),
+                    max: None,
+                    equals: None,
+                }),
+                ThresholdClass::Bounds => {
+                    self.err(Diagnostic::error(at, "a `metric` check needs a threshold").label("no threshold").help("add `min`, `max`, `between: [lo, hi]` or `equals`, or `warn:`/`fail:` zones"));
+                    None
+                }
+                ThresholdClass::MaxAge => {
+                    self.err(
+                        Diagnostic::error(at, "a `freshness` check needs `max_age`")
+                            .label("no max_age")
+                            .help("e.g. `- freshness: { column: created_at, max_age: 6h }`"),
+                    );
+                    None
+                }
+            };
+            match severity {
+                Severity::Error => fail = default.map(|t| (t, at)),
+                Severity::Warn => warn = default.map(|t| (t, at)),
+            }
+        }
+
+        let Some(kinds) = self.kind_options(kind, shorthand, entries, at) else {
+            return;
+        };
+        if kinds.len() > 1 && explicit_name.is_some() {
+            self.err(
+                Diagnostic::error(at, "`name` given to a check on several columns")
+                    .label("expands to one check per column")
+                    .help("each column becomes its own check named `not_null(column)`; split the list to name them"),
+            );
+            return;
+        }
+        for k in kinds {
+            let name = explicit_name.clone().unwrap_or_else(|| default_name(&k));
+            out.push(Check {
+                name,
+                kind: k,
+                severity,
+                filter: filter.clone(),
+                samples,
+                fail: fail.as_ref().map(|(t, _)| t.clone()),
+                warn: warn.as_ref().map(|(t, _)| t.clone()),
+                span: at,
+            });
+        }
+    }
+
+    /// Threshold keys of `class` found in `entries`: `Some(None)` when there are none,
+    /// `None` when they are invalid (already reported).
+    fn threshold(
+        &mut self,
+        class: ThresholdClass,
+        entries: &Entries,
+        kind: &str,
+        at: Span,
+    ) -> Option<Option<Threshold>> {
+        match class {
+            ThresholdClass::Bounds => {
+                let mut min = get(entries, "min").map(|n| (self.number(n, "`min`"), n.span));
+                let mut max = get(entries, "max").map(|n| (self.number(n, "`max`"), n.span));
+                let equals = get(entries, "equals").map(|n| self.number(n, "`equals`"));
+                if let Some(b) = get(entries, "between") {
+                    if min.is_some() || max.is_some() {
+                        self.err(
+                            Diagnostic::error(b.span, "`between` together with `min`/`max`")
+                                .help("use either `between: [lo, hi]` or `min`/`max`"),
+                        );
+                        return None;
+                    }
+                    match &b.value {
+                        Value::Seq(v) if v.len() == 2 => {
+                            min = Some((
+                                self.number(&v[0], "the lower bound of `between`"),
+                                v[0].span,
+                            ));
+                            max = Some((
+                                self.number(&v[1], "the upper bound of `between`"),
+                                v[1].span,
+                            ));
+                        }
+                        _ => {
+                            self.type_error(
+                                b,
+                                "`between`",
+                                "a list of two numbers",
+                                Some("e.g. `between: [1000, 5000]`".into()),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                if min.is_none() && max.is_none() && equals.is_none() {
+                    return Some(None);
+                }
+                if equals.is_some() && (min.is_some() || max.is_some()) {
+                    self.err(
+                        Diagnostic::error(at, "`equals` together with `min`/`max`/`between`")
+                            .help("`equals` alone already fixes the value"),
+                    );
+                    return None;
+                }
+                let lo = match min {
+                    Some((v, _)) => Some(v?),
+                    None => None,
+                };
+                let hi = match max {
+                    Some((v, sp)) => Some((v?, sp)),
+                    None => None,
+                };
+                let eq = match equals {
+                    Some(v) => Some(v?),
+                    None => None,
+                };
+                if let (Some(l), Some((h, sp))) = (lo, hi)
+                    && l > h
+                {
+                    self.err(
+                        Diagnostic::error(
+                            sp,
+                            format!(
+                                "the upper bound {} is below the lower bound {}",
+                                num(h),
+                                num(l)
+                            ),
+                        )
+                        .label("below the lower bound")
+                        .help("swap the bounds"),
+                    );
+                    return None;
+                }
+                if kind == "row_count"
+                    && (lo.is_some_and(|v| v < 0.0)
+                        || hi.is_some_and(|(v, _)| v < 0.0)
+                        || eq.is_some_and(|v| v < 0.0))
+                {
+                    self.err(
+                        Diagnostic::error(at, "a row count bound is negative")
+                            .help("row counts are 0 or more"),
+                    );
+                    return None;
+                }
+                Some(Some(Threshold::Bounds {
+                    min: lo,
+                    max: hi.map(|(h, _)| h),
+                    equals: eq,
+                }))
+            }
+            ThresholdClass::Invalid => {
+                let count = get(entries, "max_invalid").map(|n| self.uint(n, "`max_invalid`"));
+                let pct = get(entries, "max_invalid_pct").map(|n| {
+                    let v = self.number(n, "`max_invalid_pct`")?;
+                    if (0.0..=100.0).contains(&v) {
+                        Some(v)
+                    } else {
+                        self.err(
+                            Diagnostic::error(
+                                n.span,
+                                "`max_invalid_pct` is a percentage from 0 to 100",
+                            )
+                            .label("out of range")
+                            .help("e.g. `max_invalid_pct: 0.5` for half a percent"),
+                        );
+                        None
+                    }
+                });
+                if count.is_none() && pct.is_none() {
+                    return Some(None);
+                }
+                let max_count = match count {
+                    Some(c) => Some(c?),
+                    None => None,
+                };
+                let max_pct = match pct {
+                    Some(p) => Some(p?),
+                    None => None,
+                };
+                Some(Some(Threshold::Invalid { max_count, max_pct }))
+            }
+            ThresholdClass::MaxAge => match get(entries, "max_age") {
+                None => Some(None),
+                Some(n) => {
+                    let parsed = match &n.value {
+                        Value::Str(s) => parse_duration(s),
+                        Value::Int(i) if *i >= 0 => Ok(std::time::Duration::from_secs(*i as u64)),
+                        _ => Err(format!(
+                            "`max_age` must be a duration like `6h`, found {}",
+                            n.type_name()
+                        )),
+                    };
+                    match parsed {
+                        Ok(d) => Some(Some(Threshold::MaxAge(d))),
+                        Err(msg) => {
+                            self.err(Diagnostic::error(n.span, msg).label("not a duration"));
+                            None
+                        }
+                    }
+                }
+            },
+            ThresholdClass::Exact => Some(None),
+        }
+    }
+
+    /// Decodes the kind-specific options into one or more [`CheckKind`]s.
+    fn kind_options(
+        &mut self,
+        kind: &str,
+        shorthand: Option<&Node>,
+        e: &Entries,
+        at: Span,
+    ) -> Option<Vec<CheckKind>> {
+        let what = format!("a `{kind}` check");
+        // `column`: from the shorthand string, or the `column` key.
+        let column = |d: &mut Self| -> Option<String> {
+            if let Some(s) = shorthand {
+                return d.string(s, "the column");
+            }
+            match get(e, "column") {
+                Some(n) => d.string(n, "`column`"),
+                None => {
+                    d.missing(
+                        at,
+                        "column",
+                        &what,
+                        &format!("e.g. `- {kind}: {{ column: amount, ... }}`"),
+                    );
+                    None
+                }
+            }
+        };
+        Some(match kind {
+            "row_count" => {
+                if let Some(s) = shorthand {
+                    self.type_error(
+                        s,
+                        "the options of `row_count`",
+                        "a mapping of thresholds",
+                        Some("e.g. `- row_count: { min: 1000 }`".into()),
+                    );
+                    return None;
+                }
+                vec![CheckKind::RowCount]
+            }
+            "not_null" | "unique" => {
+                let cols = match (shorthand, get(e, "column"), get(e, "columns")) {
+                    (Some(s), _, _) => self.strings(s, "the columns")?,
+                    (None, Some(_), Some(c)) => {
+                        self.err(
+                            Diagnostic::error(c.span, "both `column` and `columns`")
+                                .help("use one"),
+                        );
+                        return None;
+                    }
+                    (None, Some(c), None) => vec![self.string(c, "`column`")?],
+                    (None, None, Some(c)) => self.strings(c, "`columns`")?,
+                    (None, None, None) => {
+                        self.missing(at, "column", &what, &format!("e.g. `- {kind}: order_id`"));
+                        return None;
+                    }
+                };
+                if kind == "unique" {
+                    vec![CheckKind::Unique { columns: cols }]
+                } else {
+                    cols.into_iter()
+                        .map(|column| CheckKind::NotNull { column })
+                        .collect()
+                }
+            }
+            "accepted_values" | "forbidden_values" => {
+                let column = column(self);
+                let values = match get(e, "values") {
+                    Some(n) => match &n.value {
+                        Value::Seq(items) if !items.is_empty() => {
+                            let vals: Vec<Option<Literal>> = items
+                                .iter()
+                                .map(|i| self.literal(i, "each value"))
+                                .collect();
+                            vals.into_iter().collect::<Option<Vec<_>>>()
+                        }
+                        _ => {
+                            self.type_error(
+                                n,
+                                "`values`",
+                                "a non-empty list",
+                                Some("e.g. `values: [placed, shipped]`".into()),
+                            );
+                            None
+                        }
+                    },
+                    None => {
+                        self.missing(
+                            at,
+                            "values",
+                            &what,
+                            "e.g. `values: [placed, shipped, returned]`",
+                        );
+                        None
+                    }
+                };
+                let (column, values) = (column?, values?);
+                if kind == "accepted_values" {
+                    vec![CheckKind::AcceptedValues { column, values }]
+                } else {
+                    vec![CheckKind::ForbiddenValues { column, values }]
+                }
+            }
+            "range" => {
+                let column = column(self);
+                let min = get(e, "min").map(|n| self.literal(n, "`min`"));
+                let max = get(e, "max").map(|n| self.literal(n, "`max`"));
+                let inclusive = get(e, "inclusive").map(|n| self.boolean(n, "`inclusive`"));
+                if min.is_none() && max.is_none() {
+                    self.missing(
+                        at,
+                        "min",
+                        &what,
+                        "give `min`, `max` or both, e.g. `- range: { column: amount, min: 0 }`",
+                    );
+                    return None;
+                }
+                let min = match min {
+                    Some(v) => Some(v?),
+                    None => None,
+                };
+                let max = match max {
+                    Some(v) => Some(v?),
+                    None => None,
+                };
+                if let (Some(lo), Some(hi)) = (&min, &max)
+                    && let (Some(l), Some(h)) = (lit_num(lo), lit_num(hi))
+                    && l > h
+                {
+                    self.err(
+                        Diagnostic::error(at, format!("`max` {h} is below `min` {l}"))
+                            .help("swap the bounds"),
+                    );
+                    return None;
+                }
+                let inclusive = match inclusive {
+                    Some(v) => v?,
+                    None => true,
+                };
+                vec![CheckKind::Range {
+                    column: column?,
+                    min,
+                    max,
+                    inclusive,
+                }]
+            }
+            "matches" => {
+                let column = column(self);
+                let regex = match get(e, "regex") {
+                    Some(n) => self.string(n, "`regex`").and_then(|r| match regex::Regex::new(&r) {
+                        Ok(_) => Some(r),
+                        Err(err) => {
+                            let detail = err.to_string();
+                            let last = detail.lines().last().unwrap_or("").trim().to_string();
+                            self.err(Diagnostic::error(n.span, format!("invalid regex: {last}")).label("invalid regex").help("patterns use Rust regex syntax (no look-around or backreferences); in YAML, single-quote them: '^[a-z]+$'"));
+                            None
+                        }
+                    }),
+                    None => {
+                        self.missing(at, "regex", &what, "e.g. `regex: '^[A-Z]{2}[0-9]{4}$'`");
+                        None
+                    }
+                };
+                vec![CheckKind::Matches {
+                    column: column?,
+                    regex: regex?,
+                }]
+            }
+            "format" => {
+                let column = column(self);
+                let format = match get(e, "format") {
+                    Some(n) => self.string(n, "`format`").and_then(|f| match TextFormat::parse(&f) {
+                        Some(t) => Some(t),
+                        None => {
+                            let help = match did_you_mean(&f, TEXT_FORMATS.iter().copied()) {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None => format!("formats are: {}; for anything else use `matches` with a regex", TEXT_FORMATS.join(", ")),
+                            };
+                            self.err(Diagnostic::error(n.span, format!("unknown format `{f}`")).label("unknown format").help(help));
+                            None
+                        }
+                    }),
+                    None => {
+                        self.missing(at, "format", &what, &format!("one of: {}", TEXT_FORMATS.join(", ")));
+                        None
+                    }
+                };
+                vec![CheckKind::Format {
+                    column: column?,
+                    format: format?,
+                }]
+            }
+            "length" => {
+                let column = column(self);
+                let min = get(e, "min").map(|n| self.uint(n, "`min`"));
+                let max = get(e, "max").map(|n| self.uint(n, "`max`"));
+                if min.is_none() && max.is_none() {
+                    self.missing(at, "max", &what, "give `min`, `max` or both, e.g. `- length: { column: code, min: 2, max: 8 }`");
+                    return None;
+                }
+                let min = match min {
+                    Some(v) => Some(v?),
+                    None => None,
+                };
+                let max = match max {
+                    Some(v) => Some(v?),
+                    None => None,
+                };
+                if let (Some(l), Some(h)) = (min, max)
+                    && l > h
+                {
+                    self.err(
+                        Diagnostic::error(at, format!("`max` {h} is below `min` {l}"))
+                            .help("swap the bounds"),
+                    );
+                    return None;
+                }
+                vec![CheckKind::Length {
+                    column: column?,
+                    min,
+                    max,
+                }]
+            }
+            "freshness" => vec![CheckKind::Freshness {
+                column: column(self)?,
+            }],
+            "schema" => {
+                if let Some(s) = shorthand {
+                    self.type_error(
+                        s,
+                        "the options of `schema`",
+                        "a mapping",
+                        Some(
+                            "e.g. `- schema: { columns: { order_id: int64 }, allow_extra: true }`"
+                                .into(),
+                        ),
+                    );
+                    return None;
+                }
+                let mut columns = Vec::new();
+                if let Some(n) = get(e, "columns") {
+                    match &n.value {
+                        Value::Map(m) => {
+                            for (k, v) in m {
+                                if let Some(t) = self.column_type(v) {
+                                    columns.push((k.key().to_string(), t));
+                                }
+                            }
+                        }
+                        Value::Seq(_) => {
+                            for c in self.strings(n, "`columns`")? {
+                                columns.push((c, ColumnType::Any));
+                            }
+                        }
+                        _ => {
+                            self.type_error(n, "`columns`", "a mapping of column name to type", Some("e.g. `columns: { order_id: int64, amount: float64 }` (type `any` to require only presence)".into()));
+                            return None;
+                        }
+                    }
+                }
+                let forbidden = match get(e, "forbidden") {
+                    Some(n) => self.strings(n, "`forbidden`")?,
+                    None => vec![],
+                };
+                let allow_extra = match get(e, "allow_extra") {
+                    Some(n) => self.boolean(n, "`allow_extra`")?,
+                    None => true,
+                };
+                if columns.is_empty() && forbidden.is_empty() && allow_extra {
+                    self.err(Diagnostic::error(at, "this `schema` check checks nothing").help("give `columns:` (required columns with types), `forbidden:` or `allow_extra: false`"));
+                    return None;
+                }
+                vec![CheckKind::Schema(SchemaSpec {
+                    columns,
+                    forbidden,
+                    allow_extra,
+                })]
+            }
+            "rows_satisfy" => {
+                let condition = match (shorthand, get(e, "condition")) {
+                    (Some(s), _) => self.sql_expr(s, "the condition")?,
+                    (None, Some(n)) => self.sql_expr(n, "`condition`")?,
+                    (None, None) => {
+                        self.missing(at, "condition", &what, "e.g. `- rows_satisfy: { name: positive_qty, condition: \"quantity > 0\" }`");
+                        return None;
+                    }
+                };
+                vec![CheckKind::RowsSatisfy { condition }]
+            }
+            "metric" => {
+                let sql = match (shorthand, get(e, "sql")) {
+                    (Some(s), _) => self.sql_expr(s, "the metric")?,
+                    (None, Some(n)) => self.sql_expr(n, "`sql`")?,
+                    (None, None) => {
+                        self.missing(at, "sql", &what, "e.g. `- metric: { name: avg_amount, sql: \"avg(amount)\", between: [20, 80] }`");
+                        return None;
+                    }
+                };
+                vec![CheckKind::Metric { sql }]
+            }
+            "references" => {
+                let column = column(self);
+                let dataset = match get(e, "dataset") {
+                    Some(n) => self.string(n, "`dataset`"),
+                    None => {
+                        self.missing(at, "dataset", &what, "e.g. `- references: { column: customer_id, dataset: customers, key: customer_id }`");
+                        None
+                    }
+                };
+                // An empty key is filled in by cross_check (the target's `key:` or the same name).
+                let key = match get(e, "key") {
+                    Some(n) => self.string(n, "`key`")?,
+                    None => String::new(),
+                };
+                vec![CheckKind::References {
+                    column: column?,
+                    dataset: dataset?,
+                    key,
+                }]
+            }
+            _ => unreachable!("kind validated against CHECK_KINDS"),
+        })
+    }
+
+    /// Checks that need the whole file: duplicate check names, references to datasets.
+    fn cross_check(&mut self, datasets: &mut [Dataset]) {
+        let names: Vec<String> = datasets.iter().map(|d| d.name.clone()).collect();
+        let keys: Vec<(String, Vec<String>)> = datasets
+            .iter()
+            .map(|d| (d.name.clone(), d.key.clone()))
+            .collect();
+        for ds in datasets.iter_mut() {
+            for (i, c) in ds.checks.iter().enumerate() {
+                if let Some(first) = ds.checks[..i].iter().find(|p| p.name == c.name) {
+                    let (label, related) = if first.span == c.span {
+                        ("this check expands to the same name twice", "")
+                    } else {
+                        ("defined again here", "first defined here")
+                    };
+                    let mut d = Diagnostic::error(
+                        c.span,
+                        format!("duplicate check name `{}` in dataset `{}`", c.name, ds.name),
+                    )
+                    .label(label)
+                    .help("check names must be unique per dataset: give one of them a `name:`");
+                    if !related.is_empty() {
+                        d = d.related(first.span, related);
+                    }
+                    self.err(d);
+                }
+            }
+            for c in ds.checks.iter_mut() {
+                if let CheckKind::References {
+                    column,
+                    dataset,
+                    key,
+                } = &mut c.kind
+                {
+                    match keys.iter().find(|(n, _)| n == dataset) {
+                        None => {
+                            let help = match did_you_mean(dataset, names.iter().map(String::as_str))
+                            {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None => format!("defined datasets: {}", names.join(", ")),
+                            };
+                            self.err(
+                                Diagnostic::error(
+                                    c.span,
+                                    format!(
+                                        "`{}` refers to dataset `{dataset}`, which is not defined",
+                                        c.name
+                                    ),
+                                )
+                                .label("undefined dataset")
+                                .help(help),
+                            );
+                        }
+                        Some((_, target_key)) if key.is_empty() => {
+                            *key = if target_key.len() == 1 {
+                                target_key[0].clone()
+                            } else {
+                                column.clone()
+                            };
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn lit_num(l: &Literal) -> Option<f64> {
+    match l {
+        Literal::Int(i) => Some(*i as f64),
+        Literal::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// `kind(column)`, `row_count`, `schema`, `rows_satisfy(cond)`, `metric(sql)`.
+fn default_name(kind: &CheckKind) -> String {
+    use CheckKind::*;
+    match kind {
+        RowCount => "row_count".into(),
+        Schema(_) => "schema".into(),
+        RowsSatisfy { condition } => format!("rows_satisfy({condition})"),
+        Metric { sql } => format!("metric({sql})"),
+        Unique { columns } => format!("unique({})", columns.join(", ")),
+        NotNull { column }
+        | AcceptedValues { column, .. }
+        | ForbiddenValues { column, .. }
+        | Range { column, .. }
+        | Matches { column, .. }
+        | Format { column, .. }
+        | Length { column, .. }
+        | Freshness { column }
+        | References { column, .. } => format!("{}({column})", kind.name()),
+    }
+}
+
+/// What [`Decoder::config`] produces; [`crate::load`] adds the file.
+pub(crate) struct ConfigParts {
+    pub version: u32,
+    pub defaults: Defaults,
+    pub datasets: Vec<Dataset>,
+}

@@ -1,0 +1,337 @@
+//! Decoding tests: valid configs produce the expected model, invalid ones every diagnostic.
+
+use super::*;
+
+fn vars() -> Vars {
+    Vars::isolated([("DS".to_string(), "2025-01-01".to_string())].into())
+}
+
+fn ok(text: &str) -> Config {
+    match load_str(Path::new("/cfg/sluice.yaml"), text.to_string(), &vars()) {
+        Ok(c) => c,
+        Err(SpecError::Invalid(i)) => panic!("unexpected errors:\n{}", i.render(false)),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn errors(text: &str) -> Vec<Diagnostic> {
+    match load_str(Path::new("/cfg/sluice.yaml"), text.to_string(), &vars()) {
+        Ok(_) => panic!("expected errors"),
+        Err(SpecError::Invalid(i)) => i.diagnostics,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn checks(text: &str) -> Vec<Check> {
+    ok(text).datasets.remove(0).checks
+}
+
+#[test]
+fn decodes_the_design_example() {
+    let c = ok(r#"
+version: 1
+defaults:
+  severity: error
+  samples: 3
+datasets:
+  orders_raw:
+    path: data/raw/orders/
+    format: parquet
+    key: [order_id]
+    owner: ingest-team
+    tier: 1
+    checks:
+      - row_count: { min: 1 }
+      - not_null: order_id
+      - unique: order_id
+  orders_clean:
+    path: data/clean/${DS}/orders.csv
+    checks:
+      - row_count: { between: [1000, 10000000] }
+      - not_null: [order_id, customer_id]
+      - accepted_values: { column: status, values: [placed, shipped, returned] }
+      - range: { column: amount, min: 0 }
+      - matches: { column: email, regex: '^[^@\s]+@[^@\s]+$', max_invalid_pct: 0.5 }
+      - freshness: { column: created_at, max_age: 6h }
+      - schema: { columns: { order_id: int64, amount: float64 }, allow_extra: true }
+      - rows_satisfy: { name: positive_qty, condition: "quantity > 0", severity: warn }
+      - metric: { name: avg_amount, sql: "avg(amount)", between: [20, 80] }
+      - references: { column: customer_id, dataset: orders_raw }
+"#);
+    assert_eq!(c.defaults.samples, 3);
+    let raw = c.dataset("orders_raw").unwrap();
+    assert_eq!(raw.location, Path::new("/cfg/data/raw/orders/"));
+    assert_eq!(raw.format, Some(Format::Parquet));
+    assert_eq!(raw.tier, Some(1));
+    let clean = c.dataset("orders_clean").unwrap();
+    assert_eq!(
+        clean.location,
+        Path::new("/cfg/data/clean/2025-01-01/orders.csv")
+    );
+    let names: Vec<&str> = clean.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "row_count",
+            "not_null(order_id)",
+            "not_null(customer_id)",
+            "accepted_values(status)",
+            "range(amount)",
+            "matches(email)",
+            "freshness(created_at)",
+            "schema",
+            "positive_qty",
+            "avg_amount",
+            "references(customer_id)",
+        ]
+    );
+    assert_eq!(clean.checks[2].samples, 3);
+    let positive = &clean.checks[8];
+    assert_eq!(positive.severity, Severity::Warn);
+    assert_eq!(positive.fail, None);
+    assert_eq!(
+        positive.warn,
+        Some(Threshold::Invalid {
+            max_count: Some(0),
+            max_pct: None
+        })
+    );
+    assert_eq!(
+        clean.checks[5].fail,
+        Some(Threshold::Invalid {
+            max_count: None,
+            max_pct: Some(0.5)
+        })
+    );
+    match &clean.checks[10].kind {
+        CheckKind::References { key, .. } => assert_eq!(key, "order_id", "target's key"),
+        k => panic!("{k:?}"),
+    }
+}
+
+#[test]
+fn warn_and_fail_zones() {
+    let c = checks(
+        "datasets:\n  d:\n    path: x.csv\n    checks:\n      - row_count: { warn: { min: 1000 }, fail: { min: 1 } }\n      - not_null: { column: a, warn: { max_invalid_pct: 1 }, max_invalid_pct: 5 }\n",
+    );
+    assert_eq!(
+        c[0].fail,
+        Some(Threshold::Bounds {
+            min: Some(1.0),
+            max: None,
+            equals: None
+        })
+    );
+    assert_eq!(
+        c[0].warn,
+        Some(Threshold::Bounds {
+            min: Some(1000.0),
+            max: None,
+            equals: None
+        })
+    );
+    assert_eq!(
+        c[1].fail,
+        Some(Threshold::Invalid {
+            max_count: None,
+            max_pct: Some(5.0)
+        })
+    );
+    assert_eq!(
+        c[1].warn,
+        Some(Threshold::Invalid {
+            max_count: None,
+            max_pct: Some(1.0)
+        })
+    );
+}
+
+#[test]
+fn shorthands_and_defaults() {
+    let c = checks(
+        "datasets:\n  d:\n    path: x.csv\n    checks:\n      - row_count\n      - unique: [a, b]\n      - rows_satisfy: \"a > 0\"\n      - range: { column: a, min: 0, max: 10, inclusive: false }\n      - length: { column: s, max: 8 }\n      - format: { column: e, format: email }\n      - forbidden_values: { column: s, values: [x, 1, true] }\n",
+    );
+    assert_eq!(
+        c[0].fail,
+        Some(Threshold::Bounds {
+            min: Some(1.0),
+            max: None,
+            equals: None
+        })
+    );
+    assert_eq!(c[1].name, "unique(a, b)");
+    assert_eq!(
+        c[1].kind,
+        CheckKind::Unique {
+            columns: vec!["a".into(), "b".into()]
+        }
+    );
+    assert_eq!(c[2].name, "rows_satisfy(a > 0)");
+    assert_eq!(
+        c[3].kind,
+        CheckKind::Range {
+            column: "a".into(),
+            min: Some(Literal::Int(0)),
+            max: Some(Literal::Int(10)),
+            inclusive: false
+        }
+    );
+    assert_eq!(
+        c[4].kind,
+        CheckKind::Length {
+            column: "s".into(),
+            min: None,
+            max: Some(8)
+        }
+    );
+    assert_eq!(
+        c[5].kind,
+        CheckKind::Format {
+            column: "e".into(),
+            format: TextFormat::Email
+        }
+    );
+    assert_eq!(
+        c[6].kind,
+        CheckKind::ForbiddenValues {
+            column: "s".into(),
+            values: vec![
+                Literal::Str("x".into()),
+                Literal::Int(1),
+                Literal::Bool(true)
+            ]
+        }
+    );
+}
+
+#[test]
+fn every_error_in_a_file_is_reported() {
+    let d = errors(
+        r#"datasets:
+  orders:
+    pth: data/orders.csv
+    checks:
+      - not_nul: order_id
+      - row_count: { thresold: 5 }
+      - references: { column: c, dataset: custmers }
+  customers:
+    path: c.csv
+    format: parket
+"#,
+    );
+    let msgs: Vec<String> = d
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{} {} | {}",
+                d.span.unwrap().start.line,
+                d.span.unwrap().start.col,
+                d.message,
+                d.help.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "2:3 dataset `orders` is missing `path` | add `path:` with a file, a folder or a glob, e.g. `path: data/orders.parquet`",
+            "3:5 unknown key `pth` in dataset `orders` | did you mean `path`?",
+            "5:9 unknown check kind `not_nul` | did you mean `not_null`?",
+            "6:22 unknown key `thresold` in a `row_count` check | a `row_count` check takes: `name`, `severity`, `where`, `samples`, `warn`, `fail`, `min`, `max`, `between`, `equals`",
+            "7:9 `references(c)` refers to dataset `custmers`, which is not defined | did you mean `customers`?",
+            "10:13 unknown format `parket` | did you mean `parquet`?",
+        ]
+    );
+}
+
+#[test]
+fn duplicate_names_point_at_both() {
+    let d = errors(
+        "datasets:\n  d:\n    path: x.csv\n    checks:\n      - not_null: a\n      - not_null: [b, a]\n",
+    );
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].message,
+        "duplicate check name `not_null(a)` in dataset `d`"
+    );
+    assert_eq!(d[0].span.unwrap().start.line, 6);
+    assert_eq!(d[0].related[0].span.start.line, 5);
+}
+
+#[test]
+fn wrong_types_and_bad_values() {
+    let d = errors(
+        r#"datasets:
+  d:
+    path: [x.csv]
+    tier: high
+    checks:
+      - row_count: { min: lots }
+      - matches: { column: e, regex: '([a-z' }
+      - rows_satisfy: { condition: "amount > " }
+      - metric: { sql: "avg(x)" }
+      - freshness: { column: t, max_age: 6 parsecs }
+      - not_null: { column: a, max_invalid_pct: 150 }
+      - row_count: { min: 10, max: 5, name: rc2 }
+      - not_null: a
+        severity: warn
+"#,
+    );
+    let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "`path` must be a string, found a list",
+            "`tier` must be a whole number, found a string",
+            "`min` must be a number, found a string",
+            "invalid regex: error: unclosed character class",
+            "`condition` is not valid SQL: Expected: an expression, found: EOF",
+            "a `metric` check needs a threshold",
+            "`6 parsecs` is not a duration; write e.g. `45s`, `30m`, `6h`, `1d`, `1d 12h` or `2w`",
+            "`max_invalid_pct` is a percentage from 0 to 100",
+            "the upper bound 5 is below the lower bound 10",
+            "a check has one kind, found several keys: `not_null`, `severity`",
+        ]
+    );
+}
+
+#[test]
+fn zone_conflicts() {
+    let d = errors(
+        "datasets:\n  d:\n    path: x.csv\n    checks:\n      - row_count: { min: 1, fail: { min: 2 } }\n      - row_count: { name: b, severity: warn, fail: { min: 2 } }\n      - schema: { columns: [a], warn: { max_invalid: 1 } }\n",
+    );
+    let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "thresholds given both at the top of the check and under `fail:`",
+            "a check with `severity: warn` cannot have a `fail:` zone",
+            "a `schema` check takes no thresholds",
+        ]
+    );
+}
+
+#[test]
+fn missing_datasets_and_empty_file() {
+    let d = errors("version: 1\n");
+    assert_eq!(d[0].message, "the config file is missing `datasets`");
+    let d = errors("");
+    assert_eq!(d[0].message, "the config file is empty");
+    let d = errors("version: 2\ndatasets: {}\n");
+    assert_eq!(d[0].message, "unsupported config version 2");
+    assert_eq!(d[1].message, "`datasets` is empty");
+}
+
+#[test]
+fn undefined_variable_is_an_error() {
+    let d = errors("datasets:\n  d:\n    path: data/${DAY}/x.csv\n");
+    assert_eq!(d[0].message, "variable `DAY` is not defined");
+    let sp = d[0].span.unwrap();
+    assert_eq!((sp.start.line, sp.start.col, sp.end.col), (3, 16, 22));
+}
+
+#[test]
+fn remote_paths_are_refused_clearly() {
+    let d = errors("datasets:\n  d:\n    path: s3://bucket/x.parquet\n");
+    assert_eq!(d[0].message, "`s3://` paths are not supported yet");
+}
