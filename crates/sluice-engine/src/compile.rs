@@ -1,0 +1,605 @@
+//! Checks -> SQL: the aggregate expressions each check adds to its dataset's one fused
+//! scan, the query it needs of its own (if any), and how to fetch its failing samples.
+//!
+//! | kind | in the fused scan | own query |
+//! | --- | --- | --- |
+//! | `row_count` | `count(*)` | |
+//! | `not_null`, `accepted_values`, `forbidden_values`, `range`, `matches`, `format`, `length`, `rows_satisfy` | `count(*) FILTER (WHERE NOT cond)` | |
+//! | `unique` (one column) | `count(c)`, `count(DISTINCT c)` | |
+//! | `unique` (composite key) | | `GROUP BY` the key columns |
+//! | `freshness` | `max(c)` | |
+//! | `metric` | the user's aggregate | |
+//! | `references` | | anti-join with the referenced dataset |
+//! | `schema` | (reads the schema only) | |
+//!
+//! A check's `where:` is added as a `FILTER (WHERE ...)` to each of its aggregates (see
+//! `dataset.rs`), so scoped checks share the scan too. Columns are checked against the
+//! schema first: a missing column or an unusable type makes that check `error` and keeps
+//! it out of the scan.
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use sluice_spec::suggest::did_you_mean;
+use sluice_spec::{Check, CheckKind, ColumnType, Literal, SchemaSpec};
+
+/// How a check is evaluated.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Compiled {
+    /// Aggregate SQL expressions added to the fused scan (before `where:` scoping).
+    pub aggs: Vec<String>,
+    /// What the check's aggregates (or own query) mean.
+    pub eval: Eval,
+    /// A query the check needs besides the fused scan.
+    pub own: Option<OwnQuery>,
+    /// How to fetch failing rows when it fails.
+    pub sample: Option<Sample>,
+}
+
+/// What the values of a check's aggregates mean.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Eval {
+    /// `aggs[0]` is a row count.
+    RowCount,
+    /// `aggs[0]` counts failing rows; `aggs[1]` counts rows in scope (scan total if absent).
+    Invalid,
+    /// `aggs[0]` = non-null values, `aggs[1]` = distinct values, `aggs[2]` rows in scope.
+    Unique,
+    /// The own query returns failing rows; `aggs[0]` counts rows in scope.
+    OwnInvalid,
+    /// `aggs[0]` is the newest value.
+    Freshness,
+    /// `aggs[0]` is the metric.
+    Metric,
+    /// Nothing to query: the mismatches between the schema and the spec.
+    Schema(Vec<String>),
+}
+
+/// A query a check runs besides the fused scan.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum OwnQuery {
+    /// Duplicate rows over a composite key: `SELECT count(*) ... GROUP BY key HAVING count(*) > 1`.
+    CompositeUnique {
+        /// Quoted key columns.
+        columns: Vec<String>,
+    },
+    /// Rows whose value is missing from the referenced dataset: an anti-join.
+    References {
+        /// The child column, unquoted.
+        column: String,
+        /// The referenced dataset.
+        dataset: String,
+        /// Its key column, unquoted.
+        key: String,
+    },
+}
+
+/// How to fetch a failing check's sample rows.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Sample {
+    /// Rows where `predicate` (SQL) holds, with these columns (unquoted).
+    Rows {
+        /// The failing-row predicate.
+        predicate: String,
+        /// Columns to show besides the dataset's key.
+        columns: Vec<String>,
+        /// Also show the columns this SQL refers to (`rows_satisfy`).
+        refs_from: Option<String>,
+    },
+    /// The duplicated values of these columns, with their counts.
+    Duplicates {
+        /// Unquoted columns.
+        columns: Vec<String>,
+    },
+    /// Rows of the own `references` anti-join.
+    Orphans,
+}
+
+/// Double-quotes an identifier for DataFusion SQL.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A column's type as people say it: `int64`, `string`, `timestamp(us)`.
+pub fn type_name(dt: &DataType) -> String {
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Date32 | DataType::Date64 => "date".into(),
+        DataType::Timestamp(unit, tz) => {
+            let u = match unit {
+                datafusion::arrow::datatypes::TimeUnit::Second => "s",
+                datafusion::arrow::datatypes::TimeUnit::Millisecond => "ms",
+                datafusion::arrow::datatypes::TimeUnit::Microsecond => "us",
+                datafusion::arrow::datatypes::TimeUnit::Nanosecond => "ns",
+            };
+            match tz {
+                Some(tz) => format!("timestamptz({u}, {tz})"),
+                None => format!("timestamp({u})"),
+            }
+        }
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("decimal({p},{s})"),
+        DataType::Dictionary(_, v) => type_name(v),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "binary".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+fn value_type(dt: &DataType) -> &DataType {
+    match dt {
+        DataType::Dictionary(_, v) => value_type(v),
+        other => other,
+    }
+}
+
+fn is_string(dt: &DataType) -> bool {
+    matches!(value_type(dt), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn is_temporal(dt: &DataType) -> bool {
+    matches!(value_type(dt), DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _))
+}
+
+fn is_numeric(dt: &DataType) -> bool {
+    let dt = value_type(dt);
+    dt.is_numeric()
+}
+
+/// Whether a column of type `dt` satisfies a `schema` check's `t`.
+pub fn type_matches(t: &ColumnType, dt: &DataType) -> bool {
+    let dt = value_type(dt);
+    match t {
+        ColumnType::Any => true,
+        ColumnType::Int(8) => *dt == DataType::Int8,
+        ColumnType::Int(16) => *dt == DataType::Int16,
+        ColumnType::Int(32) => *dt == DataType::Int32,
+        ColumnType::Int(_) => *dt == DataType::Int64,
+        ColumnType::UInt(8) => *dt == DataType::UInt8,
+        ColumnType::UInt(16) => *dt == DataType::UInt16,
+        ColumnType::UInt(32) => *dt == DataType::UInt32,
+        ColumnType::UInt(_) => *dt == DataType::UInt64,
+        ColumnType::Float(16) => *dt == DataType::Float16,
+        ColumnType::Float(32) => *dt == DataType::Float32,
+        ColumnType::Float(_) => *dt == DataType::Float64,
+        ColumnType::Decimal(None) => matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..)),
+        ColumnType::Decimal(Some((p, s))) => {
+            matches!(dt, DataType::Decimal128(dp, ds) | DataType::Decimal256(dp, ds) if dp == p && ds == s)
+        }
+        ColumnType::String => is_string(dt),
+        ColumnType::Boolean => *dt == DataType::Boolean,
+        ColumnType::Date => matches!(dt, DataType::Date32 | DataType::Date64),
+        ColumnType::Timestamp => matches!(dt, DataType::Timestamp(_, None)),
+        ColumnType::TimestampTz => matches!(dt, DataType::Timestamp(_, Some(_))),
+        ColumnType::Time => matches!(dt, DataType::Time32(_) | DataType::Time64(_)),
+        ColumnType::Binary => matches!(dt, DataType::Binary | DataType::LargeBinary | DataType::BinaryView),
+    }
+}
+
+/// The dataset's columns for an error message: `a (int64), b (string), ...`.
+pub fn describe_columns(schema: &Schema) -> String {
+    const MAX: usize = 30;
+    let fields = schema.fields();
+    let mut parts: Vec<String> = fields
+        .iter()
+        .take(MAX)
+        .map(|f| format!("{} ({})", f.name(), type_name(f.data_type())))
+        .collect();
+    if fields.len() > MAX {
+        parts.push(format!("and {} more", fields.len() - MAX));
+    }
+    parts.join(", ")
+}
+
+/// Looks a column up; the error says what exists and what was probably meant.
+pub fn field<'a>(schema: &'a Schema, dataset: &str, name: &str) -> Result<&'a Field, String> {
+    if let Ok(f) = schema.field_with_name(name) {
+        return Ok(f);
+    }
+    let names = schema.fields().iter().map(|f| f.name().as_str());
+    let hint = match did_you_mean(name, names) {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => String::new(),
+    };
+    Err(format!(
+        "column `{name}` not found in `{dataset}`{hint} Its columns: {}",
+        describe_columns(schema)
+    ))
+}
+
+fn wrong_type(kind: &str, column: &str, need: &str, dt: &DataType) -> String {
+    format!(
+        "`{kind}` needs {need} column, but `{column}` is {}",
+        type_name(dt)
+    )
+}
+
+/// Values rendered as SQL literals fitting a column of type `dt`.
+fn literals(kind: &str, column: &str, values: &[Literal], dt: &DataType) -> Result<Vec<String>, String> {
+    values
+        .iter()
+        .map(|v| {
+            let numeric_col = is_numeric(dt);
+            match v {
+                Literal::Int(_) | Literal::Float(_) if numeric_col => Ok(v.to_sql()),
+                // A string column compared with numbers: compare with their text.
+                Literal::Int(_) | Literal::Float(_) if is_string(dt) => {
+                    Ok(Literal::Str(v.to_string()).to_sql())
+                }
+                Literal::Bool(_) if *value_type(dt) == DataType::Boolean => Ok(v.to_sql()),
+                Literal::Str(_) if !numeric_col && *value_type(dt) != DataType::Boolean => Ok(v.to_sql()),
+                _ => Err(format!(
+                    "`{kind}` value {v} does not fit column `{column}` of type {}",
+                    type_name(dt)
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Compiles `check` against the dataset's schema. `parent` gives the schema of the dataset
+/// a `references` check points at (or why it could not be read).
+pub(crate) fn compile(
+    check: &Check,
+    dataset: &str,
+    key: &[String],
+    schema: &Schema,
+    parent: Option<Result<&Schema, &str>>,
+) -> Result<Compiled, String> {
+    use CheckKind::*;
+    let kind = check.kind.name();
+    let count_rows = "count(*)".to_string();
+    // Row-level checks: `cond` is what a valid row satisfies (NULL counts as valid).
+    let row_level = |cond: String, column: &str| Compiled {
+        aggs: vec![format!("count(*) FILTER (WHERE NOT ({cond}))"), count_rows.clone()],
+        eval: Eval::Invalid,
+        own: None,
+        sample: Some(Sample::Rows {
+            predicate: format!("NOT ({cond})"),
+            columns: vec![column.to_string()],
+            refs_from: None,
+        }),
+    };
+    Ok(match &check.kind {
+        RowCount => Compiled {
+            aggs: vec![count_rows],
+            eval: Eval::RowCount,
+            own: None,
+            sample: None,
+        },
+        NotNull { column } => {
+            field(schema, dataset, column)?;
+            row_level(format!("{} IS NOT NULL", ident(column)), column)
+        }
+        Unique { columns } => {
+            for c in columns {
+                field(schema, dataset, c)?;
+            }
+            if let [c] = columns.as_slice() {
+                Compiled {
+                    aggs: vec![format!("count({})", ident(c)), format!("count(DISTINCT {})", ident(c)), count_rows],
+                    eval: Eval::Unique,
+                    own: None,
+                    sample: Some(Sample::Duplicates { columns: columns.clone() }),
+                }
+            } else {
+                Compiled {
+                    aggs: vec![count_rows],
+                    eval: Eval::OwnInvalid,
+                    own: Some(OwnQuery::CompositeUnique {
+                        columns: columns.iter().map(|c| ident(c)).collect(),
+                    }),
+                    sample: Some(Sample::Duplicates { columns: columns.clone() }),
+                }
+            }
+        }
+        AcceptedValues { column, values } | ForbiddenValues { column, values } => {
+            let f = field(schema, dataset, column)?;
+            let lits = literals(kind, column, values, f.data_type())?;
+            let not = if matches!(check.kind, ForbiddenValues { .. }) { "NOT " } else { "" };
+            row_level(format!("{} {not}IN ({})", ident(column), lits.join(", ")), column)
+        }
+        Range { column, min, max, inclusive } => {
+            let f = field(schema, dataset, column)?;
+            let dt = f.data_type();
+            let bounds: Vec<&Literal> = min.iter().chain(max.iter()).collect();
+            for b in &bounds {
+                let ok = match b {
+                    Literal::Int(_) | Literal::Float(_) => is_numeric(dt),
+                    Literal::Str(_) => is_temporal(dt) || is_string(dt),
+                    Literal::Bool(_) => false,
+                };
+                if !ok {
+                    return Err(format!(
+                        "`range` bound {b} does not fit column `{column}` of type {}; use numbers for numeric columns and quoted dates/timestamps for date columns",
+                        type_name(dt)
+                    ));
+                }
+            }
+            let (ge, le) = if *inclusive { (">=", "<=") } else { (">", "<") };
+            let col = ident(column);
+            let mut parts = Vec::new();
+            if let Some(lo) = min {
+                parts.push(format!("{col} {ge} {}", lo.to_sql()));
+            }
+            if let Some(hi) = max {
+                parts.push(format!("{col} {le} {}", hi.to_sql()));
+            }
+            row_level(parts.join(" AND "), column)
+        }
+        Matches { column, regex } => {
+            let f = field(schema, dataset, column)?;
+            if !is_string(f.data_type()) {
+                return Err(wrong_type(kind, column, "a string", f.data_type()));
+            }
+            row_level(format!("regexp_like({}, {})", ident(column), Literal::Str(regex.clone()).to_sql()), column)
+        }
+        Format { column, format } => {
+            let f = field(schema, dataset, column)?;
+            if !is_string(f.data_type()) {
+                return Err(wrong_type(kind, column, "a string", f.data_type()));
+            }
+            row_level(
+                format!("regexp_like({}, {})", ident(column), Literal::Str(format.regex().to_string()).to_sql()),
+                column,
+            )
+        }
+        Length { column, min, max } => {
+            let f = field(schema, dataset, column)?;
+            if !is_string(f.data_type()) {
+                return Err(wrong_type(kind, column, "a string", f.data_type()));
+            }
+            let len = format!("character_length({})", ident(column));
+            let mut parts = Vec::new();
+            if let Some(lo) = min {
+                parts.push(format!("{len} >= {lo}"));
+            }
+            if let Some(hi) = max {
+                parts.push(format!("{len} <= {hi}"));
+            }
+            row_level(parts.join(" AND "), column)
+        }
+        Freshness { column } => {
+            let f = field(schema, dataset, column)?;
+            if !is_temporal(f.data_type()) {
+                return Err(wrong_type(kind, column, "a date or timestamp", f.data_type()));
+            }
+            Compiled {
+                aggs: vec![format!("max({})", ident(column))],
+                eval: Eval::Freshness,
+                own: None,
+                sample: None,
+            }
+        }
+        Schema(spec) => Compiled {
+            aggs: vec![],
+            eval: Eval::Schema(schema_problems(spec, schema)),
+            own: None,
+            sample: None,
+        },
+        RowsSatisfy { condition } => Compiled {
+            aggs: vec![format!("count(*) FILTER (WHERE NOT ({condition}))"), count_rows],
+            eval: Eval::Invalid,
+            own: None,
+            sample: Some(Sample::Rows {
+                predicate: format!("NOT ({condition})"),
+                columns: vec![],
+                refs_from: Some(condition.clone()),
+            }),
+        },
+        Metric { sql } => Compiled {
+            aggs: vec![format!("CAST(({sql}) AS DOUBLE)")],
+            eval: Eval::Metric,
+            own: None,
+            sample: None,
+        },
+        References { column, dataset: target, key: target_key } => {
+            let f = field(schema, dataset, column)?;
+            let parent = match parent {
+                Some(Ok(s)) => s,
+                Some(Err(why)) => return Err(format!("cannot check references to `{target}`: {why}")),
+                None => return Err(format!("dataset `{target}` is not available")),
+            };
+            let pf = field(parent, target, target_key)?;
+            let (a, b) = (value_type(f.data_type()), value_type(pf.data_type()));
+            let comparable = a == b
+                || (is_numeric(a) && is_numeric(b))
+                || (is_string(a) && is_string(b))
+                || (is_temporal(a) && is_temporal(b));
+            if !comparable {
+                return Err(format!(
+                    "`{column}` ({}) cannot be compared with `{target}.{target_key}` ({})",
+                    type_name(a),
+                    type_name(b)
+                ));
+            }
+            let _ = key;
+            Compiled {
+                aggs: vec![count_rows],
+                eval: Eval::OwnInvalid,
+                own: Some(OwnQuery::References {
+                    column: column.clone(),
+                    dataset: target.clone(),
+                    key: target_key.clone(),
+                }),
+                sample: Some(Sample::Orphans),
+            }
+        }
+    })
+}
+
+/// Differences between the data's schema and a `schema` check.
+fn schema_problems(spec: &SchemaSpec, schema: &Schema) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, t) in &spec.columns {
+        match schema.field_with_name(name) {
+            Err(_) => {
+                let names = schema.fields().iter().map(|f| f.name().as_str());
+                let hint = match did_you_mean(name, names) {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => String::new(),
+                };
+                problems.push(format!("missing column `{name}`{hint}"));
+            }
+            Ok(f) if !type_matches(t, f.data_type()) => problems.push(format!(
+                "`{name}` is {}, expected {t}",
+                type_name(f.data_type())
+            )),
+            Ok(_) => {}
+        }
+    }
+    for name in &spec.forbidden {
+        if schema.field_with_name(name).is_ok() {
+            problems.push(format!("forbidden column `{name}` is present"));
+        }
+    }
+    if !spec.allow_extra {
+        for f in schema.fields() {
+            if !spec.columns.iter().any(|(n, _)| n == f.name()) {
+                problems.push(format!("unexpected column `{}`", f.name()));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::TimeUnit;
+    use sluice_spec::{Severity, Span, TextFormat, Threshold};
+
+    fn schema() -> Schema {
+        Schema::new(vec![
+            Field::new("order_id", DataType::Int64, false),
+            Field::new("status", DataType::Utf8View, true),
+            Field::new("amount", DataType::Float64, true),
+            Field::new("created_at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new("weird \"col\"", DataType::Utf8, true),
+        ])
+    }
+
+    fn check(kind: CheckKind) -> Check {
+        Check {
+            name: "c".into(),
+            kind,
+            severity: Severity::Error,
+            filter: None,
+            samples: 5,
+            fail: Some(Threshold::Invalid { max_count: Some(0), max_pct: None }),
+            warn: None,
+            span: Span::default(),
+        }
+    }
+
+    fn aggs(kind: CheckKind) -> Vec<String> {
+        compile(&check(kind), "orders", &[], &schema(), None).unwrap().aggs
+    }
+
+    fn err(kind: CheckKind) -> String {
+        compile(&check(kind), "orders", &[], &schema(), None).unwrap_err()
+    }
+
+    #[test]
+    fn row_count_and_not_null() {
+        assert_eq!(aggs(CheckKind::RowCount), ["count(*)"]);
+        assert_eq!(
+            aggs(CheckKind::NotNull { column: "weird \"col\"".into() }),
+            ["count(*) FILTER (WHERE NOT (\"weird \"\"col\"\"\" IS NOT NULL))", "count(*)"]
+        );
+    }
+
+    #[test]
+    fn unique_single_is_fused_composite_is_own() {
+        let single = compile(&check(CheckKind::Unique { columns: vec!["order_id".into()] }), "o", &[], &schema(), None).unwrap();
+        assert_eq!(single.aggs, ["count(\"order_id\")", "count(DISTINCT \"order_id\")", "count(*)"]);
+        assert_eq!(single.own, None);
+        let comp = compile(&check(CheckKind::Unique { columns: vec!["order_id".into(), "status".into()] }), "o", &[], &schema(), None).unwrap();
+        assert_eq!(comp.own, Some(OwnQuery::CompositeUnique { columns: vec!["\"order_id\"".into(), "\"status\"".into()] }));
+    }
+
+    #[test]
+    fn value_lists_fit_the_column_type() {
+        assert_eq!(
+            aggs(CheckKind::AcceptedValues { column: "status".into(), values: vec![Literal::Str("paid".into()), Literal::Str("o'k".into())] })[0],
+            "count(*) FILTER (WHERE NOT (\"status\" IN ('paid', 'o''k')))"
+        );
+        assert_eq!(
+            aggs(CheckKind::ForbiddenValues { column: "amount".into(), values: vec![Literal::Int(-1)] })[0],
+            "count(*) FILTER (WHERE NOT (\"amount\" NOT IN (-1)))"
+        );
+        let e = err(CheckKind::AcceptedValues { column: "amount".into(), values: vec![Literal::Str("x".into())] });
+        assert_eq!(e, "`accepted_values` value 'x' does not fit column `amount` of type float64");
+    }
+
+    #[test]
+    fn range_matches_format_length_freshness_metric() {
+        assert_eq!(
+            aggs(CheckKind::Range { column: "amount".into(), min: Some(Literal::Int(0)), max: Some(Literal::Float(1e5)), inclusive: false })[0],
+            "count(*) FILTER (WHERE NOT (\"amount\" > 0 AND \"amount\" < 100000.0))"
+        );
+        assert_eq!(
+            aggs(CheckKind::Range { column: "created_at".into(), min: Some(Literal::Str("2024-01-01".into())), max: None, inclusive: true })[0],
+            "count(*) FILTER (WHERE NOT (\"created_at\" >= '2024-01-01'))"
+        );
+        assert!(err(CheckKind::Range { column: "status".into(), min: Some(Literal::Int(1)), max: None, inclusive: true }).contains("does not fit column `status` of type string"));
+        assert_eq!(
+            aggs(CheckKind::Matches { column: "status".into(), regex: "^[a-z]+$".into() })[0],
+            "count(*) FILTER (WHERE NOT (regexp_like(\"status\", '^[a-z]+$')))"
+        );
+        assert!(aggs(CheckKind::Format { column: "status".into(), format: TextFormat::Uuid })[0].contains("[0-9a-fA-F]{8}"));
+        assert_eq!(
+            aggs(CheckKind::Length { column: "status".into(), min: Some(2), max: Some(8) })[0],
+            "count(*) FILTER (WHERE NOT (character_length(\"status\") >= 2 AND character_length(\"status\") <= 8))"
+        );
+        assert_eq!(err(CheckKind::Length { column: "amount".into(), min: None, max: Some(3) }), "`length` needs a string column, but `amount` is float64");
+        assert_eq!(aggs(CheckKind::Freshness { column: "created_at".into() }), ["max(\"created_at\")"]);
+        assert_eq!(err(CheckKind::Freshness { column: "amount".into() }), "`freshness` needs a date or timestamp column, but `amount` is float64");
+        assert_eq!(aggs(CheckKind::Metric { sql: "avg(amount)".into() }), ["CAST((avg(amount)) AS DOUBLE)"]);
+        assert_eq!(
+            aggs(CheckKind::RowsSatisfy { condition: "amount > 0".into() })[0],
+            "count(*) FILTER (WHERE NOT (amount > 0))"
+        );
+    }
+
+    #[test]
+    fn missing_columns_list_what_exists() {
+        let e = err(CheckKind::NotNull { column: "amout".into() });
+        assert_eq!(
+            e,
+            "column `amout` not found in `orders`; did you mean `amount`? Its columns: order_id (int64), status (string), amount (float64), created_at (timestamp(us)), weird \"col\" (string)"
+        );
+    }
+
+    #[test]
+    fn schema_mismatches() {
+        let spec = SchemaSpec {
+            columns: vec![
+                ("order_id".into(), ColumnType::Int(64)),
+                ("amount".into(), ColumnType::Int(64)),
+                ("status".into(), ColumnType::String),
+                ("created".into(), ColumnType::Timestamp),
+            ],
+            forbidden: vec!["status".into()],
+            allow_extra: false,
+        };
+        let c = compile(&check(CheckKind::Schema(spec)), "o", &[], &schema(), None).unwrap();
+        assert_eq!(
+            c.eval,
+            Eval::Schema(vec![
+                "`amount` is float64, expected int64".into(),
+                "missing column `created` (did you mean `created_at`?)".into(),
+                "forbidden column `status` is present".into(),
+                "unexpected column `created_at`".into(),
+                "unexpected column `weird \"col\"`".into(),
+            ])
+        );
+    }
+
+    #[test]
+    fn references_need_comparable_keys() {
+        let parent = Schema::new(vec![Field::new("id", DataType::Utf8, false)]);
+        let k = CheckKind::References { column: "order_id".into(), dataset: "p".into(), key: "id".into() };
+        let e = compile(&check(k.clone()), "o", &[], &schema(), Some(Ok(&parent))).unwrap_err();
+        assert_eq!(e, "`order_id` (int64) cannot be compared with `p.id` (string)");
+        let e = compile(&check(k), "o", &[], &schema(), Some(Err("path not found"))).unwrap_err();
+        assert_eq!(e, "cannot check references to `p`: path not found");
+    }
+}

@@ -1,0 +1,484 @@
+//! Runs every check of one dataset: one fused aggregate scan, the few own queries some
+//! checks need, then LIMITed sample queries for the checks that failed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::{ScalarValue, TableReference};
+use datafusion::dataframe::DataFrame;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::collect;
+use datafusion::prelude::SessionContext;
+use futures::future::join_all;
+use sluice_spec::{Check, CheckKind, Config, Dataset};
+use tracing::{Instrument, debug, info_span, instrument};
+
+use crate::compile::{Compiled, Eval, OwnQuery, Sample, compile, ident};
+use crate::evaluate::{Measure, errored, evaluate};
+use crate::progress::Progress;
+use crate::report::{CheckResult, CheckStatus, DatasetReport};
+use crate::source::{Source, SourceError};
+use crate::values::{as_f64, as_instant, as_u64, rows};
+
+/// What every dataset of a run shares.
+pub(crate) struct RunContext<'a> {
+    pub session: &'a SessionContext,
+    /// One partition: sample queries read files in order and stop at the first N rows,
+    /// so the same data always gives the same samples.
+    pub sample_session: &'a SessionContext,
+    pub config: &'a Config,
+    pub sources: &'a HashMap<String, Result<Source, SourceError>>,
+    pub now: DateTime<Utc>,
+    pub progress: Option<&'a Progress>,
+}
+
+/// A DataFusion error as one readable line (without the "Error during planning:" prefixes).
+pub(crate) fn df_message(e: &DataFusionError) -> String {
+    let text = e.to_string();
+    let mut t = text.as_str();
+    for prefix in [
+        "Error during planning: ",
+        "Schema error: ",
+        "External error: ",
+        "Arrow error: ",
+        "Execution error: ",
+        "Optimizer rule 'simplify_expressions' failed\ncaused by\n",
+        "type_coercion\ncaused by\n",
+        "Optimizer rule 'optimize_projections' failed\ncaused by\n",
+    ] {
+        t = t.trim_start_matches(prefix);
+    }
+    t.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Adds the check's `where:` as a FILTER to every aggregate in `e`.
+fn scoped(e: Expr, scope: Option<&Expr>) -> Result<Expr, DataFusionError> {
+    let Some(scope) = scope else { return Ok(e) };
+    e.transform_up(|node| match node {
+        Expr::AggregateFunction(mut af) => {
+            let filter = match af.params.filter.take() {
+                Some(f) => scope.clone().and(*f),
+                None => scope.clone(),
+            };
+            af.params.filter = Some(Box::new(filter));
+            Ok(Transformed::yes(Expr::AggregateFunction(af)))
+        }
+        other => Ok(Transformed::no(other)),
+    })
+    .data()
+}
+
+/// A check's aggregates as expressions (scoped, not yet aliased).
+fn check_exprs(df: &DataFrame, c: &Compiled, check: &Check) -> Result<Vec<Expr>, String> {
+    let scope = match &check.filter {
+        Some(f) => Some(df.parse_sql_expr(f).map_err(|e| format!("invalid `where`: {}", df_message(&e)))?),
+        None => None,
+    };
+    c.aggs
+        .iter()
+        .map(|sql| {
+            let e = df.parse_sql_expr(sql).map_err(|e| explain(check, &e))?;
+            scoped(e, scope.as_ref()).map_err(|e| explain(check, &e))
+        })
+        .collect()
+}
+
+/// Turns a planning error into advice for the user.
+fn explain(check: &Check, e: &DataFusionError) -> String {
+    let msg = df_message(e);
+    match &check.kind {
+        CheckKind::Metric { sql } if msg.contains("GROUP BY") || msg.contains("aggregate") => format!(
+            "metric `{sql}` must aggregate the rows (e.g. `avg(amount)`, `count(DISTINCT id)`): {msg}"
+        ),
+        CheckKind::Metric { sql } if msg.contains("Cannot cast") || msg.contains("cast") => {
+            format!("metric `{sql}` must be a number: {msg}")
+        }
+        CheckKind::Metric { sql } => format!("invalid metric `{sql}`: {msg}"),
+        CheckKind::RowsSatisfy { condition } => format!("invalid condition `{condition}`: {msg}"),
+        _ => msg,
+    }
+}
+
+/// Runs a one-row aggregate query; returns its values in order.
+async fn one_row(
+    df: DataFrame,
+    progress: Option<&Progress>,
+    what: &'static str,
+) -> Result<Vec<ScalarValue>, DataFusionError> {
+    let span = info_span!("query", kind = what, rows = tracing::field::Empty, elapsed_ms = tracing::field::Empty);
+    async move {
+        let started = Instant::now();
+        let task = Arc::new(df.task_ctx());
+        let plan = df.create_physical_plan().await?;
+        debug!(plan = %datafusion::physical_plan::displayable(plan.as_ref()).indent(false), "physical plan");
+        let id = progress.map(|p| p.start(plan.clone()));
+        let result = collect(plan, task).await;
+        let batches = match result {
+            Ok(b) => b,
+            Err(e) => {
+                if let (Some(p), Some(id)) = (progress, id) {
+                    p.finish(id, 0);
+                }
+                return Err(e);
+            }
+        };
+        let values = first_row(&batches)?;
+        let rows = values.first().map(as_u64).unwrap_or(0);
+        if let (Some(p), Some(id)) = (progress, id) {
+            p.finish(id, if what == "fused" { rows } else { 0 });
+        }
+        let span = tracing::Span::current();
+        span.record("rows", rows);
+        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        Ok(values)
+    }
+    .instrument(span)
+    .await
+}
+
+fn first_row(batches: &[RecordBatch]) -> Result<Vec<ScalarValue>, DataFusionError> {
+    let batch = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .ok_or_else(|| DataFusionError::Internal("aggregate returned no row".into()))?;
+    (0..batch.num_columns())
+        .map(|i| ScalarValue::try_from_array(batch.column(i).as_ref(), 0))
+        .collect()
+}
+
+/// Runs one dataset's checks.
+#[instrument(skip_all, fields(dataset = %ds.name, checks = ds.checks.len(), rows = tracing::field::Empty, elapsed_ms = tracing::field::Empty))]
+pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Vec<CheckResult>) {
+    let started = Instant::now();
+    let loc = |c: &Check| cx.config.location(c.span).to_string();
+    let mut report = DatasetReport {
+        name: ds.name.clone(),
+        path: ds.path.clone(),
+        format: None,
+        status: "ok".into(),
+        rows_scanned: None,
+        files: None,
+        duration_ms: 0,
+        error: None,
+    };
+    let source = match cx.sources.get(&ds.name) {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return source_failed(cx, ds, report, &e.0, started),
+        None => return source_failed(cx, ds, report, "dataset was not opened", started),
+    };
+    report.format = Some(source.format.name().to_string());
+    report.files = Some(source.files);
+    let df = match cx.session.table(TableReference::bare(ds.name.as_str())).await {
+        Ok(df) => df,
+        Err(e) => return source_failed(cx, ds, report, &df_message(&e), started),
+    };
+
+    // 1. Compile and validate each check on its own, so one bad check can't sink the scan.
+    let mut plans: Vec<Result<(Compiled, Vec<Expr>), String>> = Vec::new();
+    for check in &ds.checks {
+        let parent = match &check.kind {
+            CheckKind::References { dataset, .. } => Some(match cx.sources.get(dataset) {
+                Some(Ok(s)) => Ok(s.schema.as_ref()),
+                Some(Err(e)) => Err(e.0.as_str()),
+                None => Err("it was not opened"),
+            }),
+            _ => None,
+        };
+        let planned = compile(check, &ds.name, &ds.key, &source.schema, parent).and_then(|c| {
+            let exprs = check_exprs(&df, &c, check)?;
+            if !exprs.is_empty() {
+                df.clone()
+                    .aggregate(vec![], alias_all(&exprs, "v"))
+                    .and_then(|d| d.into_optimized_plan())
+                    .map_err(|e| explain(check, &e))?;
+            }
+            Ok((c, exprs))
+        });
+        plans.push(planned);
+    }
+
+    // 2. The fused scan: `count(*)` plus every valid check's aggregates, deduplicated.
+    let mut fused: Vec<Expr> = vec![Expr::from(datafusion::functions_aggregate::count::count_all())];
+    let mut slot_of: HashMap<String, usize> = HashMap::new();
+    let mut slots: Vec<Vec<usize>> = Vec::new();
+    for p in &plans {
+        let mut mine = Vec::new();
+        if let Ok((_, exprs)) = p {
+            for e in exprs {
+                let key = e.to_string();
+                let idx = *slot_of.entry(key).or_insert_with(|| {
+                    fused.push(e.clone());
+                    fused.len() - 1
+                });
+                mine.push(idx);
+            }
+        }
+        slots.push(mine);
+    }
+    debug!(aggregates = fused.len(), "fused scan");
+    let fused_df = df.clone().aggregate(vec![], alias_all(&fused, "m"));
+    let fused_values = match fused_df {
+        Ok(f) => one_row(f, cx.progress, "fused").await.map_err(|e| df_message(&e)),
+        Err(e) => Err(df_message(&e)),
+    };
+    let (total_rows, values): (u64, Vec<Option<Vec<ScalarValue>>>) = match fused_values {
+        Ok(v) => {
+            let per_check = slots.iter().map(|s| Some(s.iter().map(|&i| v[i].clone()).collect())).collect();
+            (as_u64(&v[0]), per_check)
+        }
+        Err(fused_err) => {
+            // Is the source unreadable, or did one check's expression fail on the data?
+            let count = df.clone().aggregate(vec![], vec![Expr::from(datafusion::functions_aggregate::count::count_all())]);
+            let probe = match count {
+                Ok(c) => one_row(c, cx.progress, "fused").await.map_err(|e| df_message(&e)),
+                Err(e) => Err(df_message(&e)),
+            };
+            match probe {
+                Err(read_err) => {
+                    let msg = read_error(ds, source, &read_err);
+                    return source_failed(cx, ds, report, &msg, started);
+                }
+                Ok(v) => {
+                    debug!(error = %fused_err, "fused scan failed; running checks one by one");
+                    let mut per_check = Vec::new();
+                    for i in 0..plans.len() {
+                        let Ok((_, exprs)) = &plans[i] else {
+                            per_check.push(None);
+                            continue;
+                        };
+                        if exprs.is_empty() {
+                            per_check.push(Some(vec![]));
+                            continue;
+                        }
+                        let agg = df.clone().aggregate(vec![], alias_all(exprs, "v"));
+                        let r = match agg {
+                            Ok(a) => one_row(a, None, "check").await,
+                            Err(e) => Err(e),
+                        };
+                        match r {
+                            Ok(vals) => per_check.push(Some(vals)),
+                            Err(e) => {
+                                plans[i] = Err(explain(&ds.checks[i], &e));
+                                per_check.push(None);
+                            }
+                        }
+                    }
+                    (as_u64(&v[0]), per_check)
+                }
+            }
+        }
+    };
+    tracing::Span::current().record("rows", total_rows);
+    report.rows_scanned = Some(total_rows);
+
+    // 3. Own queries (composite unique, references), concurrently.
+    let own_futures = plans.iter().zip(&ds.checks).map(|(p, check)| async move {
+        match p {
+            Ok((Compiled { own: Some(q), .. }, _)) => {
+                let t = Instant::now();
+                Some((own_query(cx, ds, check, q).await, t.elapsed().as_millis() as u64))
+            }
+            _ => None,
+        }
+    });
+    let own_results = join_all(own_futures).await;
+
+    // 4. Evaluate.
+    let mut results = Vec::with_capacity(ds.checks.len());
+    for (i, check) in ds.checks.iter().enumerate() {
+        let location = loc(check);
+        let (compiled, _) = match &plans[i] {
+            Ok(p) => p,
+            Err(msg) => {
+                results.push(errored(check, &ds.name, location, Some(total_rows), msg.clone()));
+                continue;
+            }
+        };
+        let v = values[i].clone().unwrap_or_default();
+        let in_scope = |idx: usize| v.get(idx).map(as_u64).unwrap_or(total_rows);
+        let measure = match &compiled.eval {
+            Eval::RowCount => Measure::Rows(as_u64(&v[0])),
+            Eval::Invalid => Measure::Invalid { failing: as_u64(&v[0]), in_scope: in_scope(1), distinct: None },
+            Eval::Unique => {
+                let (non_null, distinct) = (as_u64(&v[0]), as_u64(&v[1]));
+                Measure::Invalid { failing: non_null - distinct, in_scope: in_scope(2), distinct: Some((distinct, non_null)) }
+            }
+            Eval::OwnInvalid => match &own_results[i] {
+                Some((Ok(n), _)) => Measure::Invalid { failing: *n, in_scope: in_scope(0), distinct: None },
+                Some((Err(e), _)) => {
+                    results.push(errored(check, &ds.name, location, Some(total_rows), e.clone()));
+                    continue;
+                }
+                None => unreachable!("own query planned for OwnInvalid"),
+            },
+            Eval::Freshness => Measure::Newest(as_instant(&v[0]).map(|at| (at, (cx.now - at).num_seconds()))),
+            Eval::Metric => Measure::Value(as_f64(&v[0])),
+            Eval::Schema(problems) => Measure::Problems(problems.clone()),
+        };
+        let mut r = evaluate(check, &ds.name, location, total_rows, measure);
+        r.duration_ms = own_results[i].as_ref().map(|(_, ms)| *ms);
+        results.push(r);
+    }
+
+    // 5. Samples for failed (and warned) row-level checks.
+    let sample_futures = results.iter().enumerate().map(|(i, r)| {
+        let plan = plans[i].as_ref().ok();
+        async move {
+            let check = &ds.checks[i];
+            let wanted = matches!(r.status, CheckStatus::Fail | CheckStatus::Warn)
+                && check.samples > 0
+                && r.failing_rows.unwrap_or(0) > 0;
+            match plan {
+                Some((Compiled { sample: Some(s), .. }, _)) if wanted => Some(samples(cx, ds, source, check, s).await),
+                _ => None,
+            }
+        }
+    });
+    let sampled = join_all(sample_futures).await;
+    for (r, s) in results.iter_mut().zip(sampled) {
+        match s {
+            Some(Ok(rows)) => r.samples = rows,
+            Some(Err(e)) => tracing::warn!(dataset = %ds.name, check = %r.name, error = %e, "could not fetch samples"),
+            None => {}
+        }
+    }
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    tracing::Span::current().record("elapsed_ms", report.duration_ms);
+    if let Some(p) = cx.progress {
+        p.dataset_done();
+    }
+    (report, results)
+}
+
+fn alias_all(exprs: &[Expr], prefix: &str) -> Vec<Expr> {
+    exprs.iter().enumerate().map(|(i, e)| e.clone().alias(format!("{prefix}{i}"))).collect()
+}
+
+fn read_error(ds: &Dataset, source: &Source, detail: &str) -> String {
+    format!("cannot read {} as {}: {detail}", ds.location.display(), source.format.name())
+}
+
+fn source_failed(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    mut report: DatasetReport,
+    message: &str,
+    started: Instant,
+) -> (DatasetReport, Vec<CheckResult>) {
+    report.status = "error".into();
+    report.error = Some(message.to_string());
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    if let Some(p) = cx.progress {
+        p.dataset_done();
+    }
+    let results = ds
+        .checks
+        .iter()
+        .map(|c| errored(c, &ds.name, cx.config.location(c.span).to_string(), None, message.to_string()))
+        .collect();
+    (report, results)
+}
+
+fn scope_sql(check: &Check) -> String {
+    check.filter.as_deref().map(|f| format!("({f}) AND ")).unwrap_or_default()
+}
+
+/// Runs a check's own query; returns its failing-row count.
+async fn own_query(cx: &RunContext<'_>, ds: &Dataset, check: &Check, q: &OwnQuery) -> Result<u64, String> {
+    let table = ident(&ds.name);
+    let scope = scope_sql(check);
+    let sql = match q {
+        OwnQuery::CompositeUnique { columns } => {
+            let not_null = columns.iter().map(|c| format!("{c} IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+            format!(
+                "SELECT coalesce(sum(n) - count(*), 0) FROM (SELECT count(*) AS n FROM {table} WHERE {scope}{not_null} GROUP BY {} HAVING count(*) > 1)",
+                columns.join(", ")
+            )
+        }
+        OwnQuery::References { column, dataset, key } => format!(
+            "SELECT count(*) FROM {table} AS c WHERE {scope}c.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{key} = c.{col})",
+            col = ident(column),
+            parent = ident(dataset),
+            key = ident(key),
+        ),
+    };
+    debug!(%sql, "own query");
+    let df = cx.session.sql(&sql).await.map_err(|e| explain(check, &e))?;
+    let v = one_row(df, None, "own").await.map_err(|e| explain(check, &e))?;
+    Ok(v.first().map(as_u64).unwrap_or(0))
+}
+
+/// Fetches up to `check.samples` failing rows: the checked columns plus the dataset's key.
+async fn samples(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    source: &Source,
+    check: &Check,
+    s: &Sample,
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
+    let table = ident(&ds.name);
+    let scope = scope_sql(check);
+    let n = check.samples;
+    let exists = |c: &String| source.schema.field_with_name(c).is_ok();
+    let mut cols: Vec<String> = ds.key.iter().filter(|c| exists(c)).cloned().collect();
+    let add = |cols: &mut Vec<String>, c: String| {
+        if !cols.contains(&c) {
+            cols.push(c);
+        }
+    };
+    let sql = match s {
+        Sample::Rows { predicate, columns, refs_from } => {
+            for c in columns {
+                add(&mut cols, c.clone());
+            }
+            if let Some(cond) = refs_from {
+                let df = cx.session.table(TableReference::bare(ds.name.as_str())).await.map_err(|e| df_message(&e))?;
+                let expr = df.parse_sql_expr(cond).map_err(|e| df_message(&e))?;
+                let mut refs: Vec<String> = expr.column_refs().into_iter().map(|c| c.name.clone()).collect();
+                refs.sort();
+                for c in refs.into_iter().filter(|c| exists(c)) {
+                    add(&mut cols, c);
+                }
+            }
+            if cols.is_empty() {
+                return Ok(vec![]);
+            }
+            let list = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+            format!("SELECT {list} FROM {table} WHERE {scope}{predicate} LIMIT {n}")
+        }
+        Sample::Duplicates { columns } => {
+            let list = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+            let not_null = columns.iter().map(|c| format!("{} IS NOT NULL", ident(c))).collect::<Vec<_>>().join(" AND ");
+            format!(
+                "SELECT {list}, count(*) AS occurrences FROM {table} WHERE {scope}{not_null} GROUP BY {list} HAVING count(*) > 1 ORDER BY occurrences DESC, {list} LIMIT {n}"
+            )
+        }
+        Sample::Orphans => {
+            let CheckKind::References { column, dataset, key } = &check.kind else {
+                return Ok(vec![]);
+            };
+            add(&mut cols, column.clone());
+            let list = cols.iter().map(|c| format!("c.{}", ident(c))).collect::<Vec<_>>().join(", ");
+            format!(
+                "SELECT {list} FROM {table} AS c WHERE {scope}c.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{key} = c.{col}) LIMIT {n}",
+                col = ident(column),
+                parent = ident(dataset),
+                key = ident(key),
+            )
+        }
+    };
+    let span = info_span!("query", kind = "samples", check = %check.name);
+    async {
+        debug!(%sql, "sample query");
+        let df = cx.sample_session.sql(&sql).await.map_err(|e| df_message(&e))?;
+        let batches = df.collect().await.map_err(|e| df_message(&e))?;
+        Ok(rows(&batches))
+    }
+    .instrument(span)
+    .await
+}

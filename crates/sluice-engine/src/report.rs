@@ -1,0 +1,196 @@
+//! The results of a run: what every renderer (text, JSON, JUnit, Markdown) reads.
+//!
+//! The serde shape of [`RunReport`] *is* the JSON report contract; it is specified with an
+//! example in the CLI's JSON renderer (`src/render/json.rs`). Fields are only ever added.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sluice_spec::Severity;
+
+/// Outcome of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// Within every threshold.
+    Pass,
+    /// Outside the warn zone (or a `severity: warn` check failed).
+    Warn,
+    /// Outside the fail zone.
+    Fail,
+    /// Could not be evaluated: unreadable source, missing column, invalid SQL...
+    Error,
+}
+
+impl CheckStatus {
+    /// `pass`, `warn`, `fail`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Error => "error",
+        }
+    }
+}
+
+/// Outcome of a whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Every check passed.
+    Passed,
+    /// Some checks warned; none failed or errored.
+    Warned,
+    /// At least one check failed; none errored.
+    Failed,
+    /// At least one check could not be evaluated.
+    Error,
+}
+
+impl RunStatus {
+    /// `passed`, `warned`, `failed`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Passed => "passed",
+            RunStatus::Warned => "warned",
+            RunStatus::Failed => "failed",
+            RunStatus::Error => "error",
+        }
+    }
+}
+
+/// Counts of check outcomes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Checks run.
+    pub total: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Warned.
+    pub warned: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Errored.
+    pub errored: usize,
+}
+
+/// One check's result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The dataset checked.
+    pub dataset: String,
+    /// The check's name, unique per dataset.
+    pub name: String,
+    /// The check kind (`not_null`, `metric`...).
+    pub kind: String,
+    /// The column checked, for single-column checks.
+    pub column: Option<String>,
+    /// The columns of a composite-key check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// Configured severity.
+    pub severity: Severity,
+    /// Outcome.
+    pub status: CheckStatus,
+    /// The measured value: failing rows for row-level checks, the value for `row_count` and
+    /// `metric`, the age in seconds for `freshness`, the mismatches for `schema`.
+    pub observed: Value,
+    /// The thresholds, as text (`max_invalid = 0`, `between 20 and 80`, `fail: ...; warn: ...`).
+    pub threshold: Option<String>,
+    /// Rows scanned in the dataset (all rows, not only those in the check's `where`).
+    pub rows_scanned: Option<u64>,
+    /// Rows in the check's scope (its `where`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_in_scope: Option<u64>,
+    /// Rows failing a row-level check.
+    pub failing_rows: Option<u64>,
+    /// `failing_rows` as a percentage of the rows in scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_pct: Option<f64>,
+    /// Examples of failing rows: the checked columns plus the dataset's `key` columns.
+    pub samples: Vec<Map<String, Value>>,
+    /// What was found, in one sentence.
+    pub message: String,
+    /// Where the check is defined: `file:line:col`.
+    pub location: String,
+    /// Time spent evaluating it, when it ran its own query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+/// One dataset's part of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetReport {
+    /// Its name.
+    pub name: String,
+    /// `path:` as configured.
+    pub path: String,
+    /// Format read.
+    pub format: Option<String>,
+    /// `ok`, or `error` when the source could not be read.
+    pub status: String,
+    /// Rows scanned.
+    pub rows_scanned: Option<u64>,
+    /// Files read.
+    pub files: Option<usize>,
+    /// Wall time for all its checks.
+    pub duration_ms: u64,
+    /// Why it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A whole run: every dataset and check.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Version of sluice that produced it.
+    pub sluice_version: String,
+    /// Unique id of the run (UUID v7: sorts by time).
+    pub run_id: String,
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// End, RFC 3339 UTC.
+    pub finished_at: String,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// The "now" freshness checks were measured against.
+    pub now: String,
+    /// The config file.
+    pub config: String,
+    /// Outcome.
+    pub status: RunStatus,
+    /// Counts.
+    pub summary: Summary,
+    /// Per dataset.
+    pub datasets: Vec<DatasetReport>,
+    /// Per check, datasets in config order, checks in config order.
+    pub checks: Vec<CheckResult>,
+}
+
+impl RunReport {
+    /// Counts the statuses of `checks`.
+    pub fn summarize(checks: &[CheckResult]) -> (Summary, RunStatus) {
+        let mut s = Summary {
+            total: checks.len(),
+            ..Summary::default()
+        };
+        for c in checks {
+            match c.status {
+                CheckStatus::Pass => s.passed += 1,
+                CheckStatus::Warn => s.warned += 1,
+                CheckStatus::Fail => s.failed += 1,
+                CheckStatus::Error => s.errored += 1,
+            }
+        }
+        let status = if s.errored > 0 {
+            RunStatus::Error
+        } else if s.failed > 0 {
+            RunStatus::Failed
+        } else if s.warned > 0 {
+            RunStatus::Warned
+        } else {
+            RunStatus::Passed
+        };
+        (s, status)
+    }
+}

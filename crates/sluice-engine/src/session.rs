@@ -1,0 +1,27 @@
+//! The DataFusion session every query of a run shares.
+
+use std::sync::Arc;
+
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::error::{Error, Result};
+
+/// Builds the session: identifiers keep their case (a column `OrderID` is written `OrderID`
+/// in `where:`, not `"OrderID"`), and a memory limit, when given, bounds DataFusion's pool
+/// with spilling to the OS temp folder beyond it.
+pub fn new_session(memory_limit: Option<usize>, target_partitions: Option<usize>) -> Result<SessionContext> {
+    let mut config = SessionConfig::new()
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        .with_information_schema(false);
+    if let Some(n) = target_partitions {
+        config = config.with_target_partitions(n.max(1));
+    }
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = memory_limit {
+        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+    }
+    let runtime = runtime.build_arc().map_err(|e| Error::Internal(format!("cannot start the query engine: {e}")))?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
