@@ -122,7 +122,12 @@ pub fn parse_now(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Ok(Utc.from_utc_datetime(&t));
         }
@@ -138,7 +143,9 @@ pub fn parse_now(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 /// Parses a size: `1048576`, `512K`, `512M`, `2G`, `1.5GiB` (binary units).
 pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: f64 = num
         .parse()
@@ -149,11 +156,17 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         "m" | "mb" | "mib" => 1024.0 * 1024.0,
         "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
         "t" | "tb" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("unknown size unit `{other}` in `{s}`; use K, M, G or T")),
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` in `{s}`; use K, M, G or T"
+            ));
+        }
     };
     let bytes = n * mult;
     if bytes < 1024.0 * 1024.0 {
-        return Err(format!("memory limit `{s}` is below 1M; DataFusion cannot run in that"));
+        return Err(format!(
+            "memory limit `{s}` is below 1M; DataFusion cannot run in that"
+        ));
     }
     Ok(bytes as usize)
 }

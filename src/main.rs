@@ -93,10 +93,7 @@ fn load_config(args: &ConfigArgs, color: bool) -> Result<Config, Exit> {
         Err(SpecError::Invalid(inv)) => {
             eprint!("{}", inv.render(color));
             let st = Style { color };
-            eprintln!(
-                "\n{} {inv}; nothing was run",
-                st.paint("1;31", "error:")
-            );
+            eprintln!("\n{} {inv}; nothing was run", st.paint("1;31", "error:"));
             Err(Exit(code::INVALID))
         }
         Err(e) => Err(fail(anyhow::Error::new(e), code::INVALID, color)),
@@ -108,7 +105,9 @@ fn validate(args: &ConfigArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
     if cli.global.quiet == 0 {
         let checks: usize = config.datasets.iter().map(|d| d.checks.len()).sum();
         let n = config.datasets.len();
-        let st = Style { color: use_color(cli.global.color, std::io::stdout().is_terminal()) };
+        let st = Style {
+            color: use_color(cli.global.color, std::io::stdout().is_terminal()),
+        };
         println!(
             "{} {} is valid: {n} dataset{}, {checks} check{}",
             st.paint("1;32", "ok:"),
@@ -137,7 +136,13 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| fail(anyhow::Error::new(e).context("cannot start the async runtime"), code::RUNTIME, color))?;
+        .map_err(|e| {
+            fail(
+                anyhow::Error::new(e).context("cannot start the async runtime"),
+                code::RUNTIME,
+                color,
+            )
+        })?;
     let report = runtime
         .block_on(async {
             let display = progress.map(|p| tokio::spawn(progress::display(Arc::clone(&p), color)));
@@ -185,10 +190,17 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
         stdout_text.push('\n');
     }
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(stdout_text.as_bytes()).and_then(|_| out.flush()) {
+    if let Err(e) = out
+        .write_all(stdout_text.as_bytes())
+        .and_then(|_| out.flush())
+    {
         // `sluice check | head`: the reader left; stop quietly, keep the run's exit code.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(fail(anyhow::Error::new(e).context("cannot write to stdout"), code::RUNTIME, color));
+            return Err(fail(
+                anyhow::Error::new(e).context("cannot write to stdout"),
+                code::RUNTIME,
+                color,
+            ));
         }
     }
     Ok(exit)
@@ -197,9 +209,18 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers never see a
 /// half-written report.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| anyhow!("{} is not a file name", path.display()))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{} is not a file name", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -26,7 +26,11 @@ pub async fn display(progress: Arc<Progress>, color: bool) {
             thousands(s.rows_scanned),
             started.elapsed().as_secs_f64()
         );
-        let line = if color { format!("\x1b[2m{line}\x1b[0m") } else { line };
+        let line = if color {
+            format!("\x1b[2m{line}\x1b[0m")
+        } else {
+            line
+        };
         {
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r\x1b[2K{line}");

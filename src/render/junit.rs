@@ -33,7 +33,10 @@ fn details(c: &CheckResult) -> String {
     }
     let _ = writeln!(s, "defined at: {}", c.location);
     for row in &c.samples {
-        let parts: Vec<String> = row.iter().map(|(k, v)| format!("{k}={}", cell(v))).collect();
+        let parts: Vec<String> = row
+            .iter()
+            .map(|(k, v)| format!("{k}={}", cell(v)))
+            .collect();
         let _ = writeln!(s, "sample: {}", parts.join(" "));
     }
     s
@@ -52,9 +55,19 @@ pub fn render(report: &RunReport) -> String {
         report.duration_ms as f64 / 1000.0
     );
     for ds in &report.datasets {
-        let checks: Vec<&CheckResult> = report.checks.iter().filter(|c| c.dataset == ds.name).collect();
-        let failures = checks.iter().filter(|c| c.status == CheckStatus::Fail).count();
-        let errors = checks.iter().filter(|c| c.status == CheckStatus::Error).count();
+        let checks: Vec<&CheckResult> = report
+            .checks
+            .iter()
+            .filter(|c| c.dataset == ds.name)
+            .collect();
+        let failures = checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Fail)
+            .count();
+        let errors = checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Error)
+            .count();
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">",
@@ -81,7 +94,11 @@ pub fn render(report: &RunReport) -> String {
                     );
                 }
                 CheckStatus::Fail | CheckStatus::Error => {
-                    let tag = if c.status == CheckStatus::Fail { "failure" } else { "error" };
+                    let tag = if c.status == CheckStatus::Fail {
+                        "failure"
+                    } else {
+                        "error"
+                    };
                     let _ = writeln!(
                         out,
                         ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>",

@@ -8,7 +8,9 @@ use sluice_engine::{CheckStatus, RunReport};
 use super::cell;
 
 fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ")
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
 }
 
 fn badge(s: CheckStatus) -> &'static str {
@@ -47,16 +49,28 @@ pub fn render(report: &RunReport) -> String {
         );
     }
     for c in report.checks.iter().filter(|c| !c.samples.is_empty()) {
-        let _ = write!(out, "\n**{}** `{}` — failing rows:\n\n", esc(&c.dataset), esc(&c.name));
+        let _ = write!(
+            out,
+            "\n**{}** `{}` — failing rows:\n\n",
+            esc(&c.dataset),
+            esc(&c.name)
+        );
         let cols: Vec<&String> = c.samples[0].keys().collect();
         let header: Vec<String> = cols.iter().map(|k| esc(k)).collect();
         let _ = writeln!(out, "| {} |", header.join(" | "));
         let _ = writeln!(out, "|{}", " --- |".repeat(cols.len()));
         for row in &c.samples {
-            let vals: Vec<String> = cols.iter().map(|k| esc(&cell(row.get(*k).unwrap_or(&serde_json::Value::Null)))).collect();
+            let vals: Vec<String> = cols
+                .iter()
+                .map(|k| esc(&cell(row.get(*k).unwrap_or(&serde_json::Value::Null))))
+                .collect();
             let _ = writeln!(out, "| {} |", vals.join(" | "));
         }
     }
-    let _ = write!(out, "\n<sub>run `{}` · {} ms</sub>\n", report.run_id, report.duration_ms);
+    let _ = write!(
+        out,
+        "\n<sub>run `{}` · {} ms</sub>\n",
+        report.run_id, report.duration_ms
+    );
     out
 }

@@ -32,7 +32,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -41,17 +41,29 @@ pub fn thousands(n: u64) -> String {
 }
 
 fn samples(out: &mut String, st: &Style, c: &CheckResult) {
-    let Some(first) = c.samples.first() else { return };
+    let Some(first) = c.samples.first() else {
+        return;
+    };
     let cols: Vec<&String> = first.keys().collect();
     let grid: Vec<Vec<String>> = c
         .samples
         .iter()
-        .map(|row| cols.iter().map(|k| cell(row.get(*k).unwrap_or(&serde_json::Value::Null))).collect())
+        .map(|row| {
+            cols.iter()
+                .map(|k| cell(row.get(*k).unwrap_or(&serde_json::Value::Null)))
+                .collect()
+        })
         .collect();
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()
-        .map(|(i, k)| grid.iter().map(|r| r[i].chars().count()).chain([k.chars().count()]).max().unwrap_or(0))
+        .map(|(i, k)| {
+            grid.iter()
+                .map(|r| r[i].chars().count())
+                .chain([k.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |vals: Vec<String>| -> String {
         vals.iter()
@@ -73,7 +85,11 @@ fn samples(out: &mut String, st: &Style, c: &CheckResult) {
 pub fn render(report: &RunReport, st: &Style) -> String {
     let mut out = String::new();
     for ds in &report.datasets {
-        let checks: Vec<&CheckResult> = report.checks.iter().filter(|c| c.dataset == ds.name).collect();
+        let checks: Vec<&CheckResult> = report
+            .checks
+            .iter()
+            .filter(|c| c.dataset == ds.name)
+            .collect();
         let mut meta = vec![ds.path.clone()];
         if let Some(f) = &ds.format {
             meta.push(f.clone());
@@ -82,14 +98,29 @@ pub fn render(report: &RunReport, st: &Style) -> String {
             meta.push(format!("{} rows", thousands(r)));
         }
         meta.push(format!("{} ms", ds.duration_ms));
-        let _ = writeln!(out, "{}  {}", st.paint("1", &ds.name), st.paint("2", &meta.join(" · ")));
+        let _ = writeln!(
+            out,
+            "{}  {}",
+            st.paint("1", &ds.name),
+            st.paint("2", &meta.join(" · "))
+        );
         if let Some(e) = &ds.error {
             let _ = writeln!(out, "  {} {}", st.paint("1;35", "cannot read:"), e);
         }
-        let width = checks.iter().map(|c| c.name.chars().count()).max().unwrap_or(0).min(40);
+        let width = checks
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(40);
         for c in &checks {
             let pad = width.saturating_sub(c.name.chars().count());
-            let mut line = format!("  {}  {}{}  ", status(st, c.status), c.name, " ".repeat(pad));
+            let mut line = format!(
+                "  {}  {}{}  ",
+                status(st, c.status),
+                c.name,
+                " ".repeat(pad)
+            );
             if c.status == CheckStatus::Error {
                 if ds.error.is_some() {
                     line.push_str(&st.paint("2", "not evaluated: the source could not be read"));
@@ -116,8 +147,14 @@ pub fn render(report: &RunReport, st: &Style) -> String {
         RunStatus::Error => "1;35",
     };
     let headline = format!(
-        "{} checks: {} passed, {} warned, {} failed, {} errors",
-        s.total, s.passed, s.warned, s.failed, s.errored
+        "{} check{}: {} passed, {} warned, {} failed, {} error{}",
+        s.total,
+        if s.total == 1 { "" } else { "s" },
+        s.passed,
+        s.warned,
+        s.failed,
+        s.errored,
+        if s.errored == 1 { "" } else { "s" }
     );
     let n = report.datasets.len();
     let _ = writeln!(

@@ -131,11 +131,17 @@ fn value_type(dt: &DataType) -> &DataType {
 }
 
 fn is_string(dt: &DataType) -> bool {
-    matches!(value_type(dt), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+    matches!(
+        value_type(dt),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
 }
 
 fn is_temporal(dt: &DataType) -> bool {
-    matches!(value_type(dt), DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _))
+    matches!(
+        value_type(dt),
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+    )
 }
 
 fn is_numeric(dt: &DataType) -> bool {
@@ -159,7 +165,9 @@ pub fn type_matches(t: &ColumnType, dt: &DataType) -> bool {
         ColumnType::Float(16) => *dt == DataType::Float16,
         ColumnType::Float(32) => *dt == DataType::Float32,
         ColumnType::Float(_) => *dt == DataType::Float64,
-        ColumnType::Decimal(None) => matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..)),
+        ColumnType::Decimal(None) => {
+            matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..))
+        }
         ColumnType::Decimal(Some((p, s))) => {
             matches!(dt, DataType::Decimal128(dp, ds) | DataType::Decimal256(dp, ds) if dp == p && ds == s)
         }
@@ -169,7 +177,10 @@ pub fn type_matches(t: &ColumnType, dt: &DataType) -> bool {
         ColumnType::Timestamp => matches!(dt, DataType::Timestamp(_, None)),
         ColumnType::TimestampTz => matches!(dt, DataType::Timestamp(_, Some(_))),
         ColumnType::Time => matches!(dt, DataType::Time32(_) | DataType::Time64(_)),
-        ColumnType::Binary => matches!(dt, DataType::Binary | DataType::LargeBinary | DataType::BinaryView),
+        ColumnType::Binary => matches!(
+            dt,
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+        ),
     }
 }
 
@@ -212,7 +223,12 @@ fn wrong_type(kind: &str, column: &str, need: &str, dt: &DataType) -> String {
 }
 
 /// Values rendered as SQL literals fitting a column of type `dt`.
-fn literals(kind: &str, column: &str, values: &[Literal], dt: &DataType) -> Result<Vec<String>, String> {
+fn literals(
+    kind: &str,
+    column: &str,
+    values: &[Literal],
+    dt: &DataType,
+) -> Result<Vec<String>, String> {
     values
         .iter()
         .map(|v| {
@@ -224,7 +240,9 @@ fn literals(kind: &str, column: &str, values: &[Literal], dt: &DataType) -> Resu
                     Ok(Literal::Str(v.to_string()).to_sql())
                 }
                 Literal::Bool(_) if *value_type(dt) == DataType::Boolean => Ok(v.to_sql()),
-                Literal::Str(_) if !numeric_col && *value_type(dt) != DataType::Boolean => Ok(v.to_sql()),
+                Literal::Str(_) if !numeric_col && *value_type(dt) != DataType::Boolean => {
+                    Ok(v.to_sql())
+                }
                 _ => Err(format!(
                     "`{kind}` value {v} does not fit column `{column}` of type {}",
                     type_name(dt)
@@ -248,7 +266,10 @@ pub(crate) fn compile(
     let count_rows = "count(*)".to_string();
     // Row-level checks: `cond` is what a valid row satisfies (NULL counts as valid).
     let row_level = |cond: String, column: &str| Compiled {
-        aggs: vec![format!("count(*) FILTER (WHERE NOT ({cond}))"), count_rows.clone()],
+        aggs: vec![
+            format!("count(*) FILTER (WHERE NOT ({cond}))"),
+            count_rows.clone(),
+        ],
         eval: Eval::Invalid,
         own: None,
         sample: Some(Sample::Rows {
@@ -274,10 +295,16 @@ pub(crate) fn compile(
             }
             if let [c] = columns.as_slice() {
                 Compiled {
-                    aggs: vec![format!("count({})", ident(c)), format!("count(DISTINCT {})", ident(c)), count_rows],
+                    aggs: vec![
+                        format!("count({})", ident(c)),
+                        format!("count(DISTINCT {})", ident(c)),
+                        count_rows,
+                    ],
                     eval: Eval::Unique,
                     own: None,
-                    sample: Some(Sample::Duplicates { columns: columns.clone() }),
+                    sample: Some(Sample::Duplicates {
+                        columns: columns.clone(),
+                    }),
                 }
             } else {
                 Compiled {
@@ -286,17 +313,31 @@ pub(crate) fn compile(
                     own: Some(OwnQuery::CompositeUnique {
                         columns: columns.iter().map(|c| ident(c)).collect(),
                     }),
-                    sample: Some(Sample::Duplicates { columns: columns.clone() }),
+                    sample: Some(Sample::Duplicates {
+                        columns: columns.clone(),
+                    }),
                 }
             }
         }
         AcceptedValues { column, values } | ForbiddenValues { column, values } => {
             let f = field(schema, dataset, column)?;
             let lits = literals(kind, column, values, f.data_type())?;
-            let not = if matches!(check.kind, ForbiddenValues { .. }) { "NOT " } else { "" };
-            row_level(format!("{} {not}IN ({})", ident(column), lits.join(", ")), column)
+            let not = if matches!(check.kind, ForbiddenValues { .. }) {
+                "NOT "
+            } else {
+                ""
+            };
+            row_level(
+                format!("{} {not}IN ({})", ident(column), lits.join(", ")),
+                column,
+            )
         }
-        Range { column, min, max, inclusive } => {
+        Range {
+            column,
+            min,
+            max,
+            inclusive,
+        } => {
             let f = field(schema, dataset, column)?;
             let dt = f.data_type();
             let bounds: Vec<&Literal> = min.iter().chain(max.iter()).collect();
@@ -329,7 +370,14 @@ pub(crate) fn compile(
             if !is_string(f.data_type()) {
                 return Err(wrong_type(kind, column, "a string", f.data_type()));
             }
-            row_level(format!("regexp_like({}, {})", ident(column), Literal::Str(regex.clone()).to_sql()), column)
+            row_level(
+                format!(
+                    "regexp_like({}, {})",
+                    ident(column),
+                    Literal::Str(regex.clone()).to_sql()
+                ),
+                column,
+            )
         }
         Format { column, format } => {
             let f = field(schema, dataset, column)?;
@@ -337,7 +385,11 @@ pub(crate) fn compile(
                 return Err(wrong_type(kind, column, "a string", f.data_type()));
             }
             row_level(
-                format!("regexp_like({}, {})", ident(column), Literal::Str(format.regex().to_string()).to_sql()),
+                format!(
+                    "regexp_like({}, {})",
+                    ident(column),
+                    Literal::Str(format.regex().to_string()).to_sql()
+                ),
                 column,
             )
         }
@@ -359,7 +411,12 @@ pub(crate) fn compile(
         Freshness { column } => {
             let f = field(schema, dataset, column)?;
             if !is_temporal(f.data_type()) {
-                return Err(wrong_type(kind, column, "a date or timestamp", f.data_type()));
+                return Err(wrong_type(
+                    kind,
+                    column,
+                    "a date or timestamp",
+                    f.data_type(),
+                ));
             }
             Compiled {
                 aggs: vec![format!("max({})", ident(column))],
@@ -375,7 +432,10 @@ pub(crate) fn compile(
             sample: None,
         },
         RowsSatisfy { condition } => Compiled {
-            aggs: vec![format!("count(*) FILTER (WHERE NOT ({condition}))"), count_rows],
+            aggs: vec![
+                format!("count(*) FILTER (WHERE NOT ({condition}))"),
+                count_rows,
+            ],
             eval: Eval::Invalid,
             own: None,
             sample: Some(Sample::Rows {
@@ -390,11 +450,17 @@ pub(crate) fn compile(
             own: None,
             sample: None,
         },
-        References { column, dataset: target, key: target_key } => {
+        References {
+            column,
+            dataset: target,
+            key: target_key,
+        } => {
             let f = field(schema, dataset, column)?;
             let parent = match parent {
                 Some(Ok(s)) => s,
-                Some(Err(why)) => return Err(format!("cannot check references to `{target}`: {why}")),
+                Some(Err(why)) => {
+                    return Err(format!("cannot check references to `{target}`: {why}"));
+                }
                 None => return Err(format!("dataset `{target}` is not available")),
             };
             let pf = field(parent, target, target_key)?;
@@ -471,7 +537,11 @@ mod tests {
             Field::new("order_id", DataType::Int64, false),
             Field::new("status", DataType::Utf8View, true),
             Field::new("amount", DataType::Float64, true),
-            Field::new("created_at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new(
+                "created_at",
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                true,
+            ),
             Field::new("weird \"col\"", DataType::Utf8, true),
         ])
     }
@@ -483,14 +553,19 @@ mod tests {
             severity: Severity::Error,
             filter: None,
             samples: 5,
-            fail: Some(Threshold::Invalid { max_count: Some(0), max_pct: None }),
+            fail: Some(Threshold::Invalid {
+                max_count: Some(0),
+                max_pct: None,
+            }),
             warn: None,
             span: Span::default(),
         }
     }
 
     fn aggs(kind: CheckKind) -> Vec<String> {
-        compile(&check(kind), "orders", &[], &schema(), None).unwrap().aggs
+        compile(&check(kind), "orders", &[], &schema(), None)
+            .unwrap()
+            .aggs
     }
 
     fn err(kind: CheckKind) -> String {
@@ -501,67 +576,171 @@ mod tests {
     fn row_count_and_not_null() {
         assert_eq!(aggs(CheckKind::RowCount), ["count(*)"]);
         assert_eq!(
-            aggs(CheckKind::NotNull { column: "weird \"col\"".into() }),
-            ["count(*) FILTER (WHERE NOT (\"weird \"\"col\"\"\" IS NOT NULL))", "count(*)"]
+            aggs(CheckKind::NotNull {
+                column: "weird \"col\"".into()
+            }),
+            [
+                "count(*) FILTER (WHERE NOT (\"weird \"\"col\"\"\" IS NOT NULL))",
+                "count(*)"
+            ]
         );
     }
 
     #[test]
     fn unique_single_is_fused_composite_is_own() {
-        let single = compile(&check(CheckKind::Unique { columns: vec!["order_id".into()] }), "o", &[], &schema(), None).unwrap();
-        assert_eq!(single.aggs, ["count(\"order_id\")", "count(DISTINCT \"order_id\")", "count(*)"]);
+        let single = compile(
+            &check(CheckKind::Unique {
+                columns: vec!["order_id".into()],
+            }),
+            "o",
+            &[],
+            &schema(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            single.aggs,
+            [
+                "count(\"order_id\")",
+                "count(DISTINCT \"order_id\")",
+                "count(*)"
+            ]
+        );
         assert_eq!(single.own, None);
-        let comp = compile(&check(CheckKind::Unique { columns: vec!["order_id".into(), "status".into()] }), "o", &[], &schema(), None).unwrap();
-        assert_eq!(comp.own, Some(OwnQuery::CompositeUnique { columns: vec!["\"order_id\"".into(), "\"status\"".into()] }));
+        let comp = compile(
+            &check(CheckKind::Unique {
+                columns: vec!["order_id".into(), "status".into()],
+            }),
+            "o",
+            &[],
+            &schema(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            comp.own,
+            Some(OwnQuery::CompositeUnique {
+                columns: vec!["\"order_id\"".into(), "\"status\"".into()]
+            })
+        );
     }
 
     #[test]
     fn value_lists_fit_the_column_type() {
         assert_eq!(
-            aggs(CheckKind::AcceptedValues { column: "status".into(), values: vec![Literal::Str("paid".into()), Literal::Str("o'k".into())] })[0],
+            aggs(CheckKind::AcceptedValues {
+                column: "status".into(),
+                values: vec![Literal::Str("paid".into()), Literal::Str("o'k".into())]
+            })[0],
             "count(*) FILTER (WHERE NOT (\"status\" IN ('paid', 'o''k')))"
         );
         assert_eq!(
-            aggs(CheckKind::ForbiddenValues { column: "amount".into(), values: vec![Literal::Int(-1)] })[0],
+            aggs(CheckKind::ForbiddenValues {
+                column: "amount".into(),
+                values: vec![Literal::Int(-1)]
+            })[0],
             "count(*) FILTER (WHERE NOT (\"amount\" NOT IN (-1)))"
         );
-        let e = err(CheckKind::AcceptedValues { column: "amount".into(), values: vec![Literal::Str("x".into())] });
-        assert_eq!(e, "`accepted_values` value 'x' does not fit column `amount` of type float64");
+        let e = err(CheckKind::AcceptedValues {
+            column: "amount".into(),
+            values: vec![Literal::Str("x".into())],
+        });
+        assert_eq!(
+            e,
+            "`accepted_values` value 'x' does not fit column `amount` of type float64"
+        );
     }
 
     #[test]
     fn range_matches_format_length_freshness_metric() {
         assert_eq!(
-            aggs(CheckKind::Range { column: "amount".into(), min: Some(Literal::Int(0)), max: Some(Literal::Float(1e5)), inclusive: false })[0],
+            aggs(CheckKind::Range {
+                column: "amount".into(),
+                min: Some(Literal::Int(0)),
+                max: Some(Literal::Float(1e5)),
+                inclusive: false
+            })[0],
             "count(*) FILTER (WHERE NOT (\"amount\" > 0 AND \"amount\" < 100000.0))"
         );
         assert_eq!(
-            aggs(CheckKind::Range { column: "created_at".into(), min: Some(Literal::Str("2024-01-01".into())), max: None, inclusive: true })[0],
+            aggs(CheckKind::Range {
+                column: "created_at".into(),
+                min: Some(Literal::Str("2024-01-01".into())),
+                max: None,
+                inclusive: true
+            })[0],
             "count(*) FILTER (WHERE NOT (\"created_at\" >= '2024-01-01'))"
         );
-        assert!(err(CheckKind::Range { column: "status".into(), min: Some(Literal::Int(1)), max: None, inclusive: true }).contains("does not fit column `status` of type string"));
+        assert!(
+            err(CheckKind::Range {
+                column: "status".into(),
+                min: Some(Literal::Int(1)),
+                max: None,
+                inclusive: true
+            })
+            .contains("does not fit column `status` of type string")
+        );
         assert_eq!(
-            aggs(CheckKind::Matches { column: "status".into(), regex: "^[a-z]+$".into() })[0],
+            aggs(CheckKind::Matches {
+                column: "status".into(),
+                regex: "^[a-z]+$".into()
+            })[0],
             "count(*) FILTER (WHERE NOT (regexp_like(\"status\", '^[a-z]+$')))"
         );
-        assert!(aggs(CheckKind::Format { column: "status".into(), format: TextFormat::Uuid })[0].contains("[0-9a-fA-F]{8}"));
+        assert!(
+            aggs(CheckKind::Format {
+                column: "status".into(),
+                format: TextFormat::Uuid
+            })[0]
+                .contains("[0-9a-fA-F]{8}")
+        );
         assert_eq!(
-            aggs(CheckKind::Length { column: "status".into(), min: Some(2), max: Some(8) })[0],
+            aggs(CheckKind::Length {
+                column: "status".into(),
+                min: Some(2),
+                max: Some(8)
+            })[0],
             "count(*) FILTER (WHERE NOT (character_length(\"status\") >= 2 AND character_length(\"status\") <= 8))"
         );
-        assert_eq!(err(CheckKind::Length { column: "amount".into(), min: None, max: Some(3) }), "`length` needs a string column, but `amount` is float64");
-        assert_eq!(aggs(CheckKind::Freshness { column: "created_at".into() }), ["max(\"created_at\")"]);
-        assert_eq!(err(CheckKind::Freshness { column: "amount".into() }), "`freshness` needs a date or timestamp column, but `amount` is float64");
-        assert_eq!(aggs(CheckKind::Metric { sql: "avg(amount)".into() }), ["CAST((avg(amount)) AS DOUBLE)"]);
         assert_eq!(
-            aggs(CheckKind::RowsSatisfy { condition: "amount > 0".into() })[0],
+            err(CheckKind::Length {
+                column: "amount".into(),
+                min: None,
+                max: Some(3)
+            }),
+            "`length` needs a string column, but `amount` is float64"
+        );
+        assert_eq!(
+            aggs(CheckKind::Freshness {
+                column: "created_at".into()
+            }),
+            ["max(\"created_at\")"]
+        );
+        assert_eq!(
+            err(CheckKind::Freshness {
+                column: "amount".into()
+            }),
+            "`freshness` needs a date or timestamp column, but `amount` is float64"
+        );
+        assert_eq!(
+            aggs(CheckKind::Metric {
+                sql: "avg(amount)".into()
+            }),
+            ["CAST((avg(amount)) AS DOUBLE)"]
+        );
+        assert_eq!(
+            aggs(CheckKind::RowsSatisfy {
+                condition: "amount > 0".into()
+            })[0],
             "count(*) FILTER (WHERE NOT (amount > 0))"
         );
     }
 
     #[test]
     fn missing_columns_list_what_exists() {
-        let e = err(CheckKind::NotNull { column: "amout".into() });
+        let e = err(CheckKind::NotNull {
+            column: "amout".into(),
+        });
         assert_eq!(
             e,
             "column `amout` not found in `orders`; did you mean `amount`? Its columns: order_id (int64), status (string), amount (float64), created_at (timestamp(us)), weird \"col\" (string)"
@@ -596,9 +775,16 @@ mod tests {
     #[test]
     fn references_need_comparable_keys() {
         let parent = Schema::new(vec![Field::new("id", DataType::Utf8, false)]);
-        let k = CheckKind::References { column: "order_id".into(), dataset: "p".into(), key: "id".into() };
+        let k = CheckKind::References {
+            column: "order_id".into(),
+            dataset: "p".into(),
+            key: "id".into(),
+        };
         let e = compile(&check(k.clone()), "o", &[], &schema(), Some(Ok(&parent))).unwrap_err();
-        assert_eq!(e, "`order_id` (int64) cannot be compared with `p.id` (string)");
+        assert_eq!(
+            e,
+            "`order_id` (int64) cannot be compared with `p.id` (string)"
+        );
         let e = compile(&check(k), "o", &[], &schema(), Some(Err("path not found"))).unwrap_err();
         assert_eq!(e, "cannot check references to `p`: path not found");
     }

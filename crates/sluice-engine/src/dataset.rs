@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::{ScalarValue, TableReference};
 use datafusion::dataframe::DataFrame;
@@ -19,6 +20,7 @@ use sluice_spec::{Check, CheckKind, Config, Dataset};
 use tracing::{Instrument, debug, info_span, instrument};
 
 use crate::compile::{Compiled, Eval, OwnQuery, Sample, compile, ident};
+use crate::error::df_message;
 use crate::evaluate::{Measure, errored, evaluate};
 use crate::progress::Progress;
 use crate::report::{CheckResult, CheckStatus, DatasetReport};
@@ -35,25 +37,6 @@ pub(crate) struct RunContext<'a> {
     pub sources: &'a HashMap<String, Result<Source, SourceError>>,
     pub now: DateTime<Utc>,
     pub progress: Option<&'a Progress>,
-}
-
-/// A DataFusion error as one readable line (without the "Error during planning:" prefixes).
-pub(crate) fn df_message(e: &DataFusionError) -> String {
-    let text = e.to_string();
-    let mut t = text.as_str();
-    for prefix in [
-        "Error during planning: ",
-        "Schema error: ",
-        "External error: ",
-        "Arrow error: ",
-        "Execution error: ",
-        "Optimizer rule 'simplify_expressions' failed\ncaused by\n",
-        "type_coercion\ncaused by\n",
-        "Optimizer rule 'optimize_projections' failed\ncaused by\n",
-    ] {
-        t = t.trim_start_matches(prefix);
-    }
-    t.lines().next().unwrap_or("").trim().to_string()
 }
 
 /// Adds the check's `where:` as a FILTER to every aggregate in `e`.
@@ -74,27 +57,68 @@ fn scoped(e: Expr, scope: Option<&Expr>) -> Result<Expr, DataFusionError> {
 }
 
 /// A check's aggregates as expressions (scoped, not yet aliased).
-fn check_exprs(df: &DataFrame, c: &Compiled, check: &Check) -> Result<Vec<Expr>, String> {
+fn check_exprs(
+    df: &DataFrame,
+    c: &Compiled,
+    check: &Check,
+    schema: &Schema,
+) -> Result<Vec<Expr>, String> {
     let scope = match &check.filter {
-        Some(f) => Some(df.parse_sql_expr(f).map_err(|e| format!("invalid `where`: {}", df_message(&e)))?),
+        Some(f) => Some(
+            df.parse_sql_expr(f)
+                .map_err(|e| format!("invalid `where`: {}", df_message(&e)))?,
+        ),
         None => None,
     };
     c.aggs
         .iter()
         .map(|sql| {
-            let e = df.parse_sql_expr(sql).map_err(|e| explain(check, &e))?;
-            scoped(e, scope.as_ref()).map_err(|e| explain(check, &e))
+            let e = df
+                .parse_sql_expr(sql)
+                .map_err(|e| explain(check, &e, schema))?;
+            scoped(e, scope.as_ref()).map_err(|e| explain(check, &e, schema))
         })
         .collect()
 }
 
 /// Turns a planning error into advice for the user.
-fn explain(check: &Check, e: &DataFusionError) -> String {
+fn explain(check: &Check, e: &DataFusionError, schema: &Schema) -> String {
+    let msg = advice(check, e);
+    match untyped_columns(check, e, schema) {
+        Some(cols) => format!(
+            "{msg} (column {cols} holds no values in the data, so its type could not be inferred)"
+        ),
+        None => msg,
+    }
+}
+
+/// Columns of type Null (a CSV/JSON column with no value at all) that the error is about.
+fn untyped_columns(check: &Check, e: &DataFusionError, schema: &Schema) -> Option<String> {
+    if !e.to_string().contains("Null") {
+        return None;
+    }
+    let text = match &check.kind {
+        CheckKind::Metric { sql } => sql.clone(),
+        CheckKind::RowsSatisfy { condition } => condition.clone(),
+        _ => check.columns().join(" "),
+    };
+    let cols: Vec<String> = schema
+        .fields()
+        .iter()
+        .filter(|f| f.data_type() == &DataType::Null && text.contains(f.name().as_str()))
+        .map(|f| format!("`{}`", f.name()))
+        .collect();
+    (!cols.is_empty()).then(|| cols.join(", "))
+}
+
+fn advice(check: &Check, e: &DataFusionError) -> String {
     let msg = df_message(e);
     match &check.kind {
-        CheckKind::Metric { sql } if msg.contains("GROUP BY") || msg.contains("aggregate") => format!(
-            "metric `{sql}` must aggregate the rows (e.g. `avg(amount)`, `count(DISTINCT id)`): {msg}"
-        ),
+        CheckKind::Metric { sql } if msg.contains("GROUP BY") || msg.contains("aggregate") => {
+            format!(
+                "metric `{sql}` must aggregate the rows, e.g. `avg(amount)` or `count(DISTINCT id)`"
+            )
+        }
         CheckKind::Metric { sql } if msg.contains("Cannot cast") || msg.contains("cast") => {
             format!("metric `{sql}` must be a number: {msg}")
         }
@@ -110,7 +134,12 @@ async fn one_row(
     progress: Option<&Progress>,
     what: &'static str,
 ) -> Result<Vec<ScalarValue>, DataFusionError> {
-    let span = info_span!("query", kind = what, rows = tracing::field::Empty, elapsed_ms = tracing::field::Empty);
+    let span = info_span!(
+        "query",
+        kind = what,
+        rows = tracing::field::Empty,
+        elapsed_ms = tracing::field::Empty
+    );
     async move {
         let started = Instant::now();
         let task = Arc::new(df.task_ctx());
@@ -173,7 +202,11 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     };
     report.format = Some(source.format.name().to_string());
     report.files = Some(source.files);
-    let df = match cx.session.table(TableReference::bare(ds.name.as_str())).await {
+    let df = match cx
+        .session
+        .table(TableReference::bare(ds.name.as_str()))
+        .await
+    {
         Ok(df) => df,
         Err(e) => return source_failed(cx, ds, report, &df_message(&e), started),
     };
@@ -190,12 +223,12 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
             _ => None,
         };
         let planned = compile(check, &ds.name, &ds.key, &source.schema, parent).and_then(|c| {
-            let exprs = check_exprs(&df, &c, check)?;
+            let exprs = check_exprs(&df, &c, check, &source.schema)?;
             if !exprs.is_empty() {
                 df.clone()
                     .aggregate(vec![], alias_all(&exprs, "v"))
                     .and_then(|d| d.into_optimized_plan())
-                    .map_err(|e| explain(check, &e))?;
+                    .map_err(|e| explain(check, &e, &source.schema))?;
             }
             Ok((c, exprs))
         });
@@ -203,7 +236,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     }
 
     // 2. The fused scan: `count(*)` plus every valid check's aggregates, deduplicated.
-    let mut fused: Vec<Expr> = vec![Expr::from(datafusion::functions_aggregate::count::count_all())];
+    let mut fused: Vec<Expr> = vec![datafusion::functions_aggregate::count::count_all()];
     let mut slot_of: HashMap<String, usize> = HashMap::new();
     let mut slots: Vec<Vec<usize>> = Vec::new();
     for p in &plans {
@@ -223,19 +256,29 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     debug!(aggregates = fused.len(), "fused scan");
     let fused_df = df.clone().aggregate(vec![], alias_all(&fused, "m"));
     let fused_values = match fused_df {
-        Ok(f) => one_row(f, cx.progress, "fused").await.map_err(|e| df_message(&e)),
+        Ok(f) => one_row(f, cx.progress, "fused")
+            .await
+            .map_err(|e| df_message(&e)),
         Err(e) => Err(df_message(&e)),
     };
     let (total_rows, values): (u64, Vec<Option<Vec<ScalarValue>>>) = match fused_values {
         Ok(v) => {
-            let per_check = slots.iter().map(|s| Some(s.iter().map(|&i| v[i].clone()).collect())).collect();
+            let per_check = slots
+                .iter()
+                .map(|s| Some(s.iter().map(|&i| v[i].clone()).collect()))
+                .collect();
             (as_u64(&v[0]), per_check)
         }
         Err(fused_err) => {
             // Is the source unreadable, or did one check's expression fail on the data?
-            let count = df.clone().aggregate(vec![], vec![Expr::from(datafusion::functions_aggregate::count::count_all())]);
+            let count = df.clone().aggregate(
+                vec![],
+                vec![datafusion::functions_aggregate::count::count_all()],
+            );
             let probe = match count {
-                Ok(c) => one_row(c, cx.progress, "fused").await.map_err(|e| df_message(&e)),
+                Ok(c) => one_row(c, cx.progress, "fused")
+                    .await
+                    .map_err(|e| df_message(&e)),
                 Err(e) => Err(df_message(&e)),
             };
             match probe {
@@ -246,8 +289,9 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
                 Ok(v) => {
                     debug!(error = %fused_err, "fused scan failed; running checks one by one");
                     let mut per_check = Vec::new();
-                    for i in 0..plans.len() {
-                        let Ok((_, exprs)) = &plans[i] else {
+                    let mut late_errors = Vec::new();
+                    for (i, plan) in plans.iter().enumerate() {
+                        let Ok((_, exprs)) = plan else {
                             per_check.push(None);
                             continue;
                         };
@@ -263,10 +307,13 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
                         match r {
                             Ok(vals) => per_check.push(Some(vals)),
                             Err(e) => {
-                                plans[i] = Err(explain(&ds.checks[i], &e));
+                                late_errors.push((i, explain(&ds.checks[i], &e, &source.schema)));
                                 per_check.push(None);
                             }
                         }
+                    }
+                    for (i, msg) in late_errors {
+                        plans[i] = Err(msg);
                     }
                     (as_u64(&v[0]), per_check)
                 }
@@ -281,7 +328,10 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
         match p {
             Ok((Compiled { own: Some(q), .. }, _)) => {
                 let t = Instant::now();
-                Some((own_query(cx, ds, check, q).await, t.elapsed().as_millis() as u64))
+                Some((
+                    own_query(cx, ds, &source.schema, check, q).await,
+                    t.elapsed().as_millis() as u64,
+                ))
             }
             _ => None,
         }
@@ -295,7 +345,13 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
         let (compiled, _) = match &plans[i] {
             Ok(p) => p,
             Err(msg) => {
-                results.push(errored(check, &ds.name, location, Some(total_rows), msg.clone()));
+                results.push(errored(
+                    check,
+                    &ds.name,
+                    location,
+                    Some(total_rows),
+                    msg.clone(),
+                ));
                 continue;
             }
         };
@@ -303,20 +359,40 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
         let in_scope = |idx: usize| v.get(idx).map(as_u64).unwrap_or(total_rows);
         let measure = match &compiled.eval {
             Eval::RowCount => Measure::Rows(as_u64(&v[0])),
-            Eval::Invalid => Measure::Invalid { failing: as_u64(&v[0]), in_scope: in_scope(1), distinct: None },
+            Eval::Invalid => Measure::Invalid {
+                failing: as_u64(&v[0]),
+                in_scope: in_scope(1),
+                distinct: None,
+            },
             Eval::Unique => {
                 let (non_null, distinct) = (as_u64(&v[0]), as_u64(&v[1]));
-                Measure::Invalid { failing: non_null - distinct, in_scope: in_scope(2), distinct: Some((distinct, non_null)) }
+                Measure::Invalid {
+                    failing: non_null - distinct,
+                    in_scope: in_scope(2),
+                    distinct: Some((distinct, non_null)),
+                }
             }
             Eval::OwnInvalid => match &own_results[i] {
-                Some((Ok(n), _)) => Measure::Invalid { failing: *n, in_scope: in_scope(0), distinct: None },
+                Some((Ok(n), _)) => Measure::Invalid {
+                    failing: *n,
+                    in_scope: in_scope(0),
+                    distinct: None,
+                },
                 Some((Err(e), _)) => {
-                    results.push(errored(check, &ds.name, location, Some(total_rows), e.clone()));
+                    results.push(errored(
+                        check,
+                        &ds.name,
+                        location,
+                        Some(total_rows),
+                        e.clone(),
+                    ));
                     continue;
                 }
                 None => unreachable!("own query planned for OwnInvalid"),
             },
-            Eval::Freshness => Measure::Newest(as_instant(&v[0]).map(|at| (at, (cx.now - at).num_seconds()))),
+            Eval::Freshness => {
+                Measure::Newest(as_instant(&v[0]).map(|at| (at, (cx.now - at).num_seconds())))
+            }
             Eval::Metric => Measure::Value(as_f64(&v[0])),
             Eval::Schema(problems) => Measure::Problems(problems.clone()),
         };
@@ -334,7 +410,12 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
                 && check.samples > 0
                 && r.failing_rows.unwrap_or(0) > 0;
             match plan {
-                Some((Compiled { sample: Some(s), .. }, _)) if wanted => Some(samples(cx, ds, source, check, s).await),
+                Some((
+                    Compiled {
+                        sample: Some(s), ..
+                    },
+                    _,
+                )) if wanted => Some(samples(cx, ds, source, check, s).await),
                 _ => None,
             }
         }
@@ -343,7 +424,9 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     for (r, s) in results.iter_mut().zip(sampled) {
         match s {
             Some(Ok(rows)) => r.samples = rows,
-            Some(Err(e)) => tracing::warn!(dataset = %ds.name, check = %r.name, error = %e, "could not fetch samples"),
+            Some(Err(e)) => {
+                tracing::warn!(dataset = %ds.name, check = %r.name, error = %e, "could not fetch samples")
+            }
             None => {}
         }
     }
@@ -356,11 +439,38 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
 }
 
 fn alias_all(exprs: &[Expr], prefix: &str) -> Vec<Expr> {
-    exprs.iter().enumerate().map(|(i, e)| e.clone().alias(format!("{prefix}{i}"))).collect()
+    exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| e.clone().alias(format!("{prefix}{i}")))
+        .collect()
 }
 
 fn read_error(ds: &Dataset, source: &Source, detail: &str) -> String {
-    format!("cannot read {} as {}: {detail}", ds.location.display(), source.format.name())
+    format!(
+        "cannot read {} as {}: {detail}",
+        ds.location.display(),
+        source.format.name()
+    )
+}
+
+/// Every check of `ds` errored with `message` (e.g. after a panic while checking it).
+pub(crate) fn failed(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    message: &str,
+) -> (DatasetReport, Vec<CheckResult>) {
+    let report = DatasetReport {
+        name: ds.name.clone(),
+        path: ds.path.clone(),
+        format: None,
+        status: "error".into(),
+        rows_scanned: None,
+        files: None,
+        duration_ms: 0,
+        error: None,
+    };
+    source_failed(cx, ds, report, message, Instant::now())
 }
 
 fn source_failed(
@@ -379,28 +489,54 @@ fn source_failed(
     let results = ds
         .checks
         .iter()
-        .map(|c| errored(c, &ds.name, cx.config.location(c.span).to_string(), None, message.to_string()))
+        .map(|c| {
+            errored(
+                c,
+                &ds.name,
+                cx.config.location(c.span).to_string(),
+                None,
+                message.to_string(),
+            )
+        })
         .collect();
     (report, results)
 }
 
 fn scope_sql(check: &Check) -> String {
-    check.filter.as_deref().map(|f| format!("({f}) AND ")).unwrap_or_default()
+    check
+        .filter
+        .as_deref()
+        .map(|f| format!("({f}) AND "))
+        .unwrap_or_default()
 }
 
 /// Runs a check's own query; returns its failing-row count.
-async fn own_query(cx: &RunContext<'_>, ds: &Dataset, check: &Check, q: &OwnQuery) -> Result<u64, String> {
+async fn own_query(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    schema: &Schema,
+    check: &Check,
+    q: &OwnQuery,
+) -> Result<u64, String> {
     let table = ident(&ds.name);
     let scope = scope_sql(check);
     let sql = match q {
         OwnQuery::CompositeUnique { columns } => {
-            let not_null = columns.iter().map(|c| format!("{c} IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+            let not_null = columns
+                .iter()
+                .map(|c| format!("{c} IS NOT NULL"))
+                .collect::<Vec<_>>()
+                .join(" AND ");
             format!(
                 "SELECT coalesce(sum(n) - count(*), 0) FROM (SELECT count(*) AS n FROM {table} WHERE {scope}{not_null} GROUP BY {} HAVING count(*) > 1)",
                 columns.join(", ")
             )
         }
-        OwnQuery::References { column, dataset, key } => format!(
+        OwnQuery::References {
+            column,
+            dataset,
+            key,
+        } => format!(
             "SELECT count(*) FROM {table} AS c WHERE {scope}c.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{key} = c.{col})",
             col = ident(column),
             parent = ident(dataset),
@@ -408,8 +544,14 @@ async fn own_query(cx: &RunContext<'_>, ds: &Dataset, check: &Check, q: &OwnQuer
         ),
     };
     debug!(%sql, "own query");
-    let df = cx.session.sql(&sql).await.map_err(|e| explain(check, &e))?;
-    let v = one_row(df, None, "own").await.map_err(|e| explain(check, &e))?;
+    let df = cx
+        .session
+        .sql(&sql)
+        .await
+        .map_err(|e| explain(check, &e, schema))?;
+    let v = one_row(df, None, "own")
+        .await
+        .map_err(|e| explain(check, &e, schema))?;
     Ok(v.first().map(as_u64).unwrap_or(0))
 }
 
@@ -432,14 +574,26 @@ async fn samples(
         }
     };
     let sql = match s {
-        Sample::Rows { predicate, columns, refs_from } => {
+        Sample::Rows {
+            predicate,
+            columns,
+            refs_from,
+        } => {
             for c in columns {
                 add(&mut cols, c.clone());
             }
             if let Some(cond) = refs_from {
-                let df = cx.session.table(TableReference::bare(ds.name.as_str())).await.map_err(|e| df_message(&e))?;
+                let df = cx
+                    .session
+                    .table(TableReference::bare(ds.name.as_str()))
+                    .await
+                    .map_err(|e| df_message(&e))?;
                 let expr = df.parse_sql_expr(cond).map_err(|e| df_message(&e))?;
-                let mut refs: Vec<String> = expr.column_refs().into_iter().map(|c| c.name.clone()).collect();
+                let mut refs: Vec<String> = expr
+                    .column_refs()
+                    .into_iter()
+                    .map(|c| c.name.clone())
+                    .collect();
                 refs.sort();
                 for c in refs.into_iter().filter(|c| exists(c)) {
                     add(&mut cols, c);
@@ -452,18 +606,35 @@ async fn samples(
             format!("SELECT {list} FROM {table} WHERE {scope}{predicate} LIMIT {n}")
         }
         Sample::Duplicates { columns } => {
-            let list = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
-            let not_null = columns.iter().map(|c| format!("{} IS NOT NULL", ident(c))).collect::<Vec<_>>().join(" AND ");
+            let list = columns
+                .iter()
+                .map(|c| ident(c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let not_null = columns
+                .iter()
+                .map(|c| format!("{} IS NOT NULL", ident(c)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
             format!(
                 "SELECT {list}, count(*) AS occurrences FROM {table} WHERE {scope}{not_null} GROUP BY {list} HAVING count(*) > 1 ORDER BY occurrences DESC, {list} LIMIT {n}"
             )
         }
         Sample::Orphans => {
-            let CheckKind::References { column, dataset, key } = &check.kind else {
+            let CheckKind::References {
+                column,
+                dataset,
+                key,
+            } = &check.kind
+            else {
                 return Ok(vec![]);
             };
             add(&mut cols, column.clone());
-            let list = cols.iter().map(|c| format!("c.{}", ident(c))).collect::<Vec<_>>().join(", ");
+            let list = cols
+                .iter()
+                .map(|c| format!("c.{}", ident(c)))
+                .collect::<Vec<_>>()
+                .join(", ");
             format!(
                 "SELECT {list} FROM {table} AS c WHERE {scope}c.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{key} = c.{col}) LIMIT {n}",
                 col = ident(column),
@@ -475,7 +646,11 @@ async fn samples(
     let span = info_span!("query", kind = "samples", check = %check.name);
     async {
         debug!(%sql, "sample query");
-        let df = cx.sample_session.sql(&sql).await.map_err(|e| df_message(&e))?;
+        let df = cx
+            .sample_session
+            .sql(&sql)
+            .await
+            .map_err(|e| df_message(&e))?;
         let batches = df.collect().await.map_err(|e| df_message(&e))?;
         Ok(rows(&batches))
     }

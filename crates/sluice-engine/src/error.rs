@@ -12,8 +12,47 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// A bug or an environment problem (e.g. the query engine could not start).
-    #[error("internal error: {0}; please report it at https://github.com/sluice-data/sluice/issues")]
+    #[error(
+        "internal error: {0}; please report it at https://github.com/sluice-data/sluice/issues"
+    )]
     Internal(String),
+}
+
+/// A DataFusion error as one readable line: the innermost cause of the chain, without the
+/// "Error during planning:"-style prefixes, with a hint for the errors people meet most.
+pub(crate) fn df_message(e: &datafusion::error::DataFusionError) -> String {
+    let text = e.to_string();
+    let inner = text.rsplit("\ncaused by\n").next().unwrap_or(&text);
+    let mut t = inner.lines().next().unwrap_or("").trim();
+    loop {
+        let before = t;
+        for prefix in [
+            "Error during planning: ",
+            "Schema error: ",
+            "External error: ",
+            "Arrow error: ",
+            "Execution error: ",
+            "Parquet error: ",
+            "Internal error: ",
+            "Optimizer rule ",
+        ] {
+            t = t.strip_prefix(prefix).unwrap_or(t);
+        }
+        if t == before {
+            break;
+        }
+    }
+    let mut msg = t.to_string();
+    if msg.contains("unequal lengths between records") {
+        msg.push_str(" (a row has more or fewer fields than the header: fix the file, or set `csv: { delimiter: ... }` if it uses another separator)");
+    }
+    if matches!(
+        e.find_root(),
+        datafusion::error::DataFusionError::ResourcesExhausted(_)
+    ) {
+        msg.push_str(" (raise --memory-limit, or check fewer distinct values at once)");
+    }
+    msg
 }
 
 /// Engine result.

@@ -37,9 +37,17 @@ fn violates(t: &Threshold, m: &Measure) -> bool {
         (Threshold::Bounds { min, max, equals }, Measure::Rows(n)) => {
             bounds_violated(*min, *max, *equals, Some(*n as f64))
         }
-        (Threshold::Bounds { min, max, equals }, Measure::Value(v)) => bounds_violated(*min, *max, *equals, *v),
-        (Threshold::Invalid { max_count, max_pct }, Measure::Invalid { failing, in_scope, .. }) => {
-            max_count.is_some_and(|c| *failing > c) || max_pct.is_some_and(|p| pct(*failing, *in_scope) > p)
+        (Threshold::Bounds { min, max, equals }, Measure::Value(v)) => {
+            bounds_violated(*min, *max, *equals, *v)
+        }
+        (
+            Threshold::Invalid { max_count, max_pct },
+            Measure::Invalid {
+                failing, in_scope, ..
+            },
+        ) => {
+            max_count.is_some_and(|c| *failing > c)
+                || max_pct.is_some_and(|p| pct(*failing, *in_scope) > p)
         }
         (Threshold::MaxAge(max), Measure::Newest(newest)) => match newest {
             None => true,
@@ -51,7 +59,12 @@ fn violates(t: &Threshold, m: &Measure) -> bool {
     }
 }
 
-fn bounds_violated(min: Option<f64>, max: Option<f64>, equals: Option<f64>, v: Option<f64>) -> bool {
+fn bounds_violated(
+    min: Option<f64>,
+    max: Option<f64>,
+    equals: Option<f64>,
+    v: Option<f64>,
+) -> bool {
     let Some(v) = v else { return true };
     if v.is_nan() {
         return true;
@@ -61,11 +74,21 @@ fn bounds_violated(min: Option<f64>, max: Option<f64>, equals: Option<f64>, v: O
 
 /// `part` as a percentage of `whole` (0 when `whole` is 0).
 pub fn pct(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
 }
 
 /// The thresholds of a check as one line of text.
 pub fn threshold_text(check: &Check) -> Option<String> {
+    if matches!(
+        check.fail.as_ref().or(check.warn.as_ref()),
+        Some(Threshold::Exact)
+    ) {
+        return None;
+    }
     match (&check.fail, &check.warn) {
         (Some(f), None) => Some(f.to_string()),
         (None, Some(w)) if check.severity == Severity::Warn => Some(w.to_string()),
@@ -76,7 +99,13 @@ pub fn threshold_text(check: &Check) -> Option<String> {
 }
 
 /// Everything about a check's result except its samples.
-pub(crate) fn evaluate(check: &Check, dataset: &str, location: String, rows_scanned: u64, m: Measure) -> CheckResult {
+pub(crate) fn evaluate(
+    check: &Check,
+    dataset: &str,
+    location: String,
+    rows_scanned: u64,
+    m: Measure,
+) -> CheckResult {
     let status = if check.fail.as_ref().is_some_and(|t| violates(t, &m)) {
         CheckStatus::Fail
     } else if check.warn.as_ref().is_some_and(|t| violates(t, &m)) {
@@ -84,9 +113,13 @@ pub(crate) fn evaluate(check: &Check, dataset: &str, location: String, rows_scan
     } else {
         CheckStatus::Pass
     };
-    let scope = check.filter.as_deref().map(|f| format!(" (where {f})")).unwrap_or_default();
+    let scope = check
+        .filter
+        .as_deref()
+        .map(|f| format!(" (where {f})"))
+        .unwrap_or_default();
     let (observed, failing, in_scope, message) = match &m {
-        Measure::Rows(n) => (Value::from(*n), None, None, format!("{n} rows{scope}")),
+        Measure::Rows(n) => (Value::from(*n), None, None, format!("{}{scope}", rows(*n))),
         Measure::Value(v) => {
             let sql = match &check.kind {
                 CheckKind::Metric { sql } => sql.as_str(),
@@ -94,30 +127,54 @@ pub(crate) fn evaluate(check: &Check, dataset: &str, location: String, rows_scan
             };
             let msg = match v {
                 Some(v) => format!("{sql} = {}{scope}", fmt_float(*v)),
-                None => format!("{sql} is NULL{scope} (no rows, or only NULLs): nothing to compare"),
+                None => {
+                    format!("{sql} is NULL{scope} (no rows, or only NULLs): nothing to compare")
+                }
             };
             (v.map(float).unwrap_or(Value::Null), None, None, msg)
         }
-        Measure::Invalid { failing, in_scope, distinct } => {
-            (Value::from(*failing), Some(*failing), Some(*in_scope), invalid_message(check, *failing, *in_scope, *distinct, &scope))
-        }
+        Measure::Invalid {
+            failing,
+            in_scope,
+            distinct,
+        } => (
+            Value::from(*failing),
+            Some(*failing),
+            Some(*in_scope),
+            invalid_message(check, *failing, *in_scope, *distinct, &scope),
+        ),
         Measure::Newest(newest) => {
             let col = check.columns().first().copied().unwrap_or("");
             match newest {
-                None => (Value::Null, None, None, format!("`{col}` has no values{scope}: nothing is fresh")),
+                None => (
+                    Value::Null,
+                    None,
+                    None,
+                    format!("`{col}` has no values{scope}: nothing is fresh"),
+                ),
                 Some((at, age)) => {
                     let at_text = at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
                     let msg = if *age >= 0 {
-                        format!("newest {col} is {at_text}, {} old{scope}", HumanDuration(Duration::from_secs(*age as u64)))
+                        format!(
+                            "newest {col} is {at_text}, {} old{scope}",
+                            HumanDuration(Duration::from_secs(*age as u64))
+                        )
                     } else {
-                        format!("newest {col} is {at_text}, {} in the future{scope}", HumanDuration(Duration::from_secs(age.unsigned_abs())))
+                        format!(
+                            "newest {col} is {at_text}, {} in the future{scope}",
+                            HumanDuration(Duration::from_secs(age.unsigned_abs()))
+                        )
                     };
                     (Value::from(*age), None, None, msg)
                 }
             }
         }
         Measure::Problems(p) => {
-            let msg = if p.is_empty() { "schema matches".to_string() } else { p.join("; ") };
+            let msg = if p.is_empty() {
+                "schema matches".to_string()
+            } else {
+                p.join("; ")
+            };
             (Value::from(p.clone()), None, None, msg)
         }
     };
@@ -144,7 +201,13 @@ pub(crate) fn evaluate(check: &Check, dataset: &str, location: String, rows_scan
 }
 
 /// A check that could not be evaluated.
-pub(crate) fn errored(check: &Check, dataset: &str, location: String, rows_scanned: Option<u64>, message: String) -> CheckResult {
+pub(crate) fn errored(
+    check: &Check,
+    dataset: &str,
+    location: String,
+    rows_scanned: Option<u64>,
+    message: String,
+) -> CheckResult {
     let columns: Vec<String> = check.columns().iter().map(|c| c.to_string()).collect();
     CheckResult {
         dataset: dataset.to_string(),
@@ -167,6 +230,18 @@ pub(crate) fn errored(check: &Check, dataset: &str, location: String, rows_scann
     }
 }
 
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
+}
+
+fn rows(n: u64) -> String {
+    format!("{n} {}", plural(n, "row"))
+}
+
 fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
@@ -182,25 +257,51 @@ fn fmt_float(v: f64) -> String {
 
 fn list(values: &[Literal]) -> String {
     let shown: Vec<String> = values.iter().take(8).map(|v| v.to_string()).collect();
-    let more = if values.len() > 8 { format!(", ... ({} in all)", values.len()) } else { String::new() };
+    let more = if values.len() > 8 {
+        format!(", ... ({} in all)", values.len())
+    } else {
+        String::new()
+    };
     format!("[{}{more}]", shown.join(", "))
 }
 
-fn invalid_message(check: &Check, failing: u64, in_scope: u64, distinct: Option<(u64, u64)>, scope: &str) -> String {
+fn invalid_message(
+    check: &Check,
+    failing: u64,
+    in_scope: u64,
+    distinct: Option<(u64, u64)>,
+    scope: &str,
+) -> String {
     use CheckKind::*;
-    let of = format!("{failing} of {in_scope} rows");
+    let of = format!("{failing} of {}", rows(in_scope));
     match &check.kind {
         NotNull { column } => format!("{of} have {column} NULL{scope}"),
         Unique { columns } => {
             let cols = columns.join(", ");
             match distinct {
-                Some((d, non_null)) => format!("{failing} duplicate rows in {cols}: {non_null} non-null values, {d} distinct{scope}"),
-                None => format!("{failing} duplicate rows over ({cols}){scope}"),
+                Some((d, non_null)) => format!(
+                    "{failing} duplicate {} in {cols}: {non_null} non-null values, {d} distinct{scope}",
+                    plural(failing, "row")
+                ),
+                None => format!(
+                    "{failing} duplicate {} over ({cols}){scope}",
+                    plural(failing, "row")
+                ),
             }
         }
-        AcceptedValues { column, values } => format!("{of} have {column} outside {}{scope}", list(values)),
-        ForbiddenValues { column, values } => format!("{of} have {column} in the forbidden {}{scope}", list(values)),
-        Range { column, min, max, inclusive } => {
+        AcceptedValues { column, values } => {
+            format!("{of} have {column} outside {}{scope}", list(values))
+        }
+        ForbiddenValues { column, values } => format!(
+            "{of} have {column} in the forbidden {}{scope}",
+            list(values)
+        ),
+        Range {
+            column,
+            min,
+            max,
+            inclusive,
+        } => {
             let bound = match (min, max) {
                 (Some(lo), Some(hi)) if *inclusive => format!("outside [{lo}, {hi}]"),
                 (Some(lo), Some(hi)) => format!("outside ({lo}, {hi})"),
@@ -213,7 +314,9 @@ fn invalid_message(check: &Check, failing: u64, in_scope: u64, distinct: Option<
             format!("{of} have {column} {bound}{scope}")
         }
         Matches { column, regex } => format!("{of} have {column} not matching '{regex}'{scope}"),
-        Format { column, format } => format!("{of} have {column} not a valid {}{scope}", format.name()),
+        Format { column, format } => {
+            format!("{of} have {column} not a valid {}{scope}", format.name())
+        }
         Length { column, min, max } => {
             let bound = match (min, max) {
                 (Some(lo), Some(hi)) => format!("outside {lo}..{hi}"),
@@ -224,7 +327,11 @@ fn invalid_message(check: &Check, failing: u64, in_scope: u64, distinct: Option<
             format!("{of} have {column} with a length {bound} characters{scope}")
         }
         RowsSatisfy { condition } => format!("{of} fail `{condition}`{scope}"),
-        References { column, dataset, key } => format!("{of} have {column} not found in {dataset}.{key}{scope}"),
+        References {
+            column,
+            dataset,
+            key,
+        } => format!("{of} have {column} not found in {dataset}.{key}{scope}"),
         RowCount | Freshness { .. } | Schema(_) | Metric { .. } => format!("{of} fail{scope}"),
     }
 }
@@ -235,15 +342,32 @@ mod tests {
     use sluice_spec::Span;
 
     fn check(kind: CheckKind, fail: Option<Threshold>, warn: Option<Threshold>) -> Check {
-        Check { name: "c".into(), kind, severity: Severity::Error, filter: None, samples: 5, fail, warn, span: Span::default() }
+        Check {
+            name: "c".into(),
+            kind,
+            severity: Severity::Error,
+            filter: None,
+            samples: 5,
+            fail,
+            warn,
+            span: Span::default(),
+        }
     }
 
     #[test]
     fn zones() {
         let c = check(
             CheckKind::RowCount,
-            Some(Threshold::Bounds { min: Some(1.0), max: None, equals: None }),
-            Some(Threshold::Bounds { min: Some(100.0), max: None, equals: None }),
+            Some(Threshold::Bounds {
+                min: Some(1.0),
+                max: None,
+                equals: None,
+            }),
+            Some(Threshold::Bounds {
+                min: Some(100.0),
+                max: None,
+                equals: None,
+            }),
         );
         let st = |n| evaluate(&c, "d", String::new(), n, Measure::Rows(n)).status;
         assert_eq!(st(0), CheckStatus::Fail);
@@ -255,33 +379,93 @@ mod tests {
     #[test]
     fn invalid_counts_and_percentages() {
         let c = check(
-            CheckKind::NotNull { column: "customer_id".into() },
-            Some(Threshold::Invalid { max_count: None, max_pct: Some(1.0) }),
+            CheckKind::NotNull {
+                column: "customer_id".into(),
+            },
+            Some(Threshold::Invalid {
+                max_count: None,
+                max_pct: Some(1.0),
+            }),
             None,
         );
-        let r = evaluate(&c, "d", "f:1:1".into(), 5000, Measure::Invalid { failing: 42, in_scope: 5000, distinct: None });
+        let r = evaluate(
+            &c,
+            "d",
+            "f:1:1".into(),
+            5000,
+            Measure::Invalid {
+                failing: 42,
+                in_scope: 5000,
+                distinct: None,
+            },
+        );
         assert_eq!(r.status, CheckStatus::Pass);
         assert_eq!(r.message, "42 of 5000 rows have customer_id NULL");
         assert_eq!(r.failing_pct, Some(0.84));
-        let r = evaluate(&c, "d", String::new(), 100, Measure::Invalid { failing: 2, in_scope: 100, distinct: None });
+        let r = evaluate(
+            &c,
+            "d",
+            String::new(),
+            100,
+            Measure::Invalid {
+                failing: 2,
+                in_scope: 100,
+                distinct: None,
+            },
+        );
         assert_eq!(r.status, CheckStatus::Fail);
         // No rows in scope: 0%.
-        let r = evaluate(&c, "d", String::new(), 0, Measure::Invalid { failing: 0, in_scope: 0, distinct: None });
+        let r = evaluate(
+            &c,
+            "d",
+            String::new(),
+            0,
+            Measure::Invalid {
+                failing: 0,
+                in_scope: 0,
+                distinct: None,
+            },
+        );
         assert_eq!(r.status, CheckStatus::Pass);
     }
 
     #[test]
     fn null_metrics_and_missing_freshness_fail() {
-        let c = check(CheckKind::Metric { sql: "avg(x)".into() }, Some(Threshold::Bounds { min: Some(0.0), max: None, equals: None }), None);
+        let c = check(
+            CheckKind::Metric {
+                sql: "avg(x)".into(),
+            },
+            Some(Threshold::Bounds {
+                min: Some(0.0),
+                max: None,
+                equals: None,
+            }),
+            None,
+        );
         let r = evaluate(&c, "d", String::new(), 0, Measure::Value(None));
         assert_eq!(r.status, CheckStatus::Fail);
-        assert_eq!(r.message, "avg(x) is NULL (no rows, or only NULLs): nothing to compare");
-        let c = check(CheckKind::Freshness { column: "t".into() }, Some(Threshold::MaxAge(Duration::from_secs(3600))), None);
-        assert_eq!(evaluate(&c, "d", String::new(), 0, Measure::Newest(None)).status, CheckStatus::Fail);
-        let at = DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap().to_utc();
+        assert_eq!(
+            r.message,
+            "avg(x) is NULL (no rows, or only NULLs): nothing to compare"
+        );
+        let c = check(
+            CheckKind::Freshness { column: "t".into() },
+            Some(Threshold::MaxAge(Duration::from_secs(3600))),
+            None,
+        );
+        assert_eq!(
+            evaluate(&c, "d", String::new(), 0, Measure::Newest(None)).status,
+            CheckStatus::Fail
+        );
+        let at = DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let r = evaluate(&c, "d", String::new(), 1, Measure::Newest(Some((at, 7200))));
         assert_eq!(r.status, CheckStatus::Fail);
         assert_eq!(r.message, "newest t is 2025-01-01T00:00:00Z, 2h old");
-        assert_eq!(evaluate(&c, "d", String::new(), 1, Measure::Newest(Some((at, -60)))).status, CheckStatus::Pass);
+        assert_eq!(
+            evaluate(&c, "d", String::new(), 1, Measure::Newest(Some((at, -60)))).status,
+            CheckStatus::Pass
+        );
     }
 }

@@ -26,6 +26,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use futures::future::join_all;
 use sluice_spec::suggest::did_you_mean;
 use sluice_spec::{CheckKind, Config};
@@ -64,7 +67,10 @@ impl Default for RunOptions {
 }
 
 /// Checks that the requested datasets exist; the error suggests the closest name.
-pub fn select_datasets<'c>(config: &'c Config, names: &[String]) -> Result<Vec<&'c sluice_spec::Dataset>> {
+pub fn select_datasets<'c>(
+    config: &'c Config,
+    names: &[String],
+) -> Result<Vec<&'c sluice_spec::Dataset>> {
     if names.is_empty() {
         return Ok(config.datasets.iter().collect());
     }
@@ -80,13 +86,29 @@ pub fn select_datasets<'c>(config: &'c Config, names: &[String]) -> Result<Vec<&
                 let known: Vec<&str> = config.datasets.iter().map(|d| d.name.as_str()).collect();
                 let hint = match did_you_mean(n, known.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("datasets in {}: {}", config.file.path().display(), known.join(", ")),
+                    None => format!(
+                        "datasets in {}: {}",
+                        config.file.path().display(),
+                        known.join(", ")
+                    ),
                 };
                 return Err(Error::Usage(format!("unknown dataset `{n}`; {hint}")));
             }
         }
     }
     Ok(out)
+}
+
+/// A panic inside DataFusion or a format reader, as a message (the run goes on).
+fn internal(panic: &(dyn std::any::Any + Send), doing: &str) -> String {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    format!(
+        "internal error while {doing}: {what}; please report it at https://github.com/sluice-data/sluice/issues"
+    )
 }
 
 /// Runs the checks of the selected datasets.
@@ -99,7 +121,11 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
         let selected = select_datasets(config, &opts.datasets)?;
         let session = session::new_session(opts.memory_limit, opts.target_partitions)?;
         let mut sample_state = session.state();
-        sample_state.config_mut().options_mut().execution.target_partitions = 1;
+        sample_state
+            .config_mut()
+            .options_mut()
+            .execution
+            .target_partitions = 1;
         let sample_session = datafusion::prelude::SessionContext::new_with_state(sample_state);
 
         // Open the selected datasets and those their `references` checks point at.
@@ -114,7 +140,16 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
                 }
             }
         }
-        let opened = join_all(to_open.iter().map(|ds| async { (ds.name.clone(), source::open(&session, ds).await) })).await;
+        let opened = join_all(to_open.iter().map(|ds| async {
+            let opened = AssertUnwindSafe(source::open(&session, ds))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(source::SourceError(internal(&*panic, "opening the source")))
+                });
+            (ds.name.clone(), opened)
+        }))
+        .await;
         let sources: HashMap<_, _> = opened.into_iter().collect();
 
         if let Some(p) = &opts.progress {
@@ -128,7 +163,18 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
             now: opts.now,
             progress: opts.progress.as_deref(),
         };
-        let outcomes = join_all(selected.iter().map(|ds| dataset::run(&cx, ds))).await;
+        let outcomes = join_all(selected.iter().map(|ds| {
+            let cx = &cx;
+            async move {
+                match AssertUnwindSafe(dataset::run(cx, ds)).catch_unwind().await {
+                    Ok(outcome) => outcome,
+                    Err(panic) => {
+                        dataset::failed(cx, ds, &internal(&*panic, "checking the dataset"))
+                    }
+                }
+            }
+        }))
+        .await;
         let mut datasets = Vec::new();
         let mut checks = Vec::new();
         for (d, c) in outcomes {
@@ -139,7 +185,11 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
         let span = tracing::Span::current();
         span.record("datasets", datasets.len());
         span.record("checks", checks.len());
-        info!(status = status.as_str(), elapsed_ms = clock.elapsed().as_millis() as u64, "run finished");
+        info!(
+            status = status.as_str(),
+            elapsed_ms = clock.elapsed().as_millis() as u64,
+            "run finished"
+        );
         Ok(RunReport {
             sluice_version: env!("CARGO_PKG_VERSION").to_string(),
             run_id: run_id.clone(),

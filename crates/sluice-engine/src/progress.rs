@@ -50,7 +50,10 @@ impl Progress {
 
     /// Stops tracking scan `id`, which read `rows` rows.
     pub(crate) fn finish(&self, id: u64, rows: u64) {
-        self.running.lock().expect("progress lock").retain(|(i, _)| *i != id);
+        self.running
+            .lock()
+            .expect("progress lock")
+            .retain(|(i, _)| *i != id);
         self.rows_done.fetch_add(rows, Ordering::Relaxed);
     }
 
@@ -75,10 +78,7 @@ impl Progress {
 fn leaf_rows(plan: &dyn ExecutionPlan) -> u64 {
     let children = plan.children();
     if children.is_empty() {
-        return plan
-            .metrics()
-            .and_then(|m| m.output_rows())
-            .unwrap_or(0) as u64;
+        return plan.metrics().and_then(|m| m.output_rows()).unwrap_or(0) as u64;
     }
     children.iter().map(|c| leaf_rows(c.as_ref())).sum()
 }

@@ -11,7 +11,10 @@ use crate::error::{Error, Result};
 /// Builds the session: identifiers keep their case (a column `OrderID` is written `OrderID`
 /// in `where:`, not `"OrderID"`), and a memory limit, when given, bounds DataFusion's pool
 /// with spilling to the OS temp folder beyond it.
-pub fn new_session(memory_limit: Option<usize>, target_partitions: Option<usize>) -> Result<SessionContext> {
+pub fn new_session(
+    memory_limit: Option<usize>,
+    target_partitions: Option<usize>,
+) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         .with_information_schema(false);
@@ -22,6 +25,8 @@ pub fn new_session(memory_limit: Option<usize>, target_partitions: Option<usize>
     if let Some(limit) = memory_limit {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
     }
-    let runtime = runtime.build_arc().map_err(|e| Error::Internal(format!("cannot start the query engine: {e}")))?;
+    let runtime = runtime
+        .build_arc()
+        .map_err(|e| Error::Internal(format!("cannot start the query engine: {e}")))?;
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }

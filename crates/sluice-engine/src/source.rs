@@ -15,10 +15,15 @@ use datafusion::datasource::file_format::arrow::ArrowFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
 use sluice_spec::{ColumnType, Dataset, Format, Partitioning};
 use tracing::instrument;
+
+use crate::error::df_message;
 
 /// A registered source: its table name is the dataset name.
 #[derive(Clone, Debug)]
@@ -63,19 +68,22 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
             })
         })?;
         if meta.is_dir() {
-            let data = data_files(&ds.location).map_err(|e| SourceError(format!("cannot list {}: {e}", ds.location.display())))?;
+            let data = data_files(&ds.location)
+                .map_err(|e| SourceError(format!("cannot list {}: {e}", ds.location.display())))?;
             if data.is_empty() {
                 return Err(SourceError(format!(
                     "folder {} holds no data files; an upstream job may not have written its output yet",
                     ds.location.display()
                 )));
             }
-            let format = match ds.format {
+            let format = match ds.format.or_else(|| folder_format(&data)) {
                 Some(f) => f,
-                None => data
-                    .iter()
-                    .find_map(|p| p.extension().and_then(|e| Format::from_extension(&e.to_string_lossy())))
-                    .ok_or_else(|| SourceError(format!("cannot tell the format of the files in {}; add `format:` (parquet, csv, json or arrow)", ds.location.display())))?,
+                None => {
+                    return Err(SourceError(format!(
+                        "cannot tell the format of the files in {}; add `format:` (parquet, csv, json or arrow)",
+                        ds.location.display()
+                    )));
+                }
             };
             (format, Some(data.len()))
         } else {
@@ -92,7 +100,8 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
     if is_dir && !url_text.ends_with('/') {
         url_text.push('/');
     }
-    let url = ListingTableUrl::parse(&url_text).map_err(|e| SourceError(format!("invalid path `{shown}`: {e}")))?;
+    let url = ListingTableUrl::parse(&url_text)
+        .map_err(|e| SourceError(format!("invalid path `{shown}`: {e}")))?;
     let file_format: Arc<dyn FileFormat> = match format {
         Format::Parquet => Arc::new(ParquetFormat::default()),
         Format::Csv => {
@@ -115,7 +124,7 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
     let extension = if is_dir {
         data_files(&ds.location)
             .ok()
-            .and_then(|files| files.first().and_then(|p| p.extension().map(|e| format!(".{}", e.to_string_lossy()))))
+            .and_then(|files| folder_extension(&files, format))
             .unwrap_or_default()
     } else {
         String::new()
@@ -124,25 +133,62 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
     let state = ctx.state();
     let partition_cols: Vec<(String, DataType)> = match &ds.partitions {
         Partitioning::None => vec![],
-        Partitioning::Columns(cols) => cols.iter().map(|(n, t)| (n.clone(), partition_type(t))).collect(),
+        Partitioning::Columns(cols) => cols
+            .iter()
+            .map(|(n, t)| (n.clone(), partition_type(t)))
+            .collect(),
         Partitioning::Auto if is_dir => options
             .infer_partitions(&state, &url)
             .await
-            .map_err(|e| SourceError(format!("cannot read the partition folders of {}: {e}", ds.location.display())))?
+            .map_err(|e| {
+                SourceError(format!(
+                    "cannot read the partition folders of {}: {e}",
+                    ds.location.display()
+                ))
+            })?
             .into_iter()
             .map(|n| (n, DataType::Utf8))
             .collect(),
         Partitioning::Auto => vec![],
     };
     options = options.with_table_partition_cols(partition_cols);
+    let files = list_and_verify(&state, &url, &options, ds, format)
+        .await?
+        .or(files);
     let schema = options
         .infer_schema(&state, &url)
         .await
-        .map_err(|e| SourceError(read_error(&ds.location, format, &e.to_string())))?;
-    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
-    let table = ListingTable::try_new(config).map_err(|e| SourceError(read_error(&ds.location, format, &e.to_string())))?;
-    let schema = datafusion::catalog::TableProvider::schema(&table);
-    ctx.register_table(TableReference::bare(ds.name.as_str()), Arc::new(table))
+        .map_err(|e| SourceError(read_error(&ds.location, format, &df_message(&e))))?;
+    let null_value = ds.csv.null_value.as_ref().filter(|_| format == Format::Csv);
+    // DataFusion applies a CSV null marker when inferring types but not when reading, so
+    // such files are read as text and a view turns the marker into NULL and casts.
+    let read_schema = match null_value {
+        Some(_) => Arc::new(datafusion::arrow::datatypes::Schema::new(
+            schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    f.as_ref()
+                        .clone()
+                        .with_data_type(DataType::Utf8)
+                        .with_nullable(true)
+                })
+                .collect::<Vec<_>>(),
+        )),
+        None => schema.clone(),
+    };
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(read_schema);
+    let table = ListingTable::try_new(config)
+        .map_err(|e| SourceError(read_error(&ds.location, format, &df_message(&e))))?;
+    let provider: Arc<dyn datafusion::catalog::TableProvider> = match null_value {
+        None => Arc::new(table),
+        Some(nv) => null_marker_view(ctx, table, &schema, nv)
+            .map_err(|e| SourceError(read_error(&ds.location, format, &df_message(&e))))?,
+    };
+    let schema = provider.schema();
+    ctx.register_table(TableReference::bare(ds.name.as_str()), provider)
         .map_err(|e| SourceError(format!("cannot register `{}`: {e}", ds.name)))?;
     let span = tracing::Span::current();
     span.record("columns", schema.fields().len());
@@ -156,8 +202,105 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
     })
 }
 
+/// Lists the files DataFusion will read (so a glob matching nothing is reported as such)
+/// and checks every Parquet footer before DataFusion parses it: a truncated or foreign file
+/// gets a clear message instead of reaching the footer decoder.
+async fn list_and_verify(
+    state: &datafusion::execution::SessionState,
+    url: &ListingTableUrl,
+    options: &ListingOptions,
+    ds: &Dataset,
+    format: Format,
+) -> Result<Option<usize>, SourceError> {
+    let store = state
+        .runtime_env()
+        .object_store(url)
+        .map_err(|e| SourceError(format!("cannot open `{}`: {}", ds.path, df_message(&e))))?;
+    let listed: Vec<_> = url
+        .list_all_files(state, store.as_ref(), &options.file_extension)
+        .await
+        .map_err(|e| SourceError(format!("cannot list `{}`: {}", ds.path, df_message(&e))))?
+        .try_collect()
+        .await
+        .map_err(|e| SourceError(format!("cannot list `{}`: {}", ds.path, df_message(&e))))?;
+    if listed.is_empty() {
+        return Err(SourceError(format!(
+            "no files match `{}`; check the pattern, or that the producing job has run",
+            ds.path
+        )));
+    }
+    if format == Format::Parquet {
+        for meta in &listed {
+            let path = PathBuf::from(format!("/{}", meta.location));
+            check_parquet_footer(&path, meta.size).map_err(SourceError)?;
+        }
+    }
+    Ok(Some(listed.len()))
+}
+
+/// A Parquet file starts and ends with `PAR1`, and its footer length fits in the file.
+fn check_parquet_footer(path: &Path, size: u64) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let bad = |why: String| {
+        format!(
+            "{} is not a valid Parquet file: {why}; was it written completely?",
+            path.display()
+        )
+    };
+    if size < 12 {
+        return Err(bad(format!("it is only {size} bytes long")));
+    }
+    let mut f =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut head = [0u8; 4];
+    let mut tail = [0u8; 8];
+    f.read_exact(&mut head)
+        .and_then(|_| f.seek(SeekFrom::End(-8)))
+        .and_then(|_| f.read_exact(&mut tail))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if &head != b"PAR1" || &tail[4..] != b"PAR1" {
+        return Err(bad(
+            "it does not start and end with the `PAR1` magic bytes".into()
+        ));
+    }
+    let footer = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer + 12 > size {
+        return Err(bad(format!(
+            "its footer claims {footer} bytes of metadata but the file has {size}"
+        )));
+    }
+    Ok(())
+}
+
+/// A view over a text-typed CSV table: `marker` becomes NULL and each file column is cast
+/// to its inferred type; partition columns pass through.
+fn null_marker_view(
+    ctx: &SessionContext,
+    table: ListingTable,
+    typed: &SchemaRef,
+    marker: &str,
+) -> datafusion::error::Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    use datafusion::prelude::{cast, col, lit, nullif};
+    let raw = ctx.read_table(Arc::new(table))?;
+    let exprs: Vec<_> = raw
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = f.name();
+            let c = col(datafusion::common::Column::new_unqualified(name));
+            match typed.field_with_name(name) {
+                Ok(t) if f.data_type() == &DataType::Utf8 => {
+                    cast(nullif(c, lit(marker)), t.data_type().clone()).alias(name)
+                }
+                _ => c.alias(name),
+            }
+        })
+        .collect();
+    Ok(raw.select(exprs)?.into_view())
+}
+
 fn read_error(path: &Path, format: Format, detail: &str) -> String {
-    let detail = detail.trim_start_matches("Error during planning: ");
     format!(
         "cannot read {} as {}: {detail}",
         path.display(),
@@ -178,6 +321,35 @@ fn partition_type(t: &ColumnType) -> DataType {
         ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
         _ => DataType::Utf8,
     }
+}
+
+fn extension(p: &Path) -> Option<String> {
+    p.extension().map(|e| e.to_string_lossy().to_string())
+}
+
+/// The format most files of a folder have, by extension.
+fn folder_format(files: &[PathBuf]) -> Option<Format> {
+    let mut counts: Vec<(Format, usize)> = Vec::new();
+    for f in files
+        .iter()
+        .filter_map(|p| extension(p).and_then(|e| Format::from_extension(&e)))
+    {
+        match counts.iter_mut().find(|(g, _)| *g == f) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((f, 1)),
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(f, _)| f)
+}
+
+/// The extension (`.csv`) of a folder's files of `format`, so stray files (a README, a
+/// `.crc`) are not read as data. Empty (read everything) when no file's extension names it.
+fn folder_extension(files: &[PathBuf], format: Format) -> Option<String> {
+    files
+        .iter()
+        .filter_map(|p| extension(p))
+        .find(|e| Format::from_extension(e) == Some(format))
+        .map(|e| format!(".{e}"))
 }
 
 /// Data files under `dir` (recursively), skipping hidden and `_`-prefixed names

@@ -10,7 +10,7 @@ use serde_json::{Map, Number, Value};
 /// The value at `row` of `array` as JSON: numbers, strings and booleans natively, anything
 /// else (dates, timestamps, decimals, nested) as its Arrow display string.
 pub fn json_at(array: &dyn Array, row: usize) -> Value {
-    if array.is_null(row) {
+    if array.data_type() == &DataType::Null || array.is_null(row) {
         return Value::Null;
     }
     match ScalarValue::try_from_array(array, row) {
@@ -115,10 +115,14 @@ pub fn as_instant(s: &ScalarValue) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::array::{
+        Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
 
     #[test]
     fn json_values() {
+        let nulls = datafusion::arrow::array::NullArray::new(2);
+        assert_eq!(json_at(&nulls, 1), Value::Null);
         let ints = Int64Array::from(vec![Some(7), None]);
         assert_eq!(json_at(&ints, 0), Value::from(7));
         assert_eq!(json_at(&ints, 1), Value::Null);
@@ -139,7 +143,10 @@ mod tests {
             "2024-12-31T23:00:00+00:00"
         );
         let d = ScalarValue::Date32(Some(1));
-        assert_eq!(as_instant(&d).unwrap().to_rfc3339(), "1970-01-02T00:00:00+00:00");
+        assert_eq!(
+            as_instant(&d).unwrap().to_rfc3339(),
+            "1970-01-02T00:00:00+00:00"
+        );
         assert_eq!(as_instant(&ScalarValue::Int64(Some(1))), None);
     }
 }

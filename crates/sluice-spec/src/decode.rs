@@ -484,9 +484,9 @@ impl Decoder<'_> {
         let location = {
             let p = Path::new(path.strip_prefix("file://").unwrap_or(&path));
             if p.is_absolute() {
-                p.to_path_buf()
+                normalize_path(p)
             } else {
-                base.join(p)
+                normalize_path(&base.join(p))
             }
         };
         Some(Dataset {
@@ -1398,6 +1398,24 @@ impl Decoder<'_> {
             }
         }
     }
+}
+
+/// Folds `.` and `..` without touching the file system (the path may not exist yet).
+fn normalize_path(p: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn lit_num(l: &Literal) -> Option<f64> {

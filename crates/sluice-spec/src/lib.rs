@@ -29,7 +29,7 @@ pub use sql::parse_expr as check_sql_expr;
 #[non_exhaustive]
 pub enum SpecError {
     /// The file could not be read (missing, unreadable, not UTF-8).
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}", path.display())]
     Read {
         /// The path tried.
         path: PathBuf,

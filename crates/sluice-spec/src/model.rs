@@ -132,7 +132,7 @@ impl Format {
     pub fn from_extension(ext: &str) -> Option<Format> {
         match ext.to_ascii_lowercase().as_str() {
             "parquet" | "pq" => Some(Format::Parquet),
-            "csv" | "tsv" | "txt" => Some(Format::Csv),
+            "csv" | "tsv" => Some(Format::Csv),
             "json" | "jsonl" | "ndjson" => Some(Format::Json),
             "arrow" | "ipc" | "feather" => Some(Format::Arrow),
             _ => None,

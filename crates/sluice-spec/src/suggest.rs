@@ -17,10 +17,16 @@ where
         if cand == name {
             continue;
         }
-        let d = if cand.to_lowercase() == lower {
+        let cand_lower = cand.to_lowercase();
+        let d = if cand_lower == lower {
             0
+        } else if lower.len().min(cand_lower.len()) >= 4
+            && (cand_lower.starts_with(&lower) || lower.starts_with(&cand_lower))
+        {
+            // `created` for `created_at`: a prefix is as good as a one-letter typo.
+            1
         } else {
-            levenshtein(&lower, &cand.to_lowercase())
+            levenshtein(&lower, &cand_lower)
         };
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
@@ -65,6 +71,10 @@ mod tests {
         assert_eq!(did_you_mean("colum", keys), Some("column"));
         assert_eq!(did_you_mean("Severity", keys), Some("severity"));
         assert_eq!(did_you_mean("zzz", keys), None);
+        assert_eq!(
+            did_you_mean("created", ["order_id", "created_at"]),
+            Some("created_at")
+        );
         assert_eq!(did_you_mean("column", keys), Some("columns"));
     }
 

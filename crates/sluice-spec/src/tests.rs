@@ -60,10 +60,14 @@ datasets:
 "#);
     assert_eq!(c.defaults.samples, 3);
     let raw = c.dataset("orders_raw").unwrap();
-    assert_eq!(raw.location, Path::new("/cfg/data/raw/orders/"));
+    assert_eq!(raw.location, Path::new("/cfg/data/raw/orders"));
     assert_eq!(raw.format, Some(Format::Parquet));
     assert_eq!(raw.tier, Some(1));
     let clean = c.dataset("orders_clean").unwrap();
+    assert_eq!(
+        ok("datasets:\n  d:\n    path: ../x/./y.csv\n").datasets[0].location,
+        Path::new("/x/y.csv")
+    );
     assert_eq!(
         clean.location,
         Path::new("/cfg/data/clean/2025-01-01/orders.csv")
