@@ -46,14 +46,16 @@ fn main() -> ExitCode {
 
 /// Colour on when asked, or on a terminal without NO_COLOR (and not TERM=dumb).
 fn use_color(choice: ColorChoice, is_tty: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    color_decision(choice, is_tty, no_color, dumb)
+}
+
+fn color_decision(choice: ColorChoice, is_tty: bool, no_color: bool, dumb_term: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            is_tty
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true)
-        }
+        ColorChoice::Auto => is_tty && !no_color && !dumb_term,
     }
 }
 
@@ -231,4 +233,42 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     Ok(result?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_no_color_and_terminals() {
+        assert!(color_decision(ColorChoice::Auto, true, false, false));
+        assert!(
+            !color_decision(ColorChoice::Auto, true, true, false),
+            "NO_COLOR wins in auto"
+        );
+        assert!(
+            !color_decision(ColorChoice::Auto, false, false, false),
+            "never on a pipe"
+        );
+        assert!(
+            !color_decision(ColorChoice::Auto, true, false, true),
+            "TERM=dumb"
+        );
+        assert!(
+            color_decision(ColorChoice::Always, false, true, false),
+            "--color always wins"
+        );
+        assert!(!color_decision(ColorChoice::Never, true, false, false));
+    }
+
+    #[test]
+    fn reports_are_written_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, "old").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(write_atomically(&dir.path().join("missing/r.json"), b"x").is_err());
+    }
 }

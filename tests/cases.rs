@@ -10,11 +10,15 @@
 //! - `SLUICE_BLESS=1 cargo test --test cases` rewrites every `expected.out`; review the
 //!   diff like code.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::normalize;
+
 fn cases_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
+    common::cases_root()
 }
 
 fn find_cases(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -32,74 +36,6 @@ fn find_cases(dir: &Path, out: &mut Vec<PathBuf>) {
             }
         }
     }
-}
-
-/// Replaces what changes from run to run.
-pub fn normalize(text: &str, case_dir: &Path) -> String {
-    let root = cases_root();
-    let mut t = text
-        .replace(&case_dir.display().to_string(), "[CASE]")
-        .replace(&root.display().to_string(), "[CASES]");
-    for key in ["run_id", "started_at", "finished_at"] {
-        t = replace_json_string(&t, key);
-    }
-    for key in ["duration_ms"] {
-        t = replace_json_number(&t, key);
-    }
-    // Text-format timings: "· 12 ms", "· 0.25 s".
-    let mut out = String::new();
-    for line in t.lines() {
-        out.push_str(&redact_timings(line));
-        out.push('\n');
-    }
-    out
-}
-
-fn replace_json_string(t: &str, key: &str) -> String {
-    let pat = format!("\"{key}\": \"");
-    let mut out = String::new();
-    let mut rest = t;
-    while let Some(i) = rest.find(&pat) {
-        out.push_str(&rest[..i + pat.len()]);
-        rest = &rest[i + pat.len()..];
-        let end = rest.find('"').unwrap_or(rest.len());
-        out.push_str("[redacted]");
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn replace_json_number(t: &str, key: &str) -> String {
-    let pat = format!("\"{key}\": ");
-    let mut out = String::new();
-    let mut rest = t;
-    while let Some(i) = rest.find(&pat) {
-        out.push_str(&rest[..i + pat.len()]);
-        rest = &rest[i + pat.len()..];
-        let end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        out.push('0');
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn redact_timings(line: &str) -> String {
-    let words: Vec<&str> = line.split(' ').collect();
-    let mut out: Vec<String> = Vec::new();
-    for (i, w) in words.iter().enumerate() {
-        let next = words.get(i + 1).copied().unwrap_or("");
-        let is_num = !w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.');
-        if is_num && (next == "ms" || next == "s") && i > 0 && words[i - 1] == "·" {
-            out.push("[T]".into());
-        } else {
-            out.push(w.to_string());
-        }
-    }
-    out.join(" ")
 }
 
 fn run_case(dir: &Path) -> String {

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use sluice_engine::{CheckResult, CheckStatus, RunReport};
 
-use super::cell;
+use super::{cell, observed};
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -27,7 +27,7 @@ fn esc(s: &str) -> String {
 }
 
 fn details(c: &CheckResult) -> String {
-    let mut s = format!("observed: {}\n", cell(&c.observed));
+    let mut s = format!("observed: {}\n", observed(c));
     if let Some(t) = &c.threshold {
         let _ = writeln!(s, "threshold: {t}");
     }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use sluice_engine::{CheckStatus, RunReport};
 
-use super::cell;
+use super::{cell, observed};
 
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -43,7 +43,7 @@ pub fn render(report: &RunReport) -> String {
             badge(c.status),
             esc(&c.dataset),
             esc(&c.name),
-            esc(&cell(&c.observed)),
+            esc(&observed(c)),
             esc(c.threshold.as_deref().unwrap_or("")),
             esc(&c.message)
         );

@@ -25,11 +25,16 @@ impl Style {
     }
 }
 
-/// A JSON value as a short cell: strings bare, NULL as `null`, long values cut.
+/// A JSON value as a short cell: strings bare, NULL as `null`, floats rounded, long values cut.
 pub fn cell(v: &Value) -> String {
     let s = match v {
         Value::String(s) => s.clone(),
         Value::Null => "null".to_string(),
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            let t = format!("{f:.6}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
         other => other.to_string(),
     };
     const MAX: usize = 48;
@@ -38,5 +43,28 @@ pub fn cell(v: &Value) -> String {
         format!("{cut}…")
     } else {
         s
+    }
+}
+
+/// A check's observation for a table cell: ages as durations, schema mismatches counted.
+pub fn observed(c: &sluice_engine::CheckResult) -> String {
+    match (c.kind.as_str(), &c.observed) {
+        ("freshness", Value::Number(n)) => {
+            let secs = n.as_i64().unwrap_or(0);
+            let d = sluice_spec::duration::HumanDuration(std::time::Duration::from_secs(
+                secs.unsigned_abs(),
+            ));
+            if secs < 0 {
+                format!("{d} ahead")
+            } else {
+                format!("{d} old")
+            }
+        }
+        ("schema", Value::Array(a)) => match a.len() {
+            0 => "matches".to_string(),
+            1 => "1 mismatch".to_string(),
+            n => format!("{n} mismatches"),
+        },
+        (_, v) => cell(v),
     }
 }

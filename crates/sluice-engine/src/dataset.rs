@@ -181,7 +181,7 @@ fn first_row(batches: &[RecordBatch]) -> Result<Vec<ScalarValue>, DataFusionErro
 }
 
 /// Runs one dataset's checks.
-#[instrument(skip_all, fields(dataset = %ds.name, checks = ds.checks.len(), rows = tracing::field::Empty, elapsed_ms = tracing::field::Empty))]
+#[instrument(name = "dataset", skip_all, fields(dataset = %ds.name, checks = ds.checks.len(), rows = tracing::field::Empty, elapsed_ms = tracing::field::Empty))]
 pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Vec<CheckResult>) {
     let started = Instant::now();
     let loc = |c: &Check| cx.config.location(c.span).to_string();

@@ -46,7 +46,7 @@ fn has_glob(s: &str) -> bool {
 }
 
 /// Registers `ds` in `ctx` under its name and returns its schema.
-#[instrument(skip_all, fields(dataset = %ds.name, files, columns))]
+#[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
 pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
     let location = ds.location.to_string_lossy().to_string();
     let glob = has_glob(&location);

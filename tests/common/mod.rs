@@ -1,0 +1,153 @@
+//! Helpers shared by the end-to-end tests: run the binary, normalise what changes between
+//! runs (run ids, timestamps, durations, absolute paths).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/cases/`.
+pub fn cases_root() -> PathBuf {
+    repo().join("tests/cases")
+}
+
+/// The sluice binary under test, with the environment cleared of our variables.
+pub fn sluice() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    for v in ["SLUICE_CONFIG", "SLUICE_FORMAT", "SLUICE_LOG", "NO_COLOR"] {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// Exit code, stderr and stdout in one normalised text, for snapshots.
+pub fn transcript(out: &Output, dir: &Path) -> String {
+    let code = out
+        .status
+        .code()
+        .map(|c| c.to_string())
+        .unwrap_or("signal".into());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    normalize(
+        &format!("exit: {code}\n--- stderr\n{stderr}--- stdout\n{stdout}"),
+        dir,
+    )
+}
+
+/// Replaces what changes from run to run.
+pub fn normalize(text: &str, case_dir: &Path) -> String {
+    let root = cases_root();
+    let repo_root = repo();
+    let mut t = text
+        .replace(&case_dir.display().to_string(), "[CASE]")
+        .replace(&root.display().to_string(), "[CASES]")
+        .replace(&repo_root.display().to_string(), "[REPO]");
+    for key in ["run_id", "started_at", "finished_at"] {
+        t = replace_json_string(&t, key);
+    }
+    t = replace_json_number(&t, "duration_ms");
+    t = replace_uuids(&t);
+    t = replace_attr(&t, "time");
+    // Text-format timings: "· 12 ms", "· 0.25 s".
+    let mut out = String::new();
+    for line in t.lines() {
+        out.push_str(&redact_timings(line));
+        out.push('\n');
+    }
+    out
+}
+
+fn replace_json_string(t: &str, key: &str) -> String {
+    let pat = format!("\"{key}\": \"");
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(i) = rest.find(&pat) {
+        out.push_str(&rest[..i + pat.len()]);
+        rest = &rest[i + pat.len()..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        out.push_str("[redacted]");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn replace_json_number(t: &str, key: &str) -> String {
+    let pat = format!("\"{key}\": ");
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(i) = rest.find(&pat) {
+        out.push_str(&rest[..i + pat.len()]);
+        rest = &rest[i + pat.len()..];
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        out.push('0');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn redact_timings(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let mut out: Vec<String> = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        let is_num = !w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.');
+        let unit = next == "s" || next.starts_with("ms");
+        if is_num && unit && i > 0 && words[i - 1] == "·" {
+            out.push("[T]".into());
+        } else {
+            out.push(w.to_string());
+        }
+    }
+    out.join(" ")
+}
+
+/// Every UUID (8-4-4-4-12 hex digits) becomes `[UUID]`.
+fn replace_uuids(t: &str) -> String {
+    let is_uuid = |w: &[u8]| {
+        w.len() == 36
+            && w.iter().enumerate().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => *c == b'-',
+                _ => c.is_ascii_hexdigit(),
+            })
+    };
+    let b = t.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if i + 36 <= b.len() && is_uuid(&b[i..i + 36]) {
+            out.push_str("[UUID]");
+            i += 36;
+        } else {
+            let ch = t[i..].chars().next().unwrap();
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// `name="..."` XML attributes become `name="[T]"`.
+fn replace_attr(t: &str, name: &str) -> String {
+    let pat = format!(" {name}=\"");
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(i) = rest.find(&pat) {
+        out.push_str(&rest[..i + pat.len()]);
+        rest = &rest[i + pat.len()..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        out.push_str("[T]");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
