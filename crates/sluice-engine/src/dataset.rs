@@ -162,7 +162,9 @@ async fn one_row(
             p.finish(id, if what == "fused" { rows } else { 0 });
         }
         let span = tracing::Span::current();
-        span.record("rows", rows);
+        if what == "fused" {
+            span.record("rows", rows);
+        }
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
         Ok(values)
     }
@@ -192,6 +194,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
         status: "ok".into(),
         rows_scanned: None,
         files: None,
+        queries: 0,
         duration_ms: 0,
         error: None,
     };
@@ -255,6 +258,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     }
     debug!(aggregates = fused.len(), "fused scan");
     let fused_df = df.clone().aggregate(vec![], alias_all(&fused, "m"));
+    report.queries += 1;
     let fused_values = match fused_df {
         Ok(f) => one_row(f, cx.progress, "fused")
             .await
@@ -275,6 +279,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
                 vec![],
                 vec![datafusion::functions_aggregate::count::count_all()],
             );
+            report.queries += 1;
             let probe = match count {
                 Ok(c) => one_row(c, cx.progress, "fused")
                     .await
@@ -299,6 +304,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
                             per_check.push(Some(vec![]));
                             continue;
                         }
+                        report.queries += 1;
                         let agg = df.clone().aggregate(vec![], alias_all(exprs, "v"));
                         let r = match agg {
                             Ok(a) => one_row(a, None, "check").await,
@@ -337,6 +343,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
         }
     });
     let own_results = join_all(own_futures).await;
+    report.queries += own_results.iter().filter(|r| r.is_some()).count() as u32;
 
     // 4. Evaluate.
     let mut results = Vec::with_capacity(ds.checks.len());
@@ -421,6 +428,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
         }
     });
     let sampled = join_all(sample_futures).await;
+    report.queries += sampled.iter().filter(|s| s.is_some()).count() as u32;
     for (r, s) in results.iter_mut().zip(sampled) {
         match s {
             Some(Ok(rows)) => r.samples = rows,
@@ -467,6 +475,7 @@ pub(crate) fn failed(
         status: "error".into(),
         rows_scanned: None,
         files: None,
+        queries: 0,
         duration_ms: 0,
         error: None,
     };

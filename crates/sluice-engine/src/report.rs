@@ -133,6 +133,11 @@ pub struct DatasetReport {
     pub rows_scanned: Option<u64>,
     /// Files read.
     pub files: Option<usize>,
+    /// Queries run against its data: 1 for the fused scan of all its checks, plus one per
+    /// check that needs its own (`references`, composite `unique`), plus one per failed
+    /// check's sample fetch.
+    #[serde(default)]
+    pub queries: u32,
     /// Wall time for all its checks.
     pub duration_ms: u64,
     /// Why it could not be read.
