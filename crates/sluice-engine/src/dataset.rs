@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::{ScalarValue, TableReference};
@@ -25,7 +25,7 @@ use crate::evaluate::{Measure, errored, evaluate};
 use crate::progress::Progress;
 use crate::report::{CheckResult, CheckStatus, DatasetReport};
 use crate::source::{Source, SourceError};
-use crate::values::{as_f64, as_instant, as_u64, rows};
+use crate::values::{as_f64, as_i64, as_instant, as_u64, rows};
 
 /// What every dataset of a run shares.
 pub(crate) struct RunContext<'a> {
@@ -128,6 +128,14 @@ fn advice(check: &Check, e: &DataFusionError) -> String {
     }
 }
 
+/// Plans `df`, logs its physical plan at debug level, and runs it.
+async fn collect_logged(df: DataFrame) -> Result<Vec<RecordBatch>, DataFusionError> {
+    let task = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await?;
+    debug!(plan = %datafusion::physical_plan::displayable(plan.as_ref()).indent(false), "physical plan");
+    collect(plan, task).await
+}
+
 /// Runs a one-row aggregate query; returns its values in order.
 async fn one_row(
     df: DataFrame,
@@ -225,7 +233,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
             }),
             _ => None,
         };
-        let planned = compile(check, &ds.name, &ds.key, &source.schema, parent).and_then(|c| {
+        let planned = compile(check, &ds.name, &source.schema, parent).and_then(|c| {
             let exprs = check_exprs(&df, &c, check, &source.schema)?;
             if !exprs.is_empty() {
                 df.clone()
@@ -329,19 +337,25 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     tracing::Span::current().record("rows", total_rows);
     report.rows_scanned = Some(total_rows);
 
-    // 3. Own queries (composite unique, references), concurrently.
-    let own_futures = plans.iter().zip(&ds.checks).map(|(p, check)| async move {
-        match p {
-            Ok((Compiled { own: Some(q), .. }, _)) => {
-                let t = Instant::now();
-                Some((
-                    own_query(cx, ds, &source.schema, check, q).await,
-                    t.elapsed().as_millis() as u64,
-                ))
+    // 3. Own queries (`unique`, `references`), after the fused scan so their memory does
+    //    not add to its, concurrently with each other.
+    let own_futures = plans
+        .iter()
+        .zip(&ds.checks)
+        .zip(&values)
+        .map(|((p, check), v)| async move {
+            match p {
+                Ok((Compiled { own: Some(q), .. }, _)) => {
+                    let t = Instant::now();
+                    let fused = v.as_deref().unwrap_or_default();
+                    Some((
+                        own_query(cx, ds, &source.schema, check, q, fused).await,
+                        t.elapsed().as_millis() as u64,
+                    ))
+                }
+                _ => None,
             }
-            _ => None,
-        }
-    });
+        });
     let own_results = join_all(own_futures).await;
     report.queries += own_results.iter().filter(|r| r.is_some()).count() as u32;
 
@@ -369,21 +383,17 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
             Eval::Invalid => Measure::Invalid {
                 failing: as_u64(&v[0]),
                 in_scope: in_scope(1),
-                distinct: None,
+                duplicates: None,
             },
-            Eval::Unique => {
-                let (non_null, distinct) = (as_u64(&v[0]), as_u64(&v[1]));
-                Measure::Invalid {
-                    failing: non_null - distinct,
-                    in_scope: in_scope(2),
-                    distinct: Some((distinct, non_null)),
-                }
-            }
-            Eval::OwnInvalid => match &own_results[i] {
-                Some((Ok(n), _)) => Measure::Invalid {
-                    failing: *n,
-                    in_scope: in_scope(0),
-                    distinct: None,
+            Eval::Duplicates | Eval::OwnInvalid => match &own_results[i] {
+                // Their last aggregate counts the rows in scope; for duplicates the first
+                // counts rows with a complete key, so distinct = those - extra rows.
+                Some((Ok(own), _)) => Measure::Invalid {
+                    failing: own.failing,
+                    in_scope: v.last().map(as_u64).unwrap_or(total_rows),
+                    duplicates: own
+                        .duplicated_values
+                        .map(|d| (d, as_u64(&v[0]).saturating_sub(own.failing))),
                 },
                 Some((Err(e), _)) => {
                     results.push(errored(
@@ -395,7 +405,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
                     ));
                     continue;
                 }
-                None => unreachable!("own query planned for OwnInvalid"),
+                None => unreachable!("own query planned for {:?}", compiled.eval),
             },
             Eval::Freshness => {
                 Measure::Newest(as_instant(&v[0]).map(|at| (at, (cx.now - at).num_seconds())))
@@ -404,25 +414,54 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
             Eval::Schema(problems) => Measure::Problems(problems.clone()),
         };
         let mut r = evaluate(check, &ds.name, location, total_rows, measure);
-        r.duration_ms = own_results[i].as_ref().map(|(_, ms)| *ms);
+        if let Some((own, ms)) = &own_results[i] {
+            r.duration_ms = Some(*ms);
+            if let Ok(own) = own
+                && matches!(r.status, CheckStatus::Fail | CheckStatus::Warn)
+            {
+                r.samples = own
+                    .samples
+                    .iter()
+                    .take(check.samples as usize)
+                    .cloned()
+                    .collect();
+            }
+        }
         results.push(r);
     }
 
     // 5. Samples for failed (and warned) row-level checks.
     let sample_futures = results.iter().enumerate().map(|(i, r)| {
         let plan = plans[i].as_ref().ok();
+        let dense_values = match &own_results[i] {
+            Some((Ok(own), _)) if !own.sample_values.is_empty() => Some(own.sample_values.clone()),
+            _ => None,
+        };
         async move {
             let check = &ds.checks[i];
             let wanted = matches!(r.status, CheckStatus::Fail | CheckStatus::Warn)
                 && check.samples > 0
                 && r.failing_rows.unwrap_or(0) > 0;
-            match plan {
-                Some((
-                    Compiled {
-                        sample: Some(s), ..
-                    },
+            match (plan, dense_values) {
+                (
+                    Some((
+                        Compiled {
+                            own: Some(OwnQuery::Duplicates { columns, .. }),
+                            ..
+                        },
+                        _,
+                    )),
+                    Some(vals),
+                ) if wanted => Some(duplicate_samples(cx, ds, check, &columns[0], &vals).await),
+                (
+                    Some((
+                        Compiled {
+                            sample: Some(s), ..
+                        },
+                        _,
+                    )),
                     _,
-                )) if wanted => Some(samples(cx, ds, source, check, s).await),
+                ) if wanted => Some(samples(cx, ds, source, check, s).await),
                 _ => None,
             }
         }
@@ -519,49 +558,219 @@ fn scope_sql(check: &Check) -> String {
         .unwrap_or_default()
 }
 
-/// Runs a check's own query; returns its failing-row count.
+/// What a check's own query found.
+struct OwnOutcome {
+    /// Failing rows (for duplicates: rows beyond the first of each duplicated value).
+    failing: u64,
+    /// For duplicates: how many values occur more than once.
+    duplicated_values: Option<u64>,
+    /// For duplicates: the most repeated values with their `occurrences`.
+    samples: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// For duplicates found by the bitmap: the smallest duplicated values, whose counts a
+    /// sample query fetches if the check fails.
+    sample_values: Vec<i64>,
+}
+
+/// Runs a check's own query.
 async fn own_query(
     cx: &RunContext<'_>,
     ds: &Dataset,
     schema: &Schema,
     check: &Check,
     q: &OwnQuery,
-) -> Result<u64, String> {
+    fused: &[ScalarValue],
+) -> Result<OwnOutcome, String> {
     let table = ident(&ds.name);
     let scope = scope_sql(check);
-    let sql = match q {
-        OwnQuery::CompositeUnique { columns } => {
-            let not_null = columns
-                .iter()
-                .map(|c| format!("{c} IS NOT NULL"))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            format!(
-                "SELECT coalesce(sum(n) - count(*), 0) FROM (SELECT count(*) AS n FROM {table} WHERE {scope}{not_null} GROUP BY {} HAVING count(*) > 1)",
-                columns.join(", ")
-            )
+    let span =
+        info_span!("query", kind = "own", check = %check.name, elapsed_ms = tracing::field::Empty);
+    let started = Instant::now();
+    let outcome = async {
+        match q {
+            OwnQuery::Duplicates { columns, dense: true } => {
+                if let Some(outcome) = dense_duplicates(cx, ds, schema, check, &columns[0], fused).await? {
+                    return Ok(outcome);
+                }
+                grouped_duplicates(cx, ds, schema, check, columns).await
+            }
+            OwnQuery::Duplicates { columns, dense: false } => grouped_duplicates(cx, ds, schema, check, columns).await,
+            OwnQuery::References { column, dataset, key } => {
+                let sql = format!(
+                    "SELECT count(*) FROM {table} AS c WHERE {scope}c.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{key} = c.{col})",
+                    col = ident(column),
+                    parent = ident(dataset),
+                    key = ident(key),
+                );
+                debug!(%sql, "own query");
+                let df = cx.session.sql(&sql).await.map_err(|e| explain(check, &e, schema))?;
+                let v = one_row(df, None, "own").await.map_err(|e| explain(check, &e, schema))?;
+                Ok(OwnOutcome { failing: v.first().map(as_u64).unwrap_or(0), duplicated_values: None, samples: vec![], sample_values: vec![] })
+            }
         }
-        OwnQuery::References {
-            column,
-            dataset,
-            key,
-        } => format!(
-            "SELECT count(*) FROM {table} AS c WHERE {scope}c.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{key} = c.{col})",
-            col = ident(column),
-            parent = ident(dataset),
-            key = ident(key),
-        ),
-    };
+    }
+    .instrument(span.clone())
+    .await;
+    span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+    outcome
+}
+
+/// Duplicates of a key by `GROUP BY ... HAVING count(*) > 1`: the totals and the most
+/// repeated values, in one query (window functions carry the totals on every row).
+async fn grouped_duplicates(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    schema: &Schema,
+    check: &Check,
+    columns: &[String],
+) -> Result<OwnOutcome, String> {
+    let table = ident(&ds.name);
+    let scope = scope_sql(check);
+    let list = columns
+        .iter()
+        .map(|c| ident(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let not_null = columns
+        .iter()
+        .map(|c| format!("{} IS NOT NULL", ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    // The duplicated values, most repeated first, with the totals over all of
+    // them carried on every row by window functions.
+    let sql = format!(
+        "SELECT {list}, \"__n\" AS occurrences, count(*) OVER () AS \"__values\", sum(\"__n\") OVER () AS \"__rows\" \
+         FROM (SELECT {list}, count(*) AS \"__n\" FROM {table} WHERE {scope}{not_null} GROUP BY {list} HAVING count(*) > 1) \
+         ORDER BY occurrences DESC, {list} LIMIT {}",
+        check.samples.max(1)
+    );
     debug!(%sql, "own query");
     let df = cx
         .session
         .sql(&sql)
         .await
         .map_err(|e| explain(check, &e, schema))?;
-    let v = one_row(df, None, "own")
+    let batches = collect_logged(df)
         .await
         .map_err(|e| explain(check, &e, schema))?;
-    Ok(v.first().map(as_u64).unwrap_or(0))
+    let mut samples = rows(&batches);
+    let total = |m: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        m.get(k).and_then(|v| v.as_u64()).unwrap_or(0)
+    };
+    let (values, dup_rows) = samples
+        .first()
+        .map(|m| (total(m, "__values"), total(m, "__rows")))
+        .unwrap_or((0, 0));
+    for m in &mut samples {
+        m.remove("__values");
+        m.remove("__rows");
+    }
+    Ok(OwnOutcome {
+        failing: dup_rows - values,
+        duplicated_values: Some(values),
+        samples,
+        sample_values: vec![],
+    })
+}
+
+/// Duplicates of an integer key with the bitmaps of [`crate::duplicates`], when its range
+/// (from the fused scan's `min`/`max`) is at most 64 values per row. `None`: not
+/// applicable, use the `GROUP BY`.
+async fn dense_duplicates(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    schema: &Schema,
+    check: &Check,
+    column: &str,
+    fused: &[ScalarValue],
+) -> Result<Option<OwnOutcome>, String> {
+    let [complete, min, max, ..] = fused else {
+        return Ok(None);
+    };
+    let complete = as_u64(complete);
+    let (Some(min), Some(max)) = (as_i64(min), as_i64(max)) else {
+        // No non-NULL value at all: nothing can be duplicated.
+        return Ok(Some(OwnOutcome {
+            failing: 0,
+            duplicated_values: Some(0),
+            samples: vec![],
+            sample_values: vec![],
+        }));
+    };
+    let range = (max as i128 - min as i128 + 1) as u128;
+    if range > u128::from(complete.max(1 << 10)) * 64 {
+        debug!(range = %range, rows = complete, "key range too sparse for bitmaps; grouping instead");
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT {}(CAST({col} AS BIGINT), {min}, {max}, {}) FROM {} WHERE {}{col} IS NOT NULL",
+        crate::duplicates::NAME,
+        check.samples,
+        ident(&ds.name),
+        scope_sql(check),
+        col = ident(column),
+    );
+    debug!(%sql, "own query");
+    let df = cx
+        .session
+        .sql(&sql)
+        .await
+        .map_err(|e| explain(check, &e, schema))?;
+    let batches = collect_logged(df)
+        .await
+        .map_err(|e| explain(check, &e, schema))?;
+    let value = first_row(&batches).map_err(|e| explain(check, &e, schema))?;
+    let ScalarValue::Struct(s) = &value[0] else {
+        return Err(format!(
+            "internal error: {} returned {:?}",
+            crate::duplicates::NAME,
+            value[0]
+        ));
+    };
+    if s.is_null(0) {
+        return Ok(None);
+    }
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Int64Type;
+    let distinct = s.column(0).as_primitive::<Int64Type>().value(0) as u64;
+    let duplicated = s.column(1).as_primitive::<Int64Type>().value(0) as u64;
+    let first = s.column(2).as_list::<i32>().value(0);
+    let sample_values = first.as_primitive::<Int64Type>().values().to_vec();
+    Ok(Some(OwnOutcome {
+        failing: complete.saturating_sub(distinct),
+        duplicated_values: Some(duplicated),
+        samples: vec![],
+        sample_values,
+    }))
+}
+
+/// How often each of `values` (duplicated values of an integer key) occurs: the samples
+/// of a `unique` check decided by the bitmaps.
+async fn duplicate_samples(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    check: &Check,
+    column: &str,
+    values: &[i64],
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
+    let col = ident(column);
+    let list = values
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {col}, count(*) AS occurrences FROM {} WHERE {}{col} IN ({list}) GROUP BY {col} ORDER BY occurrences DESC, {col}",
+        ident(&ds.name),
+        scope_sql(check),
+    );
+    let span = info_span!("query", kind = "samples", check = %check.name);
+    async {
+        debug!(%sql, "sample query");
+        let df = cx.session.sql(&sql).await.map_err(|e| df_message(&e))?;
+        Ok(rows(&collect_logged(df).await.map_err(|e| df_message(&e))?))
+    }
+    .instrument(span)
+    .await
 }
 
 /// Fetches up to `check.samples` failing rows: the checked columns plus the dataset's key.
@@ -613,21 +822,6 @@ async fn samples(
             }
             let list = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
             format!("SELECT {list} FROM {table} WHERE {scope}{predicate} LIMIT {n}")
-        }
-        Sample::Duplicates { columns } => {
-            let list = columns
-                .iter()
-                .map(|c| ident(c))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let not_null = columns
-                .iter()
-                .map(|c| format!("{} IS NOT NULL", ident(c)))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            format!(
-                "SELECT {list}, count(*) AS occurrences FROM {table} WHERE {scope}{not_null} GROUP BY {list} HAVING count(*) > 1 ORDER BY occurrences DESC, {list} LIMIT {n}"
-            )
         }
         Sample::Orphans => {
             let CheckKind::References {

@@ -23,8 +23,8 @@ pub(crate) enum Measure {
         failing: u64,
         /// Rows in scope.
         in_scope: u64,
-        /// For `unique`: distinct non-null values and non-null rows.
-        distinct: Option<(u64, u64)>,
+        /// For `unique`: values occurring more than once, and distinct values.
+        duplicates: Option<(u64, u64)>,
     },
     /// The newest value and its age (`None`: no values).
     Newest(Option<(DateTime<Utc>, i64)>),
@@ -136,12 +136,12 @@ pub(crate) fn evaluate(
         Measure::Invalid {
             failing,
             in_scope,
-            distinct,
+            duplicates,
         } => (
             Value::from(*failing),
             Some(*failing),
             Some(*in_scope),
-            invalid_message(check, *failing, *in_scope, *distinct, &scope),
+            invalid_message(check, *failing, *in_scope, *duplicates, &scope),
         ),
         Measure::Newest(newest) => {
             let col = check.columns().first().copied().unwrap_or("");
@@ -269,7 +269,7 @@ fn invalid_message(
     check: &Check,
     failing: u64,
     in_scope: u64,
-    distinct: Option<(u64, u64)>,
+    duplicates: Option<(u64, u64)>,
     scope: &str,
 ) -> String {
     use CheckKind::*;
@@ -278,16 +278,12 @@ fn invalid_message(
         NotNull { column } => format!("{of} have {column} NULL{scope}"),
         Unique { columns } => {
             let cols = columns.join(", ");
-            match distinct {
-                Some((d, non_null)) => format!(
-                    "{failing} duplicate {} in {cols}: {non_null} non-null values, {d} distinct{scope}",
-                    plural(failing, "row")
-                ),
-                None => format!(
-                    "{failing} duplicate {} over ({cols}){scope}",
-                    plural(failing, "row")
-                ),
-            }
+            let (values, distinct) = duplicates.unwrap_or((0, 0));
+            format!(
+                "{failing} duplicate {} in ({cols}): {values} of {distinct} distinct {} occur more than once{scope}",
+                plural(failing, "row"),
+                plural(distinct, "value")
+            )
         }
         AcceptedValues { column, values } => {
             format!("{of} have {column} outside {}{scope}", list(values))
@@ -396,7 +392,7 @@ mod tests {
             Measure::Invalid {
                 failing: 42,
                 in_scope: 5000,
-                distinct: None,
+                duplicates: None,
             },
         );
         assert_eq!(r.status, CheckStatus::Pass);
@@ -410,7 +406,7 @@ mod tests {
             Measure::Invalid {
                 failing: 2,
                 in_scope: 100,
-                distinct: None,
+                duplicates: None,
             },
         );
         assert_eq!(r.status, CheckStatus::Fail);
@@ -423,7 +419,7 @@ mod tests {
             Measure::Invalid {
                 failing: 0,
                 in_scope: 0,
-                distinct: None,
+                duplicates: None,
             },
         );
         assert_eq!(r.status, CheckStatus::Pass);

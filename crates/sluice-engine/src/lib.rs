@@ -11,6 +11,7 @@
 //! becomes a check with status `error`, and the other checks still run.
 
 pub mod compile;
+pub mod duplicates;
 pub mod error;
 pub mod progress;
 pub mod report;

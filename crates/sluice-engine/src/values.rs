@@ -83,6 +83,14 @@ pub fn as_f64(s: &ScalarValue) -> Option<f64> {
     }
 }
 
+/// An integer scalar as i64 (`None` for NULL or values that don't fit).
+pub fn as_i64(s: &ScalarValue) -> Option<i64> {
+    match s.cast_to(&DataType::Int64) {
+        Ok(ScalarValue::Int64(v)) => v,
+        _ => None,
+    }
+}
+
 /// An integer scalar (counts) as u64; NULL counts as 0.
 pub fn as_u64(s: &ScalarValue) -> u64 {
     match s.cast_to(&DataType::Int64) {

@@ -9,11 +9,19 @@ use sluice_spec::{Vars, load_str};
 fn write_orders(dir: &Path) {
     let mut csv = String::from("order_id,customer_id,amount,quantity,status\n");
     for i in 1..=1000 {
-        let cust = if i % 250 == 0 { String::new() } else { (i % 40).to_string() };
+        let cust = if i % 250 == 0 {
+            String::new()
+        } else {
+            (i % 40).to_string()
+        };
         csv.push_str(&format!("{i},{cust},{}.5,{},placed\n", i % 97, 1 + i % 5));
     }
     std::fs::write(dir.join("orders.csv"), csv).unwrap();
-    std::fs::write(dir.join("customers.csv"), "customer_id\n".to_string() + &(0..40).map(|i| format!("{i}\n")).collect::<String>()).unwrap();
+    std::fs::write(
+        dir.join("customers.csv"),
+        "customer_id\n".to_string() + &(0..40).map(|i| format!("{i}\n")).collect::<String>(),
+    )
+    .unwrap();
 }
 
 fn config(dir: &Path, yaml: &str) -> sluice_spec::Config {
@@ -23,7 +31,10 @@ fn config(dir: &Path, yaml: &str) -> sluice_spec::Config {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -39,7 +50,6 @@ datasets:
     checks:
       - row_count: { min: 1 }
       - not_null: [order_id, amount, quantity, status]
-      - unique: order_id
       - accepted_values: { column: status, values: [placed] }
       - forbidden_values: { column: status, values: [void] }
       - range: { column: quantity, min: 1, max: 5 }
@@ -52,10 +62,12 @@ datasets:
       - schema: { columns: { order_id: int64 } }
 "#,
     );
-    let report = runtime().block_on(run(&cfg, &RunOptions::default())).unwrap();
+    let report = runtime()
+        .block_on(run(&cfg, &RunOptions::default()))
+        .unwrap();
     assert_eq!(report.status, RunStatus::Passed, "{:#?}", report.checks);
-    assert_eq!(report.summary.total, 16);
-    assert_eq!(report.datasets[0].queries, 1, "16 checks, one scan");
+    assert_eq!(report.summary.total, 15);
+    assert_eq!(report.datasets[0].queries, 1, "15 checks, one scan");
     assert_eq!(report.datasets[0].rows_scanned, Some(1000));
 }
 
@@ -73,21 +85,46 @@ datasets:
     checks:
       - not_null: customer_id              # fails: 4 NULLs -> one sample query
       - not_null: { column: customer_id, name: tolerated, max_invalid: 4 }   # passes: no samples
-      - unique: [order_id, status]         # own query
+      - unique: [order_id, status]         # own query (passes: no sample query)
+      - unique: { column: quantity, samples: 2 }   # own query (bitmap), fails: a sample query
       - references: { column: customer_id, dataset: customers, key: customer_id }   # own query
   customers:
     path: customers.csv
 "#,
     );
-    let report = runtime().block_on(run(&cfg, &RunOptions::default())).unwrap();
+    let report = runtime()
+        .block_on(run(&cfg, &RunOptions::default()))
+        .unwrap();
     let orders = report.datasets.iter().find(|d| d.name == "orders").unwrap();
-    assert_eq!(orders.queries, 1 + 2 + 1);
+    // The fused scan; three own queries; samples of not_null and of the dense unique.
+    assert_eq!(orders.queries, 1 + 3 + 2);
     let failed = &report.checks[0];
     assert_eq!(failed.status, CheckStatus::Fail);
     assert_eq!(failed.failing_rows, Some(4));
-    let ids: Vec<i64> = failed.samples.iter().map(|s| s["order_id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, [250, 500, 750, 1000], "samples are the first failing rows in file order");
+    let ids: Vec<i64> = failed
+        .samples
+        .iter()
+        .map(|s| s["order_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [250, 500, 750, 1000],
+        "samples are the first failing rows in file order"
+    );
     assert!(report.checks[1].samples.is_empty());
+    let dup = &report.checks[3];
+    assert_eq!(dup.name, "unique(quantity)");
+    assert_eq!(dup.failing_rows, Some(995), "1000 rows, 5 distinct values");
+    assert_eq!(
+        dup.message,
+        "995 duplicate rows in (quantity): 5 of 5 distinct values occur more than once"
+    );
+    assert_eq!(
+        serde_json::Value::from(dup.samples.clone()),
+        serde_json::json!([
+            {"quantity": 1, "occurrences": 200}, {"quantity": 2, "occurrences": 200}
+        ])
+    );
 }
 
 #[test]
@@ -106,13 +143,27 @@ datasets:
       - not_null: order_id
 "#,
     );
-    let report = runtime().block_on(run(&cfg, &RunOptions::default())).unwrap();
-    let status: Vec<_> = report.checks.iter().map(|c| (c.name.as_str(), c.status)).collect();
+    let report = runtime()
+        .block_on(run(&cfg, &RunOptions::default()))
+        .unwrap();
+    let status: Vec<_> = report
+        .checks
+        .iter()
+        .map(|c| (c.name.as_str(), c.status))
+        .collect();
     assert_eq!(
         status,
-        [("row_count", CheckStatus::Pass), ("boom", CheckStatus::Error), ("not_null(order_id)", CheckStatus::Pass)]
+        [
+            ("row_count", CheckStatus::Pass),
+            ("boom", CheckStatus::Error),
+            ("not_null(order_id)", CheckStatus::Pass)
+        ]
     );
-    assert!(report.checks[1].message.contains("Divide by zero"), "{}", report.checks[1].message);
+    assert!(
+        report.checks[1].message.contains("Divide by zero"),
+        "{}",
+        report.checks[1].message
+    );
     assert_eq!(report.status, RunStatus::Error);
 }
 
@@ -125,10 +176,16 @@ fn progress_counts_datasets_and_rows() {
         "datasets:\n  orders:\n    path: orders.csv\n    checks: [row_count]\n  customers:\n    path: customers.csv\n    checks: [row_count]\n",
     );
     let progress = Progress::new();
-    let opts = RunOptions { progress: Some(progress.clone()), ..RunOptions::default() };
+    let opts = RunOptions {
+        progress: Some(progress.clone()),
+        ..RunOptions::default()
+    };
     runtime().block_on(run(&cfg, &opts)).unwrap();
     let s = progress.snapshot();
-    assert_eq!((s.datasets_done, s.datasets_total, s.rows_scanned), (2, 2, 1040));
+    assert_eq!(
+        (s.datasets_done, s.datasets_total, s.rows_scanned),
+        (2, 2, 1040)
+    );
 }
 
 #[test]
@@ -136,7 +193,13 @@ fn unknown_dataset_selection_suggests_the_closest() {
     let dir = tempfile::tempdir().unwrap();
     write_orders(dir.path());
     let cfg = config(dir.path(), "datasets:\n  orders:\n    path: orders.csv\n");
-    let opts = RunOptions { datasets: vec!["order".into()], ..RunOptions::default() };
+    let opts = RunOptions {
+        datasets: vec!["order".into()],
+        ..RunOptions::default()
+    };
     let err = runtime().block_on(run(&cfg, &opts)).unwrap_err();
-    assert_eq!(err.to_string(), "unknown dataset `order`; did you mean `orders`?");
+    assert_eq!(
+        err.to_string(),
+        "unknown dataset `order`; did you mean `orders`?"
+    );
 }

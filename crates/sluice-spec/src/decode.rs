@@ -417,12 +417,18 @@ impl Decoder<'_> {
                 Some(s)
             }),
             None => {
-                self.missing(
-                    name_node.span,
-                    "path",
-                    &what,
-                    "add `path:` with a file, a folder or a glob, e.g. `path: data/orders.parquet`",
-                );
+                // `pth:` already got "did you mean `path`?"; don't say it twice.
+                let misspelt = entries
+                    .iter()
+                    .any(|(k, _)| did_you_mean(k.key(), ["path"]).is_some());
+                if !misspelt {
+                    self.missing(
+                        name_node.span,
+                        "path",
+                        &what,
+                        "add `path:` with a file, a folder or a glob, e.g. `path: data/orders.parquet`",
+                    );
+                }
                 None
             }
         };

@@ -238,7 +238,6 @@ fn every_error_in_a_file_is_reported() {
     assert_eq!(
         msgs,
         [
-            "2:3 dataset `orders` is missing `path` | add `path:` with a file, a folder or a glob, e.g. `path: data/orders.parquet`",
             "3:5 unknown key `pth` in dataset `orders` | did you mean `path`?",
             "5:9 unknown check kind `not_nul` | did you mean `not_null`?",
             "6:22 unknown key `thresold` in a `row_count` check | a `row_count` check takes: `name`, `severity`, `where`, `samples`, `warn`, `fail`, `min`, `max`, `between`, `equals`",
