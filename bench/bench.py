@@ -2,6 +2,7 @@
 """sluice vs DuckDB's fused query on the same file, in one run.
 
     python3 bench/bench.py [--rows 5000000] [--repeat 3] [--sluice PATH] [--samples-off]
+                           [--duckdb-python PATH]
 
 1. Generates ../shared/bench data (seeded, known defects) for --rows if missing
    (bench/data/n<rows>/).
@@ -48,6 +49,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sluice", default=None, help="sluice binary (default: release build in the cargo target dir)")
     ap.add_argument("--samples-off", action="store_true", help="also time sluice with samples: 0 (no sample queries)")
+    ap.add_argument("--duckdb-python", default=sys.executable,
+                    help="Python whose duckdb runs the reference query (default: this one); e.g. a venv with the newest DuckDB")
     a = ap.parse_args()
 
     target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
@@ -86,7 +89,7 @@ def main():
         times[name] = []
         rss[name] = []
     for r in range(a.repeat):
-        wall, mem, code, err = run([sys.executable, os.path.join(SHARED, "duckdb", "run_fused.py"),
+        wall, mem, code, err = run([a.duckdb_python, os.path.join(SHARED, "duckdb", "run_fused.py"),
                                     "--data-dir", data, "--now", NOW, "--out", duck_out])
         if code != 0:
             sys.exit(f"duckdb failed ({code}): {err}")

@@ -3,7 +3,7 @@
 //!
 //! Every dataset becomes a listing table ([`source`]); its checks compile to aggregate
 //! expressions ([`compile`]) evaluated in **one** scan per dataset; a few checks need a
-//! query of their own (composite-key `unique`, `references`); failing-row samples come from
+//! query of their own (`unique`, `references`); failing-row samples come from
 //! a second, LIMITed query, only for checks that failed. Datasets run concurrently, within
 //! one DataFusion memory pool.
 //!

@@ -134,7 +134,7 @@ pub struct DatasetReport {
     /// Files read.
     pub files: Option<usize>,
     /// Queries run against its data: 1 for the fused scan of all its checks, plus one per
-    /// check that needs its own (`references`, composite `unique`), plus one per failed
+    /// check that needs its own (`unique`, `references`), plus one per failed
     /// check's sample fetch.
     #[serde(default)]
     pub queries: u32,
