@@ -15,8 +15,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::normalize;
-
 fn cases_root() -> PathBuf {
     common::cases_root()
 }
@@ -61,17 +59,7 @@ fn run_case(dir: &Path) -> String {
         .env("SLUICE_TEST_VAR", "from-env")
         .output()
         .expect("run sluice");
-    let code = out
-        .status
-        .code()
-        .map(|c| c.to_string())
-        .unwrap_or("signal".into());
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    normalize(
-        &format!("exit: {code}\n--- stderr\n{stderr}--- stdout\n{stdout}"),
-        dir,
-    )
+    common::transcript(&out, dir)
 }
 
 #[test]

@@ -178,6 +178,20 @@ pub(crate) fn evaluate(
             (Value::from(p.clone()), None, None, msg)
         }
     };
+    CheckResult {
+        status,
+        observed,
+        rows_scanned: Some(rows_scanned),
+        rows_in_scope: check.filter.as_ref().and(in_scope),
+        failing_rows: failing,
+        failing_pct: failing.zip(in_scope).map(|(f, s)| round4(pct(f, s))),
+        message,
+        ..skeleton(check, dataset, location)
+    }
+}
+
+/// The parts of a result every check has, with nothing measured yet.
+fn skeleton(check: &Check, dataset: &str, location: String) -> CheckResult {
     let columns: Vec<String> = check.columns().iter().map(|c| c.to_string()).collect();
     CheckResult {
         dataset: dataset.to_string(),
@@ -186,15 +200,15 @@ pub(crate) fn evaluate(
         column: (columns.len() == 1).then(|| columns[0].clone()),
         columns: if columns.len() > 1 { columns } else { vec![] },
         severity: check.severity,
-        status,
-        observed,
+        status: CheckStatus::Error,
+        observed: Value::Null,
         threshold: threshold_text(check),
-        rows_scanned: Some(rows_scanned),
-        rows_in_scope: check.filter.as_ref().and(in_scope),
-        failing_rows: failing,
-        failing_pct: failing.zip(in_scope).map(|(f, s)| round4(pct(f, s))),
+        rows_scanned: None,
+        rows_in_scope: None,
+        failing_rows: None,
+        failing_pct: None,
         samples: vec![],
-        message,
+        message: String::new(),
         location,
         duration_ms: None,
     }
@@ -208,25 +222,10 @@ pub(crate) fn errored(
     rows_scanned: Option<u64>,
     message: String,
 ) -> CheckResult {
-    let columns: Vec<String> = check.columns().iter().map(|c| c.to_string()).collect();
     CheckResult {
-        dataset: dataset.to_string(),
-        name: check.name.clone(),
-        kind: check.kind.name().to_string(),
-        column: (columns.len() == 1).then(|| columns[0].clone()),
-        columns: if columns.len() > 1 { columns } else { vec![] },
-        severity: check.severity,
-        status: CheckStatus::Error,
-        observed: Value::Null,
-        threshold: threshold_text(check),
         rows_scanned,
-        rows_in_scope: None,
-        failing_rows: None,
-        failing_pct: None,
-        samples: vec![],
         message,
-        location,
-        duration_ms: None,
+        ..skeleton(check, dataset, location)
     }
 }
 

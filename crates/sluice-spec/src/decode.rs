@@ -1432,24 +1432,14 @@ fn lit_num(l: &Literal) -> Option<f64> {
     }
 }
 
-/// `kind(column)`, `row_count`, `schema`, `rows_satisfy(cond)`, `metric(sql)`.
+/// `kind(column)`, `unique(a, b)`, `row_count`, `schema`, `rows_satisfy(cond)`, `metric(sql)`.
 fn default_name(kind: &CheckKind) -> String {
-    use CheckKind::*;
     match kind {
-        RowCount => "row_count".into(),
-        Schema(_) => "schema".into(),
-        RowsSatisfy { condition } => format!("rows_satisfy({condition})"),
-        Metric { sql } => format!("metric({sql})"),
-        Unique { columns } => format!("unique({})", columns.join(", ")),
-        NotNull { column }
-        | AcceptedValues { column, .. }
-        | ForbiddenValues { column, .. }
-        | Range { column, .. }
-        | Matches { column, .. }
-        | Format { column, .. }
-        | Length { column, .. }
-        | Freshness { column }
-        | References { column, .. } => format!("{}({column})", kind.name()),
+        CheckKind::RowCount | CheckKind::Schema(_) => kind.name().into(),
+        CheckKind::RowsSatisfy { condition: sql } | CheckKind::Metric { sql } => {
+            format!("{}({sql})", kind.name())
+        }
+        _ => format!("{}({})", kind.name(), kind.columns().join(", ")),
     }
 }
 

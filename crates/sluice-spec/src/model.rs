@@ -200,8 +200,15 @@ pub struct Check {
 impl Check {
     /// The column(s) the check is about (empty for table-level checks).
     pub fn columns(&self) -> Vec<&str> {
+        self.kind.columns()
+    }
+}
+
+impl CheckKind {
+    /// The column(s) the check is about (empty for table-level checks).
+    pub fn columns(&self) -> Vec<&str> {
         use CheckKind::*;
-        match &self.kind {
+        match self {
             NotNull { column }
             | AcceptedValues { column, .. }
             | ForbiddenValues { column, .. }
