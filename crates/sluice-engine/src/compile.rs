@@ -281,6 +281,14 @@ pub(crate) fn compile(
     use CheckKind::*;
     let kind = check.kind.name();
     let count_rows = "count(*)".to_string();
+    let string_column = |column: &str| -> Result<(), String> {
+        let f = field(schema, dataset, column)?;
+        if is_string(f.data_type()) {
+            Ok(())
+        } else {
+            Err(wrong_type(kind, column, "a string", f.data_type()))
+        }
+    };
     // Row-level checks: `cond` is what a valid row satisfies (NULL counts as valid).
     let row_level = |cond: String, column: &str| Compiled {
         aggs: vec![
@@ -380,10 +388,7 @@ pub(crate) fn compile(
             row_level(parts.join(" AND "), column)
         }
         Matches { column, regex } => {
-            let f = field(schema, dataset, column)?;
-            if !is_string(f.data_type()) {
-                return Err(wrong_type(kind, column, "a string", f.data_type()));
-            }
+            string_column(column)?;
             row_level(
                 format!(
                     "regexp_like({}, {})",
@@ -394,10 +399,7 @@ pub(crate) fn compile(
             )
         }
         Format { column, format } => {
-            let f = field(schema, dataset, column)?;
-            if !is_string(f.data_type()) {
-                return Err(wrong_type(kind, column, "a string", f.data_type()));
-            }
+            string_column(column)?;
             row_level(
                 format!(
                     "regexp_like({}, {})",
@@ -408,10 +410,7 @@ pub(crate) fn compile(
             )
         }
         Length { column, min, max } => {
-            let f = field(schema, dataset, column)?;
-            if !is_string(f.data_type()) {
-                return Err(wrong_type(kind, column, "a string", f.data_type()));
-            }
+            string_column(column)?;
             let len = format!("character_length({})", ident(column));
             let mut parts = Vec::new();
             if let Some(lo) = min {

@@ -614,6 +614,24 @@ async fn own_query(
     outcome
 }
 
+/// Runs an own query's SQL; errors are explained for the check.
+async fn own_sql(
+    cx: &RunContext<'_>,
+    sql: &str,
+    check: &Check,
+    schema: &Schema,
+) -> Result<Vec<RecordBatch>, String> {
+    debug!(%sql, "own query");
+    let df = cx
+        .session
+        .sql(sql)
+        .await
+        .map_err(|e| explain(check, &e, schema))?;
+    collect_logged(df)
+        .await
+        .map_err(|e| explain(check, &e, schema))
+}
+
 /// Duplicates of a key by `GROUP BY ... HAVING count(*) > 1`: the totals and the most
 /// repeated values, in one query (window functions carry the totals on every row).
 async fn grouped_duplicates(
@@ -643,15 +661,7 @@ async fn grouped_duplicates(
          ORDER BY occurrences DESC, {list} LIMIT {}",
         check.samples.max(1)
     );
-    debug!(%sql, "own query");
-    let df = cx
-        .session
-        .sql(&sql)
-        .await
-        .map_err(|e| explain(check, &e, schema))?;
-    let batches = collect_logged(df)
-        .await
-        .map_err(|e| explain(check, &e, schema))?;
+    let batches = own_sql(cx, &sql, check, schema).await?;
     let mut samples = rows(&batches);
     let total = |m: &serde_json::Map<String, serde_json::Value>, k: &str| {
         m.get(k).and_then(|v| v.as_u64()).unwrap_or(0)
@@ -709,15 +719,7 @@ async fn dense_duplicates(
         scope_sql(check),
         col = ident(column),
     );
-    debug!(%sql, "own query");
-    let df = cx
-        .session
-        .sql(&sql)
-        .await
-        .map_err(|e| explain(check, &e, schema))?;
-    let batches = collect_logged(df)
-        .await
-        .map_err(|e| explain(check, &e, schema))?;
+    let batches = own_sql(cx, &sql, check, schema).await?;
     let value = first_row(&batches).map_err(|e| explain(check, &e, schema))?;
     let ScalarValue::Struct(s) = &value[0] else {
         return Err(format!(
