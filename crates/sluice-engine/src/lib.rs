@@ -10,6 +10,8 @@
 //! Problems with the data never abort a run: an unreadable source or a missing column
 //! becomes a check with status `error`, and the other checks still run.
 
+#![warn(missing_docs)]
+
 pub mod compile;
 pub mod duplicates;
 pub mod error;

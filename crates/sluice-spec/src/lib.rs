@@ -4,6 +4,8 @@
 //! every problem found as [`Diagnostic`]s that render like rustc's (`file:line:col`, the
 //! line, a caret, a help line). Nothing here reads data: `sluice validate` is this crate.
 
+#![warn(missing_docs)]
+
 pub mod diag;
 pub mod duration;
 pub mod interp;
