@@ -20,6 +20,23 @@ pub(crate) struct Decoder<'a> {
     pub diags: &'a mut Vec<Diagnostic>,
 }
 
+/// "e.g. `tier: 1`": how to write a value of the expected type under the key in `what`.
+fn example_help(what: &str, expected: &str) -> String {
+    let example = match expected {
+        "a string" => "text",
+        "a whole number" => "1",
+        "a number" => "0.5",
+        "true or false" => "true",
+        "a list" | "a name or a list of names" => "[a, b]",
+        "a mapping" => "{ key: value }",
+        _ => return format!("write {expected} here"),
+    };
+    match what.strip_prefix('`').and_then(|w| w.strip_suffix('`')) {
+        Some(key) => format!("e.g. `{key}: {example}`"),
+        None => format!("write {expected} here, e.g. `{example}`"),
+    }
+}
+
 fn get<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
     entries.iter().find(|(k, _)| k.key() == key).map(|(_, v)| v)
 }
@@ -78,7 +95,7 @@ impl Decoder<'_> {
                 format!("{what} must be {expected}, found {}", node.type_name()),
             )
             .label(format!("expected {expected}"))
-            .maybe_help(help),
+            .help(help.unwrap_or_else(|| example_help(what, expected))),
         );
     }
 
@@ -124,7 +141,9 @@ impl Decoder<'_> {
             Value::Str(s) if !s.trim().is_empty() => Some(s.clone()),
             Value::Str(_) => {
                 self.err(
-                    Diagnostic::error(node.span, format!("{what} is empty")).label("empty string"),
+                    Diagnostic::error(node.span, format!("{what} is empty"))
+                        .label("empty string")
+                        .help("give a value, or remove the key"),
                 );
                 None
             }
@@ -151,7 +170,8 @@ impl Decoder<'_> {
             Value::Int(_) => {
                 self.err(
                     Diagnostic::error(node.span, format!("{what} must not be negative"))
-                        .label("negative"),
+                        .label("negative")
+                        .help("use 0 or more"),
                 );
                 None
             }
@@ -1004,7 +1024,11 @@ impl Decoder<'_> {
                     match parsed {
                         Ok(d) => Some(Some(Threshold::MaxAge(d))),
                         Err(msg) => {
-                            self.err(Diagnostic::error(n.span, msg).label("not a duration"));
+                            self.err(
+                                Diagnostic::error(n.span, msg)
+                                    .label("not a duration")
+                                    .help("units: s, m, h, d, w; e.g. `max_age: 6h`"),
+                            );
                             None
                         }
                     }

@@ -338,3 +338,37 @@ fn remote_paths_are_refused_clearly() {
     let d = errors("datasets:\n  d:\n    path: s3://bucket/x.parquet\n");
     assert_eq!(d[0].message, "`s3://` paths are not supported yet");
 }
+
+#[test]
+fn every_error_says_how_to_fix_it() {
+    let d = errors(
+        r#"version: 3
+defaults: { severity: fatal, samples: -1 }
+datasets:
+  orders:
+    pth: x.csv
+    tier: high
+    owner: ""
+    format: parket
+    checks:
+      - not_nul: a
+      - row_count: { min: lots, mx: 1, between: [5, 1] }
+      - not_null: { column: a, max_invalid_pct: 150, max_invalid: -2 }
+      - matches: { column: e, regex: '(' }
+      - rows_satisfy: "a >"
+      - freshness: { column: t, max_age: soon }
+      - references: { column: c, dataset: nope }
+      - metric: { sql: "avg(a)" }
+      - not_null: b
+        severity: warn
+      - schema: { columns: { a: integr } }
+  2bad:
+    path: [x]
+"#,
+    );
+    assert!(d.len() >= 15, "{} diagnostics", d.len());
+    for diag in &d {
+        assert!(diag.help.is_some(), "no help for: {}", diag.message);
+        assert!(diag.span.is_some(), "no location for: {}", diag.message);
+    }
+}

@@ -221,7 +221,11 @@ pub fn parse(file: &SourceFile, vars: &Vars, diags: &mut Vec<Diagnostic>) -> Opt
             Event::Alias(id) => match anchors.get(&id) {
                 Some(n) => n.clone(),
                 None => {
-                    diags.push(Diagnostic::error(sp, "alias to an unknown anchor"));
+                    diags.push(
+                        Diagnostic::error(sp, "alias to an unknown anchor")
+                            .label("unknown anchor")
+                            .help("define the anchor (`&name`) before its alias (`*name`)"),
+                    );
                     Node {
                         span: sp,
                         value: Value::Null,
