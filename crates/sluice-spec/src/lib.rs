@@ -126,6 +126,8 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         version: parts.version,
         defaults: parts.defaults,
         datasets: parts.datasets,
+        stages: parts.stages,
+        reconciles: parts.reconciles,
     })
 }
 

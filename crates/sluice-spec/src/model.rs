@@ -24,12 +24,21 @@ pub struct Config {
     pub defaults: Defaults,
     /// The datasets, in file order.
     pub datasets: Vec<Dataset>,
+    /// `stages:`: the ETL steps between datasets, in file order.
+    pub stages: Vec<Stage>,
+    /// `reconcile:` groups, top-level ones first, then those declared on stages.
+    pub reconciles: Vec<Reconcile>,
 }
 
 impl Config {
     /// The dataset called `name`.
     pub fn dataset(&self, name: &str) -> Option<&Dataset> {
         self.datasets.iter().find(|d| d.name == name)
+    }
+
+    /// The stage called `name`.
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.name == name)
     }
 
     /// `file:line:col` of a span in this config.
@@ -102,6 +111,8 @@ pub struct Dataset {
     pub description: Option<String>,
     /// The checks, in file order (multi-column `not_null` already expanded).
     pub checks: Vec<Check>,
+    /// `parity:`: comparisons of this dataset (the target) with others (sources).
+    pub parity: Vec<Parity>,
 }
 
 /// File format of a dataset.
@@ -665,5 +676,268 @@ pub fn num(x: f64) -> String {
         format!("{}", x as i64)
     } else {
         format!("{x}")
+    }
+}
+
+/// A step of the pipeline: which datasets it reads and writes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    /// Its name (the key under `stages:`).
+    pub name: String,
+    /// Where it is defined.
+    pub span: Span,
+    /// Datasets it reads.
+    pub inputs: Vec<String>,
+    /// Datasets it writes.
+    pub outputs: Vec<String>,
+    /// Who runs it.
+    pub owner: Option<String>,
+    /// What it does.
+    pub description: Option<String>,
+}
+
+/// A tolerance on a difference: absolute, relative (percent of the source), or exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tolerance {
+    /// |target − source| may be at most this.
+    pub abs: Option<f64>,
+    /// |target − source| / |source| × 100 may be at most this.
+    pub pct: Option<f64>,
+}
+
+impl Tolerance {
+    /// Whether `diff` between `source` and `target` is within the tolerance (0 when none).
+    pub fn allows(&self, source: f64, target: f64) -> bool {
+        let diff = (target - source).abs();
+        match (self.abs, self.pct) {
+            (None, None) => diff == 0.0,
+            (abs, pct) => {
+                abs.is_some_and(|a| diff <= a)
+                    || pct.is_some_and(|p| {
+                        if source == 0.0 {
+                            diff == 0.0
+                        } else {
+                            diff / source.abs() * 100.0 <= p
+                        }
+                    })
+            }
+        }
+    }
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.abs, self.pct) {
+            (None, None) => f.write_str("exact"),
+            (Some(a), None) => write!(f, "± {}", num(a)),
+            (None, Some(p)) => write!(f, "± {}%", num(p)),
+            (Some(a), Some(p)) => write!(f, "± {} or {}%", num(a), num(p)),
+        }
+    }
+}
+
+/// An aggregate compared between two datasets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFunc {
+    /// `sum`.
+    Sum,
+    /// `avg`.
+    Avg,
+    /// `min`.
+    Min,
+    /// `max`.
+    Max,
+    /// `count_distinct`.
+    CountDistinct,
+}
+
+impl AggFunc {
+    /// Config spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::CountDistinct => "count_distinct",
+        }
+    }
+
+    /// Every aggregate's config spelling.
+    pub const ALL: [AggFunc; 5] = [
+        AggFunc::Sum,
+        AggFunc::Avg,
+        AggFunc::Min,
+        AggFunc::Max,
+        AggFunc::CountDistinct,
+    ];
+}
+
+/// One aggregate of one column compared between the two sides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggregateParity {
+    /// The aggregate.
+    pub func: AggFunc,
+    /// The column, by the target's name.
+    pub column: String,
+    /// How far apart the two values may be.
+    pub tolerance: Tolerance,
+}
+
+/// Timestamp precision both sides are truncated to before comparing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Precision {
+    /// Seconds.
+    Second,
+    /// Milliseconds.
+    Millisecond,
+    /// Microseconds.
+    Microsecond,
+    /// Nanoseconds.
+    Nanosecond,
+}
+
+impl Precision {
+    /// Parses `s`, `ms`, `us`, `ns`.
+    pub fn parse(s: &str) -> Option<Precision> {
+        Some(match s {
+            "s" | "second" | "seconds" => Precision::Second,
+            "ms" | "millisecond" | "milliseconds" => Precision::Millisecond,
+            "us" | "microsecond" | "microseconds" => Precision::Microsecond,
+            "ns" | "nanosecond" | "nanoseconds" => Precision::Nanosecond,
+            _ => return None,
+        })
+    }
+}
+
+/// How two values of a compared column are judged equal.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CompareOpts {
+    /// Numbers may differ by this much.
+    pub tolerance: Option<f64>,
+    /// Ignore leading and trailing spaces of strings.
+    pub trim: bool,
+    /// Ignore the case of strings.
+    pub ignore_case: bool,
+    /// Truncate timestamps to this precision (default: the coarser of the two sides').
+    pub precision: Option<Precision>,
+}
+
+/// A column compared row by row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareColumn {
+    /// Its name (the target's, for parity; the canonical one, for reconciliation).
+    pub column: String,
+    /// How values are judged equal.
+    pub opts: CompareOpts,
+}
+
+/// Which columns a keyed diff compares.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Compare {
+    /// These columns.
+    Columns(Vec<CompareColumn>),
+    /// Every non-key column both sides have (after `column_map`), with these options.
+    All(CompareOpts),
+}
+
+/// `parity:` entry: this dataset (the target) compared with `against` (the source).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parity {
+    /// Unique within the dataset, with its checks: `parity(<against>)` by default.
+    pub name: String,
+    /// The source dataset.
+    pub against: String,
+    /// `severity:`.
+    pub severity: Severity,
+    /// `where:` on this (the target) side.
+    pub filter: Option<String>,
+    /// `against_where:` on the source side.
+    pub against_filter: Option<String>,
+    /// Samples of each kind of difference.
+    pub samples: u32,
+    /// Row counts compared, with this tolerance.
+    pub row_count: Option<Tolerance>,
+    /// Aggregates compared.
+    pub aggregates: Vec<AggregateParity>,
+    /// Aggregates (and the row count) are compared per group of these columns.
+    pub group_by: Vec<String>,
+    /// Keys of the keyed row diff (empty: no row diff).
+    pub keys: Vec<String>,
+    /// Columns compared on matched keys.
+    pub compare: Compare,
+    /// Target column name -> source column name, where they differ.
+    pub column_map: Vec<(String, String)>,
+    /// Rows of the source missing from the target that are tolerated.
+    pub max_missing: u64,
+    /// Rows of the target not in the source that are tolerated.
+    pub max_extra: u64,
+    /// Matched rows with differing values that are tolerated.
+    pub max_changed: u64,
+    /// Duplicated key values (either side) that are tolerated.
+    pub max_duplicates: u64,
+    /// Where it is defined.
+    pub span: Span,
+}
+
+impl Parity {
+    /// The source's name for target column `column`.
+    pub fn source_column<'a>(&'a self, column: &'a str) -> &'a str {
+        self.column_map
+            .iter()
+            .find(|(t, _)| t == column)
+            .map(|(_, s)| s.as_str())
+            .unwrap_or(column)
+    }
+}
+
+/// `reconcile:` group: the same facts as seen by several datasets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reconcile {
+    /// Its name, unique in the config.
+    pub name: String,
+    /// The stage it is declared on, if any.
+    pub stage: Option<String>,
+    /// The datasets compared (two or more).
+    pub datasets: Vec<String>,
+    /// Key columns (canonical names).
+    pub key: Vec<String>,
+    /// Measures compared across datasets (canonical names).
+    pub measures: Vec<CompareColumn>,
+    /// Per dataset: canonical column name -> its own name, where they differ.
+    pub columns: Vec<(String, Vec<(String, String)>)>,
+    /// Per dataset: a SQL filter.
+    pub filters: Vec<(String, String)>,
+    /// `severity:`.
+    pub severity: Severity,
+    /// Samples kept.
+    pub samples: u32,
+    /// Keys on which two datasets disagree that are tolerated.
+    pub max_disagreements: u64,
+    /// Keys present in some datasets only that are tolerated.
+    pub max_missing: u64,
+    /// Duplicated key values that are tolerated.
+    pub max_duplicates: u64,
+    /// Where it is defined.
+    pub span: Span,
+}
+
+impl Reconcile {
+    /// `dataset`'s own name for canonical column `column`.
+    pub fn column<'a>(&'a self, dataset: &str, column: &'a str) -> &'a str {
+        self.columns
+            .iter()
+            .find(|(d, _)| d == dataset)
+            .and_then(|(_, m)| m.iter().find(|(c, _)| c == column))
+            .map(|(_, own)| own.as_str())
+            .unwrap_or(column)
+    }
+
+    /// The filter on `dataset`, if any.
+    pub fn filter(&self, dataset: &str) -> Option<&str> {
+        self.filters
+            .iter()
+            .find(|(d, _)| d == dataset)
+            .map(|(_, f)| f.as_str())
     }
 }

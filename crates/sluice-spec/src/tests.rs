@@ -372,3 +372,167 @@ datasets:
         assert!(diag.span.is_some(), "no location for: {}", diag.message);
     }
 }
+
+const PIPELINE: &str = r#"
+datasets:
+  orders_raw:
+    path: raw.csv
+  orders_clean:
+    path: clean.parquet
+    parity:
+      - against: orders_raw
+        row_count: { tolerance_pct: 0.5 }
+        sum: { columns: [amount, tax], tolerance: 0.01 }
+        count_distinct: customer_id
+        group_by: [region]
+        keys: [order_id]
+        normalize: { trim: true }
+        compare: { amount: { tolerance: 0.001 }, status: { ignore_case: true }, created_at: { precision: ms } }
+        column_map: { amount: total }
+        max_changed: 3
+      - { against: orders_raw, name: same_ids, keys: [order_id], where: "amount > 0", against_where: "total > 0" }
+  ledger:
+    path: ledger.csv
+stages:
+  clean_orders:
+    inputs: [orders_raw]
+    outputs: [orders_clean]
+    owner: data-eng
+    reconcile:
+      staged:
+        datasets: [orders_raw, orders_clean]
+        key: [order_id]
+        measures: [amount]
+reconcile:
+  redemptions:
+    datasets: [orders_raw, orders_clean, ledger]
+    key: [order_id]
+    measures: { amount: { tolerance: 0.01 } }
+    columns: { ledger: { order_id: ref, amount: eur } }
+    where: { ledger: "booked" }
+    max_disagreements: 2
+"#;
+
+#[test]
+fn decodes_parity_stages_and_reconciliation() {
+    let c = ok(PIPELINE);
+    let clean = c.dataset("orders_clean").unwrap();
+    let p = &clean.parity[0];
+    assert_eq!(p.name, "parity(orders_raw)");
+    assert_eq!(
+        p.row_count,
+        Some(Tolerance {
+            abs: None,
+            pct: Some(0.5)
+        })
+    );
+    let aggs: Vec<(AggFunc, &str, Option<f64>)> = p
+        .aggregates
+        .iter()
+        .map(|a| (a.func, a.column.as_str(), a.tolerance.abs))
+        .collect();
+    assert_eq!(
+        aggs,
+        [
+            (AggFunc::Sum, "amount", Some(0.01)),
+            (AggFunc::Sum, "tax", Some(0.01)),
+            (AggFunc::CountDistinct, "customer_id", None)
+        ]
+    );
+    assert_eq!(p.group_by, ["region"]);
+    assert_eq!(p.source_column("amount"), "total");
+    assert_eq!(p.source_column("status"), "status");
+    let Compare::Columns(cols) = &p.compare else {
+        panic!()
+    };
+    assert_eq!(
+        cols[0].opts,
+        CompareOpts {
+            tolerance: Some(0.001),
+            trim: true,
+            ignore_case: false,
+            precision: None
+        }
+    );
+    assert_eq!(
+        cols[1].opts,
+        CompareOpts {
+            tolerance: None,
+            trim: true,
+            ignore_case: true,
+            precision: None
+        }
+    );
+    assert_eq!(cols[2].opts.precision, Some(Precision::Millisecond));
+    assert_eq!((p.max_changed, p.max_missing), (3, 0));
+    assert_eq!(clean.parity[1].name, "same_ids");
+    assert_eq!(clean.parity[1].against_filter.as_deref(), Some("total > 0"));
+    assert_eq!(c.stage("clean_orders").unwrap().outputs, ["orders_clean"]);
+    let names: Vec<(&str, Option<&str>)> = c
+        .reconciles
+        .iter()
+        .map(|r| (r.name.as_str(), r.stage.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [("redemptions", None), ("staged", Some("clean_orders"))]
+    );
+    let r = &c.reconciles[0];
+    assert_eq!(r.column("ledger", "amount"), "eur");
+    assert_eq!(r.column("orders_raw", "amount"), "amount");
+    assert_eq!(r.filter("ledger"), Some("booked"));
+    assert_eq!(r.max_disagreements, 2);
+}
+
+#[test]
+fn pipeline_mistakes() {
+    let d = errors(
+        r#"datasets:
+  a:
+    path: x.csv
+    checks:
+      - row_count
+    parity:
+      - against: b
+        row_count: { tolerance: -1 }
+      - against: a
+        keys: [id]
+      - against: c
+        compare: [x]
+      - against: d
+        name: row_count
+        row_count: true
+      - against: d
+  c:
+    path: ./x.csv
+  d:
+    path: y.csv
+stages:
+  s:
+    inputs: [a, zz]
+    outputs: [a]
+reconcile:
+  r:
+    datasets: [a]
+    key: [id]
+    columns: { q: { id: x } }
+"#,
+    );
+    let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "`parity(b)` refers to dataset `b`, which is not defined",
+            "`tolerance` of `row_count` is negative",
+            "`parity(a)` compares `a` with itself",
+            "`compare` needs `keys` to match rows on",
+            "`parity(c)` compares two datasets that read the same files (x.csv)",
+            "duplicate check name `row_count` in dataset `a`",
+            "this parity check compares nothing",
+            "stage `s` refers to dataset `zz`, which is not defined",
+            "stage `s` lists `a` as both an input and an output",
+            "reconciliation `r` needs at least two different datasets",
+            "reconciliation `r` has settings for `q`, which is not one of its datasets",
+        ]
+    );
+}

@@ -13,6 +13,8 @@ use crate::source::Span;
 use crate::suggest::{did_you_mean, list};
 use crate::yaml::{Node, Value};
 
+mod pipeline;
+
 type Entries = [(Node, Node)];
 
 /// Collects diagnostics while decoding.
@@ -275,7 +277,11 @@ impl Decoder<'_> {
             "the config file",
             "start the file with `version: 1` and a `datasets:` mapping",
         )?;
-        self.check_keys(top, &["version", "defaults", "datasets"], "the config file");
+        self.check_keys(
+            top,
+            &["version", "defaults", "datasets", "stages", "reconcile"],
+            "the config file",
+        );
         let mut version = 1;
         if let Some(v) = get(top, "version") {
             match v.value {
@@ -321,10 +327,21 @@ impl Decoder<'_> {
             }
         }
         self.cross_check(&mut datasets);
+        let mut reconciles = Vec::new();
+        if let Some(node) = get(top, "reconcile") {
+            self.reconciles(node, &defaults, None, &mut reconciles);
+        }
+        let stages = match get(top, "stages") {
+            Some(node) => self.stages(node, &defaults, &mut reconciles),
+            None => Vec::new(),
+        };
+        self.check_pipeline(&datasets, &stages, &reconciles);
         Some(ConfigParts {
             version,
             defaults,
             datasets,
+            stages,
+            reconciles,
         })
     }
 
@@ -419,6 +436,7 @@ impl Decoder<'_> {
                 "tier",
                 "description",
                 "checks",
+                "parity",
             ],
             &what,
         );
@@ -504,6 +522,29 @@ impl Decoder<'_> {
                 ),
             }
         }
+        let mut parity = Vec::new();
+        if let Some(list) = get(entries, "parity") {
+            match &list.value {
+                Value::Seq(items) => {
+                    for item in items {
+                        if let Some(p) = self.parity(item, defaults) {
+                            parity.push(p);
+                        }
+                    }
+                }
+                Value::Map(_) => {
+                    if let Some(p) = self.parity(list, defaults) {
+                        parity.push(p);
+                    }
+                }
+                _ => self.type_error(
+                    list,
+                    "`parity`",
+                    "a list",
+                    Some("write each comparison as a list item: `- against: orders_raw`".into()),
+                ),
+            }
+        }
         // A dataset without a valid path is still returned (its checks take part in the
         // cross-file checks); the error already reported keeps the config from being used.
         let path = path.unwrap_or_default();
@@ -528,6 +569,7 @@ impl Decoder<'_> {
             tier,
             description,
             checks,
+            parity,
         })
     }
 
@@ -1472,4 +1514,6 @@ pub(crate) struct ConfigParts {
     pub version: u32,
     pub defaults: Defaults,
     pub datasets: Vec<Dataset>,
+    pub stages: Vec<Stage>,
+    pub reconciles: Vec<Reconcile>,
 }
