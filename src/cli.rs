@@ -78,6 +78,16 @@ pub struct CheckArgs {
     #[arg(short, long = "dataset", value_name = "NAME")]
     pub datasets: Vec<String>,
 
+    /// Only this stage: its outputs' checks, the parity between its inputs and outputs,
+    /// and its reconciliations.
+    #[arg(short, long, value_name = "STAGE")]
+    pub stage: Option<String>,
+
+    /// Write the differing rows of every keyed diff (missing, extra, changed, with both
+    /// sides' values) to Parquet files in this folder.
+    #[arg(long, value_name = "DIR")]
+    pub diff_output: Option<PathBuf>,
+
     /// Report format.
     #[arg(short, long, value_enum, default_value_t = Format::Text, env = "SLUICE_FORMAT")]
     pub format: Format,

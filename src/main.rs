@@ -123,13 +123,15 @@ fn validate(args: &ConfigArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
 
 fn check(args: &CheckArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
     let config = load_config(&args.config, color)?;
-    if let Err(e) = sluice_engine::select_datasets(&config, &args.datasets) {
+    if let Err(e) = sluice_engine::select(&config, &args.datasets, args.stage.as_deref()) {
         return Err(fail(anyhow::Error::new(e), code::INVALID, color));
     }
     let show_progress = cli.global.quiet == 0 && std::io::stderr().is_terminal();
     let progress = show_progress.then(sluice_engine::Progress::new);
     let opts = RunOptions {
         datasets: args.datasets.clone(),
+        stage: args.stage.clone(),
+        diff_output: args.diff_output.clone(),
         now: args.now.unwrap_or_else(chrono::Utc::now),
         memory_limit: args.memory_limit,
         target_partitions: None,

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use sluice_engine::{CheckStatus, RunReport};
 
-use super::{cell, observed};
+use super::{cell, observed, sample_columns};
 
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -55,7 +55,7 @@ pub fn render(report: &RunReport) -> String {
             esc(&c.dataset),
             esc(&c.name)
         );
-        let cols: Vec<&String> = c.samples[0].keys().collect();
+        let cols = sample_columns(&c.samples);
         let header: Vec<String> = cols.iter().map(|k| esc(k)).collect();
         let _ = writeln!(out, "| {} |", header.join(" | "));
         let _ = writeln!(out, "|{}", " --- |".repeat(cols.len()));

@@ -68,3 +68,16 @@ pub fn observed(c: &sluice_engine::CheckResult) -> String {
         (_, v) => cell(v),
     }
 }
+
+/// Every column appearing in some sample, in order of first appearance.
+pub fn sample_columns(samples: &[serde_json::Map<String, Value>]) -> Vec<&String> {
+    let mut cols: Vec<&String> = Vec::new();
+    for row in samples {
+        for k in row.keys() {
+            if !cols.contains(&k) {
+                cols.push(k);
+            }
+        }
+    }
+    cols
+}

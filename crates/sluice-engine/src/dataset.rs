@@ -22,6 +22,7 @@ use tracing::{Instrument, debug, info_span, instrument};
 use crate::compile::{Compiled, Eval, OwnQuery, Sample, compile, ident};
 use crate::error::df_message;
 use crate::evaluate::{Measure, errored, evaluate};
+use crate::parity::Extra;
 use crate::progress::Progress;
 use crate::report::{CheckResult, CheckStatus, DatasetReport};
 use crate::source::{Source, SourceError};
@@ -190,9 +191,20 @@ fn first_row(batches: &[RecordBatch]) -> Result<Vec<ScalarValue>, DataFusionErro
         .collect()
 }
 
-/// Runs one dataset's checks.
-#[instrument(name = "dataset", skip_all, fields(dataset = %ds.name, checks = ds.checks.len(), rows = tracing::field::Empty, elapsed_ms = tracing::field::Empty))]
-pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Vec<CheckResult>) {
+/// What running a dataset produced.
+pub(crate) struct DatasetOutcome {
+    /// Its part of the report.
+    pub report: DatasetReport,
+    /// Its checks' results.
+    pub results: Vec<CheckResult>,
+    /// The values of the extra aggregates, in request order.
+    pub extras: Vec<Result<ScalarValue, String>>,
+}
+
+/// Runs `checks` of one dataset (all of them, or none when it is only scanned for other
+/// comparisons) and the `extras` other comparisons need, in one fused scan.
+#[instrument(name = "dataset", skip_all, fields(dataset = %ds.name, checks = checks.len(), rows = tracing::field::Empty, elapsed_ms = tracing::field::Empty))]
+pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset, checks: &[Check], extras: &[Extra]) -> DatasetOutcome {
     let started = Instant::now();
     let loc = |c: &Check| cx.config.location(c.span).to_string();
     let mut report = DatasetReport {
@@ -208,8 +220,8 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     };
     let source = match cx.sources.get(&ds.name) {
         Some(Ok(s)) => s,
-        Some(Err(e)) => return source_failed(cx, ds, report, &e.0, started),
-        None => return source_failed(cx, ds, report, "dataset was not opened", started),
+        Some(Err(e)) => return source_failed(cx, ds, checks, extras.len(), report, &e.0, started),
+        None => return source_failed(cx, ds, checks, extras.len(), report, "dataset was not opened", started),
     };
     report.format = Some(source.format.name().to_string());
     report.files = Some(source.files);
@@ -219,12 +231,12 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
         .await
     {
         Ok(df) => df,
-        Err(e) => return source_failed(cx, ds, report, &df_message(&e), started),
+        Err(e) => return source_failed(cx, ds, checks, extras.len(), report, &df_message(&e), started),
     };
 
     // 1. Compile and validate each check on its own, so one bad check can't sink the scan.
     let mut plans: Vec<Result<(Compiled, Vec<Expr>), String>> = Vec::new();
-    for check in &ds.checks {
+    for check in checks {
         let parent = match &check.kind {
             CheckKind::References { dataset, .. } => Some(match cx.sources.get(dataset) {
                 Some(Ok(s)) => Ok(s.schema.as_ref()),
@@ -246,13 +258,40 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
         plans.push(planned);
     }
 
-    // 2. The fused scan: `count(*)` plus every valid check's aggregates, deduplicated.
+    // Aggregates other comparisons asked of this dataset (parity, reconciliation), each
+    // planned alone too.
+    let extra_exprs: Vec<Result<Vec<Expr>, String>> = extras
+        .iter()
+        .map(|x| {
+            let scope = match &x.filter {
+                Some(f) => Some(df.parse_sql_expr(f).map_err(|e| format!("invalid `where` `{f}`: {}", df_message(&e)))?),
+                None => None,
+            };
+            let e = df
+                .parse_sql_expr(&x.sql)
+                .and_then(|e| scoped(e, scope.as_ref()))
+                .map_err(|e| df_message(&e))?;
+            df.clone()
+                .aggregate(vec![], vec![e.clone().alias("v")])
+                .and_then(|d| d.into_optimized_plan())
+                .map_err(|e| df_message(&e))?;
+            Ok(vec![e])
+        })
+        .collect();
+    // Units of the scan: the checks, then the extras.
+    let mut units: Vec<Result<Vec<Expr>, String>> = plans
+        .iter()
+        .map(|p| p.as_ref().map(|(_, e)| e.clone()).map_err(Clone::clone))
+        .collect();
+    units.extend(extra_exprs);
+
+    // 2. The fused scan: `count(*)` plus every unit's aggregates, deduplicated.
     let mut fused: Vec<Expr> = vec![datafusion::functions_aggregate::count::count_all()];
     let mut slot_of: HashMap<String, usize> = HashMap::new();
     let mut slots: Vec<Vec<usize>> = Vec::new();
-    for p in &plans {
+    for u in &units {
         let mut mine = Vec::new();
-        if let Ok((_, exprs)) = p {
+        if let Ok(exprs) = u {
             for e in exprs {
                 let key = e.to_string();
                 let idx = *slot_of.entry(key).or_insert_with(|| {
@@ -273,16 +312,17 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
             .map_err(|e| df_message(&e)),
         Err(e) => Err(df_message(&e)),
     };
-    let (total_rows, values): (u64, Vec<Option<Vec<ScalarValue>>>) = match fused_values {
+    let (total_rows, mut values): (u64, Vec<Option<Vec<ScalarValue>>>) = match fused_values {
         Ok(v) => {
-            let per_check = slots
+            let per_unit = slots
                 .iter()
-                .map(|s| Some(s.iter().map(|&i| v[i].clone()).collect()))
+                .zip(&units)
+                .map(|(s, u)| u.is_ok().then(|| s.iter().map(|&i| v[i].clone()).collect()))
                 .collect();
-            (as_u64(&v[0]), per_check)
+            (as_u64(&v[0]), per_unit)
         }
         Err(fused_err) => {
-            // Is the source unreadable, or did one check's expression fail on the data?
+            // Is the source unreadable, or did one unit's expression fail on the data?
             let count = df.clone().aggregate(
                 vec![],
                 vec![datafusion::functions_aggregate::count::count_all()],
@@ -297,19 +337,18 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
             match probe {
                 Err(read_err) => {
                     let msg = read_error(ds, source, &read_err);
-                    return source_failed(cx, ds, report, &msg, started);
+                    return source_failed(cx, ds, checks, extras.len(), report, &msg, started);
                 }
                 Ok(v) => {
-                    debug!(error = %fused_err, "fused scan failed; running checks one by one");
-                    let mut per_check = Vec::new();
-                    let mut late_errors = Vec::new();
-                    for (i, plan) in plans.iter().enumerate() {
-                        let Ok((_, exprs)) = plan else {
-                            per_check.push(None);
+                    debug!(error = %fused_err, "fused scan failed; running units one by one");
+                    let mut per_unit = Vec::new();
+                    for (i, unit) in units.iter_mut().enumerate() {
+                        let Ok(exprs) = unit else {
+                            per_unit.push(None);
                             continue;
                         };
                         if exprs.is_empty() {
-                            per_check.push(Some(vec![]));
+                            per_unit.push(Some(vec![]));
                             continue;
                         }
                         report.queries += 1;
@@ -319,21 +358,39 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
                             Err(e) => Err(e),
                         };
                         match r {
-                            Ok(vals) => per_check.push(Some(vals)),
+                            Ok(vals) => per_unit.push(Some(vals)),
                             Err(e) => {
-                                late_errors.push((i, explain(&ds.checks[i], &e, &source.schema)));
-                                per_check.push(None);
+                                let msg = match checks.get(i) {
+                                    Some(check) => explain(check, &e, &source.schema),
+                                    None => df_message(&e),
+                                };
+                                *unit = Err(msg);
+                                per_unit.push(None);
                             }
                         }
                     }
-                    for (i, msg) in late_errors {
-                        plans[i] = Err(msg);
+                    for (i, unit) in units.iter().enumerate().take(checks.len()) {
+                        if let Err(msg) = unit
+                            && plans[i].is_ok()
+                        {
+                            plans[i] = Err(msg.clone());
+                        }
                     }
-                    (as_u64(&v[0]), per_check)
+                    (as_u64(&v[0]), per_unit)
                 }
             }
         }
     };
+    let extra_values: Vec<Result<ScalarValue, String>> = values
+        .split_off(checks.len())
+        .into_iter()
+        .zip(&units[checks.len()..])
+        .map(|(v, u)| match (v, u) {
+            (Some(v), _) => v.into_iter().next().ok_or_else(|| "no value".to_string()),
+            (None, Err(e)) => Err(e.clone()),
+            (None, Ok(_)) => Err("not evaluated".to_string()),
+        })
+        .collect();
     tracing::Span::current().record("rows", total_rows);
     report.rows_scanned = Some(total_rows);
 
@@ -341,7 +398,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     //    not add to its, concurrently with each other.
     let own_futures = plans
         .iter()
-        .zip(&ds.checks)
+        .zip(checks)
         .zip(&values)
         .map(|((p, check), v)| async move {
             match p {
@@ -360,8 +417,8 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     report.queries += own_results.iter().filter(|r| r.is_some()).count() as u32;
 
     // 4. Evaluate.
-    let mut results = Vec::with_capacity(ds.checks.len());
-    for (i, check) in ds.checks.iter().enumerate() {
+    let mut results = Vec::with_capacity(checks.len());
+    for (i, check) in checks.iter().enumerate() {
         let location = loc(check);
         let (compiled, _) = match &plans[i] {
             Ok(p) => p,
@@ -438,7 +495,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
             _ => None,
         };
         async move {
-            let check = &ds.checks[i];
+            let check = &checks[i];
             let wanted = matches!(r.status, CheckStatus::Fail | CheckStatus::Warn)
                 && check.samples > 0
                 && r.failing_rows.unwrap_or(0) > 0;
@@ -482,7 +539,7 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset) -> (DatasetReport, Ve
     if let Some(p) = cx.progress {
         p.dataset_done();
     }
-    (report, results)
+    DatasetOutcome { report, results, extras: extra_values }
 }
 
 fn alias_all(exprs: &[Expr], prefix: &str) -> Vec<Expr> {
@@ -502,11 +559,7 @@ fn read_error(ds: &Dataset, source: &Source, detail: &str) -> String {
 }
 
 /// Every check of `ds` errored with `message` (e.g. after a panic while checking it).
-pub(crate) fn failed(
-    cx: &RunContext<'_>,
-    ds: &Dataset,
-    message: &str,
-) -> (DatasetReport, Vec<CheckResult>) {
+pub(crate) fn failed(cx: &RunContext<'_>, ds: &Dataset, checks: &[Check], extras: usize, message: &str) -> DatasetOutcome {
     let report = DatasetReport {
         name: ds.name.clone(),
         path: ds.path.clone(),
@@ -518,36 +571,33 @@ pub(crate) fn failed(
         duration_ms: 0,
         error: None,
     };
-    source_failed(cx, ds, report, message, Instant::now())
+    source_failed(cx, ds, checks, extras, report, message, Instant::now())
 }
 
 fn source_failed(
     cx: &RunContext<'_>,
     ds: &Dataset,
+    checks: &[Check],
+    extras: usize,
     mut report: DatasetReport,
     message: &str,
     started: Instant,
-) -> (DatasetReport, Vec<CheckResult>) {
+) -> DatasetOutcome {
     report.status = "error".into();
     report.error = Some(message.to_string());
     report.duration_ms = started.elapsed().as_millis() as u64;
     if let Some(p) = cx.progress {
         p.dataset_done();
     }
-    let results = ds
-        .checks
+    let results = checks
         .iter()
-        .map(|c| {
-            errored(
-                c,
-                &ds.name,
-                cx.config.location(c.span).to_string(),
-                None,
-                message.to_string(),
-            )
-        })
+        .map(|c| errored(c, &ds.name, cx.config.location(c.span).to_string(), None, message.to_string()))
         .collect();
-    (report, results)
+    DatasetOutcome {
+        report,
+        results,
+        extras: (0..extras).map(|_| Err(message.to_string())).collect(),
+    }
 }
 
 fn scope_sql(check: &Check) -> String {

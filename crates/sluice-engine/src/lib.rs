@@ -21,10 +21,14 @@ pub mod source;
 pub mod values;
 
 mod dataset;
+mod diff;
+mod parity;
+mod reconcile;
 mod evaluate;
 mod session;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,7 +38,7 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use futures::future::join_all;
 use sluice_spec::suggest::did_you_mean;
-use sluice_spec::{CheckKind, Config};
+use sluice_spec::{CheckKind, Config, Dataset, Parity, Reconcile};
 use tracing::{Instrument, info, info_span};
 
 pub use error::{Error, Result};
@@ -45,8 +49,11 @@ pub use report::{CheckResult, CheckStatus, DatasetReport, RunReport, RunStatus, 
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// Only these datasets (all when empty).
+    /// Only these datasets (all when empty and no stage is given).
     pub datasets: Vec<String>,
+    /// Only this stage: its outputs' checks, the parity between its inputs and outputs,
+    /// and its reconciliations.
+    pub stage: Option<String>,
     /// "Now" for freshness checks.
     pub now: DateTime<Utc>,
     /// Bound on DataFusion's memory pool, in bytes; spills to disk beyond it.
@@ -55,51 +62,105 @@ pub struct RunOptions {
     pub target_partitions: Option<usize>,
     /// Live progress, for a progress display.
     pub progress: Option<Arc<Progress>>,
+    /// Write every keyed diff's differing rows to Parquet files in this folder.
+    pub diff_output: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             datasets: vec![],
+            stage: None,
             now: Utc::now(),
             memory_limit: None,
             target_partitions: None,
             progress: None,
+            diff_output: None,
         }
     }
 }
 
-/// Checks that the requested datasets exist; the error suggests the closest name.
-pub fn select_datasets<'c>(
-    config: &'c Config,
-    names: &[String],
-) -> Result<Vec<&'c sluice_spec::Dataset>> {
-    if names.is_empty() {
-        return Ok(config.datasets.iter().collect());
-    }
-    let mut out = Vec::new();
-    for n in names {
+/// What a run covers.
+#[derive(Debug)]
+pub struct Selection<'c> {
+    /// Datasets whose checks run.
+    pub checked: Vec<&'c Dataset>,
+    /// Parity checks that run, with the dataset carrying each.
+    pub parities: Vec<(&'c Dataset, &'c Parity)>,
+    /// Reconciliations that run.
+    pub reconciles: Vec<&'c Reconcile>,
+}
+
+fn unknown(what: &str, name: &str, known: &[&str], file: &std::path::Path) -> Error {
+    let hint = match did_you_mean(name, known.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if known.is_empty() => format!("{} defines no {what}s", file.display()),
+        None => format!("{what}s in {}: {}", file.display(), known.join(", ")),
+    };
+    Error::Usage(format!("unknown {what} `{name}`; {hint}"))
+}
+
+/// Decides what a run covers. With neither datasets nor a stage: everything. With
+/// datasets: their checks and parity, and the reconciliations among them only. With a
+/// stage: the checks and parity of its outputs, the parity declared on its inputs against
+/// its outputs, and its reconciliations (plus any datasets also named).
+pub fn select<'c>(config: &'c Config, datasets: &[String], stage: Option<&str>) -> Result<Selection<'c>> {
+    let file = config.file.path();
+    let mut checked: Vec<&Dataset> = Vec::new();
+    let add = |checked: &mut Vec<&'c Dataset>, d: &'c Dataset| {
+        if !checked.iter().any(|o| o.name == d.name) {
+            checked.push(d);
+        }
+    };
+    for n in datasets {
         match config.dataset(n) {
-            Some(d) => {
-                if !out.iter().any(|o: &&sluice_spec::Dataset| o.name == d.name) {
-                    out.push(d)
-                }
-            }
+            Some(d) => add(&mut checked, d),
             None => {
                 let known: Vec<&str> = config.datasets.iter().map(|d| d.name.as_str()).collect();
-                let hint = match did_you_mean(n, known.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!(
-                        "datasets in {}: {}",
-                        config.file.path().display(),
-                        known.join(", ")
-                    ),
-                };
-                return Err(Error::Usage(format!("unknown dataset `{n}`; {hint}")));
+                return Err(unknown("dataset", n, &known, file));
             }
         }
     }
-    Ok(out)
+    let stage = match stage {
+        Some(s) => Some(config.stage(s).ok_or_else(|| {
+            let known: Vec<&str> = config.stages.iter().map(|s| s.name.as_str()).collect();
+            unknown("stage", s, &known, file)
+        })?),
+        None => None,
+    };
+    if let Some(st) = stage {
+        for o in &st.outputs {
+            if let Some(d) = config.dataset(o) {
+                add(&mut checked, d);
+            }
+        }
+    }
+    let everything = datasets.is_empty() && stage.is_none();
+    if everything {
+        checked = config.datasets.iter().collect();
+    }
+    let mut parities: Vec<(&Dataset, &Parity)> = checked.iter().flat_map(|d| d.parity.iter().map(move |p| (*d, p))).collect();
+    if let Some(st) = stage {
+        for i in &st.inputs {
+            if let Some(d) = config.dataset(i) {
+                parities.extend(d.parity.iter().filter(|p| st.outputs.contains(&p.against)).map(|p| (d, p)));
+            }
+        }
+    }
+    let reconciles = config
+        .reconciles
+        .iter()
+        .filter(|r| match stage {
+            Some(st) => r.stage.as_deref() == Some(st.name.as_str()),
+            None => everything || r.datasets.iter().all(|d| checked.iter().any(|c| &c.name == d)),
+        })
+        .collect();
+    Ok(Selection { checked, parities, reconciles })
+}
+
+/// Checks that the requested datasets exist; the error suggests the closest name.
+pub fn select_datasets<'c>(config: &'c Config, names: &[String]) -> Result<Vec<&'c Dataset>> {
+    select(config, names, None).map(|s| s.checked)
 }
 
 /// A panic inside DataFusion or a format reader, as a message (the run goes on).
@@ -114,49 +175,79 @@ fn internal(panic: &(dyn std::any::Any + Send), doing: &str) -> String {
     )
 }
 
-/// Runs the checks of the selected datasets.
+/// Runs what `opts` selects of `config`.
 pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
     let run_id = uuid::Uuid::now_v7().to_string();
     let span = info_span!("run", %run_id, datasets = tracing::field::Empty, checks = tracing::field::Empty);
     async {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let selected = select_datasets(config, &opts.datasets)?;
+        let sel = select(config, &opts.datasets, opts.stage.as_deref())?;
         let session = session::new_session(opts.memory_limit, opts.target_partitions)?;
         let mut sample_state = session.state();
-        sample_state
-            .config_mut()
-            .options_mut()
-            .execution
-            .target_partitions = 1;
+        sample_state.config_mut().options_mut().execution.target_partitions = 1;
         let sample_session = datafusion::prelude::SessionContext::new_with_state(sample_state);
 
-        // Open the selected datasets and those their `references` checks point at.
-        let mut to_open: Vec<&sluice_spec::Dataset> = selected.clone();
-        for ds in &selected {
+        // Open every dataset the selection touches: checked ones, those their `references`
+        // checks point at, both sides of each parity, every dataset of a reconciliation.
+        let mut to_open: Vec<&Dataset> = Vec::new();
+        let mut want = |name: &str| {
+            if let Some(d) = config.dataset(name)
+                && !to_open.iter().any(|o| o.name == d.name)
+            {
+                to_open.push(d);
+            }
+        };
+        for ds in &sel.checked {
+            want(&ds.name);
             for c in &ds.checks {
-                if let CheckKind::References { dataset, .. } = &c.kind
-                    && let Some(t) = config.dataset(dataset)
-                    && !to_open.iter().any(|d| d.name == t.name)
-                {
-                    to_open.push(t);
+                if let CheckKind::References { dataset, .. } = &c.kind {
+                    want(dataset);
                 }
+            }
+        }
+        for (ds, p) in &sel.parities {
+            want(&ds.name);
+            want(&p.against);
+        }
+        for r in &sel.reconciles {
+            for d in &r.datasets {
+                want(d);
             }
         }
         let opened = join_all(to_open.iter().map(|ds| async {
             let opened = AssertUnwindSafe(source::open(&session, ds))
                 .catch_unwind()
                 .await
-                .unwrap_or_else(|panic| {
-                    Err(source::SourceError(internal(&*panic, "opening the source")))
-                });
+                .unwrap_or_else(|panic| Err(source::SourceError(internal(&*panic, "opening the source"))));
             (ds.name.clone(), opened)
         }))
         .await;
         let sources: HashMap<_, _> = opened.into_iter().collect();
 
+        // Plan the comparisons: they ask each side's fused scan for counts and aggregates.
+        let mut extras = parity::Extras::default();
+        let parity_plans: Vec<_> = sel
+            .parities
+            .iter()
+            .map(|(ds, p)| (*ds, *p, parity::plan(ds, p, &sources, &mut extras)))
+            .collect();
+        let reconcile_plans: Vec<_> = sel
+            .reconciles
+            .iter()
+            .map(|r| (*r, reconcile::plan(r, &sources, &mut extras)))
+            .collect();
+
+        let scanned: Vec<(&Dataset, bool, Vec<parity::Extra>)> = to_open
+            .iter()
+            .map(|d| {
+                let checked = sel.checked.iter().any(|c| c.name == d.name);
+                (*d, checked, extras.per_dataset.get(&d.name).cloned().unwrap_or_default())
+            })
+            .filter(|(_, checked, x)| *checked || !x.is_empty())
+            .collect();
         if let Some(p) = &opts.progress {
-            p.set_total(selected.len());
+            p.set_total(scanned.len());
         }
         let cx = dataset::RunContext {
             session: &session,
@@ -166,33 +257,70 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
             now: opts.now,
             progress: opts.progress.as_deref(),
         };
-        let outcomes = join_all(selected.iter().map(|ds| {
+        let outcomes = join_all(scanned.iter().map(|(ds, checked, x)| {
             let cx = &cx;
+            let checks: &[sluice_spec::Check] = if *checked { &ds.checks } else { &[] };
             async move {
-                match AssertUnwindSafe(dataset::run(cx, ds)).catch_unwind().await {
+                match AssertUnwindSafe(dataset::run(cx, ds, checks, x)).catch_unwind().await {
                     Ok(outcome) => outcome,
-                    Err(panic) => {
-                        dataset::failed(cx, ds, &internal(&*panic, "checking the dataset"))
-                    }
+                    Err(panic) => dataset::failed(cx, ds, checks, x.len(), &internal(&*panic, "checking the dataset")),
                 }
             }
         }))
         .await;
+        let mut values: parity::ExtraValues = HashMap::new();
         let mut datasets = Vec::new();
-        let mut checks = Vec::new();
-        for (d, c) in outcomes {
-            datasets.push(d);
-            checks.extend(c);
+        let mut by_dataset: HashMap<String, Vec<CheckResult>> = HashMap::new();
+        for ((ds, checked, _), outcome) in scanned.iter().zip(outcomes) {
+            values.insert(ds.name.clone(), outcome.extras);
+            if *checked {
+                datasets.push(outcome.report);
+                by_dataset.insert(ds.name.clone(), outcome.results);
+            }
         }
+
+        // Parity and reconciliation, one at a time: keyed diffs are joins, and each may use
+        // the whole memory pool.
+        let mut parity_results: Vec<(String, CheckResult)> = Vec::new();
+        for (ds, p, plan) in &parity_plans {
+            let result = match plan {
+                Ok(plan) => parity::evaluate(&session, config, plan, &values, opts.diff_output.as_ref()).await,
+                Err(e) => {
+                    let mut r = parity::skeleton(config, ds, p);
+                    r.message = e.clone();
+                    r
+                }
+            };
+            parity_results.push((ds.name.clone(), result));
+        }
+        let mut checks = Vec::new();
+        for ds in &sel.checked {
+            checks.extend(by_dataset.remove(&ds.name).unwrap_or_default());
+            checks.extend(parity_results.iter().filter(|(d, _)| *d == ds.name).map(|(_, r)| r.clone()));
+        }
+        // Parity declared on a stage's inputs (not themselves checked).
+        checks.extend(
+            parity_results
+                .iter()
+                .filter(|(d, _)| !sel.checked.iter().any(|c| &c.name == d))
+                .map(|(_, r)| r.clone()),
+        );
+        for (r, plan) in &reconcile_plans {
+            checks.push(match plan {
+                Ok(plan) => reconcile::evaluate(&session, config, plan, &values).await,
+                Err(e) => {
+                    let mut res = reconcile::skeleton(config, r);
+                    res.message = e.clone();
+                    res
+                }
+            });
+        }
+
         let (summary, status) = RunReport::summarize(&checks);
         let span = tracing::Span::current();
         span.record("datasets", datasets.len());
         span.record("checks", checks.len());
-        info!(
-            status = status.as_str(),
-            elapsed_ms = clock.elapsed().as_millis() as u64,
-            "run finished"
-        );
+        info!(status = status.as_str(), elapsed_ms = clock.elapsed().as_millis() as u64, "run finished");
         Ok(RunReport {
             sluice_version: env!("CARGO_PKG_VERSION").to_string(),
             run_id: run_id.clone(),

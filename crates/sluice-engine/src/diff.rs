@@ -1,0 +1,615 @@
+//! Keyed row diffs: one full outer join per pair of datasets, executed once and streamed.
+//!
+//! The join's output carries, per row, a category (`missing`, `extra`, `changed`, equal, or
+//! a duplicated key) and one flag per compared column; the stream is read once to count
+//! every category and column, keep the first samples of each kind, and (with
+//! `--diff-output`) write every differing row to Parquet. Equal rows never leave the
+//! engine as anything but a counter.
+//!
+//! Duplicate keys are found per side first — with the bitmaps of [`crate::duplicates`] for
+//! one integer key, a `GROUP BY ... HAVING count(*) > 1` otherwise — and rows of duplicated
+//! keys are flagged in the join and counted apart, so a key appearing twice is reported as
+//! such instead of being multiplied by the join into false differences.
+//!
+//! DataFusion's hash join keeps its build side in memory and cannot spill: when a memory
+//! limit makes it fail, the diff runs again as a sort-merge join, whose sorts spill.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::compute::{and, filter_record_batch};
+use datafusion::arrow::compute::kernels::cmp::eq;
+use datafusion::arrow::datatypes::{DataType, Field, Int8Type, Schema, TimeUnit};
+use datafusion::common::ScalarValue;
+use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use serde_json::{Map, Value};
+use sluice_spec::{CompareOpts, Precision};
+use tracing::{debug, info_span, Instrument};
+
+use crate::compile::{ident, type_name};
+use crate::error::df_message;
+use crate::values::{as_i64, json_at, rows};
+
+/// Category of a joined row.
+pub(crate) const EQUAL: i8 = 0;
+/// Key only in the source: missing from the target.
+pub(crate) const MISSING: i8 = 1;
+/// Key only in the target.
+pub(crate) const EXTRA: i8 = 2;
+/// Key on both sides, some compared value differs.
+pub(crate) const CHANGED: i8 = 3;
+/// Key duplicated on one side or both: not compared.
+pub(crate) const DUPLICATE: i8 = 4;
+
+/// One side of a comparison: a dataset, a filter, and its names for the columns used.
+#[derive(Clone, Debug)]
+pub(crate) struct Side {
+    /// The dataset (table) name.
+    pub dataset: String,
+    /// Its schema.
+    pub schema: Arc<Schema>,
+    /// `where:` on this side.
+    pub filter: Option<String>,
+    /// Its own names of the key columns, in key order.
+    pub keys: Vec<String>,
+}
+
+/// Duplicated keys of one side.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Duplicates {
+    /// Key values occurring more than once.
+    pub values: u64,
+    /// The duplicated keys with their `occurrences` (all of them, or the first million).
+    pub rows: Vec<RecordBatch>,
+}
+
+impl Duplicates {
+    /// The first `n` duplicated keys as JSON rows.
+    pub fn samples(&self, n: usize) -> Vec<Map<String, Value>> {
+        rows(&self.rows).into_iter().take(n).collect()
+    }
+}
+
+fn not_null_keys(keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| format!("{} IS NOT NULL", ident(k)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+fn scope(filter: &Option<String>) -> String {
+    filter.as_deref().map(|f| format!("({f}) AND ")).unwrap_or_default()
+}
+
+fn is_int(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32
+    )
+}
+
+/// Finds the duplicated keys of `side`, named as `names` (the canonical key names).
+/// `min_max` are the key's bounds from the fused scan, for one integer key.
+pub(crate) async fn find_duplicates(
+    ctx: &SessionContext,
+    side: &Side,
+    names: &[String],
+    rows_with_key: u64,
+    min_max: Option<(ScalarValue, ScalarValue)>,
+) -> Result<Duplicates, String> {
+    let table = ident(&side.dataset);
+    let where_ = format!("{}{}", scope(&side.filter), not_null_keys(&side.keys));
+    let span = info_span!("query", kind = "duplicates", dataset = %side.dataset);
+    async {
+        // One integer key with a dense range: bitmaps.
+        if let ([key], [name], Some((min, max))) = (side.keys.as_slice(), names, &min_max)
+            && side.schema.field_with_name(key).is_ok_and(|f| is_int(f.data_type()))
+            && let (Some(min), Some(max)) = (as_i64(min), as_i64(max))
+            && (max as i128 - min as i128 + 1) as u128 <= u128::from(rows_with_key.max(1 << 10)) * 64
+        {
+            let sql = format!(
+                "SELECT {}(CAST({k} AS BIGINT), {min}, {max}, 1000000) FROM {table} WHERE {where_}",
+                crate::duplicates::NAME,
+                k = ident(key)
+            );
+            debug!(%sql, "duplicate keys");
+            let batches = ctx.sql(&sql).await.map_err(|e| df_message(&e))?.collect().await.map_err(|e| df_message(&e))?;
+            if let Some(b) = batches.iter().find(|b| b.num_rows() > 0)
+                && let Some(s) = b.column(0).as_struct_opt()
+                && !s.is_null(0)
+            {
+                let values = s.column(1).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0) as u64;
+                if values == 0 {
+                    return Ok(Duplicates::default());
+                }
+                // The occurrences of the duplicated values (at most a million listed).
+                let first = s.column(2).as_list::<i32>().value(0);
+                let list: Vec<String> = first
+                    .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                    .values()
+                    .iter()
+                    .map(i64::to_string)
+                    .collect();
+                let sql = format!(
+                    "SELECT {k} AS {n}, count(*) AS occurrences FROM {table} WHERE {where_} AND {k} IN ({}) GROUP BY {k} ORDER BY {k}",
+                    list.join(", "),
+                    k = ident(key),
+                    n = ident(name),
+                );
+                let rows = ctx.sql(&sql).await.map_err(|e| df_message(&e))?.collect().await.map_err(|e| df_message(&e))?;
+                return Ok(Duplicates { values, rows });
+            }
+        }
+        let select: Vec<String> = side.keys.iter().zip(names).map(|(k, n)| format!("{} AS {}", ident(k), ident(n))).collect();
+        let group: Vec<String> = side.keys.iter().map(|k| ident(k)).collect();
+        let sql = format!(
+            "SELECT {}, count(*) AS occurrences FROM {table} WHERE {where_} GROUP BY {} HAVING count(*) > 1 ORDER BY {} LIMIT 1000000",
+            select.join(", "),
+            group.join(", "),
+            group.join(", "),
+        );
+        debug!(%sql, "duplicate keys");
+        let rows: Vec<RecordBatch> = ctx.sql(&sql).await.map_err(|e| df_message(&e))?.collect().await.map_err(|e| df_message(&e))?;
+        let values = rows.iter().map(|b| b.num_rows() as u64).sum();
+        Ok(Duplicates { values, rows })
+    }
+    .instrument(span)
+    .await
+}
+
+/// SQL for a value normalised for comparison, given both sides' types.
+fn normalised(expr: &str, own: &DataType, other: &DataType, opts: &CompareOpts) -> Result<String, String> {
+    let numeric = |t: &DataType| t.is_numeric();
+    let string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..));
+    Ok(match (own, other) {
+        (DataType::Timestamp(u1, _), DataType::Timestamp(u2, _)) => {
+            // Compare instants as integers at the coarser precision (or the one asked):
+            // zone-aware values are UTC already, values without a zone are read as UTC.
+            let target = opts.precision.unwrap_or_else(|| coarser(unit(u1), unit(u2)));
+            let factor = per(unit(u1)) / per(target).max(1);
+            if factor > 1 {
+                format!("(arrow_cast({expr}, 'Int64') / {factor})")
+            } else {
+                format!("arrow_cast({expr}, 'Int64')")
+            }
+        }
+        (a, b) if numeric(a) && numeric(b) => {
+            if a == b && opts.tolerance.is_none() {
+                expr.to_string()
+            } else {
+                format!("CAST({expr} AS DOUBLE)")
+            }
+        }
+        (a, b) if string(a) && string(b) => {
+            let mut e = expr.to_string();
+            if opts.trim {
+                e = format!("trim({e})");
+            }
+            if opts.ignore_case {
+                e = format!("lower({e})");
+            }
+            e
+        }
+        (a, b) if a == b => expr.to_string(),
+        (a, b) => {
+            return Err(format!(
+                "cannot compare {} with {}; cast one side in a view, or compare other columns",
+                type_name(a),
+                type_name(b)
+            ));
+        }
+    })
+}
+
+fn unit(u: &TimeUnit) -> Precision {
+    match u {
+        TimeUnit::Second => Precision::Second,
+        TimeUnit::Millisecond => Precision::Millisecond,
+        TimeUnit::Microsecond => Precision::Microsecond,
+        TimeUnit::Nanosecond => Precision::Nanosecond,
+    }
+}
+
+fn coarser(a: Precision, b: Precision) -> Precision {
+    a.min(b)
+}
+
+/// Ticks per second of a precision.
+fn per(p: Precision) -> i64 {
+    match p {
+        Precision::Second => 1,
+        Precision::Millisecond => 1_000,
+        Precision::Microsecond => 1_000_000,
+        Precision::Nanosecond => 1_000_000_000,
+    }
+}
+
+/// SQL that is true when `a` (of type `ta`) and `b` differ; NULL = NULL counts as equal.
+pub(crate) fn differs(a: &str, ta: &DataType, b: &str, tb: &DataType, opts: &CompareOpts) -> Result<String, String> {
+    let (na, nb) = (normalised(a, ta, tb, opts)?, normalised(b, tb, ta, opts)?);
+    Ok(match opts.tolerance {
+        Some(tol) if ta.is_numeric() && tb.is_numeric() => format!(
+            "(CASE WHEN {a} IS NULL AND {b} IS NULL THEN false WHEN {a} IS NULL OR {b} IS NULL THEN true ELSE abs({na} - {nb}) > {tol:?} END)"
+        ),
+        _ => format!("({na} IS DISTINCT FROM {nb})"),
+    })
+}
+
+/// A column compared by a keyed diff, resolved on both sides.
+#[derive(Clone, Debug)]
+pub(crate) struct Compared {
+    /// Its name in reports (the target's).
+    pub name: String,
+    /// The source's name.
+    pub source: String,
+    /// How values are judged equal.
+    pub opts: CompareOpts,
+}
+
+/// What a keyed diff found.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DiffCounts {
+    /// Rows with keys on both sides (equal or changed).
+    pub matched: u64,
+    /// Source rows whose key the target lacks.
+    pub missing: u64,
+    /// Target rows whose key the source lacks.
+    pub extra: u64,
+    /// Matched rows with a differing value.
+    pub changed: u64,
+    /// Per compared column, matched rows where it differs.
+    pub changed_by_column: Vec<(String, u64)>,
+    /// First samples of each kind: `missing`, `extra`, `changed`.
+    pub samples: Vec<Map<String, Value>>,
+    /// Rows written to the diff file.
+    pub written: u64,
+}
+
+/// The join of a keyed diff, as SQL. Output columns: `__diff` (category), `__d<i>` (column
+/// i differs), the key columns (target names), then `<col> (<source>)`, `<col> (<target>)`.
+pub(crate) fn diff_sql(
+    source: &Side,
+    target: &Side,
+    key_names: &[String],
+    compared: &[Compared],
+    dup_table: Option<&str>,
+) -> Result<String, String> {
+    let field = |side: &Side, c: &str| -> Result<DataType, String> {
+        side.schema
+            .field_with_name(c)
+            .map(|f| f.data_type().clone())
+            .map_err(|_| crate::compile::field(&side.schema, &side.dataset, c).err().unwrap_or_default())
+    };
+    let mut s_cols = Vec::new();
+    let mut t_cols = Vec::new();
+    for (i, (sk, tk)) in source.keys.iter().zip(&target.keys).enumerate() {
+        let _ = i;
+        s_cols.push(format!("{} AS {}", ident(sk), ident(&key_names[s_cols.len()])));
+        t_cols.push(format!("{} AS {}", ident(tk), ident(&key_names[t_cols.len()])));
+    }
+    let mut flags = Vec::new();
+    let mut values = Vec::new();
+    for (i, c) in compared.iter().enumerate() {
+        let (ts, tt) = (field(source, &c.source)?, field(target, &c.name)?);
+        s_cols.push(format!("{} AS \"__s{i}\"", ident(&c.source)));
+        t_cols.push(format!("{} AS \"__t{i}\"", ident(&c.name)));
+        let d = differs(&format!("s.\"__s{i}\""), &ts, &format!("t.\"__t{i}\""), &tt, &c.opts)
+            .map_err(|e| format!("`{}` vs `{}.{}`: {e}", c.name, source.dataset, c.source))?;
+        flags.push(format!("{d} AS \"__d{i}\""));
+        values.push(format!("s.\"__s{i}\" AS {}", ident(&format!("{} ({})", c.name, source.dataset))));
+        values.push(format!("t.\"__t{i}\" AS {}", ident(&format!("{} ({})", c.name, target.dataset))));
+    }
+    let side_sql = |side: &Side, cols: &[String]| {
+        format!(
+            "SELECT {}, true AS \"__p\" FROM {} WHERE {}{}",
+            cols.join(", "),
+            ident(&side.dataset),
+            scope(&side.filter),
+            not_null_keys(&side.keys)
+        )
+    };
+    let on: Vec<String> = key_names.iter().map(|k| format!("s.{k} = t.{k}", k = ident(k))).collect();
+    let keys_out: Vec<String> = key_names.iter().map(|k| format!("coalesce(s.{k}, t.{k}) AS {k}", k = ident(k))).collect();
+    let any_diff = if flags.is_empty() {
+        "false".to_string()
+    } else {
+        (0..compared.len()).map(|i| format!("\"__d{i}\"")).collect::<Vec<_>>().join(" OR ")
+    };
+    let (dup_join, dup_cond) = match dup_table {
+        Some(t) => {
+            let on: Vec<String> = key_names.iter().map(|k| format!("j.{k} = d.{k}", k = ident(k))).collect();
+            (format!(" LEFT JOIN (SELECT DISTINCT * FROM {t}) d ON {}", on.join(" AND ")), format!("d.{} IS NOT NULL", ident(&key_names[0])))
+        }
+        None => (String::new(), "false".to_string()),
+    };
+    let flag_names: Vec<String> = (0..compared.len()).map(|i| format!("j.\"__d{i}\"")).collect();
+    let value_names: Vec<String> = compared
+        .iter()
+        .flat_map(|c| [format!("{} ({})", c.name, source.dataset), format!("{} ({})", c.name, target.dataset)])
+        .map(|n| format!("j.{}", ident(&n)))
+        .collect();
+    let key_names_j: Vec<String> = key_names.iter().map(|k| format!("j.{}", ident(k))).collect();
+    let mut inner_cols = vec!["s.\"__p\" AS \"__ps\"".to_string(), "t.\"__p\" AS \"__pt\"".to_string()];
+    inner_cols.extend(keys_out);
+    inner_cols.extend(flags);
+    inner_cols.extend(values);
+    let mut outer = vec![format!(
+        "CAST(CASE WHEN {dup_cond} THEN {DUPLICATE} WHEN j.\"__pt\" IS NULL THEN {MISSING} WHEN j.\"__ps\" IS NULL THEN {EXTRA} WHEN {} THEN {CHANGED} ELSE {EQUAL} END AS TINYINT) AS \"__diff\"",
+        if flags_is_empty(compared) { "false".to_string() } else { any_diff.replace("\"__d", "j.\"__d") }
+    )];
+    outer.extend(flag_names);
+    outer.extend(key_names_j);
+    outer.extend(value_names);
+    Ok(format!(
+        "SELECT {} FROM (SELECT {} FROM ({}) s FULL OUTER JOIN ({}) t ON {}) j{dup_join}",
+        outer.join(", "),
+        inner_cols.join(", "),
+        side_sql(source, &s_cols),
+        side_sql(target, &t_cols),
+        on.join(" AND "),
+    ))
+}
+
+fn flags_is_empty(compared: &[Compared]) -> bool {
+    compared.is_empty()
+}
+
+/// Registers the union of both sides' duplicated keys as a table; returns its name.
+pub(crate) fn register_duplicates(
+    ctx: &SessionContext,
+    name: &str,
+    key_names: &[String],
+    dups: &[&Duplicates],
+) -> Result<Option<String>, String> {
+    let batches: Vec<RecordBatch> = dups
+        .iter()
+        .flat_map(|d| d.rows.iter())
+        .filter(|b| b.num_rows() > 0)
+        .map(|b| b.project(&(0..key_names.len()).collect::<Vec<_>>()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    if batches.is_empty() {
+        return Ok(None);
+    }
+    // Both sides' key types may differ (int32 vs int64): cast to the first batch's.
+    let schema = batches[0].schema();
+    let fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batches: Vec<RecordBatch> = batches
+        .into_iter()
+        .map(|b| {
+            let cols = b
+                .columns()
+                .iter()
+                .zip(schema.fields())
+                .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
+                .collect::<Result<Vec<_>, _>>()?;
+            RecordBatch::try_new(schema.clone(), cols)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let table = MemTable::try_new(schema, vec![batches]).map_err(|e| df_message(&e))?;
+    let _ = ctx.deregister_table(name);
+    ctx.register_table(name, Arc::new(table)).map_err(|e| df_message(&e))?;
+    Ok(Some(ident(name)))
+}
+
+/// Runs a keyed diff join once: counts, samples, optional Parquet output.
+pub(crate) async fn run_diff(
+    ctx: &SessionContext,
+    sql: &str,
+    compared: &[Compared],
+    key_names: &[String],
+    source: &str,
+    target: &str,
+    samples: usize,
+    output: Option<&Path>,
+) -> Result<DiffCounts, DataFusionError> {
+    debug!(%sql, "keyed diff");
+    let df = ctx.sql(sql).await?;
+    let mut stream = df.execute_stream().await?;
+    let mut counts = DiffCounts {
+        changed_by_column: compared.iter().map(|c| (c.name.clone(), 0)).collect(),
+        ..DiffCounts::default()
+    };
+    // Per kind, the samples with the smallest keys: the same data gives the same samples
+    // however the join's partitions interleave.
+    let mut kept: HashMap<i8, Vec<Map<String, Value>>> = HashMap::new();
+    let mut writer = match output {
+        Some(p) => Some(DiffWriter::new(p)?),
+        None => None,
+    };
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let diff = batch.column(0).as_primitive::<Int8Type>();
+        let mut is = HashMap::new();
+        for cat in [EQUAL, MISSING, EXTRA, CHANGED] {
+            let mask = eq(diff, &datafusion::arrow::array::Int8Array::new_scalar(cat))?;
+            let n = mask.true_count() as u64;
+            match cat {
+                EQUAL => counts.matched += n,
+                MISSING => counts.missing += n,
+                EXTRA => counts.extra += n,
+                _ => {
+                    counts.matched += n;
+                    counts.changed += n;
+                }
+            }
+            is.insert(cat, mask);
+        }
+        if let Some(changed) = is.get(&CHANGED)
+            && changed.true_count() > 0
+        {
+            for (i, slot) in counts.changed_by_column.iter_mut().enumerate() {
+                let flag = batch.column(1 + i).as_boolean();
+                slot.1 += and(changed, flag)?.true_count() as u64;
+            }
+        }
+        for cat in [MISSING, EXTRA, CHANGED] {
+            let mask = &is[&cat];
+            if samples == 0 || mask.true_count() == 0 {
+                continue;
+            }
+            let kept = kept.entry(cat).or_default();
+            for row in (0..batch.num_rows()).filter(|&r| mask.value(r)) {
+                kept.push(sample_row(&batch, row, cat, compared, key_names, source, target));
+            }
+            keep_smallest(kept, samples, key_names);
+        }
+        if let Some(w) = writer.as_mut() {
+            let differing = datafusion::arrow::compute::kernels::boolean::or(&is[&MISSING], &is[&EXTRA])?;
+            let differing = datafusion::arrow::compute::kernels::boolean::or(&differing, &is[&CHANGED])?;
+            counts.written += w.write(&batch, &differing, compared.len())?;
+        }
+    }
+    if let Some(w) = writer {
+        w.finish()?;
+    }
+    for cat in [MISSING, EXTRA, CHANGED] {
+        if let Some(mut v) = kept.remove(&cat) {
+            v.sort_by(|a, b| compare_keys(a, b, key_names));
+            v.truncate(samples);
+            counts.samples.extend(v);
+        }
+    }
+    Ok(counts)
+}
+
+/// Orders JSON values: NULL first, numbers by value, then strings, then anything else.
+pub(crate) fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        (Value::Number(x), Value::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (x, y) => x.to_string().cmp(&y.to_string()),
+    }
+}
+
+/// Orders rows by their key columns.
+pub(crate) fn compare_keys(a: &Map<String, Value>, b: &Map<String, Value>, keys: &[String]) -> std::cmp::Ordering {
+    keys.iter()
+        .map(|k| compare_values(a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null)))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+/// Keeps the `n` rows with the smallest keys (amortised: sorts only when 4n are held).
+pub(crate) fn keep_smallest(rows: &mut Vec<Map<String, Value>>, n: usize, keys: &[String]) {
+    if rows.len() > 4 * n.max(1) {
+        rows.sort_by(|a, b| compare_keys(a, b, keys));
+        rows.truncate(n);
+    }
+}
+
+fn category_name(cat: i8) -> &'static str {
+    match cat {
+        MISSING => "missing",
+        EXTRA => "extra",
+        CHANGED => "changed",
+        DUPLICATE => "duplicate",
+        _ => "equal",
+    }
+}
+
+/// One sample: `diff`, the keys, then the values that matter for its kind.
+fn sample_row(
+    batch: &RecordBatch,
+    row: usize,
+    cat: i8,
+    compared: &[Compared],
+    key_names: &[String],
+    source: &str,
+    target: &str,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("diff".into(), Value::from(category_name(cat)));
+    let n = compared.len();
+    for (k, name) in key_names.iter().enumerate() {
+        m.insert(name.clone(), json_at(batch.column(1 + n + k).as_ref(), row));
+    }
+    let base = 1 + n + key_names.len();
+    for (i, c) in compared.iter().enumerate() {
+        let differs = batch.column(1 + i).as_boolean();
+        let show = match cat {
+            CHANGED => differs.is_valid(row) && differs.value(row),
+            _ => true,
+        };
+        if !show {
+            continue;
+        }
+        if cat != EXTRA {
+            m.insert(format!("{} ({source})", c.name), json_at(batch.column(base + 2 * i).as_ref(), row));
+        }
+        if cat != MISSING {
+            m.insert(format!("{} ({target})", c.name), json_at(batch.column(base + 2 * i + 1).as_ref(), row));
+        }
+    }
+    m
+}
+
+/// Writes differing rows of a diff to a Parquet file, atomically (a temporary file renamed
+/// into place when complete).
+struct DiffWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: Option<datafusion::parquet::arrow::ArrowWriter<std::fs::File>>,
+}
+
+impl DiffWriter {
+    fn new(path: &Path) -> Result<DiffWriter, DataFusionError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("parquet.tmp");
+        Ok(DiffWriter { path: path.to_path_buf(), tmp, writer: None })
+    }
+
+    /// Writes the rows of `batch` selected by `mask`, with `diff` as text; returns how many.
+    fn write(&mut self, batch: &RecordBatch, mask: &BooleanArray, flags: usize) -> Result<u64, DataFusionError> {
+        let n = mask.true_count();
+        if n == 0 && self.writer.is_some() {
+            return Ok(0);
+        }
+        let selected = filter_record_batch(batch, mask)?;
+        let diff = selected.column(0).as_primitive::<Int8Type>();
+        let names: StringArray = diff.iter().map(|d| d.map(category_name)).collect();
+        let mut fields = vec![Field::new("diff", DataType::Utf8, true)];
+        let mut cols: Vec<Arc<dyn Array>> = vec![Arc::new(names)];
+        for (i, f) in selected.schema().fields().iter().enumerate().skip(1 + flags) {
+            fields.push(f.as_ref().clone().with_nullable(true));
+            cols.push(selected.column(i).clone());
+        }
+        let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?;
+        if self.writer.is_none() {
+            let file = std::fs::File::create(&self.tmp)?;
+            self.writer = Some(datafusion::parquet::arrow::ArrowWriter::try_new(file, out.schema(), None)?);
+        }
+        let w = self.writer.as_mut().expect("created above");
+        w.write(&out)?;
+        Ok(n as u64)
+    }
+
+    fn finish(mut self) -> Result<(), DataFusionError> {
+        if let Some(w) = self.writer.take() {
+            w.close()?;
+            std::fs::rename(&self.tmp, &self.path)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for DiffWriter {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}

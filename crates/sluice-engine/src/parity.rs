@@ -1,0 +1,615 @@
+//! Parity: a dataset (the target) compared with another (the source).
+//!
+//! Row counts and aggregates are requested from each side's fused scan ([`Extras`]): an
+//! aggregate parity costs no scan of its own. `group_by` needs one grouped query per side;
+//! a keyed row diff is one join ([`crate::diff`]).
+//!
+//! The result is one check of kind `parity`; its `observed` value holds every part:
+//!
+//! ```json
+//! { "source": "orders", "target": "orders_target",
+//!   "row_count": { "source": 5000000, "target": 4999991, "diff": -9, "tolerance": "exact", "ok": false },
+//!   "aggregates": [ { "metric": "sum(amount)", "source": 335274641.65, "target": 335273911.22,
+//!                     "diff": -730.43, "tolerance": "± 0.01", "ok": false } ],
+//!   "groups": { "group_by": ["region"], "groups": 8, "out_of_tolerance": 1, "source_only": 0,
+//!               "target_only": 0, "worst": [ { "group": {"region": "eu"}, "metric": "sum(amount)",
+//!               "source": 1.0, "target": 2.0, "diff": 1.0 } ], "ok": false },
+//!   "rows": { "keys": ["order_id"], "compared": ["amount"], "matched": 4997491, "missing": 9,
+//!             "extra": 0, "changed": 7, "changed_by_column": { "amount": 7 },
+//!             "duplicate_keys": { "source": 2500, "target": 2500 }, "null_keys": { "source": 0, "target": 0 },
+//!             "ok": false } }
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::common::ScalarValue;
+use datafusion::prelude::SessionContext;
+use serde_json::{Map, Value, json};
+use sluice_spec::{AggFunc, Compare, Config, Dataset, Parity, Severity, Tolerance};
+
+use crate::compile::{field, ident, type_name};
+use crate::diff::{self, Compared, Side};
+use crate::error::df_message;
+use crate::report::{CheckResult, CheckStatus};
+use crate::source::{Source, SourceError};
+use crate::values::{as_f64, as_u64, float, json_at};
+
+/// An aggregate some comparison needs from a dataset's fused scan.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Extra {
+    /// The aggregate, as SQL.
+    pub sql: String,
+    /// A filter scoping it.
+    pub filter: Option<String>,
+}
+
+/// The aggregates requested from each dataset's fused scan, deduplicated.
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
+    /// Per dataset, in request order.
+    pub per_dataset: HashMap<String, Vec<Extra>>,
+}
+
+impl Extras {
+    /// Requests `sql` (scoped by `filter`) from `dataset`'s scan; returns its slot.
+    pub fn request(&mut self, dataset: &str, sql: String, filter: Option<String>) -> Slot {
+        let list = self.per_dataset.entry(dataset.to_string()).or_default();
+        let extra = Extra { sql, filter };
+        let index = match list.iter().position(|e| *e == extra) {
+            Some(i) => i,
+            None => {
+                list.push(extra);
+                list.len() - 1
+            }
+        };
+        Slot { dataset: dataset.to_string(), index }
+    }
+}
+
+/// Where a requested aggregate's value will be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Slot {
+    dataset: String,
+    index: usize,
+}
+
+/// Values of the requested aggregates, per dataset.
+pub(crate) type ExtraValues = HashMap<String, Vec<Result<ScalarValue, String>>>;
+
+/// The value in `slot`, or why there is none.
+pub(crate) fn value_of(values: &ExtraValues, slot: &Slot) -> Result<ScalarValue, String> {
+    values
+        .get(&slot.dataset)
+        .and_then(|v| v.get(slot.index))
+        .cloned()
+        .unwrap_or_else(|| Err(format!("`{}` was not scanned", slot.dataset)))
+}
+
+/// The keyed-diff part of a parity plan.
+#[derive(Clone, Debug)]
+struct KeyPlan {
+    source: Side,
+    target: Side,
+    key_names: Vec<String>,
+    compared: Vec<Compared>,
+    /// Per side: rows with a complete key, and the key's min/max (one integer key).
+    source_counts: (Slot, Option<(Slot, Slot)>),
+    target_counts: (Slot, Option<(Slot, Slot)>),
+    /// Per side: rows with a NULL in the key.
+    null_keys: (Slot, Slot),
+}
+
+/// A validated parity check, with the slots of the aggregates it needs.
+#[derive(Debug)]
+pub(crate) struct ParityPlan<'c> {
+    target: &'c Dataset,
+    parity: &'c Parity,
+    rows: (Slot, Slot),
+    aggregates: Vec<(String, Slot, Slot, Tolerance)>,
+    groups: Option<GroupPlan>,
+    keys: Option<KeyPlan>,
+}
+
+#[derive(Debug)]
+struct GroupPlan {
+    source_sql: String,
+    target_sql: String,
+    group_by: Vec<String>,
+    metrics: Vec<(String, Tolerance)>,
+}
+
+fn agg_sql(func: AggFunc, column: &str) -> String {
+    let c = ident(column);
+    match func {
+        AggFunc::Sum => format!("sum({c})"),
+        AggFunc::Avg => format!("avg({c})"),
+        AggFunc::Min => format!("min({c})"),
+        AggFunc::Max => format!("max({c})"),
+        AggFunc::CountDistinct => format!("count(DISTINCT {c})"),
+    }
+}
+
+fn comparable(a: &DataType, b: &DataType) -> bool {
+    let s = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+    let tm = |t: &DataType| matches!(t, DataType::Timestamp(..) | DataType::Date32 | DataType::Date64);
+    a == b || (a.is_numeric() && b.is_numeric()) || (s(a) && s(b)) || (tm(a) && tm(b))
+}
+
+fn schema_of<'s>(sources: &'s HashMap<String, Result<Source, SourceError>>, name: &str) -> Result<&'s Arc<Schema>, String> {
+    match sources.get(name) {
+        Some(Ok(s)) => Ok(&s.schema),
+        Some(Err(e)) => Err(format!("cannot read `{name}`: {}", e.0)),
+        None => Err(format!("`{name}` was not opened")),
+    }
+}
+
+/// Checks a parity entry against both schemas and requests its aggregates.
+pub(crate) fn plan<'c>(
+    target: &'c Dataset,
+    parity: &'c Parity,
+    sources: &HashMap<String, Result<Source, SourceError>>,
+    extras: &mut Extras,
+) -> Result<ParityPlan<'c>, String> {
+    let src_name = parity.against.as_str();
+    let tgt_schema = schema_of(sources, &target.name)?;
+    let src_schema = schema_of(sources, src_name)?;
+    let tf = parity.filter.clone();
+    let sf = parity.against_filter.clone();
+    // Both columns, by the target's name and the source's.
+    let both = |c: &str| -> Result<(DataType, DataType), String> {
+        let t = field(tgt_schema, &target.name, c)?.data_type().clone();
+        let s = field(src_schema, src_name, parity.source_column(c))?.data_type().clone();
+        Ok((s, t))
+    };
+    let rows = (
+        extras.request(src_name, "count(*)".into(), sf.clone()),
+        extras.request(&target.name, "count(*)".into(), tf.clone()),
+    );
+    let mut aggregates = Vec::new();
+    for a in &parity.aggregates {
+        let (s, t) = both(&a.column)?;
+        if matches!(a.func, AggFunc::Sum | AggFunc::Avg) && !(s.is_numeric() && t.is_numeric()) {
+            return Err(format!("`{}` of `{}` needs numbers; it is {} in `{src_name}` and {} in `{}`", a.func.name(), a.column, type_name(&s), type_name(&t), target.name));
+        }
+        let label = format!("{}({})", a.func.name(), a.column);
+        aggregates.push((
+            label,
+            extras.request(src_name, agg_sql(a.func, parity.source_column(&a.column)), sf.clone()),
+            extras.request(&target.name, agg_sql(a.func, &a.column), tf.clone()),
+            a.tolerance,
+        ));
+    }
+    let groups = if parity.group_by.is_empty() {
+        None
+    } else {
+        for g in &parity.group_by {
+            both(g)?;
+        }
+        let mut metrics = vec![("row_count".to_string(), parity.row_count.unwrap_or_default())];
+        metrics.extend(parity.aggregates.iter().map(|a| (format!("{}({})", a.func.name(), a.column), a.tolerance)));
+        let sql = |ds: &str, map: &dyn Fn(&str) -> String, filter: &Option<String>| {
+            let mut cols: Vec<String> = parity.group_by.iter().map(|g| format!("{} AS {}", ident(&map(g)), ident(g))).collect();
+            cols.push("count(*) AS \"row_count\"".into());
+            for a in &parity.aggregates {
+                cols.push(format!("{} AS {}", agg_sql(a.func, &map(&a.column)), ident(&format!("{}({})", a.func.name(), a.column))));
+            }
+            let keys: Vec<String> = parity.group_by.iter().map(|g| ident(&map(g))).collect();
+            format!(
+                "SELECT {} FROM {} {} GROUP BY {}",
+                cols.join(", "),
+                ident(ds),
+                filter.as_deref().map(|f| format!("WHERE {f}")).unwrap_or_default(),
+                keys.join(", ")
+            )
+        };
+        Some(GroupPlan {
+            source_sql: sql(src_name, &|c: &str| parity.source_column(c).to_string(), &sf),
+            target_sql: sql(&target.name, &|c: &str| c.to_string(), &tf),
+            group_by: parity.group_by.clone(),
+            metrics,
+        })
+    };
+    let keys = if parity.keys.is_empty() {
+        None
+    } else {
+        for k in &parity.keys {
+            let (s, t) = both(k)?;
+            if !comparable(&s, &t) {
+                return Err(format!(
+                    "key `{k}` cannot be matched: it is {} in `{src_name}` and {} in `{}`",
+                    type_name(&s),
+                    type_name(&t),
+                    target.name
+                ));
+            }
+        }
+        let compared: Vec<Compared> = match &parity.compare {
+            Compare::Columns(cols) => {
+                let mut out = Vec::new();
+                for c in cols {
+                    both(&c.column)?;
+                    out.push(Compared { name: c.column.clone(), source: parity.source_column(&c.column).to_string(), opts: c.opts });
+                }
+                out
+            }
+            Compare::All(opts) => tgt_schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .filter(|c| !parity.keys.iter().any(|k| k == c))
+                .filter(|c| src_schema.field_with_name(parity.source_column(c)).is_ok())
+                .map(|c| Compared { name: c.to_string(), source: parity.source_column(c).to_string(), opts: *opts })
+                .collect(),
+        };
+        if matches!(parity.compare, Compare::All(_)) && compared.is_empty() {
+            return Err(format!("`compare: all` found no column common to `{src_name}` and `{}` besides the keys", target.name));
+        }
+        let source_keys: Vec<String> = parity.keys.iter().map(|k| parity.source_column(k).to_string()).collect();
+        let not_null = |keys: &[String]| keys.iter().map(|k| format!("{} IS NOT NULL", ident(k))).collect::<Vec<_>>().join(" AND ");
+        let null_sql = |keys: &[String]| format!("count(*) FILTER (WHERE NOT ({}))", not_null(keys));
+        let complete_sql = |keys: &[String]| format!("count(*) FILTER (WHERE {})", not_null(keys));
+        let min_max = |ds: &str, keys: &[String], f: &Option<String>, extras: &mut Extras| match keys {
+            [k] => Some((
+                extras.request(ds, format!("min({})", ident(k)), f.clone()),
+                extras.request(ds, format!("max({})", ident(k)), f.clone()),
+            )),
+            _ => None,
+        };
+        let source_counts = (extras.request(src_name, complete_sql(&source_keys), sf.clone()), min_max(src_name, &source_keys, &sf, extras));
+        let target_counts = (extras.request(&target.name, complete_sql(&parity.keys), tf.clone()), min_max(&target.name, &parity.keys, &tf, extras));
+        let null_keys = (
+            extras.request(src_name, null_sql(&source_keys), sf.clone()),
+            extras.request(&target.name, null_sql(&parity.keys), tf.clone()),
+        );
+        Some(KeyPlan {
+            source: Side { dataset: src_name.to_string(), schema: src_schema.clone(), filter: sf.clone(), keys: source_keys },
+            target: Side { dataset: target.name.clone(), schema: tgt_schema.clone(), filter: tf.clone(), keys: parity.keys.clone() },
+            key_names: parity.keys.clone(),
+            compared,
+            source_counts,
+            target_counts,
+            null_keys,
+        })
+    };
+    Ok(ParityPlan { target, parity, rows, aggregates, groups, keys })
+}
+
+/// The parity's thresholds as one line.
+pub(crate) fn threshold_text(p: &Parity) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = p.row_count {
+        parts.push(format!("row_count {t}"));
+    }
+    for a in &p.aggregates {
+        parts.push(format!("{}({}) {}", a.func.name(), a.column, a.tolerance));
+    }
+    if !p.keys.is_empty() {
+        parts.push(format!(
+            "missing <= {}, extra <= {}, changed <= {}, duplicate keys <= {}",
+            p.max_missing, p.max_extra, p.max_changed, p.max_duplicates
+        ));
+    }
+    parts.join("; ")
+}
+
+/// An empty result for `p`, to fill in.
+pub(crate) fn skeleton(config: &Config, target: &Dataset, p: &Parity) -> CheckResult {
+    CheckResult {
+        dataset: target.name.clone(),
+        name: p.name.clone(),
+        kind: "parity".into(),
+        column: None,
+        columns: vec![],
+        severity: p.severity,
+        status: CheckStatus::Error,
+        observed: Value::Null,
+        threshold: Some(threshold_text(p)),
+        rows_scanned: None,
+        rows_in_scope: None,
+        failing_rows: None,
+        failing_pct: None,
+        samples: vec![],
+        message: String::new(),
+        location: config.location(p.span).to_string(),
+        duration_ms: None,
+    }
+}
+
+fn diff_of(s: &ScalarValue, t: &ScalarValue) -> (Value, Option<f64>, Option<f64>) {
+    match (as_f64(s), as_f64(t)) {
+        (Some(a), Some(b)) => (float(b - a), Some(a), Some(b)),
+        _ => (Value::Null, None, None),
+    }
+}
+
+fn scalar_json(s: &ScalarValue) -> Value {
+    match s.to_array_of_size(1) {
+        Ok(a) => json_at(a.as_ref(), 0),
+        Err(_) => Value::Null,
+    }
+}
+
+/// Runs the parts of a parity check that need queries, and judges it.
+pub(crate) async fn evaluate(
+    ctx: &SessionContext,
+    config: &Config,
+    plan: &ParityPlan<'_>,
+    values: &ExtraValues,
+    diff_output: Option<&PathBuf>,
+) -> CheckResult {
+    let started = std::time::Instant::now();
+    let p = plan.parity;
+    let mut r = skeleton(config, plan.target, p);
+    let (src, tgt) = (p.against.as_str(), plan.target.name.as_str());
+    let mut observed = Map::new();
+    observed.insert("source".into(), Value::from(src));
+    observed.insert("target".into(), Value::from(tgt));
+    let mut problems: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let fail = |r: &mut CheckResult, msg: String| {
+        r.status = CheckStatus::Error;
+        r.message = msg;
+    };
+
+    let (src_rows, tgt_rows) = match (value_of(values, &plan.rows.0), value_of(values, &plan.rows.1)) {
+        (Ok(s), Ok(t)) => (as_u64(&s), as_u64(&t)),
+        (Err(e), _) | (_, Err(e)) => {
+            fail(&mut r, e);
+            return r;
+        }
+    };
+    r.rows_scanned = Some(tgt_rows);
+    let empty = match (src_rows, tgt_rows) {
+        (0, 0) => Some("both sides are empty".to_string()),
+        (0, _) => Some(format!("`{src}` (the source) is empty: nothing to compare against")),
+        (_, 0) => Some(format!("`{tgt}` (the target) is empty")),
+        _ => None,
+    };
+    if let Some(t) = p.row_count {
+        let ok = t.allows(src_rows as f64, tgt_rows as f64);
+        let diff = tgt_rows as i64 - src_rows as i64;
+        observed.insert(
+            "row_count".into(),
+            json!({ "source": src_rows, "target": tgt_rows, "diff": diff, "tolerance": t.to_string(), "ok": ok }),
+        );
+        if !ok {
+            problems.push(format!("row count {tgt_rows} vs {src_rows} ({diff:+})"));
+        }
+    }
+    let mut aggs = Vec::new();
+    for (label, ss, ts, tol) in &plan.aggregates {
+        let (s, t) = match (value_of(values, ss), value_of(values, ts)) {
+            (Ok(s), Ok(t)) => (s, t),
+            (Err(e), _) | (_, Err(e)) => {
+                fail(&mut r, format!("{label}: {e}"));
+                return r;
+            }
+        };
+        let (diff, sf, tf) = diff_of(&s, &t);
+        let ok = match (sf, tf) {
+            (Some(a), Some(b)) => tol.allows(a, b),
+            _ => s == t,
+        };
+        if !ok {
+            let d = match (sf, tf) {
+                (Some(a), Some(b)) => format!("{:+}", round6(b - a)),
+                _ => format!("{} vs {}", scalar_json(&t), scalar_json(&s)),
+            };
+            problems.push(format!("{label} {d}"));
+        }
+        aggs.push(json!({ "metric": label, "source": scalar_json(&s), "target": scalar_json(&t), "diff": diff, "tolerance": tol.to_string(), "ok": ok }));
+    }
+    if !aggs.is_empty() {
+        observed.insert("aggregates".into(), Value::from(aggs));
+    }
+    if let Some(g) = &plan.groups {
+        match groups(ctx, g, p.samples as usize).await {
+            Ok((json, bad)) => {
+                if bad > 0 {
+                    problems.push(format!("{bad} group{} out of tolerance", if bad == 1 { "" } else { "s" }));
+                }
+                observed.insert("groups".into(), json);
+            }
+            Err(e) => {
+                fail(&mut r, format!("group_by: {e}"));
+                return r;
+            }
+        }
+    }
+    if let Some(k) = &plan.keys {
+        match keyed(ctx, k, p, values, diff_output, &plan.target.name).await {
+            Ok((json, failing, samples, msg, bad)) => {
+                observed.insert("rows".into(), json);
+                r.failing_rows = Some(failing);
+                r.samples = samples;
+                if bad {
+                    problems.push(msg);
+                } else {
+                    notes.push(msg);
+                }
+            }
+            Err(e) => {
+                fail(&mut r, e);
+                return r;
+            }
+        }
+    }
+    r.observed = Value::Object(observed);
+    r.duration_ms = Some(started.elapsed().as_millis() as u64);
+    let failed = !problems.is_empty() || (empty.is_some() && src_rows != tgt_rows);
+    r.status = match (failed, p.severity) {
+        (false, _) => CheckStatus::Pass,
+        (true, Severity::Error) => CheckStatus::Fail,
+        (true, Severity::Warn) => CheckStatus::Warn,
+    };
+    let mut msg = Vec::new();
+    if let Some(e) = empty {
+        msg.push(e);
+    }
+    if problems.is_empty() {
+        msg.push(format!("`{tgt}` agrees with `{src}`"));
+        msg.extend(notes);
+    } else {
+        msg.push(problems.join("; "));
+    }
+    r.message = msg.join(": ");
+    r
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// Per-group comparison: both sides grouped, matched in memory (groups are few).
+async fn groups(ctx: &SessionContext, g: &GroupPlan, worst: usize) -> Result<(Value, u64), String> {
+    let run = |sql: String| async move {
+        let df = ctx.sql(&sql).await.map_err(|e| df_message(&e))?;
+        df.collect().await.map_err(|e| df_message(&e))
+    };
+    let (s, t) = futures::join!(run(g.source_sql.clone()), run(g.target_sql.clone()));
+    let (s, t) = (crate::values::rows(&s?), crate::values::rows(&t?));
+    let key = |m: &Map<String, Value>| -> String { g.group_by.iter().map(|c| m.get(c).map(|v| v.to_string()).unwrap_or_default()).collect::<Vec<_>>().join("\u{1f}") };
+    let mut by: BTreeMap<String, (Option<&Map<String, Value>>, Option<&Map<String, Value>>)> = BTreeMap::new();
+    for m in &s {
+        by.entry(key(m)).or_default().0 = Some(m);
+    }
+    for m in &t {
+        by.entry(key(m)).or_default().1 = Some(m);
+    }
+    let (mut source_only, mut target_only, mut bad) = (0u64, 0u64, 0u64);
+    let mut diffs: Vec<(f64, Value)> = Vec::new();
+    for (sm, tm) in by.values() {
+        let group = |m: &Map<String, Value>| -> Value { Value::Object(g.group_by.iter().map(|c| (c.clone(), m.get(c).cloned().unwrap_or(Value::Null))).collect()) };
+        match (sm, tm) {
+            (Some(_), None) => source_only += 1,
+            (None, Some(_)) => target_only += 1,
+            (Some(sm), Some(tm)) => {
+                let mut group_bad = false;
+                for (metric, tol) in &g.metrics {
+                    let (a, b) = (sm.get(metric).and_then(Value::as_f64), tm.get(metric).and_then(Value::as_f64));
+                    let ok = match (a, b) {
+                        (Some(a), Some(b)) => tol.allows(a, b),
+                        _ => sm.get(metric) == tm.get(metric),
+                    };
+                    if !ok {
+                        group_bad = true;
+                        let d = b.zip(a).map(|(b, a)| b - a);
+                        let rel = d.zip(a).map(|(d, a)| if a == 0.0 { d.abs() } else { (d / a).abs() }).unwrap_or(f64::INFINITY);
+                        diffs.push((rel, json!({ "group": group(sm), "metric": metric, "source": sm.get(metric), "target": tm.get(metric), "diff": d.map(float) })));
+                    }
+                }
+                if group_bad {
+                    bad += 1;
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    diffs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+    let worst: Vec<Value> = diffs.into_iter().take(worst.max(1)).map(|(_, v)| v).collect();
+    let total_bad = bad + source_only + target_only;
+    Ok((
+        json!({ "group_by": g.group_by, "groups": by.len(), "out_of_tolerance": bad, "source_only": source_only,
+                "target_only": target_only, "worst": worst, "ok": total_bad == 0 }),
+        total_bad,
+    ))
+}
+
+/// The keyed row diff of a parity check.
+async fn keyed(
+    ctx: &SessionContext,
+    k: &KeyPlan,
+    p: &Parity,
+    values: &ExtraValues,
+    diff_output: Option<&PathBuf>,
+    target: &str,
+) -> Result<(Value, u64, Vec<Map<String, Value>>, String, bool), String> {
+    let get = |s: &Slot| value_of(values, s);
+    let counts = |c: &(Slot, Option<(Slot, Slot)>)| -> Result<(u64, Option<(ScalarValue, ScalarValue)>), String> {
+        let n = as_u64(&get(&c.0)?);
+        let mm = match &c.1 {
+            Some((a, b)) => Some((get(a)?, get(b)?)),
+            None => None,
+        };
+        Ok((n, mm))
+    };
+    let (s_rows, s_mm) = counts(&k.source_counts)?;
+    let (t_rows, t_mm) = counts(&k.target_counts)?;
+    let (s_null, t_null) = (as_u64(&get(&k.null_keys.0)?), as_u64(&get(&k.null_keys.1)?));
+    let (sd, td) = futures::join!(
+        diff::find_duplicates(ctx, &k.source, &k.key_names, s_rows, s_mm),
+        diff::find_duplicates(ctx, &k.target, &k.key_names, t_rows, t_mm)
+    );
+    let (sd, td) = (sd?, td?);
+    let table = format!("__sluice_dups_{}", uuid::Uuid::now_v7().simple());
+    let dup_table = diff::register_duplicates(ctx, &table, &k.key_names, &[&sd, &td])?;
+    let sql = diff::diff_sql(&k.source, &k.target, &k.key_names, &k.compared, dup_table.as_deref())?;
+    let out_path = diff_output.map(|d| d.join(format!("{}.{}.parquet", sanitize(target), sanitize(&p.name))));
+    let samples = p.samples as usize;
+    let run = |ctx: SessionContext| {
+        let sql = sql.clone();
+        let out_path = out_path.clone();
+        async move {
+            diff::run_diff(&ctx, &sql, &k.compared, &k.key_names, &k.source.dataset, &k.target.dataset, samples, out_path.as_deref()).await
+        }
+    };
+    let result = match run(ctx.clone()).await {
+        Err(e) if matches!(e.find_root(), datafusion::error::DataFusionError::ResourcesExhausted(_)) => {
+            // The hash join cannot spill: redo it as a sort-merge join, whose sorts can.
+            tracing::info!(error = %df_message(&e), "hash join exceeded the memory limit; retrying as a sort-merge join");
+            let mut state = ctx.state();
+            state.config_mut().options_mut().optimizer.prefer_hash_join = false;
+            run(SessionContext::new_with_state(state)).await
+        }
+        other => other,
+    };
+    if dup_table.is_some() {
+        let _ = ctx.deregister_table(&table);
+    }
+    let d = result.map_err(|e| df_message(&e))?;
+    let mut samples_out = d.samples.clone();
+    for (side, dups) in [(k.source.dataset.as_str(), &sd), (k.target.dataset.as_str(), &td)] {
+        for mut m in dups.samples(samples) {
+            let mut row = Map::new();
+            row.insert("diff".into(), Value::from("duplicate"));
+            row.insert("side".into(), Value::from(side));
+            row.append(&mut m);
+            samples_out.push(row);
+        }
+    }
+    let by_col: Map<String, Value> = d.changed_by_column.iter().map(|(c, n)| (c.clone(), Value::from(*n))).collect();
+    let dups = sd.values + td.values;
+    let bad = d.missing > p.max_missing || d.extra > p.max_extra || d.changed > p.max_changed || dups > p.max_duplicates;
+    let json = json!({
+        "keys": k.key_names,
+        "compared": k.compared.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+        "matched": d.matched, "missing": d.missing, "extra": d.extra, "changed": d.changed,
+        "changed_by_column": by_col,
+        "duplicate_keys": { "source": sd.values, "target": td.values },
+        "null_keys": { "source": s_null, "target": t_null },
+        "diff_file": out_path.filter(|p| p.exists()).map(|p| p.display().to_string()),
+        "ok": !bad,
+    });
+    let mut msg = format!("{} missing, {} extra, {} changed of {} matched rows", d.missing, d.extra, d.changed, d.matched);
+    let cols: Vec<String> = d.changed_by_column.iter().filter(|(_, n)| *n > 0).map(|(c, n)| format!("{c} {n}")).collect();
+    if !cols.is_empty() {
+        msg.push_str(&format!(" ({})", cols.join(", ")));
+    }
+    if dups > 0 {
+        msg.push_str(&format!("; duplicate keys: {} in `{}`, {} in `{}`", sd.values, k.source.dataset, td.values, k.target.dataset));
+    }
+    if s_null + t_null > 0 {
+        msg.push_str(&format!("; rows with a NULL key (not compared): {s_null} in `{}`, {t_null} in `{}`", k.source.dataset, k.target.dataset));
+    }
+    Ok((json, d.missing + d.extra + d.changed, samples_out, msg, bad))
+}
+
+/// A dataset or check name as a file name.
+pub(crate) fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .collect()
+}
