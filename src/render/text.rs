@@ -41,10 +41,10 @@ pub fn thousands(n: u64) -> String {
 }
 
 fn samples(out: &mut String, st: &Style, c: &CheckResult) {
-    let Some(first) = c.samples.first() else {
+    if c.samples.is_empty() {
         return;
-    };
-    let cols: Vec<&String> = first.keys().collect();
+    }
+    let cols = sample_columns(&c.samples);
     let grid: Vec<Vec<String>> = c
         .samples
         .iter()
