@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use sluice_engine::{CheckResult, CheckStatus, RunReport};
 
-use super::{cell, observed};
+use super::{cell, groups, observed};
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -54,12 +54,8 @@ pub fn render(report: &RunReport) -> String {
         s.errored,
         report.duration_ms as f64 / 1000.0
     );
-    for ds in &report.datasets {
-        let checks: Vec<&CheckResult> = report
-            .checks
-            .iter()
-            .filter(|c| c.dataset == ds.name)
-            .collect();
+    for group in groups(report) {
+        let checks = group.checks;
         let failures = checks
             .iter()
             .filter(|c| c.status == CheckStatus::Fail)
@@ -71,9 +67,13 @@ pub fn render(report: &RunReport) -> String {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">",
-            esc(&ds.name),
+            esc(group.name),
             checks.len(),
-            ds.duration_ms as f64 / 1000.0
+            group
+                .dataset
+                .map(|d| d.duration_ms)
+                .unwrap_or_else(|| checks.iter().filter_map(|c| c.duration_ms).sum()) as f64
+                / 1000.0
         );
         for c in checks {
             let time = c.duration_ms.unwrap_or(0) as f64 / 1000.0;

@@ -81,3 +81,30 @@ pub fn sample_columns(samples: &[serde_json::Map<String, Value>]) -> Vec<&String
     }
     cols
 }
+
+/// Checks grouped for display: one group per dataset in the report, then one per other
+/// owner of checks (a reconciliation, or a stage input carrying parity), in report order.
+pub struct Group<'r> {
+    /// The dataset's or reconciliation's name.
+    pub name: &'r str,
+    /// The dataset's report, when the group is a checked dataset.
+    pub dataset: Option<&'r sluice_engine::DatasetReport>,
+    /// Its checks.
+    pub checks: Vec<&'r sluice_engine::CheckResult>,
+}
+
+/// Groups the checks of `report`.
+pub fn groups(report: &sluice_engine::RunReport) -> Vec<Group<'_>> {
+    let mut out: Vec<Group<'_>> = report
+        .datasets
+        .iter()
+        .map(|d| Group { name: &d.name, dataset: Some(d), checks: vec![] })
+        .collect();
+    for c in &report.checks {
+        match out.iter_mut().find(|g| g.name == c.dataset) {
+            Some(g) => g.checks.push(c),
+            None => out.push(Group { name: &c.dataset, dataset: None, checks: vec![c] }),
+        }
+    }
+    out
+}

@@ -15,7 +15,7 @@ use std::fmt::Write;
 
 use sluice_engine::{CheckResult, CheckStatus, RunReport, RunStatus};
 
-use super::{Style, cell, sample_columns};
+use super::{Style, cell, groups, sample_columns};
 
 fn status(st: &Style, s: CheckStatus) -> String {
     let (word, code) = match s {
@@ -177,27 +177,33 @@ fn mark(part: &serde_json::Value) -> String {
 /// The report as text.
 pub fn render(report: &RunReport, st: &Style) -> String {
     let mut out = String::new();
-    for ds in &report.datasets {
-        let checks: Vec<&CheckResult> = report
-            .checks
-            .iter()
-            .filter(|c| c.dataset == ds.name)
-            .collect();
-        let mut meta = vec![ds.path.clone()];
-        if let Some(f) = &ds.format {
-            meta.push(f.clone());
+    for group in groups(report) {
+        let checks = group.checks;
+        let mut meta = Vec::new();
+        match group.dataset {
+            Some(ds) => {
+                meta.push(ds.path.clone());
+                if let Some(f) = &ds.format {
+                    meta.push(f.clone());
+                }
+                if let Some(r) = ds.rows_scanned {
+                    meta.push(format!("{} rows", thousands(r)));
+                }
+                meta.push(format!("{} ms", ds.duration_ms));
+            }
+            None => {
+                if let Some(r) = checks.iter().find(|c| c.kind == "reconcile") {
+                    let names: Vec<String> = r.observed["datasets"].as_array().into_iter().flatten().map(cell).collect();
+                    meta.push("reconciliation".into());
+                    if !names.is_empty() {
+                        meta.push(names.join(", "));
+                    }
+                }
+            }
         }
-        if let Some(r) = ds.rows_scanned {
-            meta.push(format!("{} rows", thousands(r)));
-        }
-        meta.push(format!("{} ms", ds.duration_ms));
-        let _ = writeln!(
-            out,
-            "{}  {}",
-            st.paint("1", &ds.name),
-            st.paint("2", &meta.join(" · "))
-        );
-        if let Some(e) = &ds.error {
+        let _ = writeln!(out, "{}  {}", st.paint("1", group.name), st.paint("2", &meta.join(" · ")));
+        let source_error = group.dataset.and_then(|d| d.error.as_ref());
+        if let Some(e) = source_error {
             let _ = writeln!(out, "  {} {}", st.paint("1;35", "cannot read:"), e);
         }
         let width = checks
@@ -215,7 +221,7 @@ pub fn render(report: &RunReport, st: &Style) -> String {
                 " ".repeat(pad)
             );
             if c.status == CheckStatus::Error {
-                if ds.error.is_some() {
+                if source_error.is_some() {
                     line.push_str(&st.paint("2", "not evaluated: the source could not be read"));
                 } else {
                     line.push_str(&c.message);
