@@ -72,7 +72,8 @@ pub fn render(report: &RunReport) -> String {
             group
                 .dataset
                 .map(|d| d.duration_ms)
-                .unwrap_or_else(|| checks.iter().filter_map(|c| c.duration_ms).sum()) as f64
+                .unwrap_or_else(|| checks.iter().filter_map(|c| c.duration_ms).sum())
+                as f64
                 / 1000.0
         );
         for c in checks {

@@ -98,12 +98,20 @@ pub fn groups(report: &sluice_engine::RunReport) -> Vec<Group<'_>> {
     let mut out: Vec<Group<'_>> = report
         .datasets
         .iter()
-        .map(|d| Group { name: &d.name, dataset: Some(d), checks: vec![] })
+        .map(|d| Group {
+            name: &d.name,
+            dataset: Some(d),
+            checks: vec![],
+        })
         .collect();
     for c in &report.checks {
         match out.iter_mut().find(|g| g.name == c.dataset) {
             Some(g) => g.checks.push(c),
-            None => out.push(Group { name: &c.dataset, dataset: None, checks: vec![c] }),
+            None => out.push(Group {
+                name: &c.dataset,
+                dataset: None,
+                checks: vec![c],
+            }),
         }
     }
     out

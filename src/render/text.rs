@@ -84,7 +84,13 @@ fn samples(out: &mut String, st: &Style, c: &CheckResult) {
 /// Rows of cells as aligned lines, indented under a check; the first row dimmed.
 fn table(out: &mut String, st: &Style, rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
-        .map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     for (n, r) in rows.iter().enumerate() {
         let line = r
@@ -94,68 +100,153 @@ fn table(out: &mut String, st: &Style, rows: &[Vec<String>]) {
             .collect::<Vec<_>>()
             .join("  ");
         let line = line.trim_end();
-        let _ = writeln!(out, "           {}", if n == 0 { st.paint("2", line) } else { line.to_string() });
+        let _ = writeln!(
+            out,
+            "           {}",
+            if n == 0 {
+                st.paint("2", line)
+            } else {
+                line.to_string()
+            }
+        );
     }
 }
 
 fn num_cell(v: Option<&serde_json::Value>) -> String {
     match v {
-        Some(serde_json::Value::Number(n)) if n.is_u64() || n.is_i64() => thousands_signed(n.as_i64().unwrap_or(0)),
+        Some(serde_json::Value::Number(n)) if n.is_u64() || n.is_i64() => {
+            thousands_signed(n.as_i64().unwrap_or(0))
+        }
         Some(v) => cell(v),
         None => String::new(),
     }
 }
 
 fn thousands_signed(n: i64) -> String {
-    if n < 0 { format!("-{}", thousands(n.unsigned_abs())) } else { thousands(n as u64) }
+    if n < 0 {
+        format!("-{}", thousands(n.unsigned_abs()))
+    } else {
+        thousands(n as u64)
+    }
 }
 
 /// A parity check: the aggregates side by side, the keyed diff's counts, one line per
 /// sample (`changed` lines show only the columns that differ, `source → target`).
 fn parity(out: &mut String, st: &Style, c: &CheckResult) {
     let o = &c.observed;
-    let (src, tgt) = (o["source"].as_str().unwrap_or("source"), o["target"].as_str().unwrap_or("target"));
-    let mut rows = vec![vec!["".to_string(), src.to_string(), tgt.to_string(), "diff".into(), "tolerance".into()]];
+    let (src, tgt) = (
+        o["source"].as_str().unwrap_or("source"),
+        o["target"].as_str().unwrap_or("target"),
+    );
+    let mut rows = vec![vec![
+        "".to_string(),
+        src.to_string(),
+        tgt.to_string(),
+        "diff".into(),
+        "tolerance".into(),
+    ]];
     if let Some(rc) = o.get("row_count") {
-        rows.push(vec![mark(rc) + "row_count", num_cell(rc.get("source")), num_cell(rc.get("target")), num_cell(rc.get("diff")), cell(&rc["tolerance"])]);
+        rows.push(vec![
+            mark(rc) + "row_count",
+            num_cell(rc.get("source")),
+            num_cell(rc.get("target")),
+            num_cell(rc.get("diff")),
+            cell(&rc["tolerance"]),
+        ]);
     }
-    for a in o.get("aggregates").and_then(|a| a.as_array()).into_iter().flatten() {
-        rows.push(vec![mark(a) + a["metric"].as_str().unwrap_or(""), num_cell(a.get("source")), num_cell(a.get("target")), num_cell(a.get("diff")), cell(&a["tolerance"])]);
+    for a in o
+        .get("aggregates")
+        .and_then(|a| a.as_array())
+        .into_iter()
+        .flatten()
+    {
+        rows.push(vec![
+            mark(a) + a["metric"].as_str().unwrap_or(""),
+            num_cell(a.get("source")),
+            num_cell(a.get("target")),
+            num_cell(a.get("diff")),
+            cell(&a["tolerance"]),
+        ]);
     }
     if rows.len() > 1 {
         table(out, st, &rows);
     }
     if let Some(g) = o.get("groups") {
-        let by: Vec<String> = g["group_by"].as_array().into_iter().flatten().map(cell).collect();
+        let by: Vec<String> = g["group_by"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(cell)
+            .collect();
         let _ = writeln!(
             out,
             "           {}",
-            st.paint("2", &format!(
-                "by {}: {} groups, {} out of tolerance, {} only in {src}, {} only in {tgt}",
-                by.join(", "), num_cell(g.get("groups")), num_cell(g.get("out_of_tolerance")), num_cell(g.get("source_only")), num_cell(g.get("target_only"))
-            ))
+            st.paint(
+                "2",
+                &format!(
+                    "by {}: {} groups, {} out of tolerance, {} only in {src}, {} only in {tgt}",
+                    by.join(", "),
+                    num_cell(g.get("groups")),
+                    num_cell(g.get("out_of_tolerance")),
+                    num_cell(g.get("source_only")),
+                    num_cell(g.get("target_only"))
+                )
+            )
         );
-        for w in g.get("worst").and_then(|w| w.as_array()).into_iter().flatten() {
-            let group: Vec<String> = w["group"].as_object().into_iter().flatten().map(|(k, v)| format!("{k}={}", cell(v))).collect();
-            let _ = writeln!(out, "           {}  {}  {} → {} ({})", group.join(" "), cell(&w["metric"]), cell(&w["source"]), cell(&w["target"]), cell(&w["diff"]));
+        for w in g
+            .get("worst")
+            .and_then(|w| w.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let group: Vec<String> = w["group"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={}", cell(v)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "           {}  {}  {} → {} ({})",
+                group.join(" "),
+                cell(&w["metric"]),
+                cell(&w["source"]),
+                cell(&w["target"]),
+                cell(&w["diff"])
+            );
         }
     }
-    let keys: Vec<String> = o.pointer("/rows/keys").and_then(|k| k.as_array()).into_iter().flatten().filter_map(|k| k.as_str().map(String::from)).collect();
+    let keys: Vec<String> = o
+        .pointer("/rows/keys")
+        .and_then(|k| k.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.as_str().map(String::from))
+        .collect();
     let mut lines = Vec::new();
     for s in &c.samples {
         let kind = s.get("diff").and_then(|v| v.as_str()).unwrap_or("");
-        let key: Vec<String> = keys.iter().map(|k| format!("{k}={}", cell(s.get(k).unwrap_or(&serde_json::Value::Null)))).collect();
+        let key: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{k}={}", cell(s.get(k).unwrap_or(&serde_json::Value::Null))))
+            .collect();
         let detail = match kind {
             "changed" => s
                 .iter()
                 .filter_map(|(k, v)| k.strip_suffix(&format!(" ({src})")).map(|col| (col, v)))
                 .map(|(col, v)| {
-                    let t = s.get(&format!("{col} ({tgt})")).unwrap_or(&serde_json::Value::Null);
+                    let t = s
+                        .get(&format!("{col} ({tgt})"))
+                        .unwrap_or(&serde_json::Value::Null);
                     format!("{col}: {} → {}", cell(v), cell(t))
                 })
                 .collect::<Vec<_>>()
                 .join("  "),
-            "duplicate" => format!("{}× in {}", num_cell(s.get("occurrences")), cell(s.get("side").unwrap_or(&serde_json::Value::Null))),
+            "duplicate" => format!(
+                "{}× in {}",
+                num_cell(s.get("occurrences")),
+                cell(s.get("side").unwrap_or(&serde_json::Value::Null))
+            ),
             "missing" => format!("only in {src}"),
             "extra" => format!("only in {tgt}"),
             _ => String::new(),
@@ -171,7 +262,11 @@ fn parity(out: &mut String, st: &Style, c: &CheckResult) {
 
 /// `✗ ` before a part that is out of tolerance.
 fn mark(part: &serde_json::Value) -> String {
-    if part.get("ok").and_then(|v| v.as_bool()) == Some(false) { "✗ ".into() } else { "  ".into() }
+    if part.get("ok").and_then(|v| v.as_bool()) == Some(false) {
+        "✗ ".into()
+    } else {
+        "  ".into()
+    }
 }
 
 /// The report as text.
@@ -193,7 +288,12 @@ pub fn render(report: &RunReport, st: &Style) -> String {
             }
             None => {
                 if let Some(r) = checks.iter().find(|c| c.kind == "reconcile") {
-                    let names: Vec<String> = r.observed["datasets"].as_array().into_iter().flatten().map(cell).collect();
+                    let names: Vec<String> = r.observed["datasets"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(cell)
+                        .collect();
                     meta.push("reconciliation".into());
                     if !names.is_empty() {
                         meta.push(names.join(", "));
@@ -201,7 +301,12 @@ pub fn render(report: &RunReport, st: &Style) -> String {
                 }
             }
         }
-        let _ = writeln!(out, "{}  {}", st.paint("1", group.name), st.paint("2", &meta.join(" · ")));
+        let _ = writeln!(
+            out,
+            "{}  {}",
+            st.paint("1", group.name),
+            st.paint("2", &meta.join(" · "))
+        );
         let source_error = group.dataset.and_then(|d| d.error.as_ref());
         if let Some(e) = source_error {
             let _ = writeln!(out, "  {} {}", st.paint("1;35", "cannot read:"), e);

@@ -225,7 +225,7 @@ pub fn field<'a>(schema: &'a Schema, dataset: &str, name: &str) -> Result<&'a Fi
     let names = schema.fields().iter().map(|f| f.name().as_str());
     let hint = match did_you_mean(name, names) {
         Some(s) => format!("; did you mean `{s}`?"),
-        None => String::new(),
+        None => ".".to_string(),
     };
     Err(format!(
         "column `{name}` not found in `{dataset}`{hint} Its columns: {}",

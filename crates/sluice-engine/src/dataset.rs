@@ -204,7 +204,12 @@ pub(crate) struct DatasetOutcome {
 /// Runs `checks` of one dataset (all of them, or none when it is only scanned for other
 /// comparisons) and the `extras` other comparisons need, in one fused scan.
 #[instrument(name = "dataset", skip_all, fields(dataset = %ds.name, checks = checks.len(), rows = tracing::field::Empty, elapsed_ms = tracing::field::Empty))]
-pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset, checks: &[Check], extras: &[Extra]) -> DatasetOutcome {
+pub(crate) async fn run(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    checks: &[Check],
+    extras: &[Extra],
+) -> DatasetOutcome {
     let started = Instant::now();
     let loc = |c: &Check| cx.config.location(c.span).to_string();
     let mut report = DatasetReport {
@@ -221,7 +226,17 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset, checks: &[Check], ext
     let source = match cx.sources.get(&ds.name) {
         Some(Ok(s)) => s,
         Some(Err(e)) => return source_failed(cx, ds, checks, extras.len(), report, &e.0, started),
-        None => return source_failed(cx, ds, checks, extras.len(), report, "dataset was not opened", started),
+        None => {
+            return source_failed(
+                cx,
+                ds,
+                checks,
+                extras.len(),
+                report,
+                "dataset was not opened",
+                started,
+            );
+        }
     };
     report.format = Some(source.format.name().to_string());
     report.files = Some(source.files);
@@ -231,7 +246,17 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset, checks: &[Check], ext
         .await
     {
         Ok(df) => df,
-        Err(e) => return source_failed(cx, ds, checks, extras.len(), report, &df_message(&e), started),
+        Err(e) => {
+            return source_failed(
+                cx,
+                ds,
+                checks,
+                extras.len(),
+                report,
+                &df_message(&e),
+                started,
+            );
+        }
     };
 
     // 1. Compile and validate each check on its own, so one bad check can't sink the scan.
@@ -264,7 +289,10 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset, checks: &[Check], ext
         .iter()
         .map(|x| {
             let scope = match &x.filter {
-                Some(f) => Some(df.parse_sql_expr(f).map_err(|e| format!("invalid `where` `{f}`: {}", df_message(&e)))?),
+                Some(f) => Some(
+                    df.parse_sql_expr(f)
+                        .map_err(|e| format!("invalid `where` `{f}`: {}", df_message(&e)))?,
+                ),
                 None => None,
             };
             let e = df
@@ -539,7 +567,11 @@ pub(crate) async fn run(cx: &RunContext<'_>, ds: &Dataset, checks: &[Check], ext
     if let Some(p) = cx.progress {
         p.dataset_done();
     }
-    DatasetOutcome { report, results, extras: extra_values }
+    DatasetOutcome {
+        report,
+        results,
+        extras: extra_values,
+    }
 }
 
 fn alias_all(exprs: &[Expr], prefix: &str) -> Vec<Expr> {
@@ -559,7 +591,13 @@ fn read_error(ds: &Dataset, source: &Source, detail: &str) -> String {
 }
 
 /// Every check of `ds` errored with `message` (e.g. after a panic while checking it).
-pub(crate) fn failed(cx: &RunContext<'_>, ds: &Dataset, checks: &[Check], extras: usize, message: &str) -> DatasetOutcome {
+pub(crate) fn failed(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    checks: &[Check],
+    extras: usize,
+    message: &str,
+) -> DatasetOutcome {
     let report = DatasetReport {
         name: ds.name.clone(),
         path: ds.path.clone(),
@@ -591,7 +629,15 @@ fn source_failed(
     }
     let results = checks
         .iter()
-        .map(|c| errored(c, &ds.name, cx.config.location(c.span).to_string(), None, message.to_string()))
+        .map(|c| {
+            errored(
+                c,
+                &ds.name,
+                cx.config.location(c.span).to_string(),
+                None,
+                message.to_string(),
+            )
+        })
         .collect();
     DatasetOutcome {
         report,

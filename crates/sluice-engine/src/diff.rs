@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
-use datafusion::arrow::compute::{and, filter_record_batch};
 use datafusion::arrow::compute::kernels::cmp::eq;
+use datafusion::arrow::compute::{and, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Int8Type, Schema, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
@@ -29,7 +29,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 use sluice_spec::{CompareOpts, Precision};
-use tracing::{debug, info_span, Instrument};
+use tracing::{Instrument, debug, info_span};
 
 use crate::compile::{ident, type_name};
 use crate::error::df_message;
@@ -83,13 +83,22 @@ fn not_null_keys(keys: &[String]) -> String {
 }
 
 fn scope(filter: &Option<String>) -> String {
-    filter.as_deref().map(|f| format!("({f}) AND ")).unwrap_or_default()
+    filter
+        .as_deref()
+        .map(|f| format!("({f}) AND "))
+        .unwrap_or_default()
 }
 
 fn is_int(dt: &DataType) -> bool {
     matches!(
         dt,
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
     )
 }
 
@@ -163,14 +172,26 @@ pub(crate) async fn find_duplicates(
 }
 
 /// SQL for a value normalised for comparison, given both sides' types.
-fn normalised(expr: &str, own: &DataType, other: &DataType, opts: &CompareOpts) -> Result<String, String> {
+fn normalised(
+    expr: &str,
+    own: &DataType,
+    other: &DataType,
+    opts: &CompareOpts,
+) -> Result<String, String> {
     let numeric = |t: &DataType| t.is_numeric();
-    let string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..));
+    let string = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..)
+        )
+    };
     Ok(match (own, other) {
         (DataType::Timestamp(u1, _), DataType::Timestamp(u2, _)) => {
             // Compare instants as integers at the coarser precision (or the one asked):
             // zone-aware values are UTC already, values without a zone are read as UTC.
-            let target = opts.precision.unwrap_or_else(|| coarser(unit(u1), unit(u2)));
+            let target = opts
+                .precision
+                .unwrap_or_else(|| coarser(unit(u1), unit(u2)));
             let factor = per(unit(u1)) / per(target).max(1);
             if factor > 1 {
                 format!("(arrow_cast({expr}, 'Int64') / {factor})")
@@ -230,7 +251,13 @@ fn per(p: Precision) -> i64 {
 }
 
 /// SQL that is true when `a` (of type `ta`) and `b` differ; NULL = NULL counts as equal.
-pub(crate) fn differs(a: &str, ta: &DataType, b: &str, tb: &DataType, opts: &CompareOpts) -> Result<String, String> {
+pub(crate) fn differs(
+    a: &str,
+    ta: &DataType,
+    b: &str,
+    tb: &DataType,
+    opts: &CompareOpts,
+) -> Result<String, String> {
     let (na, nb) = (normalised(a, ta, tb, opts)?, normalised(b, tb, ta, opts)?);
     Ok(match opts.tolerance {
         Some(tol) if ta.is_numeric() && tb.is_numeric() => format!(
@@ -283,14 +310,26 @@ pub(crate) fn diff_sql(
         side.schema
             .field_with_name(c)
             .map(|f| f.data_type().clone())
-            .map_err(|_| crate::compile::field(&side.schema, &side.dataset, c).err().unwrap_or_default())
+            .map_err(|_| {
+                crate::compile::field(&side.schema, &side.dataset, c)
+                    .err()
+                    .unwrap_or_default()
+            })
     };
     let mut s_cols = Vec::new();
     let mut t_cols = Vec::new();
     for (i, (sk, tk)) in source.keys.iter().zip(&target.keys).enumerate() {
         let _ = i;
-        s_cols.push(format!("{} AS {}", ident(sk), ident(&key_names[s_cols.len()])));
-        t_cols.push(format!("{} AS {}", ident(tk), ident(&key_names[t_cols.len()])));
+        s_cols.push(format!(
+            "{} AS {}",
+            ident(sk),
+            ident(&key_names[s_cols.len()])
+        ));
+        t_cols.push(format!(
+            "{} AS {}",
+            ident(tk),
+            ident(&key_names[t_cols.len()])
+        ));
     }
     let mut flags = Vec::new();
     let mut values = Vec::new();
@@ -298,11 +337,23 @@ pub(crate) fn diff_sql(
         let (ts, tt) = (field(source, &c.source)?, field(target, &c.name)?);
         s_cols.push(format!("{} AS \"__s{i}\"", ident(&c.source)));
         t_cols.push(format!("{} AS \"__t{i}\"", ident(&c.name)));
-        let d = differs(&format!("s.\"__s{i}\""), &ts, &format!("t.\"__t{i}\""), &tt, &c.opts)
-            .map_err(|e| format!("`{}` vs `{}.{}`: {e}", c.name, source.dataset, c.source))?;
+        let d = differs(
+            &format!("s.\"__s{i}\""),
+            &ts,
+            &format!("t.\"__t{i}\""),
+            &tt,
+            &c.opts,
+        )
+        .map_err(|e| format!("`{}` vs `{}.{}`: {e}", c.name, source.dataset, c.source))?;
         flags.push(format!("{d} AS \"__d{i}\""));
-        values.push(format!("s.\"__s{i}\" AS {}", ident(&format!("{} ({})", c.name, source.dataset))));
-        values.push(format!("t.\"__t{i}\" AS {}", ident(&format!("{} ({})", c.name, target.dataset))));
+        values.push(format!(
+            "s.\"__s{i}\" AS {}",
+            ident(&format!("{} ({})", c.name, source.dataset))
+        ));
+        values.push(format!(
+            "t.\"__t{i}\" AS {}",
+            ident(&format!("{} ({})", c.name, target.dataset))
+        ));
     }
     let side_sql = |side: &Side, cols: &[String]| {
         format!(
@@ -313,34 +364,69 @@ pub(crate) fn diff_sql(
             not_null_keys(&side.keys)
         )
     };
-    let on: Vec<String> = key_names.iter().map(|k| format!("s.{k} = t.{k}", k = ident(k))).collect();
-    let keys_out: Vec<String> = key_names.iter().map(|k| format!("coalesce(s.{k}, t.{k}) AS {k}", k = ident(k))).collect();
+    let on: Vec<String> = key_names
+        .iter()
+        .map(|k| format!("s.{k} = t.{k}", k = ident(k)))
+        .collect();
+    let keys_out: Vec<String> = key_names
+        .iter()
+        .map(|k| format!("coalesce(s.{k}, t.{k}) AS {k}", k = ident(k)))
+        .collect();
     let any_diff = if flags.is_empty() {
         "false".to_string()
     } else {
-        (0..compared.len()).map(|i| format!("\"__d{i}\"")).collect::<Vec<_>>().join(" OR ")
+        (0..compared.len())
+            .map(|i| format!("\"__d{i}\""))
+            .collect::<Vec<_>>()
+            .join(" OR ")
     };
     let (dup_join, dup_cond) = match dup_table {
         Some(t) => {
-            let on: Vec<String> = key_names.iter().map(|k| format!("j.{k} = d.{k}", k = ident(k))).collect();
-            (format!(" LEFT JOIN (SELECT DISTINCT * FROM {t}) d ON {}", on.join(" AND ")), format!("d.{} IS NOT NULL", ident(&key_names[0])))
+            let on: Vec<String> = key_names
+                .iter()
+                .map(|k| format!("j.{k} = d.{k}", k = ident(k)))
+                .collect();
+            (
+                format!(
+                    " LEFT JOIN (SELECT DISTINCT * FROM {t}) d ON {}",
+                    on.join(" AND ")
+                ),
+                format!("d.{} IS NOT NULL", ident(&key_names[0])),
+            )
         }
         None => (String::new(), "false".to_string()),
     };
-    let flag_names: Vec<String> = (0..compared.len()).map(|i| format!("j.\"__d{i}\"")).collect();
+    let flag_names: Vec<String> = (0..compared.len())
+        .map(|i| format!("j.\"__d{i}\""))
+        .collect();
     let value_names: Vec<String> = compared
         .iter()
-        .flat_map(|c| [format!("{} ({})", c.name, source.dataset), format!("{} ({})", c.name, target.dataset)])
+        .flat_map(|c| {
+            [
+                format!("{} ({})", c.name, source.dataset),
+                format!("{} ({})", c.name, target.dataset),
+            ]
+        })
         .map(|n| format!("j.{}", ident(&n)))
         .collect();
-    let key_names_j: Vec<String> = key_names.iter().map(|k| format!("j.{}", ident(k))).collect();
-    let mut inner_cols = vec!["s.\"__p\" AS \"__ps\"".to_string(), "t.\"__p\" AS \"__pt\"".to_string()];
+    let key_names_j: Vec<String> = key_names
+        .iter()
+        .map(|k| format!("j.{}", ident(k)))
+        .collect();
+    let mut inner_cols = vec![
+        "s.\"__p\" AS \"__ps\"".to_string(),
+        "t.\"__p\" AS \"__pt\"".to_string(),
+    ];
     inner_cols.extend(keys_out);
     inner_cols.extend(flags);
     inner_cols.extend(values);
     let mut outer = vec![format!(
         "CAST(CASE WHEN {dup_cond} THEN {DUPLICATE} WHEN j.\"__pt\" IS NULL THEN {MISSING} WHEN j.\"__ps\" IS NULL THEN {EXTRA} WHEN {} THEN {CHANGED} ELSE {EQUAL} END AS TINYINT) AS \"__diff\"",
-        if flags_is_empty(compared) { "false".to_string() } else { any_diff.replace("\"__d", "j.\"__d") }
+        if flags_is_empty(compared) {
+            "false".to_string()
+        } else {
+            any_diff.replace("\"__d", "j.\"__d")
+        }
     )];
     outer.extend(flag_names);
     outer.extend(key_names_j);
@@ -378,7 +464,11 @@ pub(crate) fn register_duplicates(
     }
     // Both sides' key types may differ (int32 vs int64): cast to the first batch's.
     let schema = batches[0].schema();
-    let fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
     let schema = Arc::new(Schema::new(fields));
     let batches: Vec<RecordBatch> = batches
         .into_iter()
@@ -395,21 +485,43 @@ pub(crate) fn register_duplicates(
         .map_err(|e| e.to_string())?;
     let table = MemTable::try_new(schema, vec![batches]).map_err(|e| df_message(&e))?;
     let _ = ctx.deregister_table(name);
-    ctx.register_table(name, Arc::new(table)).map_err(|e| df_message(&e))?;
+    ctx.register_table(name, Arc::new(table))
+        .map_err(|e| df_message(&e))?;
     Ok(Some(ident(name)))
+}
+
+/// A keyed diff to run.
+pub(crate) struct DiffJob<'a> {
+    /// The join, from [`diff_sql`].
+    pub sql: &'a str,
+    /// The compared columns, in the join's order.
+    pub compared: &'a [Compared],
+    /// The key columns.
+    pub key_names: &'a [String],
+    /// The source dataset's name.
+    pub source: &'a str,
+    /// The target dataset's name.
+    pub target: &'a str,
+    /// Samples to keep of each kind.
+    pub samples: usize,
+    /// Where to write the differing rows, if anywhere.
+    pub output: Option<&'a Path>,
 }
 
 /// Runs a keyed diff join once: counts, samples, optional Parquet output.
 pub(crate) async fn run_diff(
     ctx: &SessionContext,
-    sql: &str,
-    compared: &[Compared],
-    key_names: &[String],
-    source: &str,
-    target: &str,
-    samples: usize,
-    output: Option<&Path>,
+    job: &DiffJob<'_>,
 ) -> Result<DiffCounts, DataFusionError> {
+    let DiffJob {
+        sql,
+        compared,
+        key_names,
+        source,
+        target,
+        samples,
+        output,
+    } = *job;
     debug!(%sql, "keyed diff");
     let df = ctx.sql(sql).await?;
     let mut stream = df.execute_stream().await?;
@@ -457,13 +569,17 @@ pub(crate) async fn run_diff(
             }
             let kept = kept.entry(cat).or_default();
             for row in (0..batch.num_rows()).filter(|&r| mask.value(r)) {
-                kept.push(sample_row(&batch, row, cat, compared, key_names, source, target));
+                kept.push(sample_row(
+                    &batch, row, cat, compared, key_names, source, target,
+                ));
             }
             keep_smallest(kept, samples, key_names);
         }
         if let Some(w) = writer.as_mut() {
-            let differing = datafusion::arrow::compute::kernels::boolean::or(&is[&MISSING], &is[&EXTRA])?;
-            let differing = datafusion::arrow::compute::kernels::boolean::or(&differing, &is[&CHANGED])?;
+            let differing =
+                datafusion::arrow::compute::kernels::boolean::or(&is[&MISSING], &is[&EXTRA])?;
+            let differing =
+                datafusion::arrow::compute::kernels::boolean::or(&differing, &is[&CHANGED])?;
             counts.written += w.write(&batch, &differing, compared.len())?;
         }
     }
@@ -487,16 +603,28 @@ pub(crate) fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Null, _) => Ordering::Less,
         (_, Value::Null) => Ordering::Greater,
-        (Value::Number(x), Value::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal),
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (x, y) => x.to_string().cmp(&y.to_string()),
     }
 }
 
 /// Orders rows by their key columns.
-pub(crate) fn compare_keys(a: &Map<String, Value>, b: &Map<String, Value>, keys: &[String]) -> std::cmp::Ordering {
+pub(crate) fn compare_keys(
+    a: &Map<String, Value>,
+    b: &Map<String, Value>,
+    keys: &[String],
+) -> std::cmp::Ordering {
     keys.iter()
-        .map(|k| compare_values(a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null)))
+        .map(|k| {
+            compare_values(
+                a.get(k).unwrap_or(&Value::Null),
+                b.get(k).unwrap_or(&Value::Null),
+            )
+        })
         .find(|o| o.is_ne())
         .unwrap_or(std::cmp::Ordering::Equal)
 }
@@ -546,10 +674,16 @@ fn sample_row(
             continue;
         }
         if cat != EXTRA {
-            m.insert(format!("{} ({source})", c.name), json_at(batch.column(base + 2 * i).as_ref(), row));
+            m.insert(
+                format!("{} ({source})", c.name),
+                json_at(batch.column(base + 2 * i).as_ref(), row),
+            );
         }
         if cat != MISSING {
-            m.insert(format!("{} ({target})", c.name), json_at(batch.column(base + 2 * i + 1).as_ref(), row));
+            m.insert(
+                format!("{} ({target})", c.name),
+                json_at(batch.column(base + 2 * i + 1).as_ref(), row),
+            );
         }
     }
     m
@@ -569,11 +703,20 @@ impl DiffWriter {
             std::fs::create_dir_all(dir)?;
         }
         let tmp = path.with_extension("parquet.tmp");
-        Ok(DiffWriter { path: path.to_path_buf(), tmp, writer: None })
+        Ok(DiffWriter {
+            path: path.to_path_buf(),
+            tmp,
+            writer: None,
+        })
     }
 
     /// Writes the rows of `batch` selected by `mask`, with `diff` as text; returns how many.
-    fn write(&mut self, batch: &RecordBatch, mask: &BooleanArray, flags: usize) -> Result<u64, DataFusionError> {
+    fn write(
+        &mut self,
+        batch: &RecordBatch,
+        mask: &BooleanArray,
+        flags: usize,
+    ) -> Result<u64, DataFusionError> {
         let n = mask.true_count();
         if n == 0 && self.writer.is_some() {
             return Ok(0);
@@ -583,14 +726,24 @@ impl DiffWriter {
         let names: StringArray = diff.iter().map(|d| d.map(category_name)).collect();
         let mut fields = vec![Field::new("diff", DataType::Utf8, true)];
         let mut cols: Vec<Arc<dyn Array>> = vec![Arc::new(names)];
-        for (i, f) in selected.schema().fields().iter().enumerate().skip(1 + flags) {
+        for (i, f) in selected
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .skip(1 + flags)
+        {
             fields.push(f.as_ref().clone().with_nullable(true));
             cols.push(selected.column(i).clone());
         }
         let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?;
         if self.writer.is_none() {
             let file = std::fs::File::create(&self.tmp)?;
-            self.writer = Some(datafusion::parquet::arrow::ArrowWriter::try_new(file, out.schema(), None)?);
+            self.writer = Some(datafusion::parquet::arrow::ArrowWriter::try_new(
+                file,
+                out.schema(),
+                None,
+            )?);
         }
         let w = self.writer.as_mut().expect("created above");
         w.write(&out)?;

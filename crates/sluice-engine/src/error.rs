@@ -23,7 +23,14 @@ pub enum Error {
 pub(crate) fn df_message(e: &datafusion::error::DataFusionError) -> String {
     let text = e.to_string();
     let inner = text.rsplit("\ncaused by\n").next().unwrap_or(&text);
-    let mut t = inner.lines().next().unwrap_or("").trim();
+    // A memory error lists its top consumers on the following lines: keep them.
+    let joined;
+    let mut t = if inner.contains("top memory consumers") {
+        joined = inner.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        joined.as_str()
+    } else {
+        inner.lines().next().unwrap_or("").trim()
+    };
     loop {
         let before = t;
         for prefix in [
@@ -50,7 +57,7 @@ pub(crate) fn df_message(e: &datafusion::error::DataFusionError) -> String {
         e.find_root(),
         datafusion::error::DataFusionError::ResourcesExhausted(_)
     ) {
-        msg.push_str(" (raise --memory-limit, or check fewer distinct values at once)");
+        msg.push_str(" (raise --memory-limit)");
     }
     msg
 }

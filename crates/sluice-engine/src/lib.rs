@@ -22,9 +22,9 @@ pub mod values;
 
 mod dataset;
 mod diff;
+mod evaluate;
 mod parity;
 mod reconcile;
-mod evaluate;
 mod session;
 
 use std::collections::HashMap;
@@ -104,7 +104,11 @@ fn unknown(what: &str, name: &str, known: &[&str], file: &std::path::Path) -> Er
 /// datasets: their checks and parity, and the reconciliations among them only. With a
 /// stage: the checks and parity of its outputs, the parity declared on its inputs against
 /// its outputs, and its reconciliations (plus any datasets also named).
-pub fn select<'c>(config: &'c Config, datasets: &[String], stage: Option<&str>) -> Result<Selection<'c>> {
+pub fn select<'c>(
+    config: &'c Config,
+    datasets: &[String],
+    stage: Option<&str>,
+) -> Result<Selection<'c>> {
     let file = config.file.path();
     let mut checked: Vec<&Dataset> = Vec::new();
     let add = |checked: &mut Vec<&'c Dataset>, d: &'c Dataset| {
@@ -139,11 +143,19 @@ pub fn select<'c>(config: &'c Config, datasets: &[String], stage: Option<&str>) 
     if everything {
         checked = config.datasets.iter().collect();
     }
-    let mut parities: Vec<(&Dataset, &Parity)> = checked.iter().flat_map(|d| d.parity.iter().map(move |p| (*d, p))).collect();
+    let mut parities: Vec<(&Dataset, &Parity)> = checked
+        .iter()
+        .flat_map(|d| d.parity.iter().map(move |p| (*d, p)))
+        .collect();
     if let Some(st) = stage {
         for i in &st.inputs {
             if let Some(d) = config.dataset(i) {
-                parities.extend(d.parity.iter().filter(|p| st.outputs.contains(&p.against)).map(|p| (d, p)));
+                parities.extend(
+                    d.parity
+                        .iter()
+                        .filter(|p| st.outputs.contains(&p.against))
+                        .map(|p| (d, p)),
+                );
             }
         }
     }
@@ -152,10 +164,19 @@ pub fn select<'c>(config: &'c Config, datasets: &[String], stage: Option<&str>) 
         .iter()
         .filter(|r| match stage {
             Some(st) => r.stage.as_deref() == Some(st.name.as_str()),
-            None => everything || r.datasets.iter().all(|d| checked.iter().any(|c| &c.name == d)),
+            None => {
+                everything
+                    || r.datasets
+                        .iter()
+                        .all(|d| checked.iter().any(|c| &c.name == d))
+            }
         })
         .collect();
-    Ok(Selection { checked, parities, reconciles })
+    Ok(Selection {
+        checked,
+        parities,
+        reconciles,
+    })
 }
 
 /// Checks that the requested datasets exist; the error suggests the closest name.
@@ -185,7 +206,11 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
         let sel = select(config, &opts.datasets, opts.stage.as_deref())?;
         let session = session::new_session(opts.memory_limit, opts.target_partitions)?;
         let mut sample_state = session.state();
-        sample_state.config_mut().options_mut().execution.target_partitions = 1;
+        sample_state
+            .config_mut()
+            .options_mut()
+            .execution
+            .target_partitions = 1;
         let sample_session = datafusion::prelude::SessionContext::new_with_state(sample_state);
 
         // Open every dataset the selection touches: checked ones, those their `references`
@@ -219,7 +244,9 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
             let opened = AssertUnwindSafe(source::open(&session, ds))
                 .catch_unwind()
                 .await
-                .unwrap_or_else(|panic| Err(source::SourceError(internal(&*panic, "opening the source"))));
+                .unwrap_or_else(|panic| {
+                    Err(source::SourceError(internal(&*panic, "opening the source")))
+                });
             (ds.name.clone(), opened)
         }))
         .await;
@@ -242,7 +269,11 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
             .iter()
             .map(|d| {
                 let checked = sel.checked.iter().any(|c| c.name == d.name);
-                (*d, checked, extras.per_dataset.get(&d.name).cloned().unwrap_or_default())
+                (
+                    *d,
+                    checked,
+                    extras.per_dataset.get(&d.name).cloned().unwrap_or_default(),
+                )
             })
             .filter(|(_, checked, x)| *checked || !x.is_empty())
             .collect();
@@ -261,9 +292,18 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
             let cx = &cx;
             let checks: &[sluice_spec::Check] = if *checked { &ds.checks } else { &[] };
             async move {
-                match AssertUnwindSafe(dataset::run(cx, ds, checks, x)).catch_unwind().await {
+                match AssertUnwindSafe(dataset::run(cx, ds, checks, x))
+                    .catch_unwind()
+                    .await
+                {
                     Ok(outcome) => outcome,
-                    Err(panic) => dataset::failed(cx, ds, checks, x.len(), &internal(&*panic, "checking the dataset")),
+                    Err(panic) => dataset::failed(
+                        cx,
+                        ds,
+                        checks,
+                        x.len(),
+                        &internal(&*panic, "checking the dataset"),
+                    ),
                 }
             }
         }))
@@ -281,10 +321,14 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
 
         // Parity and reconciliation, one at a time: keyed diffs are joins, and each may use
         // the whole memory pool.
+        let settings = parity::DiffSettings {
+            diff_output: opts.diff_output.as_ref(),
+            memory_limit: opts.memory_limit,
+        };
         let mut parity_results: Vec<(String, CheckResult)> = Vec::new();
         for (ds, p, plan) in &parity_plans {
             let result = match plan {
-                Ok(plan) => parity::evaluate(&session, config, plan, &values, opts.diff_output.as_ref()).await,
+                Ok(plan) => parity::evaluate(&session, config, plan, &values, &settings).await,
                 Err(e) => {
                     let mut r = parity::skeleton(config, ds, p);
                     r.message = e.clone();
@@ -296,7 +340,12 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
         let mut checks = Vec::new();
         for ds in &sel.checked {
             checks.extend(by_dataset.remove(&ds.name).unwrap_or_default());
-            checks.extend(parity_results.iter().filter(|(d, _)| *d == ds.name).map(|(_, r)| r.clone()));
+            checks.extend(
+                parity_results
+                    .iter()
+                    .filter(|(d, _)| *d == ds.name)
+                    .map(|(_, r)| r.clone()),
+            );
         }
         // Parity declared on a stage's inputs (not themselves checked).
         checks.extend(
@@ -320,7 +369,11 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
         let span = tracing::Span::current();
         span.record("datasets", datasets.len());
         span.record("checks", checks.len());
-        info!(status = status.as_str(), elapsed_ms = clock.elapsed().as_millis() as u64, "run finished");
+        info!(
+            status = status.as_str(),
+            elapsed_ms = clock.elapsed().as_millis() as u64,
+            "run finished"
+        );
         Ok(RunReport {
             sluice_version: env!("CARGO_PKG_VERSION").to_string(),
             run_id: run_id.clone(),

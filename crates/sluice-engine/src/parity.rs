@@ -17,7 +17,13 @@
 //!   "rows": { "keys": ["order_id"], "compared": ["amount"], "matched": 4997491, "missing": 9,
 //!             "extra": 0, "changed": 7, "changed_by_column": { "amount": 7 },
 //!             "duplicate_keys": { "source": 2500, "target": 2500 }, "null_keys": { "source": 0, "target": 0 },
-//!             "ok": false } }
+//!             "join": "hash", "ok": false } }
+//! ```
+//!
+//! `join` is `hash`, or `sort_merge` when the hash join did not fit in `--memory-limit` and
+//! the diff ran again as a sort-merge join (which spills).
+//!
+//! ```text
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -65,7 +71,10 @@ impl Extras {
                 list.len() - 1
             }
         };
-        Slot { dataset: dataset.to_string(), index }
+        Slot {
+            dataset: dataset.to_string(),
+            index,
+        }
     }
 }
 
@@ -134,11 +143,19 @@ fn agg_sql(func: AggFunc, column: &str) -> String {
 
 fn comparable(a: &DataType, b: &DataType) -> bool {
     let s = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
-    let tm = |t: &DataType| matches!(t, DataType::Timestamp(..) | DataType::Date32 | DataType::Date64);
+    let tm = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
+        )
+    };
     a == b || (a.is_numeric() && b.is_numeric()) || (s(a) && s(b)) || (tm(a) && tm(b))
 }
 
-fn schema_of<'s>(sources: &'s HashMap<String, Result<Source, SourceError>>, name: &str) -> Result<&'s Arc<Schema>, String> {
+fn schema_of<'s>(
+    sources: &'s HashMap<String, Result<Source, SourceError>>,
+    name: &str,
+) -> Result<&'s Arc<Schema>, String> {
     match sources.get(name) {
         Some(Ok(s)) => Ok(&s.schema),
         Some(Err(e)) => Err(format!("cannot read `{name}`: {}", e.0)),
@@ -161,7 +178,9 @@ pub(crate) fn plan<'c>(
     // Both columns, by the target's name and the source's.
     let both = |c: &str| -> Result<(DataType, DataType), String> {
         let t = field(tgt_schema, &target.name, c)?.data_type().clone();
-        let s = field(src_schema, src_name, parity.source_column(c))?.data_type().clone();
+        let s = field(src_schema, src_name, parity.source_column(c))?
+            .data_type()
+            .clone();
         Ok((s, t))
     };
     let rows = (
@@ -172,12 +191,23 @@ pub(crate) fn plan<'c>(
     for a in &parity.aggregates {
         let (s, t) = both(&a.column)?;
         if matches!(a.func, AggFunc::Sum | AggFunc::Avg) && !(s.is_numeric() && t.is_numeric()) {
-            return Err(format!("`{}` of `{}` needs numbers; it is {} in `{src_name}` and {} in `{}`", a.func.name(), a.column, type_name(&s), type_name(&t), target.name));
+            return Err(format!(
+                "`{}` of `{}` needs numbers; it is {} in `{src_name}` and {} in `{}`",
+                a.func.name(),
+                a.column,
+                type_name(&s),
+                type_name(&t),
+                target.name
+            ));
         }
         let label = format!("{}({})", a.func.name(), a.column);
         aggregates.push((
             label,
-            extras.request(src_name, agg_sql(a.func, parity.source_column(&a.column)), sf.clone()),
+            extras.request(
+                src_name,
+                agg_sql(a.func, parity.source_column(&a.column)),
+                sf.clone(),
+            ),
             extras.request(&target.name, agg_sql(a.func, &a.column), tf.clone()),
             a.tolerance,
         ));
@@ -188,25 +218,48 @@ pub(crate) fn plan<'c>(
         for g in &parity.group_by {
             both(g)?;
         }
-        let mut metrics = vec![("row_count".to_string(), parity.row_count.unwrap_or_default())];
-        metrics.extend(parity.aggregates.iter().map(|a| (format!("{}({})", a.func.name(), a.column), a.tolerance)));
+        let mut metrics = vec![(
+            "row_count".to_string(),
+            parity.row_count.unwrap_or_default(),
+        )];
+        metrics.extend(
+            parity
+                .aggregates
+                .iter()
+                .map(|a| (format!("{}({})", a.func.name(), a.column), a.tolerance)),
+        );
         let sql = |ds: &str, map: &dyn Fn(&str) -> String, filter: &Option<String>| {
-            let mut cols: Vec<String> = parity.group_by.iter().map(|g| format!("{} AS {}", ident(&map(g)), ident(g))).collect();
+            let mut cols: Vec<String> = parity
+                .group_by
+                .iter()
+                .map(|g| format!("{} AS {}", ident(&map(g)), ident(g)))
+                .collect();
             cols.push("count(*) AS \"row_count\"".into());
             for a in &parity.aggregates {
-                cols.push(format!("{} AS {}", agg_sql(a.func, &map(&a.column)), ident(&format!("{}({})", a.func.name(), a.column))));
+                cols.push(format!(
+                    "{} AS {}",
+                    agg_sql(a.func, &map(&a.column)),
+                    ident(&format!("{}({})", a.func.name(), a.column))
+                ));
             }
             let keys: Vec<String> = parity.group_by.iter().map(|g| ident(&map(g))).collect();
             format!(
                 "SELECT {} FROM {} {} GROUP BY {}",
                 cols.join(", "),
                 ident(ds),
-                filter.as_deref().map(|f| format!("WHERE {f}")).unwrap_or_default(),
+                filter
+                    .as_deref()
+                    .map(|f| format!("WHERE {f}"))
+                    .unwrap_or_default(),
                 keys.join(", ")
             )
         };
         Some(GroupPlan {
-            source_sql: sql(src_name, &|c: &str| parity.source_column(c).to_string(), &sf),
+            source_sql: sql(
+                src_name,
+                &|c: &str| parity.source_column(c).to_string(),
+                &sf,
+            ),
             target_sql: sql(&target.name, &|c: &str| c.to_string(), &tf),
             group_by: parity.group_by.clone(),
             metrics,
@@ -231,7 +284,11 @@ pub(crate) fn plan<'c>(
                 let mut out = Vec::new();
                 for c in cols {
                     both(&c.column)?;
-                    out.push(Compared { name: c.column.clone(), source: parity.source_column(&c.column).to_string(), opts: c.opts });
+                    out.push(Compared {
+                        name: c.column.clone(),
+                        source: parity.source_column(&c.column).to_string(),
+                        opts: c.opts,
+                    });
                 }
                 out
             }
@@ -241,32 +298,66 @@ pub(crate) fn plan<'c>(
                 .map(|f| f.name().as_str())
                 .filter(|c| !parity.keys.iter().any(|k| k == c))
                 .filter(|c| src_schema.field_with_name(parity.source_column(c)).is_ok())
-                .map(|c| Compared { name: c.to_string(), source: parity.source_column(c).to_string(), opts: *opts })
+                .map(|c| Compared {
+                    name: c.to_string(),
+                    source: parity.source_column(c).to_string(),
+                    opts: *opts,
+                })
                 .collect(),
         };
         if matches!(parity.compare, Compare::All(_)) && compared.is_empty() {
-            return Err(format!("`compare: all` found no column common to `{src_name}` and `{}` besides the keys", target.name));
+            return Err(format!(
+                "`compare: all` found no column common to `{src_name}` and `{}` besides the keys",
+                target.name
+            ));
         }
-        let source_keys: Vec<String> = parity.keys.iter().map(|k| parity.source_column(k).to_string()).collect();
-        let not_null = |keys: &[String]| keys.iter().map(|k| format!("{} IS NOT NULL", ident(k))).collect::<Vec<_>>().join(" AND ");
-        let null_sql = |keys: &[String]| format!("count(*) FILTER (WHERE NOT ({}))", not_null(keys));
-        let complete_sql = |keys: &[String]| format!("count(*) FILTER (WHERE {})", not_null(keys));
-        let min_max = |ds: &str, keys: &[String], f: &Option<String>, extras: &mut Extras| match keys {
-            [k] => Some((
-                extras.request(ds, format!("min({})", ident(k)), f.clone()),
-                extras.request(ds, format!("max({})", ident(k)), f.clone()),
-            )),
-            _ => None,
+        let source_keys: Vec<String> = parity
+            .keys
+            .iter()
+            .map(|k| parity.source_column(k).to_string())
+            .collect();
+        let not_null = |keys: &[String]| {
+            keys.iter()
+                .map(|k| format!("{} IS NOT NULL", ident(k)))
+                .collect::<Vec<_>>()
+                .join(" AND ")
         };
-        let source_counts = (extras.request(src_name, complete_sql(&source_keys), sf.clone()), min_max(src_name, &source_keys, &sf, extras));
-        let target_counts = (extras.request(&target.name, complete_sql(&parity.keys), tf.clone()), min_max(&target.name, &parity.keys, &tf, extras));
+        let null_sql =
+            |keys: &[String]| format!("count(*) FILTER (WHERE NOT ({}))", not_null(keys));
+        let complete_sql = |keys: &[String]| format!("count(*) FILTER (WHERE {})", not_null(keys));
+        let min_max =
+            |ds: &str, keys: &[String], f: &Option<String>, extras: &mut Extras| match keys {
+                [k] => Some((
+                    extras.request(ds, format!("min({})", ident(k)), f.clone()),
+                    extras.request(ds, format!("max({})", ident(k)), f.clone()),
+                )),
+                _ => None,
+            };
+        let source_counts = (
+            extras.request(src_name, complete_sql(&source_keys), sf.clone()),
+            min_max(src_name, &source_keys, &sf, extras),
+        );
+        let target_counts = (
+            extras.request(&target.name, complete_sql(&parity.keys), tf.clone()),
+            min_max(&target.name, &parity.keys, &tf, extras),
+        );
         let null_keys = (
             extras.request(src_name, null_sql(&source_keys), sf.clone()),
             extras.request(&target.name, null_sql(&parity.keys), tf.clone()),
         );
         Some(KeyPlan {
-            source: Side { dataset: src_name.to_string(), schema: src_schema.clone(), filter: sf.clone(), keys: source_keys },
-            target: Side { dataset: target.name.clone(), schema: tgt_schema.clone(), filter: tf.clone(), keys: parity.keys.clone() },
+            source: Side {
+                dataset: src_name.to_string(),
+                schema: src_schema.clone(),
+                filter: sf.clone(),
+                keys: source_keys,
+            },
+            target: Side {
+                dataset: target.name.clone(),
+                schema: tgt_schema.clone(),
+                filter: tf.clone(),
+                keys: parity.keys.clone(),
+            },
             key_names: parity.keys.clone(),
             compared,
             source_counts,
@@ -274,7 +365,14 @@ pub(crate) fn plan<'c>(
             null_keys,
         })
     };
-    Ok(ParityPlan { target, parity, rows, aggregates, groups, keys })
+    Ok(ParityPlan {
+        target,
+        parity,
+        rows,
+        aggregates,
+        groups,
+        keys,
+    })
 }
 
 /// The parity's thresholds as one line.
@@ -318,8 +416,19 @@ pub(crate) fn skeleton(config: &Config, target: &Dataset, p: &Parity) -> CheckRe
     }
 }
 
+/// The two values as comparable numbers: numbers as they are, dates and timestamps as
+/// seconds since the epoch (whatever their unit or zone); and their difference.
 fn diff_of(s: &ScalarValue, t: &ScalarValue) -> (Value, Option<f64>, Option<f64>) {
-    match (as_f64(s), as_f64(t)) {
+    let number = |v: &ScalarValue| -> Option<f64> {
+        if v.data_type().is_temporal() {
+            crate::values::as_instant(v).map(|i| i.timestamp_micros() as f64 / 1e6)
+        } else if v.data_type().is_numeric() {
+            as_f64(v)
+        } else {
+            None
+        }
+    };
+    match (number(s), number(t)) {
         (Some(a), Some(b)) => (float(b - a), Some(a), Some(b)),
         _ => (Value::Null, None, None),
     }
@@ -332,13 +441,21 @@ fn scalar_json(s: &ScalarValue) -> Value {
     }
 }
 
+/// Run-wide settings of keyed diffs.
+pub(crate) struct DiffSettings<'a> {
+    /// `--diff-output`: a folder for the differing rows.
+    pub diff_output: Option<&'a PathBuf>,
+    /// `--memory-limit`, to size the spilling fallback.
+    pub memory_limit: Option<usize>,
+}
+
 /// Runs the parts of a parity check that need queries, and judges it.
 pub(crate) async fn evaluate(
     ctx: &SessionContext,
     config: &Config,
     plan: &ParityPlan<'_>,
     values: &ExtraValues,
-    diff_output: Option<&PathBuf>,
+    settings: &DiffSettings<'_>,
 ) -> CheckResult {
     let started = std::time::Instant::now();
     let p = plan.parity;
@@ -354,7 +471,10 @@ pub(crate) async fn evaluate(
         r.message = msg;
     };
 
-    let (src_rows, tgt_rows) = match (value_of(values, &plan.rows.0), value_of(values, &plan.rows.1)) {
+    let (src_rows, tgt_rows) = match (
+        value_of(values, &plan.rows.0),
+        value_of(values, &plan.rows.1),
+    ) {
         (Ok(s), Ok(t)) => (as_u64(&s), as_u64(&t)),
         (Err(e), _) | (_, Err(e)) => {
             fail(&mut r, e);
@@ -364,7 +484,9 @@ pub(crate) async fn evaluate(
     r.rows_scanned = Some(tgt_rows);
     let empty = match (src_rows, tgt_rows) {
         (0, 0) => Some("both sides are empty".to_string()),
-        (0, _) => Some(format!("`{src}` (the source) is empty: nothing to compare against")),
+        (0, _) => Some(format!(
+            "`{src}` (the source) is empty: nothing to compare against"
+        )),
         (_, 0) => Some(format!("`{tgt}` (the target) is empty")),
         _ => None,
     };
@@ -409,7 +531,10 @@ pub(crate) async fn evaluate(
         match groups(ctx, g, p.samples as usize).await {
             Ok((json, bad)) => {
                 if bad > 0 {
-                    problems.push(format!("{bad} group{} out of tolerance", if bad == 1 { "" } else { "s" }));
+                    problems.push(format!(
+                        "{bad} group{} out of tolerance",
+                        if bad == 1 { "" } else { "s" }
+                    ));
                 }
                 observed.insert("groups".into(), json);
             }
@@ -420,7 +545,7 @@ pub(crate) async fn evaluate(
         }
     }
     if let Some(k) = &plan.keys {
-        match keyed(ctx, k, p, values, diff_output, &plan.target.name).await {
+        match keyed(ctx, k, p, values, settings).await {
             Ok((json, failing, samples, msg, bad)) => {
                 observed.insert("rows".into(), json);
                 r.failing_rows = Some(failing);
@@ -471,8 +596,15 @@ async fn groups(ctx: &SessionContext, g: &GroupPlan, worst: usize) -> Result<(Va
     };
     let (s, t) = futures::join!(run(g.source_sql.clone()), run(g.target_sql.clone()));
     let (s, t) = (crate::values::rows(&s?), crate::values::rows(&t?));
-    let key = |m: &Map<String, Value>| -> String { g.group_by.iter().map(|c| m.get(c).map(|v| v.to_string()).unwrap_or_default()).collect::<Vec<_>>().join("\u{1f}") };
-    let mut by: BTreeMap<String, (Option<&Map<String, Value>>, Option<&Map<String, Value>>)> = BTreeMap::new();
+    let key = |m: &Map<String, Value>| -> String {
+        g.group_by
+            .iter()
+            .map(|c| m.get(c).map(|v| v.to_string()).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\u{1f}")
+    };
+    type Row = Map<String, Value>;
+    let mut by: BTreeMap<String, (Option<&Row>, Option<&Row>)> = BTreeMap::new();
     for m in &s {
         by.entry(key(m)).or_default().0 = Some(m);
     }
@@ -482,14 +614,24 @@ async fn groups(ctx: &SessionContext, g: &GroupPlan, worst: usize) -> Result<(Va
     let (mut source_only, mut target_only, mut bad) = (0u64, 0u64, 0u64);
     let mut diffs: Vec<(f64, Value)> = Vec::new();
     for (sm, tm) in by.values() {
-        let group = |m: &Map<String, Value>| -> Value { Value::Object(g.group_by.iter().map(|c| (c.clone(), m.get(c).cloned().unwrap_or(Value::Null))).collect()) };
+        let group = |m: &Map<String, Value>| -> Value {
+            Value::Object(
+                g.group_by
+                    .iter()
+                    .map(|c| (c.clone(), m.get(c).cloned().unwrap_or(Value::Null)))
+                    .collect(),
+            )
+        };
         match (sm, tm) {
             (Some(_), None) => source_only += 1,
             (None, Some(_)) => target_only += 1,
             (Some(sm), Some(tm)) => {
                 let mut group_bad = false;
                 for (metric, tol) in &g.metrics {
-                    let (a, b) = (sm.get(metric).and_then(Value::as_f64), tm.get(metric).and_then(Value::as_f64));
+                    let (a, b) = (
+                        sm.get(metric).and_then(Value::as_f64),
+                        tm.get(metric).and_then(Value::as_f64),
+                    );
                     let ok = match (a, b) {
                         (Some(a), Some(b)) => tol.allows(a, b),
                         _ => sm.get(metric) == tm.get(metric),
@@ -497,7 +639,10 @@ async fn groups(ctx: &SessionContext, g: &GroupPlan, worst: usize) -> Result<(Va
                     if !ok {
                         group_bad = true;
                         let d = b.zip(a).map(|(b, a)| b - a);
-                        let rel = d.zip(a).map(|(d, a)| if a == 0.0 { d.abs() } else { (d / a).abs() }).unwrap_or(f64::INFINITY);
+                        let rel = d
+                            .zip(a)
+                            .map(|(d, a)| if a == 0.0 { d.abs() } else { (d / a).abs() })
+                            .unwrap_or(f64::INFINITY);
                         diffs.push((rel, json!({ "group": group(sm), "metric": metric, "source": sm.get(metric), "target": tm.get(metric), "diff": d.map(float) })));
                     }
                 }
@@ -509,7 +654,11 @@ async fn groups(ctx: &SessionContext, g: &GroupPlan, worst: usize) -> Result<(Va
         }
     }
     diffs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
-    let worst: Vec<Value> = diffs.into_iter().take(worst.max(1)).map(|(_, v)| v).collect();
+    let worst: Vec<Value> = diffs
+        .into_iter()
+        .take(worst.max(1))
+        .map(|(_, v)| v)
+        .collect();
     let total_bad = bad + source_only + target_only;
     Ok((
         json!({ "group_by": g.group_by, "groups": by.len(), "out_of_tolerance": bad, "source_only": source_only,
@@ -524,8 +673,7 @@ async fn keyed(
     k: &KeyPlan,
     p: &Parity,
     values: &ExtraValues,
-    diff_output: Option<&PathBuf>,
-    target: &str,
+    settings: &DiffSettings<'_>,
 ) -> Result<(Value, u64, Vec<Map<String, Value>>, String, bool), String> {
     let get = |s: &Slot| value_of(values, s);
     let counts = |c: &(Slot, Option<(Slot, Slot)>)| -> Result<(u64, Option<(ScalarValue, ScalarValue)>), String> {
@@ -546,22 +694,61 @@ async fn keyed(
     let (sd, td) = (sd?, td?);
     let table = format!("__sluice_dups_{}", uuid::Uuid::now_v7().simple());
     let dup_table = diff::register_duplicates(ctx, &table, &k.key_names, &[&sd, &td])?;
-    let sql = diff::diff_sql(&k.source, &k.target, &k.key_names, &k.compared, dup_table.as_deref())?;
-    let out_path = diff_output.map(|d| d.join(format!("{}.{}.parquet", sanitize(target), sanitize(&p.name))));
+    let sql = diff::diff_sql(
+        &k.source,
+        &k.target,
+        &k.key_names,
+        &k.compared,
+        dup_table.as_deref(),
+    )?;
+    let out_path = settings.diff_output.map(|d| {
+        d.join(format!(
+            "{}.{}.parquet",
+            sanitize(&k.target.dataset),
+            sanitize(&p.name)
+        ))
+    });
+    let memory_limit = settings.memory_limit;
     let samples = p.samples as usize;
     let run = |ctx: SessionContext| {
         let sql = sql.clone();
         let out_path = out_path.clone();
         async move {
-            diff::run_diff(&ctx, &sql, &k.compared, &k.key_names, &k.source.dataset, &k.target.dataset, samples, out_path.as_deref()).await
+            let job = diff::DiffJob {
+                sql: &sql,
+                compared: &k.compared,
+                key_names: &k.key_names,
+                source: &k.source.dataset,
+                target: &k.target.dataset,
+                samples,
+                output: out_path.as_deref(),
+            };
+            diff::run_diff(&ctx, &job).await
         }
     };
+    let mut join = "hash";
     let result = match run(ctx.clone()).await {
-        Err(e) if matches!(e.find_root(), datafusion::error::DataFusionError::ResourcesExhausted(_)) => {
+        Err(e)
+            if matches!(
+                e.find_root(),
+                datafusion::error::DataFusionError::ResourcesExhausted(_)
+            ) =>
+        {
+            join = "sort_merge";
             // The hash join cannot spill: redo it as a sort-merge join, whose sorts can.
             tracing::info!(error = %df_message(&e), "hash join exceeded the memory limit; retrying as a sort-merge join");
             let mut state = ctx.state();
-            state.config_mut().options_mut().optimizer.prefer_hash_join = false;
+            let options = state.config_mut().options_mut();
+            options.optimizer.prefer_hash_join = false;
+            // Each sort (one per side and partition) keeps a small share of the pool for
+            // merging its spills, and merging holds about a batch per spill file: small
+            // batches keep that within the pool (8 MB suffices for 400,000 rows a side).
+            if let Some(limit) = memory_limit {
+                let sorts = 2 * options.execution.target_partitions.max(1);
+                options.execution.sort_spill_reservation_bytes =
+                    (limit / (4 * sorts)).min(10 << 20);
+                let _ = options.set("datafusion.execution.batch_size", "1024");
+            }
             run(SessionContext::new_with_state(state)).await
         }
         other => other,
@@ -571,7 +758,10 @@ async fn keyed(
     }
     let d = result.map_err(|e| df_message(&e))?;
     let mut samples_out = d.samples.clone();
-    for (side, dups) in [(k.source.dataset.as_str(), &sd), (k.target.dataset.as_str(), &td)] {
+    for (side, dups) in [
+        (k.source.dataset.as_str(), &sd),
+        (k.target.dataset.as_str(), &td),
+    ] {
         for mut m in dups.samples(samples) {
             let mut row = Map::new();
             row.insert("diff".into(), Value::from("duplicate"));
@@ -580,9 +770,16 @@ async fn keyed(
             samples_out.push(row);
         }
     }
-    let by_col: Map<String, Value> = d.changed_by_column.iter().map(|(c, n)| (c.clone(), Value::from(*n))).collect();
+    let by_col: Map<String, Value> = d
+        .changed_by_column
+        .iter()
+        .map(|(c, n)| (c.clone(), Value::from(*n)))
+        .collect();
     let dups = sd.values + td.values;
-    let bad = d.missing > p.max_missing || d.extra > p.max_extra || d.changed > p.max_changed || dups > p.max_duplicates;
+    let bad = d.missing > p.max_missing
+        || d.extra > p.max_extra
+        || d.changed > p.max_changed
+        || dups > p.max_duplicates;
     let json = json!({
         "keys": k.key_names,
         "compared": k.compared.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
@@ -591,18 +788,33 @@ async fn keyed(
         "duplicate_keys": { "source": sd.values, "target": td.values },
         "null_keys": { "source": s_null, "target": t_null },
         "diff_file": out_path.filter(|p| p.exists()).map(|p| p.display().to_string()),
+        "join": join,
         "ok": !bad,
     });
-    let mut msg = format!("{} missing, {} extra, {} changed of {} matched rows", d.missing, d.extra, d.changed, d.matched);
-    let cols: Vec<String> = d.changed_by_column.iter().filter(|(_, n)| *n > 0).map(|(c, n)| format!("{c} {n}")).collect();
+    let mut msg = format!(
+        "{} missing, {} extra, {} changed of {} matched rows",
+        d.missing, d.extra, d.changed, d.matched
+    );
+    let cols: Vec<String> = d
+        .changed_by_column
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
     if !cols.is_empty() {
         msg.push_str(&format!(" ({})", cols.join(", ")));
     }
     if dups > 0 {
-        msg.push_str(&format!("; duplicate keys: {} in `{}`, {} in `{}`", sd.values, k.source.dataset, td.values, k.target.dataset));
+        msg.push_str(&format!(
+            "; duplicate keys: {} in `{}`, {} in `{}`",
+            sd.values, k.source.dataset, td.values, k.target.dataset
+        ));
     }
     if s_null + t_null > 0 {
-        msg.push_str(&format!("; rows with a NULL key (not compared): {s_null} in `{}`, {t_null} in `{}`", k.source.dataset, k.target.dataset));
+        msg.push_str(&format!(
+            "; rows with a NULL key (not compared): {s_null} in `{}`, {t_null} in `{}`",
+            k.source.dataset, k.target.dataset
+        ));
     }
     Ok((json, d.missing + d.extra + d.changed, samples_out, msg, bad))
 }
@@ -610,6 +822,12 @@ async fn keyed(
 /// A dataset or check name as a file name.
 pub(crate) fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

@@ -73,17 +73,30 @@ pub(crate) fn plan<'c>(
             for (i, k) in r.key.iter().enumerate() {
                 let a = field(fschema, fds, r.column(fds, k))?.data_type();
                 let b = field(&schema, ds, &keys[i])?.data_type();
-                let ok = a == b || (a.is_numeric() && b.is_numeric()) || (type_name(a) == type_name(b));
+                let ok =
+                    a == b || (a.is_numeric() && b.is_numeric()) || (type_name(a) == type_name(b));
                 if !ok {
-                    return Err(format!("key `{k}` cannot be matched: it is {} in `{fds}` and {} in `{ds}`", type_name(a), type_name(b)));
+                    return Err(format!(
+                        "key `{k}` cannot be matched: it is {} in `{fds}` and {} in `{ds}`",
+                        type_name(a),
+                        type_name(b)
+                    ));
                 }
             }
         } else {
             first = Some((ds.clone(), schema.clone()));
         }
         let filter = r.filter(ds).map(str::to_string);
-        let not_null = keys.iter().map(|k| format!("{} IS NOT NULL", ident(k))).collect::<Vec<_>>().join(" AND ");
-        let complete = extras.request(ds, format!("count(*) FILTER (WHERE {not_null})"), filter.clone());
+        let not_null = keys
+            .iter()
+            .map(|k| format!("{} IS NOT NULL", ident(k)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let complete = extras.request(
+            ds,
+            format!("count(*) FILTER (WHERE {not_null})"),
+            filter.clone(),
+        );
         let mm = match keys.as_slice() {
             [k] => Some((
                 extras.request(ds, format!("min({})", ident(k)), filter.clone()),
@@ -92,9 +105,18 @@ pub(crate) fn plan<'c>(
             _ => None,
         };
         counts.push((complete, mm));
-        sides.push(Side { dataset: ds.clone(), schema, filter, keys });
+        sides.push(Side {
+            dataset: ds.clone(),
+            schema,
+            filter,
+            keys,
+        });
     }
-    Ok(ReconcilePlan { reconcile: r, sides, counts })
+    Ok(ReconcilePlan {
+        reconcile: r,
+        sides,
+        counts,
+    })
 }
 
 /// An empty result for `r`.
@@ -129,14 +151,35 @@ fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String,
     let key_names = &r.key;
     let mut froms = Vec::new();
     for (i, side) in plan.sides.iter().enumerate() {
-        let mut cols: Vec<String> = side.keys.iter().zip(key_names).map(|(own, k)| format!("{} AS {}", ident(own), ident(k))).collect();
+        let mut cols: Vec<String> = side
+            .keys
+            .iter()
+            .zip(key_names)
+            .map(|(own, k)| format!("{} AS {}", ident(own), ident(k)))
+            .collect();
         for (m, measure) in r.measures.iter().enumerate() {
-            cols.push(format!("{} AS \"__m{m}\"", ident(r.column(&side.dataset, &measure.column))));
+            cols.push(format!(
+                "{} AS \"__m{m}\"",
+                ident(r.column(&side.dataset, &measure.column))
+            ));
         }
         cols.push("true AS \"__p\"".into());
-        let not_null = side.keys.iter().map(|k| format!("{} IS NOT NULL", ident(k))).collect::<Vec<_>>().join(" AND ");
-        let filter = side.filter.as_deref().map(|f| format!("({f}) AND ")).unwrap_or_default();
-        let sub = format!("(SELECT {} FROM {} WHERE {filter}{not_null}) d{i}", cols.join(", "), ident(&side.dataset));
+        let not_null = side
+            .keys
+            .iter()
+            .map(|k| format!("{} IS NOT NULL", ident(k)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let filter = side
+            .filter
+            .as_deref()
+            .map(|f| format!("({f}) AND "))
+            .unwrap_or_default();
+        let sub = format!(
+            "(SELECT {} FROM {} WHERE {filter}{not_null}) d{i}",
+            cols.join(", "),
+            ident(&side.dataset)
+        );
         if i == 0 {
             froms.push(sub);
         } else {
@@ -144,7 +187,11 @@ fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String,
                 .iter()
                 .map(|k| {
                     let prev: Vec<String> = (0..i).map(|j| format!("d{j}.{}", ident(k))).collect();
-                    let lhs = if i == 1 { prev[0].clone() } else { format!("coalesce({})", prev.join(", ")) };
+                    let lhs = if i == 1 {
+                        prev[0].clone()
+                    } else {
+                        format!("coalesce({})", prev.join(", "))
+                    };
                     format!("{lhs} = d{i}.{}", ident(k))
                 })
                 .collect();
@@ -160,14 +207,33 @@ fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String,
             let mut any = Vec::new();
             for (m, measure) in r.measures.iter().enumerate() {
                 let (a, b) = (&plan.sides[i], &plan.sides[j]);
-                let ta = field(&a.schema, &a.dataset, r.column(&a.dataset, &measure.column))?.data_type().clone();
-                let tb = field(&b.schema, &b.dataset, r.column(&b.dataset, &measure.column))?.data_type().clone();
+                let ta = field(&a.schema, &a.dataset, r.column(&a.dataset, &measure.column))?
+                    .data_type()
+                    .clone();
+                let tb = field(&b.schema, &b.dataset, r.column(&b.dataset, &measure.column))?
+                    .data_type()
+                    .clone();
                 any.push(
-                    differs(&format!("d{i}.\"__m{m}\""), &ta, &format!("d{j}.\"__m{m}\""), &tb, &measure.opts)
-                        .map_err(|e| format!("`{}` in `{}` vs `{}`: {e}", measure.column, a.dataset, b.dataset))?,
+                    differs(
+                        &format!("d{i}.\"__m{m}\""),
+                        &ta,
+                        &format!("d{j}.\"__m{m}\""),
+                        &tb,
+                        &measure.opts,
+                    )
+                    .map_err(|e| {
+                        format!(
+                            "`{}` in `{}` vs `{}`: {e}",
+                            measure.column, a.dataset, b.dataset
+                        )
+                    })?,
                 );
             }
-            let diff = if any.is_empty() { "false".to_string() } else { any.join(" OR ") };
+            let diff = if any.is_empty() {
+                "false".to_string()
+            } else {
+                any.join(" OR ")
+            };
             cols.push(format!("(d{i}.\"__p\" IS NOT NULL AND d{j}.\"__p\" IS NOT NULL AND ({diff})) AS \"__x{i}_{j}\""));
         }
     }
@@ -177,13 +243,19 @@ fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String,
     }
     for (m, measure) in r.measures.iter().enumerate() {
         for (i, side) in plan.sides.iter().enumerate() {
-            cols.push(format!("d{i}.\"__m{m}\" AS {}", ident(&format!("{} ({})", measure.column, side.dataset))));
+            cols.push(format!(
+                "d{i}.\"__m{m}\" AS {}",
+                ident(&format!("{} ({})", measure.column, side.dataset))
+            ));
         }
     }
     let inner = format!("SELECT {} FROM {}", cols.join(", "), froms.join(" "));
     Ok(match dup_table {
         Some(t) => {
-            let on: Vec<String> = key_names.iter().map(|k| format!("j.{k} = d.{k}", k = ident(k))).collect();
+            let on: Vec<String> = key_names
+                .iter()
+                .map(|k| format!("j.{k} = d.{k}", k = ident(k)))
+                .collect();
             format!(
                 "SELECT d.{} IS NOT NULL AS \"__dup\", j.* FROM ({inner}) j LEFT JOIN (SELECT DISTINCT * FROM {t}) d ON {}",
                 ident(&key_names[0]),
@@ -195,13 +267,20 @@ fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String,
 }
 
 /// Runs a reconciliation and judges it.
-pub(crate) async fn evaluate(ctx: &SessionContext, config: &Config, plan: &ReconcilePlan<'_>, values: &ExtraValues) -> CheckResult {
+pub(crate) async fn evaluate(
+    ctx: &SessionContext,
+    config: &Config,
+    plan: &ReconcilePlan<'_>,
+    values: &ExtraValues,
+) -> CheckResult {
     let started = std::time::Instant::now();
     let r = plan.reconcile;
     let mut out = skeleton(config, r);
     match run(ctx, plan, values).await {
         Ok((observed, disagreeing, partial, dups, samples, msg)) => {
-            let bad = disagreeing > r.max_disagreements || partial > r.max_missing || dups > r.max_duplicates;
+            let bad = disagreeing > r.max_disagreements
+                || partial > r.max_missing
+                || dups > r.max_duplicates;
             out.status = match (bad, r.severity) {
                 (false, _) => CheckStatus::Pass,
                 (true, Severity::Error) => CheckStatus::Fail,
@@ -220,12 +299,14 @@ pub(crate) async fn evaluate(ctx: &SessionContext, config: &Config, plan: &Recon
 
 type Outcome = (Value, u64, u64, u64, Vec<Map<String, Value>>, String);
 
-async fn run(ctx: &SessionContext, plan: &ReconcilePlan<'_>, values: &ExtraValues) -> Result<Outcome, String> {
+async fn run(
+    ctx: &SessionContext,
+    plan: &ReconcilePlan<'_>,
+    values: &ExtraValues,
+) -> Result<Outcome, String> {
     let r = plan.reconcile;
     let n = plan.sides.len();
-    let get = |s: &Slot| -> Result<ScalarValue, String> {
-        crate::parity::value_of(values, s)
-    };
+    let get = |s: &Slot| -> Result<ScalarValue, String> { crate::parity::value_of(values, s) };
     // Duplicated keys per dataset.
     let mut dups = Vec::new();
     for (side, (complete, mm)) in plan.sides.iter().zip(&plan.counts) {
@@ -237,12 +318,15 @@ async fn run(ctx: &SessionContext, plan: &ReconcilePlan<'_>, values: &ExtraValue
         dups.push(diff::find_duplicates(ctx, side, &r.key, rows, mm).await?);
     }
     let table = format!("__sluice_dups_{}", uuid::Uuid::now_v7().simple());
-    let dup_table = diff::register_duplicates(ctx, &table, &r.key, &dups.iter().collect::<Vec<_>>())?;
+    let dup_table =
+        diff::register_duplicates(ctx, &table, &r.key, &dups.iter().collect::<Vec<_>>())?;
     let sql = join_sql(plan, dup_table.as_deref())?;
     debug!(%sql, "reconciliation");
     let result = async {
         let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
-        let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
+        let pairs: Vec<(usize, usize)> = (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+            .collect();
         let mut both = vec![0u64; pairs.len()];
         let mut disagree = vec![0u64; pairs.len()];
         let mut only_a = vec![0u64; pairs.len()];
@@ -254,7 +338,9 @@ async fn run(ctx: &SessionContext, plan: &ReconcilePlan<'_>, values: &ExtraValue
             let batch = batch?;
             let live = not(batch.column(0).as_boolean())?;
             keys += live.true_count() as u64;
-            let present: Vec<BooleanArray> = (0..n).map(|i| and(&live, batch.column(1 + i).as_boolean())).collect::<Result<_, _>>()?;
+            let present: Vec<BooleanArray> = (0..n)
+                .map(|i| and(&live, batch.column(1 + i).as_boolean()))
+                .collect::<Result<_, _>>()?;
             let mut all = live.clone();
             for p in &present {
                 all = and(&all, p)?;
@@ -279,11 +365,17 @@ async fn run(ctx: &SessionContext, plan: &ReconcilePlan<'_>, values: &ExtraValue
                 let first_value = 1 + n + pairs.len();
                 for row in (0..batch.num_rows()).filter(|&x| interesting.value(x)) {
                     let mut m = Map::new();
-                    let seen: Vec<&str> = (0..n).filter(|&i| present[i].value(row)).map(|i| plan.sides[i].dataset.as_str()).collect();
+                    let seen: Vec<&str> = (0..n)
+                        .filter(|&i| present[i].value(row))
+                        .map(|i| plan.sides[i].dataset.as_str())
+                        .collect();
                     m.insert("present_in".into(), Value::from(seen.join(", ")));
                     let schema = batch.schema();
                     for c in first_value..batch.num_columns() {
-                        m.insert(schema.field(c).name().clone(), json_at(batch.column(c).as_ref(), row));
+                        m.insert(
+                            schema.field(c).name().clone(),
+                            json_at(batch.column(c).as_ref(), row),
+                        );
                     }
                     samples.push(m);
                 }
@@ -292,28 +384,50 @@ async fn run(ctx: &SessionContext, plan: &ReconcilePlan<'_>, values: &ExtraValue
         }
         samples.sort_by(|a, b| diff::compare_keys(a, b, &r.key));
         samples.truncate(r.samples as usize);
-        Ok::<_, datafusion::error::DataFusionError>((keys, disagreeing, partial, missing, both, disagree, only_a, only_b, pairs, samples))
+        Ok::<_, datafusion::error::DataFusionError>((
+            keys,
+            disagreeing,
+            partial,
+            missing,
+            both,
+            disagree,
+            only_a,
+            only_b,
+            pairs,
+            samples,
+        ))
     }
     .await;
     if dup_table.is_some() {
         let _ = ctx.deregister_table(&table);
     }
-    let (keys, disagreeing, partial, missing, both, disagree, only_a, only_b, pairs, samples) = result.map_err(|e| df_message(&e))?;
+    let (keys, disagreeing, partial, missing, both, disagree, only_a, only_b, pairs, samples) =
+        result.map_err(|e| df_message(&e))?;
     let names: Vec<&str> = plan.sides.iter().map(|s| s.dataset.as_str()).collect();
     let pair_json: Vec<Value> = pairs
         .iter()
         .enumerate()
         .map(|(x, &(i, j))| json!({ "a": names[i], "b": names[j], "both": both[x], "disagree": disagree[x], "only_a": only_a[x], "only_b": only_b[x] }))
         .collect();
-    let missing_json: Map<String, Value> = names.iter().zip(&missing).map(|(d, m)| (d.to_string(), Value::from(*m))).collect();
-    let dup_json: Map<String, Value> = names.iter().zip(&dups).map(|(d, x)| (d.to_string(), Value::from(x.values))).collect();
+    let missing_json: Map<String, Value> = names
+        .iter()
+        .zip(&missing)
+        .map(|(d, m)| (d.to_string(), Value::from(*m)))
+        .collect();
+    let dup_json: Map<String, Value> = names
+        .iter()
+        .zip(&dups)
+        .map(|(d, x)| (d.to_string(), Value::from(x.values)))
+        .collect();
     let dup_total: u64 = dups.iter().map(|d| d.values).sum();
     let observed = json!({
         "datasets": names, "key": r.key, "measures": r.measures.iter().map(|m| m.column.clone()).collect::<Vec<_>>(),
         "keys": keys, "disagreeing_keys": disagreeing, "partial_keys": partial,
         "missing": missing_json, "pairs": pair_json, "duplicate_keys": dup_json,
     });
-    let mut msg = format!("{keys} keys: {disagreeing} with disagreeing values, {partial} missing from some dataset");
+    let mut msg = format!(
+        "{keys} keys: {disagreeing} with disagreeing values, {partial} missing from some dataset"
+    );
     let worst: Vec<String> = pairs
         .iter()
         .enumerate()
@@ -324,7 +438,12 @@ async fn run(ctx: &SessionContext, plan: &ReconcilePlan<'_>, values: &ExtraValue
         msg.push_str(&format!(" ({})", worst.join("; ")));
     }
     if dup_total > 0 {
-        let d: Vec<String> = names.iter().zip(&dups).filter(|(_, x)| x.values > 0).map(|(n, x)| format!("{} in `{n}`", x.values)).collect();
+        let d: Vec<String> = names
+            .iter()
+            .zip(&dups)
+            .filter(|(_, x)| x.values > 0)
+            .map(|(n, x)| format!("{} in `{n}`", x.values))
+            .collect();
         msg.push_str(&format!("; duplicate keys: {}", d.join(", ")));
     }
     Ok((observed, disagreeing, partial, dup_total, samples, msg))

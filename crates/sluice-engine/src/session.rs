@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -21,9 +21,25 @@ pub fn new_session(
     if let Some(n) = target_partitions {
         config = config.with_target_partitions(n.max(1));
     }
+    if let Some(limit) = memory_limit {
+        // Each sort reserves memory for merging its spills up front (10 MB by default):
+        // keep that to a fraction of the pool, so that small limits still work.
+        let share = limit / (4 * config.target_partitions().max(1));
+        let reserve = config
+            .options()
+            .execution
+            .sort_spill_reservation_bytes
+            .min(share);
+        config.options_mut().execution.sort_spill_reservation_bytes = reserve;
+    }
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = memory_limit {
-        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        // Errors name the largest consumers, so "memory limit exceeded" says by what.
+        let pool = TrackConsumersPool::new(
+            FairSpillPool::new(limit),
+            std::num::NonZeroUsize::new(3).expect("3 > 0"),
+        );
+        runtime = runtime.with_memory_pool(Arc::new(pool));
     }
     let runtime = runtime
         .build_arc()

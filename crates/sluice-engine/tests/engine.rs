@@ -203,3 +203,50 @@ fn unknown_dataset_selection_suggests_the_closest() {
         "unknown dataset `order`; did you mean `orders`?"
     );
 }
+
+#[test]
+fn keyed_diffs_spill_when_the_hash_join_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    // 400,000 rows on each side; the target misses 3 and changes 2.
+    rt.block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        for (name, sql) in [
+            ("source", "SELECT value AS id, value * 3 AS amount, concat('customer-', CAST(value % 977 AS VARCHAR)) AS who FROM generate_series(1, 400000)"),
+            ("target", "SELECT value AS id, CASE WHEN value IN (77, 300000) THEN value * 3 + 1 ELSE value * 3 END AS amount, concat('customer-', CAST(value % 977 AS VARCHAR)) AS who FROM generate_series(1, 400000) WHERE value NOT IN (5, 6, 399999)"),
+        ] {
+            let path = dir.path().join(format!("{name}.parquet"));
+            ctx.sql(sql).await.unwrap().write_parquet(path.to_str().unwrap(), Default::default(), None).await.unwrap();
+        }
+    });
+    let cfg = config(
+        dir.path(),
+        "datasets:\n  source:\n    path: source.parquet\n  target:\n    path: target.parquet\n    parity:\n      - { against: source, keys: [id], compare: all }\n",
+    );
+    let run_with = |limit: Option<usize>| {
+        let opts = RunOptions {
+            memory_limit: limit,
+            ..RunOptions::default()
+        };
+        rt.block_on(run(&cfg, &opts)).unwrap()
+    };
+    for (limit, join) in [
+        (None, "hash"),
+        (Some(8 << 20), "sort_merge"),
+        (Some(16 << 20), "sort_merge"),
+    ] {
+        let report = run_with(limit);
+        let o = &report.checks[0].observed["rows"];
+        assert_eq!(o["join"], join, "{limit:?}: {}", report.checks[0].message);
+        assert_eq!(
+            (
+                o["missing"].as_u64(),
+                o["extra"].as_u64(),
+                o["changed"].as_u64()
+            ),
+            (Some(3), Some(0), Some(2)),
+            "{limit:?}: {o}"
+        );
+        assert_eq!(o["changed_by_column"]["amount"], 2);
+    }
+}

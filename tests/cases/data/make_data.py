@@ -138,6 +138,29 @@ def main():
         f.write("order_id;customer_id;amount\n1;100;1.5\n2;NA;2.5\n3;102;NA\n")
     with open("noheader.csv", "w") as f:
         f.write("1,100,1.5\n2,,2.5\n")
+    # Parity: the clean orders as Parquet (timestamps in microseconds where the CSV has
+    # seconds) and as a CSV with other column names, upper-case statuses with trailing
+    # spaces, and quantities written as floats.
+    pq.write_table(table(orders(clean=True)), "clean_orders.parquet")
+    with open("renamed_orders.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["id", "total", "qty", "state", "placed_at", "region"])
+        for r in orders(clean=True):
+            w.writerow([r["order_id"], f"{r['amount']:g}", f"{float(r['quantity'])}", r["status"].upper() + ("  " if r["order_id"] % 3 == 0 else ""),
+                        r["created_at"].isoformat(), r["region"]])
+    # An empty Parquet file with the orders' columns.
+    pq.write_table(table([]), "empty_orders.parquet")
+    # Reconciliation: three systems' view of 10 redemptions.
+    os.makedirs("recon", exist_ok=True)
+    with open("recon/a.csv", "w") as f:
+        f.write("rid,amount,status\n" + "".join(f"{i},{10 + i}.0,ok\n" for i in range(1, 11)))
+    with open("recon/b.ndjson", "w") as f:
+        for i in range(1, 12):  # 11 is only here
+            amount = 10 + i + (0.5 if i == 4 else 0)  # 4 differs
+            f.write(json.dumps({"ref": i, "amount_eur": amount, "status": "OK"}) + "\n")
+    c_rows = [{"rid": i, "amount": float(10 + i), "status": "ok" if i != 6 else "void"} for i in range(1, 11) if i != 9]
+    c_rows.append({"rid": 2, "amount": 12.0, "status": "ok"})  # 2 twice
+    pq.write_table(pa.Table.from_pylist(c_rows), "recon/c.parquet")
     os.makedirs("empty_dir", exist_ok=True)
     with open("empty_dir/_SUCCESS", "w") as f:
         pass
