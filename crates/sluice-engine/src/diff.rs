@@ -766,3 +766,86 @@ impl Drop for DiffWriter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{
+        ArrayRef, Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
+        TimestampMillisecondArray,
+    };
+
+    /// Evaluates `differs` on two one-row columns; true when the values differ.
+    async fn differ(a: ArrayRef, b: ArrayRef, opts: CompareOpts) -> bool {
+        let ctx = SessionContext::new();
+        let batch = RecordBatch::try_from_iter(vec![("a", a.clone()), ("b", b.clone())]).unwrap();
+        ctx.register_batch("t", batch).unwrap();
+        let sql = differs("a", a.data_type(), "b", b.data_type(), &opts).unwrap();
+        let out = ctx.sql(&format!("SELECT {sql} FROM t")).await.unwrap().collect().await.unwrap();
+        out[0].column(0).as_boolean().value(0)
+    }
+
+    fn exact() -> CompareOpts {
+        CompareOpts::default()
+    }
+
+    #[tokio::test]
+    async fn numbers_compare_by_value_across_types() {
+        let int: ArrayRef = Arc::new(Int64Array::from(vec![12]));
+        let float: ArrayRef = Arc::new(Float64Array::from(vec![12.0]));
+        let int32: ArrayRef = Arc::new(Int32Array::from(vec![12]));
+        let dec2: ArrayRef = Arc::new(Decimal128Array::from(vec![1200]).with_precision_and_scale(10, 2).unwrap());
+        let dec3: ArrayRef = Arc::new(Decimal128Array::from(vec![12000]).with_precision_and_scale(10, 3).unwrap());
+        assert!(!differ(int.clone(), float.clone(), exact()).await, "int vs float");
+        assert!(!differ(int.clone(), int32, exact()).await, "int64 vs int32");
+        assert!(!differ(dec2.clone(), dec3, exact()).await, "decimal scales");
+        assert!(!differ(dec2, float.clone(), exact()).await, "decimal vs float");
+        let off: ArrayRef = Arc::new(Float64Array::from(vec![12.004]));
+        assert!(differ(float.clone(), off.clone(), exact()).await);
+        let tol = CompareOpts { tolerance: Some(0.01), ..exact() };
+        assert!(!differ(float.clone(), off, tol).await, "within tolerance");
+        let far: ArrayRef = Arc::new(Float64Array::from(vec![12.5]));
+        assert!(differ(float, far, tol).await, "outside tolerance");
+    }
+
+    #[tokio::test]
+    async fn nulls_are_equal_to_nulls_only() {
+        let n: ArrayRef = Arc::new(Int64Array::from(vec![None]));
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![Some(1)]));
+        assert!(!differ(n.clone(), n.clone(), exact()).await);
+        assert!(differ(n.clone(), v.clone(), exact()).await);
+        let tol = CompareOpts { tolerance: Some(5.0), ..exact() };
+        assert!(!differ(n.clone(), n.clone(), tol).await);
+        assert!(differ(v, n, tol).await, "NULL vs a value differs even within a tolerance");
+    }
+
+    #[tokio::test]
+    async fn strings_trim_and_case_on_request() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec!["Shipped  "]));
+        let b: ArrayRef = Arc::new(StringArray::from(vec!["shipped"]));
+        assert!(differ(a.clone(), b.clone(), exact()).await);
+        assert!(differ(a.clone(), b.clone(), CompareOpts { trim: true, ..exact() }).await);
+        assert!(!differ(a, b, CompareOpts { trim: true, ignore_case: true, ..exact() }).await);
+    }
+
+    #[tokio::test]
+    async fn timestamps_compare_at_the_coarser_precision_and_as_instants() {
+        // 2025-01-01T00:00:00.123456 vs .123 (ms): equal at ms.
+        let us: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![1_735_689_600_123_456]));
+        let ms: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![1_735_689_600_123]));
+        assert!(!differ(us.clone(), ms.clone(), exact()).await);
+        let s = CompareOpts { precision: Some(Precision::Second), ..exact() };
+        let later: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![1_735_689_600_999]));
+        assert!(differ(ms.clone(), later.clone(), exact()).await);
+        assert!(!differ(ms, later, s).await, "same second");
+        // The same instant with and without a zone.
+        let utc: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![1_735_689_600_123_456]).with_timezone("+02:00"));
+        assert!(!differ(us, utc, exact()).await);
+    }
+
+    #[test]
+    fn incomparable_types_are_refused() {
+        let e = differs("a", &DataType::Int64, "b", &DataType::Utf8, &CompareOpts::default()).unwrap_err();
+        assert_eq!(e, "cannot compare int64 with string; cast one side in a view, or compare other columns");
+    }
+}
