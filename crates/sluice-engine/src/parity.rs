@@ -694,13 +694,7 @@ async fn keyed(
     let (sd, td) = (sd?, td?);
     let table = format!("__sluice_dups_{}", uuid::Uuid::now_v7().simple());
     let dup_table = diff::register_duplicates(ctx, &table, &k.key_names, &[&sd, &td])?;
-    let sql = diff::diff_sql(
-        &k.source,
-        &k.target,
-        &k.key_names,
-        &k.compared,
-        dup_table.as_deref(),
-    )?;
+    let key_table = format!("__sluice_keys_{}", uuid::Uuid::now_v7().simple());
     let out_path = settings.diff_output.map(|d| {
         d.join(format!(
             "{}.{}.parquet",
@@ -708,26 +702,59 @@ async fn keyed(
             sanitize(&p.name)
         ))
     });
-    let memory_limit = settings.memory_limit;
     let samples = p.samples as usize;
-    let run = |ctx: SessionContext| {
-        let sql = sql.clone();
+    // Stage 1, the light join (keys and row hashes), then stage 2, the values of the rows
+    // that differ. A hash join that does not fit in the memory limit runs again as a
+    // sort-merge join, which spills.
+    let stages = |ctx: SessionContext| {
         let out_path = out_path.clone();
+        let (dup_table, key_table) = (dup_table.clone(), key_table.clone());
         async move {
-            let job = diff::DiffJob {
-                sql: &sql,
-                compared: &k.compared,
-                key_names: &k.key_names,
-                source: &k.source.dataset,
-                target: &k.target.dataset,
-                samples,
-                output: out_path.as_deref(),
+            let light = diff::hash_diff_sql(
+                &k.source,
+                &k.target,
+                &k.key_names,
+                &k.compared,
+                dup_table.as_deref(),
+            )
+            .map_err(datafusion::error::DataFusionError::Plan)?;
+            let hashed = diff::run_hash_diff(&ctx, &light).await?;
+            let (matched, missing, extra) = (hashed.matched, hashed.missing, hashed.extra);
+            let keys = diff::register_keys(&ctx, &key_table, hashed.keys)
+                .map_err(datafusion::error::DataFusionError::Plan)?;
+            let mut detail = match &keys {
+                Some(keys) => {
+                    let sql =
+                        diff::diff_sql(&k.source, &k.target, &k.key_names, &k.compared, Some(keys))
+                            .map_err(datafusion::error::DataFusionError::Plan)?;
+                    let job = diff::DiffJob {
+                        sql: &sql,
+                        compared: &k.compared,
+                        key_names: &k.key_names,
+                        source: &k.source.dataset,
+                        target: &k.target.dataset,
+                        samples,
+                        output: out_path.as_deref(),
+                    };
+                    let d = diff::run_diff(&ctx, &job).await;
+                    let _ = ctx.deregister_table(&key_table);
+                    d?
+                }
+                None => diff::DiffCounts {
+                    changed_by_column: k.compared.iter().map(|c| (c.name.clone(), 0)).collect(),
+                    ..Default::default()
+                },
             };
-            diff::run_diff(&ctx, &job).await
+            // Counts of presence come from the light join; `changed` from comparing values.
+            detail.matched = matched;
+            detail.missing = missing;
+            detail.extra = extra;
+            Ok::<_, datafusion::error::DataFusionError>(detail)
         }
     };
+    let memory_limit = settings.memory_limit;
     let mut join = "hash";
-    let result = match run(ctx.clone()).await {
+    let result = match stages(ctx.clone()).await {
         Err(e)
             if matches!(
                 e.find_root(),
@@ -749,7 +776,7 @@ async fn keyed(
                     (limit / (4 * sorts)).min(10 << 20);
                 let _ = options.set("datafusion.execution.batch_size", "1024");
             }
-            run(SessionContext::new_with_state(state)).await
+            stages(SessionContext::new_with_state(state)).await
         }
         other => other,
     };

@@ -48,5 +48,8 @@ pub fn new_session(
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
         crate::duplicates::Duplicates::default(),
     ));
+    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
+        crate::diff::RowHash::default(),
+    ));
     Ok(ctx)
 }
