@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::kernels::cmp::eq;
 use datafusion::arrow::compute::{and, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Int8Type, Schema, TimeUnit};
@@ -120,15 +120,51 @@ pub(crate) struct Side {
 pub(crate) struct Duplicates {
     /// Key values occurring more than once.
     pub values: u64,
-    /// The duplicated keys with their `occurrences` (all of them, or the first million).
-    pub rows: Vec<RecordBatch>,
+    /// Every duplicated key (at most a million), columns named as the canonical keys: the
+    /// rows the diff sets apart.
+    pub keys: Vec<RecordBatch>,
+    /// The first duplicated keys with their `occurrences`.
+    pub samples: Vec<Map<String, Value>>,
 }
 
-impl Duplicates {
-    /// The first `n` duplicated keys as JSON rows.
-    pub fn samples(&self, n: usize) -> Vec<Map<String, Value>> {
-        rows(&self.rows).into_iter().take(n).collect()
+/// A session that pushes filters into the Parquet decoder: for queries that keep few rows
+/// of a large file (the key column is decoded first, the others only where it matches).
+pub(crate) fn pushdown(ctx: &SessionContext) -> SessionContext {
+    let mut state = ctx.state();
+    let parquet = &mut state.config_mut().options_mut().execution.parquet;
+    parquet.pushdown_filters = true;
+    parquet.reorder_filters = true;
+    SessionContext::new_with_state(state)
+}
+
+/// A SQL list of the values of one integer or string column, if it has few enough rows.
+fn literal_list(batches: &[RecordBatch], limit: usize) -> Option<String> {
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    if rows == 0 || rows > limit || batches.iter().any(|b| b.num_columns() != 1) {
+        return None;
     }
+    let mut out = Vec::with_capacity(rows);
+    for b in batches {
+        let col = b.column(0);
+        let dt = col.data_type();
+        for i in 0..col.len() {
+            match json_at(col.as_ref(), i) {
+                Value::Number(n) if is_int(dt) || *dt == DataType::UInt64 => {
+                    out.push(n.to_string())
+                }
+                Value::String(s)
+                    if matches!(
+                        dt,
+                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                    ) =>
+                {
+                    out.push(format!("'{}'", s.replace('\'', "''")))
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(out.join(", "))
 }
 
 fn not_null_keys(keys: &[String]) -> String {
@@ -166,9 +202,19 @@ pub(crate) async fn find_duplicates(
     names: &[String],
     rows_with_key: u64,
     min_max: Option<(ScalarValue, ScalarValue)>,
+    samples: usize,
 ) -> Result<Duplicates, String> {
     let table = ident(&side.dataset);
     let where_ = format!("{}{}", scope(&side.filter), not_null_keys(&side.keys));
+    let run = |ctx: SessionContext, sql: String| async move {
+        debug!(%sql, "duplicate keys");
+        ctx.sql(&sql)
+            .await
+            .map_err(|e| df_message(&e))?
+            .collect()
+            .await
+            .map_err(|e| df_message(&e))
+    };
     let span = info_span!("query", kind = "duplicates", dataset = %side.dataset);
     async {
         // One integer key with a dense range: bitmaps.
@@ -182,8 +228,7 @@ pub(crate) async fn find_duplicates(
                 crate::duplicates::NAME,
                 k = ident(key)
             );
-            debug!(%sql, "duplicate keys");
-            let batches = ctx.sql(&sql).await.map_err(|e| df_message(&e))?.collect().await.map_err(|e| df_message(&e))?;
+            let batches = run(ctx.clone(), sql).await?;
             if let Some(b) = batches.iter().find(|b| b.num_rows() > 0)
                 && let Some(s) = b.column(0).as_struct_opt()
                 && !s.is_null(0)
@@ -192,22 +237,35 @@ pub(crate) async fn find_duplicates(
                 if values == 0 {
                     return Ok(Duplicates::default());
                 }
-                // The occurrences of the duplicated values (at most a million listed).
-                let first = s.column(2).as_list::<i32>().value(0);
-                let list: Vec<String> = first
+                let listed: ArrayRef = Arc::new(
+                    s.column(2)
+                        .as_list::<i32>()
+                        .value(0)
+                        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                        .clone(),
+                );
+                let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Int64, true)]));
+                let keys = vec![RecordBatch::try_new(schema, vec![listed.clone()]).map_err(|e| e.to_string())?];
+                // How often the first few occur, for samples: a filtered scan of the key.
+                let first: Vec<String> = listed
                     .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
                     .values()
                     .iter()
+                    .take(samples)
                     .map(i64::to_string)
                     .collect();
-                let sql = format!(
-                    "SELECT {k} AS {n}, count(*) AS occurrences FROM {table} WHERE {where_} AND {k} IN ({}) GROUP BY {k} ORDER BY {k}",
-                    list.join(", "),
-                    k = ident(key),
-                    n = ident(name),
-                );
-                let rows = ctx.sql(&sql).await.map_err(|e| df_message(&e))?.collect().await.map_err(|e| df_message(&e))?;
-                return Ok(Duplicates { values, rows });
+                let samples = if first.is_empty() {
+                    vec![]
+                } else {
+                    let sql = format!(
+                        "SELECT {k} AS {n}, count(*) AS occurrences FROM {table} WHERE {where_} AND {k} IN ({}) GROUP BY {k} ORDER BY {k}",
+                        first.join(", "),
+                        k = ident(key),
+                        n = ident(name),
+                    );
+                    rows(&run(pushdown(ctx), sql).await?)
+                };
+                return Ok(Duplicates { values, keys, samples });
             }
         }
         let select: Vec<String> = side.keys.iter().zip(names).map(|(k, n)| format!("{} AS {}", ident(k), ident(n))).collect();
@@ -218,10 +276,14 @@ pub(crate) async fn find_duplicates(
             group.join(", "),
             group.join(", "),
         );
-        debug!(%sql, "duplicate keys");
-        let rows: Vec<RecordBatch> = ctx.sql(&sql).await.map_err(|e| df_message(&e))?.collect().await.map_err(|e| df_message(&e))?;
-        let values = rows.iter().map(|b| b.num_rows() as u64).sum();
-        Ok(Duplicates { values, rows })
+        let found = run(ctx.clone(), sql).await?;
+        let values = found.iter().map(|b| b.num_rows() as u64).sum();
+        let keys = found
+            .iter()
+            .map(|b| b.project(&(0..names.len()).collect::<Vec<_>>()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        Ok(Duplicates { values, keys, samples: rows(&found).into_iter().take(samples).collect() })
     }
     .instrument(span)
     .await
@@ -380,6 +442,36 @@ pub(crate) struct DiffCounts {
     pub written: u64,
 }
 
+/// Which keys the detail join reads.
+#[derive(Clone, Debug)]
+pub(crate) enum KeyFilter {
+    /// Keys listed in this (registered) table: a semi-join.
+    Table(String),
+    /// One key column, these literal values: an `IN` filter the Parquet reader can push down.
+    Values(String),
+}
+
+/// The differing keys as a filter for the detail join: a literal list for up to 10,000
+/// keys of one integer or string column, else a registered table (named `name`).
+pub(crate) fn key_filter(
+    ctx: &SessionContext,
+    name: &str,
+    keys: Vec<RecordBatch>,
+) -> Result<Option<KeyFilter>, String> {
+    let keys: Vec<RecordBatch> = keys.into_iter().filter(|b| b.num_rows() > 0).collect();
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    if let Some(list) = literal_list(&keys, 10_000) {
+        return Ok(Some(KeyFilter::Values(list)));
+    }
+    let table = MemTable::try_new(keys[0].schema(), vec![keys]).map_err(|e| df_message(&e))?;
+    let _ = ctx.deregister_table(name);
+    ctx.register_table(name, Arc::new(table))
+        .map_err(|e| df_message(&e))?;
+    Ok(Some(KeyFilter::Table(name.to_string())))
+}
+
 /// The detail join of a keyed diff, as SQL (restricted to `only_keys` when given). Output columns: `__diff` (category), `__d<i>` (column
 /// i differs), the key columns (target names), then `<col> (<source>)`, `<col> (<target>)`.
 pub(crate) fn diff_sql(
@@ -387,7 +479,7 @@ pub(crate) fn diff_sql(
     target: &Side,
     key_names: &[String],
     compared: &[Compared],
-    only_keys: Option<&str>,
+    only_keys: Option<&KeyFilter>,
 ) -> Result<String, String> {
     let field = |side: &Side, c: &str| -> Result<DataType, String> {
         crate::compile::field(&side.schema, &side.dataset, c).map(|f| f.data_type().clone())
@@ -424,10 +516,16 @@ pub(crate) fn diff_sql(
             ident(&format!("{} ({})", c.name, target.dataset))
         ));
     }
-    // Restricted to some keys (the detail join): a semi-join with their table.
+    // Restricted to some keys (the detail join): a pushed-down `IN` list, or a semi-join.
     let side_sql = |side: &Side, cols: &[String]| {
-        let (from, alias) = match only_keys {
-            Some(keys) => {
+        let (from, alias, values) = match only_keys {
+            Some(KeyFilter::Values(list)) => (
+                ident(&side.dataset),
+                "",
+                format!("{} IN ({list}) AND ", ident(&side.keys[0])),
+            ),
+            Some(KeyFilter::Table(keys)) => {
+                let keys = ident(keys);
                 let on: Vec<String> = side
                     .keys
                     .iter()
@@ -441,9 +539,10 @@ pub(crate) fn diff_sql(
                         on.join(" AND ")
                     ),
                     "x.",
+                    String::new(),
                 )
             }
-            None => (ident(&side.dataset), ""),
+            None => (ident(&side.dataset), "", String::new()),
         };
         let cols: Vec<String> = cols.iter().map(|c| format!("{alias}{c}")).collect();
         let keys: Vec<String> = side
@@ -452,7 +551,7 @@ pub(crate) fn diff_sql(
             .map(|k| format!("{alias}{} IS NOT NULL", ident(k)))
             .collect();
         format!(
-            "SELECT {}, true AS \"__p\" FROM {from} WHERE {}{}",
+            "SELECT {}, true AS \"__p\" FROM {from} WHERE {}{values}{}",
             cols.join(", "),
             scope(&side.filter),
             keys.join(" AND ")
@@ -672,23 +771,6 @@ pub(crate) async fn run_hash_diff(
     Ok(out)
 }
 
-/// Registers the differing keys as a table; returns its quoted name.
-pub(crate) fn register_keys(
-    ctx: &SessionContext,
-    name: &str,
-    keys: Vec<RecordBatch>,
-) -> Result<Option<String>, String> {
-    let keys: Vec<RecordBatch> = keys.into_iter().filter(|b| b.num_rows() > 0).collect();
-    let Some(first) = keys.first() else {
-        return Ok(None);
-    };
-    let table = MemTable::try_new(first.schema(), vec![keys]).map_err(|e| df_message(&e))?;
-    let _ = ctx.deregister_table(name);
-    ctx.register_table(name, Arc::new(table))
-        .map_err(|e| df_message(&e))?;
-    Ok(Some(ident(name)))
-}
-
 /// Registers the union of both sides' duplicated keys as a table; returns its name.
 pub(crate) fn register_duplicates(
     ctx: &SessionContext,
@@ -698,7 +780,7 @@ pub(crate) fn register_duplicates(
 ) -> Result<Option<String>, String> {
     let batches: Vec<RecordBatch> = dups
         .iter()
-        .flat_map(|d| d.rows.iter())
+        .flat_map(|d| d.keys.iter())
         .filter(|b| b.num_rows() > 0)
         .map(|b| b.project(&(0..key_names.len()).collect::<Vec<_>>()))
         .collect::<Result<_, _>>()

@@ -688,8 +688,22 @@ async fn keyed(
     let (t_rows, t_mm) = counts(&k.target_counts)?;
     let (s_null, t_null) = (as_u64(&get(&k.null_keys.0)?), as_u64(&get(&k.null_keys.1)?));
     let (sd, td) = futures::join!(
-        diff::find_duplicates(ctx, &k.source, &k.key_names, s_rows, s_mm),
-        diff::find_duplicates(ctx, &k.target, &k.key_names, t_rows, t_mm)
+        diff::find_duplicates(
+            ctx,
+            &k.source,
+            &k.key_names,
+            s_rows,
+            s_mm,
+            p.samples as usize
+        ),
+        diff::find_duplicates(
+            ctx,
+            &k.target,
+            &k.key_names,
+            t_rows,
+            t_mm,
+            p.samples as usize
+        )
     );
     let (sd, td) = (sd?, td?);
     let table = format!("__sluice_dups_{}", uuid::Uuid::now_v7().simple());
@@ -720,7 +734,7 @@ async fn keyed(
             .map_err(datafusion::error::DataFusionError::Plan)?;
             let hashed = diff::run_hash_diff(&ctx, &light).await?;
             let (matched, missing, extra) = (hashed.matched, hashed.missing, hashed.extra);
-            let keys = diff::register_keys(&ctx, &key_table, hashed.keys)
+            let keys = diff::key_filter(&ctx, &key_table, hashed.keys)
                 .map_err(datafusion::error::DataFusionError::Plan)?;
             let mut detail = match &keys {
                 Some(keys) => {
@@ -736,7 +750,7 @@ async fn keyed(
                         samples,
                         output: out_path.as_deref(),
                     };
-                    let d = diff::run_diff(&ctx, &job).await;
+                    let d = diff::run_diff(&diff::pushdown(&ctx), &job).await;
                     let _ = ctx.deregister_table(&key_table);
                     d?
                 }
@@ -789,7 +803,7 @@ async fn keyed(
         (k.source.dataset.as_str(), &sd),
         (k.target.dataset.as_str(), &td),
     ] {
-        for mut m in dups.samples(samples) {
+        for mut m in dups.samples.iter().take(samples).cloned() {
             let mut row = Map::new();
             row.insert("diff".into(), Value::from("duplicate"));
             row.insert("side".into(), Value::from(side));

@@ -315,7 +315,7 @@ async fn run(
             Some((a, b)) => Some((get(a)?, get(b)?)),
             None => None,
         };
-        dups.push(diff::find_duplicates(ctx, side, &r.key, rows, mm).await?);
+        dups.push(diff::find_duplicates(ctx, side, &r.key, rows, mm, r.samples as usize).await?);
     }
     let table = format!("__sluice_dups_{}", uuid::Uuid::now_v7().simple());
     let dup_table =
