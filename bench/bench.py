@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sluice vs DuckDB's fused query on the same file, in one run.
+"""sluice vs DuckDB's fused query on the same files, in one run (the 20 checks of checks.json).
 
     python3 bench/bench.py [--rows 5000000] [--repeat 3] [--sluice PATH] [--samples-off]
                            [--duckdb-python PATH]
@@ -10,7 +10,7 @@
    (../shared/bench/duckdb/run_fused.py) and `sluice check --config bench/sluice.yaml`.
    Wall time and peak RSS of each process come from wait4(); DuckDB's own query time
    (after Python imports) is read from its result file.
-3. Prints both times, both peak memories, the ratios, and the pass/fail of C01-C18 for
+3. Prints both times, both peak memories, the ratios, and the pass/fail of C01-C20 for
    each tool next to the expected outcome of checks.json. Exits 1 on any disagreement.
 
 Needs a Python with duckdb, pyarrow and numpy (the shared bench venv) and a release
@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SHARED = os.path.normpath(os.path.join(REPO, "..", "shared", "bench"))
 NOW = "2025-01-01T00:00:00"
-IDS = [f"C{i:02d}" for i in range(1, 19)]
+IDS = [f"C{i:02d}" for i in range(1, 21)]
 
 
 def run(cmd):
@@ -59,6 +59,7 @@ def main():
         sys.exit(f"no sluice binary at {sluice}: run `cargo build --release` (or pass --sluice)")
     data = os.path.join(HERE, "data", f"n{a.rows}")
     orders = os.path.join(data, "orders.parquet")
+    target = os.path.join(data, "orders_target.parquet")
     if not os.path.exists(orders):
         print(f"generating {a.rows} rows into {data} ...", flush=True)
         subprocess.run([sys.executable, os.path.join(SHARED, "gen_data.py"), str(a.rows), "--out-dir", data],
@@ -99,7 +100,7 @@ def main():
             duck = json.load(f)
         times["duckdb query"].append(duck["inner_seconds"])
         for name, cfg in variants:
-            wall, mem, code, err = run([sluice, "-q", "check", "--config", cfg, "--var", f"ORDERS={orders}",
+            wall, mem, code, err = run([sluice, "-q", "check", "--config", cfg, "--var", f"ORDERS={orders}", "--var", f"TARGET={target}",
                                         "--now", NOW, "--format", "json", "--output", sl_out])
             if code not in (0, 1):
                 sys.exit(f"sluice failed ({code}): {err}")
@@ -132,7 +133,7 @@ def main():
         if flag:
             bad.append(cid)
         print(f"{cid:6} {expected[cid]:9} {d:7} {s:7}{flag}")
-    print(f"\n{'all 18 agree' if not bad else 'DISAGREEMENT on ' + ', '.join(bad)}")
+    print(f"\n{'all ' + str(len(IDS)) + ' agree' if not bad else 'DISAGREEMENT on ' + ', '.join(bad)}")
     sys.exit(1 if bad else 0)
 
 
