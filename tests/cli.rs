@@ -417,3 +417,82 @@ fn memory_limit_is_accepted_and_validated() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`lots` is not a size"));
 }
+
+fn reconcile_example() -> std::path::PathBuf {
+    repo().join("examples/reconcile/sluice.yaml")
+}
+
+#[test]
+fn reconcile_example_text_report() {
+    let cfg = reconcile_example();
+    insta::assert_snapshot!(run(&[
+        "--color",
+        "never",
+        "check",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--now",
+        NOW
+    ]));
+}
+
+#[test]
+fn reconcile_example_markdown_and_junit() {
+    let cfg = reconcile_example();
+    let md = run(&[
+        "check",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        "markdown",
+        "--stage",
+        "book_redemptions",
+    ]);
+    assert!(
+        md.contains("| ❌ fail | redemptions | `reconcile(redemptions)` |"),
+        "{md}"
+    );
+    insta::assert_snapshot!("reconcile_markdown", md);
+    let xml = run(&[
+        "check",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        "junit",
+        "--stage",
+        "book_redemptions",
+    ]);
+    assert!(
+        xml.contains("<testsuite name=\"redemptions\" tests=\"1\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testsuite name=\"ledger\" tests=\"1\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+    insta::assert_snapshot!("reconcile_junit", xml);
+}
+
+#[test]
+fn unknown_stage_is_a_usage_error() {
+    let cfg = reconcile_example();
+    let out = sluice()
+        .args([
+            "check",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--stage",
+            "book",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: unknown stage `book`; did you mean `book_redemptions`?\n"
+    );
+}

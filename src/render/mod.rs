@@ -60,6 +60,38 @@ pub fn observed(c: &sluice_engine::CheckResult) -> String {
                 format!("{d} old")
             }
         }
+        ("parity", Value::Object(o)) => {
+            let mut parts = Vec::new();
+            if let Some(rc) = o.get("row_count") {
+                parts.push(format!("rows {}", cell(&rc["diff"])));
+            }
+            for a in o
+                .get("aggregates")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                parts.push(format!("{} {}", cell(&a["metric"]), cell(&a["diff"])));
+            }
+            if let Some(g) = o.get("groups") {
+                parts.push(format!("{} groups off", cell(&g["out_of_tolerance"])));
+            }
+            if let Some(r) = o.get("rows") {
+                parts.push(format!(
+                    "{} missing, {} extra, {} changed",
+                    cell(&r["missing"]),
+                    cell(&r["extra"]),
+                    cell(&r["changed"])
+                ));
+            }
+            parts.join("; ")
+        }
+        ("reconcile", Value::Object(o)) => format!(
+            "{} disagreeing, {} partial of {} keys",
+            cell(&o["disagreeing_keys"]),
+            cell(&o["partial_keys"]),
+            cell(&o["keys"])
+        ),
         ("schema", Value::Array(a)) => match a.len() {
             0 => "matches".to_string(),
             1 => "1 mismatch".to_string(),
