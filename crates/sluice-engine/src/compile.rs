@@ -149,7 +149,8 @@ fn is_temporal(dt: &DataType) -> bool {
     )
 }
 
-fn is_integer(dt: &DataType) -> bool {
+/// Integer types whose values fit in an i64.
+pub(crate) fn is_integer(dt: &DataType) -> bool {
     matches!(
         value_type(dt),
         DataType::Int8

@@ -149,7 +149,7 @@ fn literal_list(batches: &[RecordBatch], limit: usize) -> Option<String> {
         let dt = col.data_type();
         for i in 0..col.len() {
             match json_at(col.as_ref(), i) {
-                Value::Number(n) if is_int(dt) || *dt == DataType::UInt64 => {
+                Value::Number(n) if crate::compile::is_integer(dt) || *dt == DataType::UInt64 => {
                     out.push(n.to_string())
                 }
                 Value::String(s)
@@ -181,19 +181,6 @@ fn scope(filter: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-fn is_int(dt: &DataType) -> bool {
-    matches!(
-        dt,
-        DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-    )
-}
-
 /// Finds the duplicated keys of `side`, named as `names` (the canonical key names).
 /// `min_max` are the key's bounds from the fused scan, for one integer key.
 pub(crate) async fn find_duplicates(
@@ -219,7 +206,7 @@ pub(crate) async fn find_duplicates(
     async {
         // One integer key with a dense range: bitmaps.
         if let ([key], [name], Some((min, max))) = (side.keys.as_slice(), names, &min_max)
-            && side.schema.field_with_name(key).is_ok_and(|f| is_int(f.data_type()))
+            && side.schema.field_with_name(key).is_ok_and(|f| crate::compile::is_integer(f.data_type()))
             && let (Some(min), Some(max)) = (as_i64(min), as_i64(max))
             && (max as i128 - min as i128 + 1) as u128 <= u128::from(rows_with_key.max(1 << 10)) * 64
         {
@@ -472,6 +459,92 @@ pub(crate) fn key_filter(
     Ok(Some(KeyFilter::Table(name.to_string())))
 }
 
+/// `ON s.k = t.k AND ...` of the two sides of a diff.
+fn join_on(key_names: &[String]) -> String {
+    key_names
+        .iter()
+        .map(|k| format!("s.{k} = t.{k}", k = ident(k)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// The keys of a full outer join's row, whichever side has them.
+fn coalesced_keys(key_names: &[String]) -> Vec<String> {
+    key_names
+        .iter()
+        .map(|k| format!("coalesce(s.{k}, t.{k}) AS {k}", k = ident(k)))
+        .collect()
+}
+
+/// `(LEFT JOIN <duplicated keys> d ON ..., <condition true for them>)` over a joined
+/// subquery aliased `j`; no join and `false` when there are no duplicated keys.
+pub(crate) fn duplicate_flag(key_names: &[String], dup_table: Option<&str>) -> (String, String) {
+    match dup_table {
+        Some(t) => {
+            let on: Vec<String> = key_names
+                .iter()
+                .map(|k| format!("j.{k} = d.{k}", k = ident(k)))
+                .collect();
+            (
+                format!(
+                    " LEFT JOIN (SELECT DISTINCT * FROM {t}) d ON {}",
+                    on.join(" AND ")
+                ),
+                format!("d.{} IS NOT NULL", ident(&key_names[0])),
+            )
+        }
+        None => (String::new(), "false".to_string()),
+    }
+}
+
+/// One side of a diff join: its columns, `__p` (present), its filter, non-NULL keys, and
+/// the restriction to some keys (the detail join: a pushed-down `IN` list, or a semi-join).
+fn side_select(
+    side: &Side,
+    cols: &[String],
+    key_names: &[String],
+    only_keys: Option<&KeyFilter>,
+) -> String {
+    let (from, alias, values) = match only_keys {
+        Some(KeyFilter::Values(list)) => (
+            ident(&side.dataset),
+            "",
+            format!("{} IN ({list}) AND ", ident(&side.keys[0])),
+        ),
+        Some(KeyFilter::Table(keys)) => {
+            let on: Vec<String> = side
+                .keys
+                .iter()
+                .zip(key_names)
+                .map(|(own, n)| format!("x.{} = k.{}", ident(own), ident(n)))
+                .collect();
+            (
+                format!(
+                    "{} AS x LEFT SEMI JOIN {} AS k ON {}",
+                    ident(&side.dataset),
+                    ident(keys),
+                    on.join(" AND ")
+                ),
+                "x.",
+                String::new(),
+            )
+        }
+        None => (ident(&side.dataset), "", String::new()),
+    };
+    let cols: Vec<String> = cols.iter().map(|c| format!("{alias}{c}")).collect();
+    let keys: Vec<String> = side
+        .keys
+        .iter()
+        .map(|k| format!("{alias}{} IS NOT NULL", ident(k)))
+        .collect();
+    format!(
+        "SELECT {}, true AS \"__p\" FROM {from} WHERE {}{values}{}",
+        cols.join(", "),
+        scope(&side.filter),
+        keys.join(" AND ")
+    )
+}
+
 /// The detail join of a keyed diff, as SQL (restricted to `only_keys` when given). Output columns: `__diff` (category), `__d<i>` (column
 /// i differs), the key columns (target names), then `<col> (<source>)`, `<col> (<target>)`.
 pub(crate) fn diff_sql(
@@ -516,55 +589,6 @@ pub(crate) fn diff_sql(
             ident(&format!("{} ({})", c.name, target.dataset))
         ));
     }
-    // Restricted to some keys (the detail join): a pushed-down `IN` list, or a semi-join.
-    let side_sql = |side: &Side, cols: &[String]| {
-        let (from, alias, values) = match only_keys {
-            Some(KeyFilter::Values(list)) => (
-                ident(&side.dataset),
-                "",
-                format!("{} IN ({list}) AND ", ident(&side.keys[0])),
-            ),
-            Some(KeyFilter::Table(keys)) => {
-                let keys = ident(keys);
-                let on: Vec<String> = side
-                    .keys
-                    .iter()
-                    .zip(key_names)
-                    .map(|(own, n)| format!("x.{} = k.{}", ident(own), ident(n)))
-                    .collect();
-                (
-                    format!(
-                        "{} AS x LEFT SEMI JOIN {keys} AS k ON {}",
-                        ident(&side.dataset),
-                        on.join(" AND ")
-                    ),
-                    "x.",
-                    String::new(),
-                )
-            }
-            None => (ident(&side.dataset), "", String::new()),
-        };
-        let cols: Vec<String> = cols.iter().map(|c| format!("{alias}{c}")).collect();
-        let keys: Vec<String> = side
-            .keys
-            .iter()
-            .map(|k| format!("{alias}{} IS NOT NULL", ident(k)))
-            .collect();
-        format!(
-            "SELECT {}, true AS \"__p\" FROM {from} WHERE {}{values}{}",
-            cols.join(", "),
-            scope(&side.filter),
-            keys.join(" AND ")
-        )
-    };
-    let on: Vec<String> = key_names
-        .iter()
-        .map(|k| format!("s.{k} = t.{k}", k = ident(k)))
-        .collect();
-    let keys_out: Vec<String> = key_names
-        .iter()
-        .map(|k| format!("coalesce(s.{k}, t.{k}) AS {k}", k = ident(k)))
-        .collect();
     let any_diff = if compared.is_empty() {
         "false".to_string()
     } else {
@@ -594,7 +618,7 @@ pub(crate) fn diff_sql(
         "s.\"__p\" AS \"__ps\"".to_string(),
         "t.\"__p\" AS \"__pt\"".to_string(),
     ];
-    inner_cols.extend(keys_out);
+    inner_cols.extend(coalesced_keys(key_names));
     inner_cols.extend(flags);
     inner_cols.extend(values);
     let mut outer = vec![format!(
@@ -607,9 +631,9 @@ pub(crate) fn diff_sql(
         "SELECT {} FROM (SELECT {} FROM ({}) s FULL OUTER JOIN ({}) t ON {}) j",
         outer.join(", "),
         inner_cols.join(", "),
-        side_sql(source, &s_cols),
-        side_sql(target, &t_cols),
-        on.join(" AND "),
+        side_select(source, &s_cols, key_names, only_keys),
+        side_select(target, &t_cols, key_names, only_keys),
+        join_on(key_names),
     ))
 }
 
@@ -666,44 +690,12 @@ pub(crate) fn hash_diff_sql(
         t_cols.push(format!("{ROW_HASH}({}) AS \"__h\"", t_hash.join(", ")));
         tolerant.push("s.\"__h\" <> t.\"__h\"".to_string());
     }
-    let side_sql = |side: &Side, cols: &[String]| {
-        format!(
-            "SELECT {}, true AS \"__p\" FROM {} WHERE {}{}",
-            cols.join(", "),
-            ident(&side.dataset),
-            scope(&side.filter),
-            not_null_keys(&side.keys)
-        )
-    };
-    let on: Vec<String> = key_names
-        .iter()
-        .map(|k| format!("s.{k} = t.{k}", k = ident(k)))
-        .collect();
-    let keys_out: Vec<String> = key_names
-        .iter()
-        .map(|k| format!("coalesce(s.{k}, t.{k}) AS {k}", k = ident(k)))
-        .collect();
     let changed = if tolerant.is_empty() {
         "false".to_string()
     } else {
         tolerant.join(" OR ")
     };
-    let (dup_join, dup_cond) = match dup_table {
-        Some(t) => {
-            let on: Vec<String> = key_names
-                .iter()
-                .map(|k| format!("j.{k} = d.{k}", k = ident(k)))
-                .collect();
-            (
-                format!(
-                    " LEFT JOIN (SELECT DISTINCT * FROM {t}) d ON {}",
-                    on.join(" AND ")
-                ),
-                format!("d.{} IS NOT NULL", ident(&key_names[0])),
-            )
-        }
-        None => (String::new(), "false".to_string()),
-    };
+    let (dup_join, dup_cond) = duplicate_flag(key_names, dup_table);
     let keys_j: Vec<String> = key_names
         .iter()
         .map(|k| format!("j.{}", ident(k)))
@@ -712,10 +704,10 @@ pub(crate) fn hash_diff_sql(
         "SELECT CAST(CASE WHEN {dup_cond} THEN {DUPLICATE} WHEN j.\"__pt\" IS NULL THEN {MISSING} WHEN j.\"__ps\" IS NULL THEN {EXTRA} WHEN j.\"__changed\" THEN {CHANGED} ELSE {EQUAL} END AS TINYINT) AS \"__diff\", {} \
          FROM (SELECT s.\"__p\" AS \"__ps\", t.\"__p\" AS \"__pt\", {}, ({changed}) AS \"__changed\" FROM ({}) s FULL OUTER JOIN ({}) t ON {}) j{dup_join}",
         keys_j.join(", "),
-        keys_out.join(", "),
-        side_sql(source, &s_cols),
-        side_sql(target, &t_cols),
-        on.join(" AND "),
+        coalesced_keys(key_names).join(", "),
+        side_select(source, &s_cols, key_names, None),
+        side_select(target, &t_cols, key_names, None),
+        join_on(key_names),
     ))
 }
 

@@ -194,23 +194,16 @@ pub(crate) fn evaluate(
 fn skeleton(check: &Check, dataset: &str, location: String) -> CheckResult {
     let columns: Vec<String> = check.columns().iter().map(|c| c.to_string()).collect();
     CheckResult {
-        dataset: dataset.to_string(),
-        name: check.name.clone(),
-        kind: check.kind.name().to_string(),
         column: (columns.len() == 1).then(|| columns[0].clone()),
         columns: if columns.len() > 1 { columns } else { vec![] },
-        severity: check.severity,
-        status: CheckStatus::Error,
-        observed: Value::Null,
         threshold: threshold_text(check),
-        rows_scanned: None,
-        rows_in_scope: None,
-        failing_rows: None,
-        failing_pct: None,
-        samples: vec![],
-        message: String::new(),
-        location,
-        duration_ms: None,
+        ..CheckResult::blank(
+            dataset,
+            &check.name,
+            check.kind.name(),
+            check.severity,
+            location,
+        )
     }
 }
 

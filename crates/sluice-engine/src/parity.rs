@@ -396,23 +396,14 @@ pub(crate) fn threshold_text(p: &Parity) -> String {
 /// An empty result for `p`, to fill in.
 pub(crate) fn skeleton(config: &Config, target: &Dataset, p: &Parity) -> CheckResult {
     CheckResult {
-        dataset: target.name.clone(),
-        name: p.name.clone(),
-        kind: "parity".into(),
-        column: None,
-        columns: vec![],
-        severity: p.severity,
-        status: CheckStatus::Error,
-        observed: Value::Null,
         threshold: Some(threshold_text(p)),
-        rows_scanned: None,
-        rows_in_scope: None,
-        failing_rows: None,
-        failing_pct: None,
-        samples: vec![],
-        message: String::new(),
-        location: config.location(p.span).to_string(),
-        duration_ms: None,
+        ..CheckResult::blank(
+            &target.name,
+            &p.name,
+            "parity",
+            p.severity,
+            config.location(p.span).to_string(),
+        )
     }
 }
 

@@ -122,26 +122,17 @@ pub(crate) fn plan<'c>(
 /// An empty result for `r`.
 pub(crate) fn skeleton(config: &Config, r: &Reconcile) -> CheckResult {
     CheckResult {
-        dataset: r.name.clone(),
-        name: format!("reconcile({})", r.name),
-        kind: "reconcile".into(),
-        column: None,
-        columns: vec![],
-        severity: r.severity,
-        status: CheckStatus::Error,
-        observed: Value::Null,
         threshold: Some(format!(
             "disagreeing keys <= {}, keys missing somewhere <= {}, duplicate keys <= {}",
             r.max_disagreements, r.max_missing, r.max_duplicates
         )),
-        rows_scanned: None,
-        rows_in_scope: None,
-        failing_rows: None,
-        failing_pct: None,
-        samples: vec![],
-        message: String::new(),
-        location: config.location(r.span).to_string(),
-        duration_ms: None,
+        ..CheckResult::blank(
+            &r.name,
+            &format!("reconcile({})", r.name),
+            "reconcile",
+            r.severity,
+            config.location(r.span).to_string(),
+        )
     }
 }
 
@@ -250,20 +241,10 @@ fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String,
         }
     }
     let inner = format!("SELECT {} FROM {}", cols.join(", "), froms.join(" "));
-    Ok(match dup_table {
-        Some(t) => {
-            let on: Vec<String> = key_names
-                .iter()
-                .map(|k| format!("j.{k} = d.{k}", k = ident(k)))
-                .collect();
-            format!(
-                "SELECT d.{} IS NOT NULL AS \"__dup\", j.* FROM ({inner}) j LEFT JOIN (SELECT DISTINCT * FROM {t}) d ON {}",
-                ident(&key_names[0]),
-                on.join(" AND ")
-            )
-        }
-        None => format!("SELECT false AS \"__dup\", j.* FROM ({inner}) j"),
-    })
+    let (dup_join, dup_cond) = diff::duplicate_flag(key_names, dup_table);
+    Ok(format!(
+        "SELECT {dup_cond} AS \"__dup\", j.* FROM ({inner}) j{dup_join}"
+    ))
 }
 
 /// Runs a reconciliation and judges it.

@@ -118,6 +118,38 @@ pub struct CheckResult {
     pub duration_ms: Option<u64>,
 }
 
+impl CheckResult {
+    /// A result with nothing measured yet (status `error`, empty message): the start of
+    /// every check's, parity's and reconciliation's result.
+    pub fn blank(
+        dataset: &str,
+        name: &str,
+        kind: &str,
+        severity: Severity,
+        location: String,
+    ) -> CheckResult {
+        CheckResult {
+            dataset: dataset.to_string(),
+            name: name.to_string(),
+            kind: kind.to_string(),
+            column: None,
+            columns: vec![],
+            severity,
+            status: CheckStatus::Error,
+            observed: Value::Null,
+            threshold: None,
+            rows_scanned: None,
+            rows_in_scope: None,
+            failing_rows: None,
+            failing_pct: None,
+            samples: vec![],
+            message: String::new(),
+            location,
+            duration_ms: None,
+        }
+    }
+}
+
 /// One dataset's part of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DatasetReport {
