@@ -128,6 +128,8 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         datasets: parts.datasets,
         stages: parts.stages,
         reconciles: parts.reconciles,
+        exposures: parts.exposures,
+        lineage: parts.lineage,
     })
 }
 

@@ -28,6 +28,10 @@ pub struct Config {
     pub stages: Vec<Stage>,
     /// `reconcile:` groups, top-level ones first, then those declared on stages.
     pub reconciles: Vec<Reconcile>,
+    /// `exposures:`, in file order.
+    pub exposures: Vec<Exposure>,
+    /// `lineage:`.
+    pub lineage: LineageSources,
 }
 
 impl Config {
@@ -109,6 +113,8 @@ pub struct Dataset {
     pub tier: Option<u8>,
     /// `description:`.
     pub description: Option<String>,
+    /// `tags:`.
+    pub tags: Vec<String>,
     /// The checks, in file order (multi-column `not_null` already expanded).
     pub checks: Vec<Check>,
     /// `parity:`: comparisons of this dataset (the target) with others (sources).
@@ -694,6 +700,72 @@ pub struct Stage {
     pub owner: Option<String>,
     /// What it does.
     pub description: Option<String>,
+    /// Its SQL (`sql:`, or the text of `sql_file:`), from which lineage infers the tables it
+    /// reads and writes.
+    pub sql: Option<StageSql>,
+}
+
+/// SQL of a stage, and where it came from (for error locations).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageSql {
+    /// The SQL text.
+    pub text: String,
+    /// `sql_file:` resolved against the config's folder, when the SQL is in a file.
+    pub file: Option<PathBuf>,
+    /// Where `sql:` / `sql_file:` is in the config.
+    pub span: Span,
+}
+
+/// Something outside the pipeline that consumes datasets: a dashboard, a forecast, an ML
+/// model, an application (`exposures:`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exposure {
+    /// Its name (the key under `exposures:`).
+    pub name: String,
+    /// Where it is defined.
+    pub span: Span,
+    /// `dashboard`, `notebook`, `analysis`, `ml`, `application`, `forecast` or `other`.
+    pub kind: String,
+    /// What it reads: datasets, or nodes known from dbt or OpenLineage.
+    pub depends_on: Vec<String>,
+    /// Who to call.
+    pub owner: Option<String>,
+    /// How critical (1 = most).
+    pub tier: Option<u8>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// A link.
+    pub url: Option<String>,
+    /// What it is.
+    pub description: Option<String>,
+}
+
+/// Exposure types accepted in `type:`.
+pub const EXPOSURE_TYPES: &[&str] = &["dashboard", "notebook", "analysis", "ml", "application", "forecast", "other"];
+
+/// `lineage:`: the other sources of the lineage graph.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LineageSources {
+    /// dbt `manifest.json` files.
+    pub dbt: Vec<PathBuf>,
+    /// OpenLineage RunEvent files (NDJSON).
+    pub openlineage: Vec<PathBuf>,
+    /// Include dbt tests as nodes.
+    pub include_tests: bool,
+    /// `mapping:`: which nodes of other sources are a sluice dataset.
+    pub mapping: Vec<LineageMapping>,
+}
+
+/// One `mapping:` entry: a dataset and the ids it has elsewhere (a dbt unique_id, an
+/// OpenLineage `namespace/name`, a table name in stage SQL).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineageMapping {
+    /// The sluice dataset.
+    pub dataset: String,
+    /// Where the entry is.
+    pub span: Span,
+    /// Its names in other sources.
+    pub ids: Vec<String>,
 }
 
 /// A tolerance on a difference: absolute, relative (percent of the source), or exact.

@@ -13,6 +13,7 @@ use crate::source::Span;
 use crate::suggest::{did_you_mean, list};
 use crate::yaml::{Node, Value};
 
+mod lineage;
 mod pipeline;
 
 type Entries = [(Node, Node)];
@@ -279,7 +280,7 @@ impl Decoder<'_> {
         )?;
         self.check_keys(
             top,
-            &["version", "defaults", "datasets", "stages", "reconcile"],
+            &["version", "defaults", "datasets", "stages", "reconcile", "exposures", "lineage"],
             "the config file",
         );
         let mut version = 1;
@@ -332,16 +333,27 @@ impl Decoder<'_> {
             self.reconciles(node, &defaults, None, &mut reconciles);
         }
         let stages = match get(top, "stages") {
-            Some(node) => self.stages(node, &defaults, &mut reconciles),
+            Some(node) => self.stages(node, &defaults, &mut reconciles, file_base),
             None => Vec::new(),
         };
+        let exposures = match get(top, "exposures") {
+            Some(node) => self.exposures(node),
+            None => Vec::new(),
+        };
+        let lineage = match get(top, "lineage") {
+            Some(node) => self.lineage(node, file_base, &datasets),
+            None => LineageSources::default(),
+        };
         self.check_pipeline(&datasets, &stages, &reconciles);
+        self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
             version,
             defaults,
             datasets,
             stages,
             reconciles,
+            exposures,
+            lineage,
         })
     }
 
@@ -435,6 +447,7 @@ impl Decoder<'_> {
                 "owner",
                 "tier",
                 "description",
+                "tags",
                 "checks",
                 "parity",
             ],
@@ -492,6 +505,9 @@ impl Decoder<'_> {
             .unwrap_or_default();
         let owner = get(entries, "owner").and_then(|n| self.text(n, "`owner`"));
         let description = get(entries, "description").and_then(|n| self.text(n, "`description`"));
+        let tags = get(entries, "tags")
+            .and_then(|n| self.strings(n, "`tags`"))
+            .unwrap_or_default();
         let tier = get(entries, "tier").and_then(|n| {
             let t = self.uint(n, "`tier`")?;
             if (1..=255).contains(&t) {
@@ -568,6 +584,7 @@ impl Decoder<'_> {
             owner,
             tier,
             description,
+            tags,
             checks,
             parity,
         })
@@ -1516,4 +1533,6 @@ pub(crate) struct ConfigParts {
     pub datasets: Vec<Dataset>,
     pub stages: Vec<Stage>,
     pub reconciles: Vec<Reconcile>,
+    pub exposures: Vec<Exposure>,
+    pub lineage: LineageSources,
 }

@@ -333,6 +333,7 @@ impl Decoder<'_> {
         node: &Node,
         defaults: &Defaults,
         reconciles: &mut Vec<Reconcile>,
+        base: &std::path::Path,
     ) -> Vec<Stage> {
         let mut out = Vec::new();
         let Some(entries) = self.map(
@@ -349,7 +350,7 @@ impl Decoder<'_> {
             };
             self.check_keys(
                 e,
-                &["inputs", "outputs", "owner", "description", "reconcile"],
+                &["inputs", "outputs", "owner", "description", "reconcile", "sql", "sql_file"],
                 &what,
             );
             let names = |d: &mut Self, key: &str| match get(e, key) {
@@ -361,11 +362,12 @@ impl Decoder<'_> {
             };
             let (inputs, _) = names(self, "inputs");
             let (outputs, _) = names(self, "outputs");
-            if inputs.is_empty() && outputs.is_empty() {
+            let sql = self.stage_sql(e, &what, base);
+            if inputs.is_empty() && outputs.is_empty() && sql.is_none() {
                 self.err(
                     Diagnostic::error(name.span, format!("{what} has no `inputs` or `outputs`"))
                         .label("empty stage")
-                        .help("list the datasets it reads and writes: `inputs: [orders_raw]`, `outputs: [orders_clean]`"),
+                        .help("list the datasets it reads and writes: `inputs: [orders_raw]`, `outputs: [orders_clean]`, or give its `sql:`"),
                 );
             }
             if let Some(r) = get(e, "reconcile") {
@@ -378,9 +380,42 @@ impl Decoder<'_> {
                 outputs,
                 owner: get(e, "owner").and_then(|n| self.text(n, "`owner`")),
                 description: get(e, "description").and_then(|n| self.text(n, "`description`")),
+                sql,
             });
         }
         out
+    }
+
+    /// `sql:` or `sql_file:` of a stage; a file is read now (a missing file is a config
+    /// error), its SQL parsed later by the lineage builder.
+    fn stage_sql(&mut self, e: &Entries, what: &str, base: &std::path::Path) -> Option<StageSql> {
+        match (get(e, "sql"), get(e, "sql_file")) {
+            (Some(a), Some(_)) => {
+                self.err(
+                    Diagnostic::error(a.span, format!("{what} has both `sql` and `sql_file`"))
+                        .label("two sources of SQL")
+                        .help("keep one: the SQL inline, or the file holding it"),
+                );
+                None
+            }
+            (Some(n), None) => self.string(n, "`sql`").map(|text| StageSql { text, file: None, span: n.span }),
+            (None, Some(n)) => {
+                let path = self.string(n, "`sql_file`")?;
+                let full = base.join(&path);
+                match std::fs::read_to_string(&full) {
+                    Ok(text) => Some(StageSql { text, file: Some(full), span: n.span }),
+                    Err(err) => {
+                        self.err(
+                            Diagnostic::error(n.span, format!("cannot read `{path}`: {err}"))
+                                .label("unreadable SQL file")
+                                .help(format!("the path is relative to the config's folder: {}", base.display())),
+                        );
+                        None
+                    }
+                }
+            }
+            (None, None) => None,
+        }
     }
 
     /// `reconcile:`: a mapping of name -> group.

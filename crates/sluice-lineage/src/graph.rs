@@ -1,0 +1,714 @@
+//! The lineage graph: nodes (datasets, stages, exposures, dbt resources, OpenLineage jobs)
+//! and edges (data flows from a node to the nodes that read it), each remembering where it
+//! was learned.
+//!
+//! Importers produce [`Fragment`]s of raw nodes and edges under their own ids, plus pairs
+//! of ids that name the same thing; [`Lineage::build`] merges them (union-find over ids)
+//! into one petgraph `DiGraph` and rejects cycles, naming the nodes of each.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+
+use crate::error::{LineageError, Result};
+
+/// What a node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// A sluice dataset.
+    Dataset,
+    /// A sluice stage (a job between datasets).
+    Stage,
+    /// A consumer: dashboard, forecast, ML model, application.
+    Exposure,
+    /// dbt model.
+    Model,
+    /// dbt seed.
+    Seed,
+    /// dbt snapshot.
+    Snapshot,
+    /// dbt source.
+    Source,
+    /// dbt data test.
+    Test,
+    /// dbt unit test.
+    UnitTest,
+    /// dbt analysis.
+    Analysis,
+    /// dbt metric.
+    Metric,
+    /// dbt semantic model.
+    SemanticModel,
+    /// dbt saved query.
+    SavedQuery,
+    /// An OpenLineage job.
+    Job,
+    /// A table known only from stage SQL or OpenLineage.
+    Table,
+}
+
+impl NodeKind {
+    /// Its name in reports and in `--resource-type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Dataset => "dataset",
+            NodeKind::Stage => "stage",
+            NodeKind::Exposure => "exposure",
+            NodeKind::Model => "model",
+            NodeKind::Seed => "seed",
+            NodeKind::Snapshot => "snapshot",
+            NodeKind::Source => "source",
+            NodeKind::Test => "test",
+            NodeKind::UnitTest => "unit_test",
+            NodeKind::Analysis => "analysis",
+            NodeKind::Metric => "metric",
+            NodeKind::SemanticModel => "semantic_model",
+            NodeKind::SavedQuery => "saved_query",
+            NodeKind::Job => "job",
+            NodeKind::Table => "table",
+        }
+    }
+
+    /// Every kind.
+    pub const ALL: [NodeKind; 15] = [
+        NodeKind::Dataset,
+        NodeKind::Stage,
+        NodeKind::Exposure,
+        NodeKind::Model,
+        NodeKind::Seed,
+        NodeKind::Snapshot,
+        NodeKind::Source,
+        NodeKind::Test,
+        NodeKind::UnitTest,
+        NodeKind::Analysis,
+        NodeKind::Metric,
+        NodeKind::SemanticModel,
+        NodeKind::SavedQuery,
+        NodeKind::Job,
+        NodeKind::Table,
+    ];
+
+    /// Parses a kind's name (`unit_test` or `unit-test`).
+    pub fn parse(s: &str) -> Option<NodeKind> {
+        let s = s.replace('-', "_");
+        NodeKind::ALL.iter().copied().find(|k| k.name() == s)
+    }
+
+    /// Tests: left out of impact results unless asked.
+    pub fn is_test(self) -> bool {
+        matches!(self, NodeKind::Test | NodeKind::UnitTest)
+    }
+
+    /// Processes (stages, jobs) as opposed to data and consumers.
+    pub fn is_process(self) -> bool {
+        matches!(self, NodeKind::Stage | NodeKind::Job)
+    }
+
+    /// Data: what a stage reads or writes.
+    pub fn is_data(self) -> bool {
+        matches!(
+            self,
+            NodeKind::Dataset | NodeKind::Model | NodeKind::Seed | NodeKind::Snapshot | NodeKind::Source | NodeKind::Table
+        )
+    }
+}
+
+impl fmt::Display for NodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a node or edge was learned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// sluice.yaml.
+    Config,
+    /// A dbt manifest.
+    Dbt,
+    /// OpenLineage events.
+    OpenLineage,
+    /// Stage SQL.
+    Sql,
+}
+
+impl Origin {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Config => "config",
+            Origin::Dbt => "dbt",
+            Origin::OpenLineage => "openlineage",
+            Origin::Sql => "sql",
+        }
+    }
+}
+
+/// A node as an importer describes it.
+#[derive(Clone, Debug, Default)]
+pub struct RawNode {
+    /// The importer's id (`dataset:orders`, a dbt unique_id, `ol:namespace/name`...).
+    pub id: String,
+    /// Display name (`orders`; `ecom.raw_items` for a dbt source).
+    pub name: String,
+    /// What it is.
+    pub kind: Option<NodeKind>,
+    /// Who owns it.
+    pub owner: Option<String>,
+    /// How critical (1 = most).
+    pub tier: Option<u8>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// dbt's fully qualified name (for selectors).
+    pub fqn: Vec<String>,
+    /// dbt package.
+    pub package: Option<String>,
+    /// dbt source name (for `source:` selectors).
+    pub source_name: Option<String>,
+    /// dbt file path (for `path:` selectors).
+    pub path: Option<String>,
+    /// Other names this node answers to (dbt alias, relation name).
+    pub alias_names: Vec<String>,
+    /// The dbt unique_id, for nodes read from a manifest.
+    pub unique_id: Option<String>,
+    /// What sort of exposure (`dashboard`, `ml`...) or dbt materialization.
+    pub subkind: Option<String>,
+    /// A link (an exposure's dashboard).
+    pub url: Option<String>,
+}
+
+/// An edge as an importer describes it: data flows from `from` to `to`.
+#[derive(Clone, Debug)]
+pub struct RawEdge {
+    /// Upstream id.
+    pub from: String,
+    /// Downstream id.
+    pub to: String,
+}
+
+/// An edge from a node known only by name (an exposure's `depends_on: [orders]` may name a
+/// dataset, a dbt model or an OpenLineage table), resolved once every source is merged.
+#[derive(Clone, Debug)]
+pub struct NameEdge {
+    /// The upstream node's name (or id).
+    pub from_name: String,
+    /// The downstream node's id.
+    pub to: String,
+    /// Where the reference was made (`sluice.yaml:40:3`).
+    pub at: String,
+    /// Who made it, for the error message (`exposure `revenue` depends_on`).
+    pub what: String,
+}
+
+/// What one importer learned.
+#[derive(Clone, Debug)]
+pub struct Fragment {
+    /// Where it comes from.
+    pub origin: Origin,
+    /// Its nodes.
+    pub nodes: Vec<RawNode>,
+    /// Its edges.
+    pub edges: Vec<RawEdge>,
+    /// Its edges from nodes named, not identified.
+    pub name_edges: Vec<NameEdge>,
+}
+
+impl Fragment {
+    /// An empty fragment from `origin`.
+    pub fn new(origin: Origin) -> Fragment {
+        Fragment { origin, nodes: vec![], edges: vec![], name_edges: vec![] }
+    }
+}
+
+/// A node of the merged graph.
+#[derive(Clone, Debug, Serialize)]
+pub struct Node {
+    /// Canonical id (the highest-precedence importer's).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// What it is (from the highest-precedence importer).
+    pub kind: NodeKind,
+    /// Every kind it has across importers (a sluice dataset that is also a dbt model).
+    pub kinds: Vec<NodeKind>,
+    /// Owner.
+    pub owner: Option<String>,
+    /// Tier (1 = most critical).
+    pub tier: Option<u8>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Where it was learned.
+    pub origins: Vec<Origin>,
+    /// Every id it is known by.
+    pub ids: Vec<String>,
+    /// dbt fqn.
+    #[serde(skip)]
+    pub fqn: Vec<String>,
+    /// dbt package.
+    #[serde(skip)]
+    pub package: Option<String>,
+    /// dbt source name.
+    #[serde(skip)]
+    pub source_name: Option<String>,
+    /// dbt file path.
+    #[serde(skip)]
+    pub path: Option<String>,
+    /// The dbt unique_id, when dbt knows the node.
+    pub unique_id: Option<String>,
+    /// What sort of exposure (`dashboard`, `ml`...).
+    pub subkind: Option<String>,
+    /// A link.
+    pub url: Option<String>,
+}
+
+impl Node {
+    fn empty(id: &str) -> Node {
+        Node {
+            id: id.to_string(),
+            name: String::new(),
+            kind: NodeKind::Table,
+            kinds: vec![],
+            owner: None,
+            tier: None,
+            tags: vec![],
+            origins: vec![],
+            ids: vec![],
+            fqn: vec![],
+            package: None,
+            source_name: None,
+            path: None,
+            unique_id: None,
+            subkind: None,
+            url: None,
+        }
+    }
+
+    /// Whether the node is of `kind`, as any of the sources saw it.
+    pub fn is(&self, kind: NodeKind) -> bool {
+        self.kind == kind || self.kinds.contains(&kind)
+    }
+}
+
+/// Where an edge was learned.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Edge {
+    /// Importers that report it.
+    pub origins: Vec<Origin>,
+}
+
+/// Adjacency in compressed sparse rows: the neighbours of node `i` are
+/// `targets[offsets[i]..offsets[i + 1]]`. Queries walk these flat arrays rather than
+/// petgraph's linked edge lists: on a million nodes that is several times faster.
+#[derive(Debug, Default)]
+pub(crate) struct Csr {
+    offsets: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+impl Csr {
+    fn build(n: usize, edges: impl Iterator<Item = (u32, u32)> + Clone) -> Csr {
+        let mut offsets = vec![0u32; n + 1];
+        for (a, _) in edges.clone() {
+            offsets[a as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut targets = vec![0u32; offsets[n] as usize];
+        for (a, b) in edges {
+            targets[fill[a as usize] as usize] = b;
+            fill[a as usize] += 1;
+        }
+        // Sorted neighbours: results do not depend on the order edges were learned.
+        for i in 0..n {
+            targets[offsets[i] as usize..offsets[i + 1] as usize].sort_unstable();
+        }
+        Csr { offsets, targets }
+    }
+
+    /// The neighbours of `i`.
+    pub(crate) fn of(&self, i: u32) -> &[u32] {
+        &self.targets[self.offsets[i as usize] as usize..self.offsets[i as usize + 1] as usize]
+    }
+}
+
+/// The merged lineage graph.
+#[derive(Debug)]
+pub struct Lineage {
+    /// The graph; edges point downstream (from what is read to what reads it).
+    pub graph: DiGraph<Node, Edge>,
+    by_id: HashMap<String, NodeIndex>,
+    by_name: HashMap<String, Vec<NodeIndex>>,
+    /// Each node's rank in name order, for fast deterministic sorting of large results.
+    pub(crate) name_rank: Vec<u32>,
+    /// Children of each node.
+    pub(crate) down: Csr,
+    /// Parents of each node.
+    pub(crate) up: Csr,
+}
+
+/// Union-find over ids.
+struct Ids {
+    index: HashMap<String, usize>,
+    parent: Vec<usize>,
+}
+
+impl Ids {
+    fn id(&mut self, s: &str) -> usize {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.parent.len();
+        self.parent.push(i);
+        self.index.insert(s.to_string(), i);
+        i
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The smaller index (registered first: the higher-precedence importer) wins.
+            let (keep, merge) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[merge] = keep;
+        }
+    }
+}
+
+/// Builds the merged graph; see [`Lineage::build`].
+struct Builder {
+    ids: Ids,
+    graph: DiGraph<Node, Edge>,
+    slot: HashMap<usize, NodeIndex>,
+    edges: HashMap<(NodeIndex, NodeIndex), petgraph::graph::EdgeIndex>,
+}
+
+impl Builder {
+    fn node(&mut self, id: &str) -> NodeIndex {
+        let i = self.ids.id(id);
+        let root = self.ids.find(i);
+        let graph = &mut self.graph;
+        *self.slot.entry(root).or_insert_with(|| graph.add_node(Node::empty(id)))
+    }
+
+    fn edge(&mut self, a: NodeIndex, b: NodeIndex, origin: Origin) {
+        if a == b {
+            return; // a stage reading and writing one table is not a cycle of interest
+        }
+        let graph = &mut self.graph;
+        let ei = *self.edges.entry((a, b)).or_insert_with(|| graph.add_edge(a, b, Edge::default()));
+        if !self.graph[ei].origins.contains(&origin) {
+            self.graph[ei].origins.push(origin);
+        }
+    }
+}
+
+fn merge_node(node: &mut Node, n: &RawNode, origin: Origin) {
+    if node.origins.is_empty() {
+        node.id = n.id.clone();
+        node.name = n.name.clone();
+        node.kind = n.kind.unwrap_or(NodeKind::Table);
+    }
+    if !node.ids.contains(&n.id) {
+        node.ids.push(n.id.clone());
+    }
+    if let Some(k) = n.kind
+        && !node.kinds.contains(&k)
+    {
+        node.kinds.push(k);
+    }
+    if !node.origins.contains(&origin) {
+        node.origins.push(origin);
+    }
+    node.owner = node.owner.take().or_else(|| n.owner.clone());
+    node.tier = node.tier.or(n.tier);
+    for t in &n.tags {
+        if !node.tags.contains(t) {
+            node.tags.push(t.clone());
+        }
+    }
+    if node.fqn.is_empty() {
+        node.fqn = n.fqn.clone();
+    }
+    node.package = node.package.take().or_else(|| n.package.clone());
+    node.source_name = node.source_name.take().or_else(|| n.source_name.clone());
+    node.path = node.path.take().or_else(|| n.path.clone());
+    node.unique_id = node.unique_id.take().or_else(|| n.unique_id.clone());
+    node.subkind = node.subkind.take().or_else(|| n.subkind.clone());
+    node.url = node.url.take().or_else(|| n.url.clone());
+}
+
+impl Lineage {
+    /// Merges fragments into one graph. Fragments come in precedence order (config first):
+    /// when nodes merge, the earlier fragment's name, kind, owner and tier win, and later
+    /// ones only fill what is missing. `same` lists pairs of ids naming one thing. Edges
+    /// given by name ([`NameEdge`]) are resolved last, against the merged graph.
+    ///
+    /// # Complexity
+    /// O(|V| + |E|) expected time (hash maps over ids), plus O(|V| log |V|) to rank names.
+    pub fn build(fragments: Vec<Fragment>, same: &[(String, String)]) -> Result<Lineage> {
+        let mut b = Builder {
+            ids: Ids { index: HashMap::new(), parent: Vec::new() },
+            graph: DiGraph::new(),
+            slot: HashMap::new(),
+            edges: HashMap::new(),
+        };
+        for f in &fragments {
+            for n in &f.nodes {
+                b.ids.id(&n.id);
+            }
+            for e in &f.edges {
+                b.ids.id(&e.from);
+                b.ids.id(&e.to);
+            }
+        }
+        for (x, y) in same {
+            let (x, y) = (b.ids.id(x), b.ids.id(y));
+            b.ids.union(x, y);
+        }
+        let mut aliases: Vec<(NodeIndex, String)> = Vec::new();
+        for f in &fragments {
+            for n in &f.nodes {
+                let ix = b.node(&n.id);
+                merge_node(&mut b.graph[ix], n, f.origin);
+                aliases.extend(n.alias_names.iter().map(|a| (ix, a.clone())));
+            }
+        }
+        for f in &fragments {
+            for e in &f.edges {
+                let (x, y) = (b.node(&e.from), b.node(&e.to));
+                b.edge(x, y, f.origin);
+            }
+        }
+        // Nodes only referenced by edges: named after their id.
+        for ix in b.graph.node_indices() {
+            let node = &mut b.graph[ix];
+            if node.name.is_empty() {
+                node.name = node.id.split_once(':').map(|(_, n)| n.to_string()).unwrap_or_else(|| node.id.clone());
+                node.ids.push(node.id.clone());
+            }
+        }
+        let mut lineage = Lineage {
+            graph: DiGraph::new(),
+            by_id: HashMap::new(),
+            by_name: HashMap::new(),
+            name_rank: vec![],
+            down: Csr::default(),
+            up: Csr::default(),
+        };
+        for ix in b.graph.node_indices() {
+            let node = &b.graph[ix];
+            for id in &node.ids {
+                lineage.by_id.insert(id.clone(), ix);
+            }
+            lineage.by_name.entry(node.name.clone()).or_default().push(ix);
+        }
+        for (ix, alias) in aliases {
+            let list = lineage.by_name.entry(alias).or_default();
+            if !list.contains(&ix) {
+                list.push(ix);
+            }
+        }
+        lineage.graph = std::mem::take(&mut b.graph);
+        let mut resolved = Vec::new();
+        for f in &fragments {
+            for e in &f.name_edges {
+                let from = lineage.find(&e.from_name).map_err(|source| LineageError::Reference {
+                    at: e.at.clone(),
+                    what: e.what.clone(),
+                    source: Box::new(source),
+                })?;
+                resolved.push((from, &e.to, f.origin));
+            }
+        }
+        b.graph = std::mem::take(&mut lineage.graph);
+        for (from, to, origin) in resolved {
+            let to = b.node(to);
+            b.edge(from, to, origin);
+        }
+        lineage.graph = std::mem::take(&mut b.graph);
+        lineage.check_acyclic()?;
+        lineage.index();
+        Ok(lineage)
+    }
+
+    /// Name ranks and adjacency arrays.
+    fn index(&mut self) {
+        let n = self.graph.node_count();
+        let mut order: Vec<NodeIndex> = self.graph.node_indices().collect();
+        order.sort_by(|a, b| self.graph[*a].name.cmp(&self.graph[*b].name).then(a.cmp(b)));
+        self.name_rank = vec![0; n];
+        for (rank, ix) in order.into_iter().enumerate() {
+            self.name_rank[ix.index()] = rank as u32;
+        }
+        let edges = self.graph.raw_edges();
+        let pairs = edges.iter().map(|e| (e.source().index() as u32, e.target().index() as u32));
+        self.down = Csr::build(n, pairs.clone());
+        self.up = Csr::build(n, pairs.map(|(a, b)| (b, a)));
+    }
+
+    fn check_acyclic(&self) -> Result<()> {
+        let mut cycles: Vec<Vec<String>> = petgraph::algo::tarjan_scc(&self.graph)
+            .into_iter()
+            .filter(|scc| scc.len() > 1)
+            .map(|scc| self.cycle_in(&scc))
+            .collect();
+        if cycles.is_empty() {
+            return Ok(());
+        }
+        cycles.sort();
+        Err(LineageError::Cycle { cycles })
+    }
+
+    /// One cycle through a strongly connected component, in edge order, starting at its
+    /// first name: a breadth-first search from that node back to itself inside the component.
+    fn cycle_in(&self, scc: &[NodeIndex]) -> Vec<String> {
+        let members: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
+        let start = *scc.iter().min_by(|a, b| self.graph[**a].name.cmp(&self.graph[**b].name)).expect("non-empty");
+        let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([start]);
+        let mut last = start;
+        'bfs: while let Some(n) = queue.pop_front() {
+            let mut next: Vec<NodeIndex> = self.graph.neighbors(n).filter(|m| members.contains(m)).collect();
+            next.sort_by(|a, b| self.graph[*a].name.cmp(&self.graph[*b].name));
+            for m in next {
+                if m == start {
+                    last = n;
+                    break 'bfs;
+                }
+                if let std::collections::hash_map::Entry::Vacant(v) = parent.entry(m) {
+                    v.insert(n);
+                    queue.push_back(m);
+                }
+            }
+        }
+        let mut path = vec![last];
+        while let Some(&p) = parent.get(path.last().expect("non-empty")) {
+            path.push(p);
+        }
+        path.reverse();
+        path.push(start);
+        path.iter().map(|i| self.graph[*i].name.clone()).collect()
+    }
+
+    /// The node with this id (any of its ids).
+    pub fn by_id(&self, id: &str) -> Option<NodeIndex> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Nodes with this name (or alias).
+    pub fn by_name(&self, name: &str) -> &[NodeIndex] {
+        self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Finds a node by id or name; an unknown or ambiguous name is an error that says which
+    /// nodes exist or match.
+    pub fn find(&self, name: &str) -> Result<NodeIndex> {
+        if let Some(ix) = self.by_id(name) {
+            return Ok(ix);
+        }
+        let found = self.by_name(name);
+        match found {
+            [one] => Ok(*one),
+            [] => {
+                let names: BTreeSet<&str> = self.graph.node_weights().map(|n| n.name.as_str()).collect();
+                let hint = sluice_spec::suggest::did_you_mean(name, names.iter().copied()).map(str::to_string);
+                Err(LineageError::UnknownNode { name: name.to_string(), did_you_mean: hint })
+            }
+            many => {
+                // A data node wins over the dbt resources sharing its name (a semantic model,
+                // a metric) when there is exactly one.
+                let data: Vec<NodeIndex> = many.iter().copied().filter(|i| self.graph[*i].kind.is_data()).collect();
+                if let [one] = data.as_slice() {
+                    return Ok(*one);
+                }
+                let mut ids: Vec<String> = many.iter().map(|i| self.graph[*i].id.clone()).collect();
+                ids.sort();
+                Err(LineageError::Ambiguous { name: name.to_string(), candidates: ids })
+            }
+        }
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Whether the graph has no node.
+    pub fn is_empty(&self) -> bool {
+        self.graph.node_count() == 0
+    }
+
+    /// The node at `ix`.
+    pub fn node(&self, ix: NodeIndex) -> &Node {
+        &self.graph[ix]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(id: &str, name: &str, kind: NodeKind) -> RawNode {
+        RawNode { id: id.into(), name: name.into(), kind: Some(kind), ..RawNode::default() }
+    }
+
+    fn edge(a: &str, b: &str) -> RawEdge {
+        RawEdge { from: a.into(), to: b.into() }
+    }
+
+    #[test]
+    fn merges_ids_keeping_the_first_fragments_attributes() {
+        let mut config = Fragment::new(Origin::Config);
+        config.nodes.push(RawNode { owner: Some("data-eng".into()), ..node("dataset:orders", "orders", NodeKind::Dataset) });
+        let mut dbt = Fragment::new(Origin::Dbt);
+        dbt.nodes.push(RawNode { owner: Some("analytics".into()), tier: Some(1), ..node("model.shop.orders", "orders", NodeKind::Model) });
+        dbt.nodes.push(node("model.shop.customers", "customers", NodeKind::Model));
+        dbt.edges.push(edge("model.shop.orders", "model.shop.customers"));
+        let l = Lineage::build(vec![config, dbt], &[("dataset:orders".into(), "model.shop.orders".into())]).unwrap();
+        assert_eq!(l.len(), 2);
+        let o = &l.graph[l.find("orders").unwrap()];
+        assert_eq!(o.id, "dataset:orders");
+        assert_eq!(o.kinds, [NodeKind::Dataset, NodeKind::Model]);
+        assert_eq!(o.owner.as_deref(), Some("data-eng"), "config wins");
+        assert_eq!(o.tier, Some(1), "dbt fills what config lacks");
+        assert_eq!(o.origins, [Origin::Config, Origin::Dbt]);
+        assert_eq!(l.by_id("model.shop.orders"), l.by_id("dataset:orders"));
+    }
+
+    #[test]
+    fn cycles_are_named() {
+        let mut f = Fragment::new(Origin::OpenLineage);
+        for (a, b) in [("a", "c"), ("c", "b"), ("b", "a"), ("c", "d")] {
+            f.nodes.push(node(a, a, NodeKind::Table));
+            f.edges.push(edge(a, b));
+        }
+        let err = Lineage::build(vec![f], &[]).unwrap_err();
+        assert_eq!(err.to_string(), "the lineage has a cycle: a -> c -> b -> a (each reads what another writes); lineage must be a DAG");
+    }
+
+    #[test]
+    fn unknown_and_ambiguous_names() {
+        let mut f = Fragment::new(Origin::Dbt);
+        f.nodes.push(node("model.p.orders", "orders", NodeKind::Model));
+        f.nodes.push(node("semantic_model.p.orders", "orders", NodeKind::SemanticModel));
+        f.nodes.push(node("metric.p.revenue", "revenue", NodeKind::Metric));
+        f.nodes.push(node("metric.p.revenue2", "revenue", NodeKind::Metric));
+        let l = Lineage::build(vec![f], &[]).unwrap();
+        assert_eq!(l.graph[l.find("orders").unwrap()].id, "model.p.orders");
+        assert_eq!(l.find("ordrs").unwrap_err().to_string(), "unknown node `ordrs`; did you mean `orders`?");
+        assert!(l.find("revenue").unwrap_err().to_string().contains("metric.p.revenue, metric.p.revenue2"));
+    }
+}

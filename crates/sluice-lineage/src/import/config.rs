@@ -1,0 +1,107 @@
+//! What `sluice.yaml` says: datasets, stages (inputs -> stage -> outputs), exposures
+//! (depends_on -> exposure), and the tables each stage's SQL reads and writes.
+
+use sluice_spec::Config;
+
+use super::sql::table_flow;
+use crate::error::{LineageError, Result};
+use crate::graph::{Fragment, NameEdge, NodeKind, Origin, RawEdge, RawNode};
+
+/// Id of a sluice dataset.
+pub fn dataset_id(name: &str) -> String {
+    format!("dataset:{name}")
+}
+
+/// Id of a sluice stage.
+pub fn stage_id(name: &str) -> String {
+    format!("stage:{name}")
+}
+
+/// Id of a table named in stage SQL.
+pub fn table_id(name: &str) -> String {
+    format!("table:{name}")
+}
+
+/// The config's datasets, stages and exposures (origin `config`), and what stage SQL adds
+/// (origin `sql`).
+pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
+    let mut f = Fragment::new(Origin::Config);
+    for d in &config.datasets {
+        let mut alias_names = vec![d.path.trim_end_matches('/').to_string()];
+        let resolved = d.location.display().to_string();
+        let resolved = resolved.trim_end_matches('/');
+        if !alias_names.iter().any(|a| a == resolved) {
+            alias_names.push(resolved.to_string());
+        }
+        f.nodes.push(RawNode {
+            id: dataset_id(&d.name),
+            name: d.name.clone(),
+            kind: Some(NodeKind::Dataset),
+            owner: d.owner.clone(),
+            tier: d.tier,
+            tags: d.tags.clone(),
+            alias_names,
+            ..RawNode::default()
+        });
+    }
+    let mut sql = Fragment::new(Origin::Sql);
+    for s in &config.stages {
+        let id = stage_id(&s.name);
+        f.nodes.push(RawNode {
+            id: id.clone(),
+            name: s.name.clone(),
+            kind: Some(NodeKind::Stage),
+            owner: s.owner.clone(),
+            ..RawNode::default()
+        });
+        for i in &s.inputs {
+            f.edges.push(RawEdge { from: dataset_id(i), to: id.clone() });
+        }
+        for o in &s.outputs {
+            f.edges.push(RawEdge { from: id.clone(), to: dataset_id(o) });
+        }
+        if let Some(text) = &s.sql {
+            let flow = table_flow(&text.text).map_err(|e| {
+                let (at, sql_pos) = match (&text.file, e.pos) {
+                    // In a file, the parser's position is the file's.
+                    (Some(file), Some((l, c))) => (format!("{}:{l}:{c}", file.display()), None),
+                    (Some(file), None) => (file.display().to_string(), None),
+                    (None, pos) => (config.file.location(text.span.start).to_string(), pos),
+                };
+                LineageError::Sql { at, stage: s.name.clone(), sql_pos, message: e.message }
+            })?;
+            for t in flow.reads.iter().chain(&flow.writes) {
+                sql.nodes.push(RawNode { id: table_id(t), name: t.clone(), kind: Some(NodeKind::Table), ..RawNode::default() });
+            }
+            for r in flow.reads {
+                sql.edges.push(RawEdge { from: table_id(&r), to: id.clone() });
+            }
+            for w in flow.writes {
+                sql.edges.push(RawEdge { from: id.clone(), to: table_id(&w) });
+            }
+        }
+    }
+    for e in &config.exposures {
+        let id = format!("exposure:{}", e.name);
+        f.nodes.push(RawNode {
+            id: id.clone(),
+            name: e.name.clone(),
+            kind: Some(NodeKind::Exposure),
+            owner: e.owner.clone(),
+            tier: e.tier,
+            tags: e.tags.clone(),
+            subkind: Some(e.kind.clone()),
+            url: e.url.clone(),
+            ..RawNode::default()
+        });
+        for dep in &e.depends_on {
+            f.name_edges.push(NameEdge {
+                from_name: dep.clone(),
+                to: id.clone(),
+                at: config.file.location(e.span.start).to_string(),
+                what: format!("exposure `{}` depends_on `{dep}`", e.name),
+            });
+        }
+    }
+    Ok((f, sql))
+}

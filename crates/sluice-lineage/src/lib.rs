@@ -1,0 +1,14 @@
+//! Lineage for sluice: one petgraph graph of datasets, stages, exposures and dbt and
+//! OpenLineage resources, merged from `sluice.yaml`, dbt manifests, OpenLineage events and
+//! stage SQL; impact queries ("what breaks if X fails?"), dbt's selector grammar, and
+//! renderers (text tree, JSON, Graphviz dot, Mermaid).
+//!
+//! It does not depend on the check engine.
+
+pub mod error;
+pub mod graph;
+pub mod import;
+
+pub use error::{LineageError, Result};
+pub use graph::{Edge, Fragment, Lineage, NameEdge, Node, NodeKind, Origin, RawEdge, RawNode};
+pub use import::{Sources, load};
