@@ -266,7 +266,7 @@ pub struct Node {
 }
 
 impl Node {
-    fn empty(id: &str) -> Node {
+    pub(crate) fn empty(id: &str) -> Node {
         Node {
             id: id.to_string(),
             name: String::new(),
@@ -346,6 +346,8 @@ pub struct Lineage {
     by_name: HashMap<String, Vec<NodeIndex>>,
     /// Each node's rank in name order, for fast deterministic sorting of large results.
     pub(crate) name_rank: Vec<u32>,
+    /// The node of each rank (the inverse of `name_rank`).
+    pub(crate) by_rank: Vec<u32>,
     /// Children of each node.
     pub(crate) down: Csr,
     /// Parents of each node.
@@ -505,6 +507,7 @@ impl Lineage {
             by_id: HashMap::new(),
             by_name: HashMap::new(),
             name_rank: vec![],
+            by_rank: vec![],
             down: Csr::default(),
             up: Csr::default(),
         };
@@ -550,9 +553,10 @@ impl Lineage {
         let mut order: Vec<NodeIndex> = self.graph.node_indices().collect();
         order.sort_by(|a, b| self.graph[*a].name.cmp(&self.graph[*b].name).then(a.cmp(b)));
         self.name_rank = vec![0; n];
-        for (rank, ix) in order.into_iter().enumerate() {
+        for (rank, ix) in order.iter().enumerate() {
             self.name_rank[ix.index()] = rank as u32;
         }
+        self.by_rank = order.into_iter().map(|ix| ix.index() as u32).collect();
         let edges = self.graph.raw_edges();
         let pairs = edges.iter().map(|e| (e.source().index() as u32, e.target().index() as u32));
         self.down = Csr::build(n, pairs.clone());

@@ -8,7 +8,11 @@
 pub mod error;
 pub mod graph;
 pub mod import;
+pub mod query;
+pub mod select;
 
 pub use error::{LineageError, Result};
 pub use graph::{Edge, Fragment, Lineage, NameEdge, Node, NodeKind, Origin, RawEdge, RawNode};
 pub use import::{Sources, load};
+pub use query::{Direction, Hit, Impact, ImpactOptions, Notify, impact};
+pub use select::{Indirect, Selector, select};
