@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Exit codes: 0 all checks passed (warnings allowed), 1 a check of severity `error`
 /// failed, 2 invalid invocation or config (nothing was run), 4 runtime error (a source
-/// could not be read, a check could not be evaluated).
+/// could not be read, a check could not be evaluated). Lineage commands exit 0 when they
+/// answer, 2 on an unknown node, a bad selector or an invalid source, 4 on an unreadable file.
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about, max_term_width = 100)]
 pub struct Cli {
@@ -54,6 +55,183 @@ pub enum Command {
     Check(CheckArgs),
     /// Check a config for mistakes without reading any data.
     Validate(ConfigArgs),
+    /// What breaks if X fails: everything downstream of a node (or upstream, with
+    /// --upstream), with depth, path, owner and tier, and the owners to call.
+    Impact(ImpactArgs),
+    /// The lineage graph: dbt's selectors (`select`) and the graph itself (`show`).
+    #[command(subcommand)]
+    Lineage(LineageCommand),
+}
+
+/// `sluice lineage ...`.
+#[derive(Debug, Subcommand)]
+pub enum LineageCommand {
+    /// Nodes matching dbt selectors (`stg_orders+`, `+exposure:revenue`, `tag:nightly,
+    /// @orders`...), as `dbt ls` lists them.
+    Select(SelectArgs),
+    /// The whole graph, or the part selected, as a tree (or JSON, dot, Mermaid).
+    Show(ShowArgs),
+}
+
+/// Where the lineage comes from. With none of these, ./sluice.yaml.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Lineage sources")]
+pub struct SourceArgs {
+    /// A sluice config (its datasets, stages, exposures, stage SQL and `lineage:`)
+    /// [default: ./sluice.yaml if it exists].
+    #[arg(short, long, value_name = "FILE", env = "SLUICE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Set a `${NAME}` variable of the config (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
+    /// A dbt target/manifest.json (repeatable; schema v10 to v12).
+    #[arg(long = "dbt-manifest", value_name = "PATH")]
+    pub dbt_manifest: Vec<PathBuf>,
+
+    /// OpenLineage RunEvents, one JSON object per line (repeatable).
+    #[arg(long = "openlineage", value_name = "PATH")]
+    pub openlineage: Vec<PathBuf>,
+}
+
+/// `--format` of lineage commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A tree for people.
+    Text,
+    /// The JSON contract (see README).
+    Json,
+    /// Graphviz dot.
+    Dot,
+    /// A Mermaid flowchart (renders in GitHub Markdown).
+    Mermaid,
+}
+
+/// `sluice impact`.
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// The node that failed: a dataset, stage, exposure, dbt resource or OpenLineage
+    /// dataset or job, by name or id.
+    #[arg(value_name = "NODE")]
+    pub node: String,
+
+    /// Walk upstream instead: what X reads, transitively (root-cause candidates).
+    #[arg(long)]
+    pub upstream: bool,
+
+    /// Stop after N steps (a stage and the data it writes are one step).
+    #[arg(long, value_name = "N")]
+    pub depth: Option<u32>,
+
+    /// Report dbt tests too.
+    #[arg(long)]
+    pub include_tests: bool,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+
+    /// Lines of the text tree at most (0: all).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub limit: usize,
+
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+}
+
+/// Selection flags, as `dbt ls` takes them.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// Exclude these (same grammar; repeatable).
+    #[arg(long, value_name = "SELECTOR")]
+    pub exclude: Vec<String>,
+
+    /// Only these resource types (repeatable): model, seed, snapshot, source, test,
+    /// unit_test, analysis, exposure, metric, semantic_model, saved_query, dataset, stage,
+    /// job, table [default: all but analysis].
+    #[arg(long = "resource-type", value_name = "TYPE", value_parser = parse_kind)]
+    pub resource_types: Vec<sluice_lineage::NodeKind>,
+
+    /// When tests whose parents are selected are selected too: eager (any parent),
+    /// cautious (all parents), buildable, empty.
+    #[arg(long, value_name = "MODE", default_value = "eager", value_parser = parse_indirect)]
+    pub indirect_selection: sluice_lineage::Indirect,
+}
+
+/// `sluice lineage select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// dbt selectors: spaces are unions, commas intersections (`stg_orders+ tag:a,tag:b`).
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+
+    /// More selectors, as `dbt ls --select` takes them.
+    #[arg(short, long = "select", value_name = "SELECTOR")]
+    pub select: Vec<String>,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+}
+
+/// `sluice lineage show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Only the nodes these select (dbt grammar; repeatable) [default: the whole graph].
+    #[arg(short, long = "select", value_name = "SELECTOR")]
+    pub select: Vec<String>,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    /// Show dbt tests too.
+    #[arg(long)]
+    pub include_tests: bool,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+
+    /// Lines of the text tree at most (0: all).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub limit: usize,
+
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+}
+
+fn parse_kind(s: &str) -> Result<sluice_lineage::NodeKind, String> {
+    sluice_lineage::NodeKind::parse(s).ok_or_else(|| {
+        format!(
+            "unknown resource type `{s}`; use one of {}",
+            sluice_lineage::NodeKind::ALL.map(|k| k.name()).join(", ")
+        )
+    })
+}
+
+fn parse_indirect(s: &str) -> Result<sluice_lineage::Indirect, String> {
+    sluice_lineage::Indirect::parse(s).ok_or_else(|| {
+        format!("`{s}` is not an indirect selection mode; use eager, cautious, buildable or empty")
+    })
 }
 
 /// Where the config is and its variables.

@@ -3,6 +3,7 @@
 //! config, 4 runtime error).
 
 mod cli;
+mod lineage;
 mod logging;
 mod progress;
 mod render;
@@ -38,6 +39,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Validate(args) => validate(args, &cli, stderr_color),
         Command::Check(args) => check(args, &cli, stderr_color),
+        Command::Impact(args) => lineage::impact(args, stderr_color),
+        Command::Lineage(cmd) => lineage::lineage(cmd, stderr_color),
     };
     match result {
         Ok(code) | Err(Exit(code)) => ExitCode::from(code),

@@ -40,18 +40,17 @@ pub enum LineageError {
     },
     /// A reference made somewhere (an exposure's `depends_on`, a `mapping` entry) that
     /// failed; `at` says where.
-    #[error("{at}: {what}: {source}")]
+    #[error("{at}: {what}: {cause}")]
     Reference {
         /// `file:line:col` of the reference.
         at: String,
         /// What made it (`exposure `revenue` depends_on`).
         what: String,
-        /// Why it failed.
-        #[source]
-        source: Box<LineageError>,
+        /// Why it failed (part of the message, not a separate cause).
+        cause: Box<LineageError>,
     },
     /// A file could not be read.
-    #[error("cannot read {what} {}: {source}", path.display())]
+    #[error("cannot read {what} {}", path.display())]
     Read {
         /// What the file is (`dbt manifest`).
         what: &'static str,
@@ -110,7 +109,7 @@ impl LineageError {
     pub fn is_io(&self) -> bool {
         match self {
             LineageError::Read { .. } => true,
-            LineageError::Reference { source, .. } => source.is_io(),
+            LineageError::Reference { cause, .. } => cause.is_io(),
             _ => false,
         }
     }

@@ -111,7 +111,12 @@ impl NodeKind {
     pub fn is_data(self) -> bool {
         matches!(
             self,
-            NodeKind::Dataset | NodeKind::Model | NodeKind::Seed | NodeKind::Snapshot | NodeKind::Source | NodeKind::Table
+            NodeKind::Dataset
+                | NodeKind::Model
+                | NodeKind::Seed
+                | NodeKind::Snapshot
+                | NodeKind::Source
+                | NodeKind::Table
         )
     }
 }
@@ -220,7 +225,12 @@ pub struct Fragment {
 impl Fragment {
     /// An empty fragment from `origin`.
     pub fn new(origin: Origin) -> Fragment {
-        Fragment { origin, nodes: vec![], edges: vec![], name_edges: vec![] }
+        Fragment {
+            origin,
+            nodes: vec![],
+            edges: vec![],
+            name_edges: vec![],
+        }
     }
 }
 
@@ -402,7 +412,10 @@ impl Builder {
         let i = self.ids.id(id);
         let root = self.ids.find(i);
         let graph = &mut self.graph;
-        *self.slot.entry(root).or_insert_with(|| graph.add_node(Node::empty(id)))
+        *self
+            .slot
+            .entry(root)
+            .or_insert_with(|| graph.add_node(Node::empty(id)))
     }
 
     fn edge(&mut self, a: NodeIndex, b: NodeIndex, origin: Origin) {
@@ -410,7 +423,10 @@ impl Builder {
             return; // a stage reading and writing one table is not a cycle of interest
         }
         let graph = &mut self.graph;
-        let ei = *self.edges.entry((a, b)).or_insert_with(|| graph.add_edge(a, b, Edge::default()));
+        let ei = *self
+            .edges
+            .entry((a, b))
+            .or_insert_with(|| graph.add_edge(a, b, Edge::default()));
         if !self.graph[ei].origins.contains(&origin) {
             self.graph[ei].origins.push(origin);
         }
@@ -462,7 +478,10 @@ impl Lineage {
     /// O(|V| + |E|) expected time (hash maps over ids), plus O(|V| log |V|) to rank names.
     pub fn build(fragments: Vec<Fragment>, same: &[(String, String)]) -> Result<Lineage> {
         let mut b = Builder {
-            ids: Ids { index: HashMap::new(), parent: Vec::new() },
+            ids: Ids {
+                index: HashMap::new(),
+                parent: Vec::new(),
+            },
             graph: DiGraph::new(),
             slot: HashMap::new(),
             edges: HashMap::new(),
@@ -498,7 +517,11 @@ impl Lineage {
         for ix in b.graph.node_indices() {
             let node = &mut b.graph[ix];
             if node.name.is_empty() {
-                node.name = node.id.split_once(':').map(|(_, n)| n.to_string()).unwrap_or_else(|| node.id.clone());
+                node.name = node
+                    .id
+                    .split_once(':')
+                    .map(|(_, n)| n.to_string())
+                    .unwrap_or_else(|| node.id.clone());
                 node.ids.push(node.id.clone());
             }
         }
@@ -516,7 +539,11 @@ impl Lineage {
             for id in &node.ids {
                 lineage.by_id.insert(id.clone(), ix);
             }
-            lineage.by_name.entry(node.name.clone()).or_default().push(ix);
+            lineage
+                .by_name
+                .entry(node.name.clone())
+                .or_default()
+                .push(ix);
         }
         for (ix, alias) in aliases {
             let list = lineage.by_name.entry(alias).or_default();
@@ -528,11 +555,14 @@ impl Lineage {
         let mut resolved = Vec::new();
         for f in &fragments {
             for e in &f.name_edges {
-                let from = lineage.find(&e.from_name).map_err(|source| LineageError::Reference {
-                    at: e.at.clone(),
-                    what: e.what.clone(),
-                    source: Box::new(source),
-                })?;
+                let from =
+                    lineage
+                        .find(&e.from_name)
+                        .map_err(|source| LineageError::Reference {
+                            at: e.at.clone(),
+                            what: e.what.clone(),
+                            cause: Box::new(source),
+                        })?;
                 resolved.push((from, &e.to, f.origin));
             }
         }
@@ -558,7 +588,9 @@ impl Lineage {
         }
         self.by_rank = order.into_iter().map(|ix| ix.index() as u32).collect();
         let edges = self.graph.raw_edges();
-        let pairs = edges.iter().map(|e| (e.source().index() as u32, e.target().index() as u32));
+        let pairs = edges
+            .iter()
+            .map(|e| (e.source().index() as u32, e.target().index() as u32));
         self.down = Csr::build(n, pairs.clone());
         self.up = Csr::build(n, pairs.map(|(a, b)| (b, a)));
     }
@@ -580,12 +612,19 @@ impl Lineage {
     /// first name: a breadth-first search from that node back to itself inside the component.
     fn cycle_in(&self, scc: &[NodeIndex]) -> Vec<String> {
         let members: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
-        let start = *scc.iter().min_by(|a, b| self.graph[**a].name.cmp(&self.graph[**b].name)).expect("non-empty");
+        let start = *scc
+            .iter()
+            .min_by(|a, b| self.graph[**a].name.cmp(&self.graph[**b].name))
+            .expect("non-empty");
         let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
         let mut queue = std::collections::VecDeque::from([start]);
         let mut last = start;
         'bfs: while let Some(n) = queue.pop_front() {
-            let mut next: Vec<NodeIndex> = self.graph.neighbors(n).filter(|m| members.contains(m)).collect();
+            let mut next: Vec<NodeIndex> = self
+                .graph
+                .neighbors(n)
+                .filter(|m| members.contains(m))
+                .collect();
             next.sort_by(|a, b| self.graph[*a].name.cmp(&self.graph[*b].name));
             for m in next {
                 if m == start {
@@ -627,20 +666,32 @@ impl Lineage {
         match found {
             [one] => Ok(*one),
             [] => {
-                let names: BTreeSet<&str> = self.graph.node_weights().map(|n| n.name.as_str()).collect();
-                let hint = sluice_spec::suggest::did_you_mean(name, names.iter().copied()).map(str::to_string);
-                Err(LineageError::UnknownNode { name: name.to_string(), did_you_mean: hint })
+                let names: BTreeSet<&str> =
+                    self.graph.node_weights().map(|n| n.name.as_str()).collect();
+                let hint = sluice_spec::suggest::did_you_mean(name, names.iter().copied())
+                    .map(str::to_string);
+                Err(LineageError::UnknownNode {
+                    name: name.to_string(),
+                    did_you_mean: hint,
+                })
             }
             many => {
                 // A data node wins over the dbt resources sharing its name (a semantic model,
                 // a metric) when there is exactly one.
-                let data: Vec<NodeIndex> = many.iter().copied().filter(|i| self.graph[*i].kind.is_data()).collect();
+                let data: Vec<NodeIndex> = many
+                    .iter()
+                    .copied()
+                    .filter(|i| self.graph[*i].kind.is_data())
+                    .collect();
                 if let [one] = data.as_slice() {
                     return Ok(*one);
                 }
                 let mut ids: Vec<String> = many.iter().map(|i| self.graph[*i].id.clone()).collect();
                 ids.sort();
-                Err(LineageError::Ambiguous { name: name.to_string(), candidates: ids })
+                Err(LineageError::Ambiguous {
+                    name: name.to_string(),
+                    candidates: ids,
+                })
             }
         }
     }
@@ -666,22 +717,43 @@ mod tests {
     use super::*;
 
     fn node(id: &str, name: &str, kind: NodeKind) -> RawNode {
-        RawNode { id: id.into(), name: name.into(), kind: Some(kind), ..RawNode::default() }
+        RawNode {
+            id: id.into(),
+            name: name.into(),
+            kind: Some(kind),
+            ..RawNode::default()
+        }
     }
 
     fn edge(a: &str, b: &str) -> RawEdge {
-        RawEdge { from: a.into(), to: b.into() }
+        RawEdge {
+            from: a.into(),
+            to: b.into(),
+        }
     }
 
     #[test]
     fn merges_ids_keeping_the_first_fragments_attributes() {
         let mut config = Fragment::new(Origin::Config);
-        config.nodes.push(RawNode { owner: Some("data-eng".into()), ..node("dataset:orders", "orders", NodeKind::Dataset) });
+        config.nodes.push(RawNode {
+            owner: Some("data-eng".into()),
+            ..node("dataset:orders", "orders", NodeKind::Dataset)
+        });
         let mut dbt = Fragment::new(Origin::Dbt);
-        dbt.nodes.push(RawNode { owner: Some("analytics".into()), tier: Some(1), ..node("model.shop.orders", "orders", NodeKind::Model) });
-        dbt.nodes.push(node("model.shop.customers", "customers", NodeKind::Model));
-        dbt.edges.push(edge("model.shop.orders", "model.shop.customers"));
-        let l = Lineage::build(vec![config, dbt], &[("dataset:orders".into(), "model.shop.orders".into())]).unwrap();
+        dbt.nodes.push(RawNode {
+            owner: Some("analytics".into()),
+            tier: Some(1),
+            ..node("model.shop.orders", "orders", NodeKind::Model)
+        });
+        dbt.nodes
+            .push(node("model.shop.customers", "customers", NodeKind::Model));
+        dbt.edges
+            .push(edge("model.shop.orders", "model.shop.customers"));
+        let l = Lineage::build(
+            vec![config, dbt],
+            &[("dataset:orders".into(), "model.shop.orders".into())],
+        )
+        .unwrap();
         assert_eq!(l.len(), 2);
         let o = &l.graph[l.find("orders").unwrap()];
         assert_eq!(o.id, "dataset:orders");
@@ -700,19 +772,37 @@ mod tests {
             f.edges.push(edge(a, b));
         }
         let err = Lineage::build(vec![f], &[]).unwrap_err();
-        assert_eq!(err.to_string(), "the lineage has a cycle: a -> c -> b -> a (each reads what another writes); lineage must be a DAG");
+        assert_eq!(
+            err.to_string(),
+            "the lineage has a cycle: a -> c -> b -> a (each reads what another writes); lineage must be a DAG"
+        );
     }
 
     #[test]
     fn unknown_and_ambiguous_names() {
         let mut f = Fragment::new(Origin::Dbt);
-        f.nodes.push(node("model.p.orders", "orders", NodeKind::Model));
-        f.nodes.push(node("semantic_model.p.orders", "orders", NodeKind::SemanticModel));
-        f.nodes.push(node("metric.p.revenue", "revenue", NodeKind::Metric));
-        f.nodes.push(node("metric.p.revenue2", "revenue", NodeKind::Metric));
+        f.nodes
+            .push(node("model.p.orders", "orders", NodeKind::Model));
+        f.nodes.push(node(
+            "semantic_model.p.orders",
+            "orders",
+            NodeKind::SemanticModel,
+        ));
+        f.nodes
+            .push(node("metric.p.revenue", "revenue", NodeKind::Metric));
+        f.nodes
+            .push(node("metric.p.revenue2", "revenue", NodeKind::Metric));
         let l = Lineage::build(vec![f], &[]).unwrap();
         assert_eq!(l.graph[l.find("orders").unwrap()].id, "model.p.orders");
-        assert_eq!(l.find("ordrs").unwrap_err().to_string(), "unknown node `ordrs`; did you mean `orders`?");
-        assert!(l.find("revenue").unwrap_err().to_string().contains("metric.p.revenue, metric.p.revenue2"));
+        assert_eq!(
+            l.find("ordrs").unwrap_err().to_string(),
+            "unknown node `ordrs`; did you mean `orders`?"
+        );
+        assert!(
+            l.find("revenue")
+                .unwrap_err()
+                .to_string()
+                .contains("metric.p.revenue, metric.p.revenue2")
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod graph;
 pub mod import;
 pub mod query;
+pub mod render;
 pub mod select;
 
 pub use error::{LineageError, Result};

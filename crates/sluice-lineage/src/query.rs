@@ -58,7 +58,11 @@ pub struct ImpactOptions {
 
 impl Default for ImpactOptions {
     fn default() -> Self {
-        ImpactOptions { direction: Direction::Downstream, max_depth: None, include_tests: false }
+        ImpactOptions {
+            direction: Direction::Downstream,
+            max_depth: None,
+            include_tests: false,
+        }
     }
 }
 
@@ -109,7 +113,11 @@ pub fn impact(lineage: &Lineage, root: NodeIndex, opts: ImpactOptions) -> Impact
         Direction::Downstream => &lineage.down,
         Direction::Upstream => &lineage.up,
     };
-    let process: Vec<bool> = lineage.graph.node_weights().map(|w| w.kind.is_process()).collect();
+    let process: Vec<bool> = lineage
+        .graph
+        .node_weights()
+        .map(|w| w.kind.is_process())
+        .collect();
     let limit = opts.max_depth.unwrap_or(u32::MAX);
     let mut depth = vec![NONE; n];
     let mut parent = vec![NONE; n];
@@ -130,7 +138,8 @@ pub fn impact(lineage: &Lineage, root: NodeIndex, opts: ImpactOptions) -> Impact
         let free = process[xi] && x != r;
         for &y in adj.of(x) {
             let yi = y as usize;
-            let w = u32::from(!(free && !process[yi]));
+            // Leaving a stage or job (not the root) into data costs nothing: depth counts data steps.
+            let w = u32::from(!free || process[yi]);
             let d = depth[xi] + w;
             if d < depth[yi] && d <= limit {
                 depth[yi] = d;
@@ -146,7 +155,9 @@ pub fn impact(lineage: &Lineage, root: NodeIndex, opts: ImpactOptions) -> Impact
     // Sort by one packed key: exposure flag, tier, depth, then name rank (unique per node).
     let mut keys: Vec<u64> = reached
         .iter()
-        .filter(|&&x| opts.include_tests || !lineage.graph[NodeIndex::new(x as usize)].kind.is_test())
+        .filter(|&&x| {
+            opts.include_tests || !lineage.graph[NodeIndex::new(x as usize)].kind.is_test()
+        })
         .map(|&x| {
             let node = &lineage.graph[NodeIndex::new(x as usize)];
             let exposure = u64::from(node.kind != NodeKind::Exposure);
@@ -160,10 +171,19 @@ pub fn impact(lineage: &Lineage, root: NodeIndex, opts: ImpactOptions) -> Impact
         .into_iter()
         .map(|k| {
             let x = lineage.by_rank[(k & 0xffff_ffff) as usize];
-            Hit { node: NodeIndex::new(x as usize), depth: depth[x as usize] }
+            Hit {
+                node: NodeIndex::new(x as usize),
+                depth: depth[x as usize],
+            }
         })
         .collect();
-    Impact { root, direction: opts.direction, max_depth: opts.max_depth, hits, parent }
+    Impact {
+        root,
+        direction: opts.direction,
+        max_depth: opts.max_depth,
+        hits,
+        parent,
+    }
 }
 
 impl Impact {
@@ -211,8 +231,14 @@ impl Impact {
         let mut best: BTreeMap<&str, (u8, bool, u32)> = BTreeMap::new();
         for h in &self.hits {
             let node = &lineage.graph[h.node];
-            let Some(owner) = node.owner.as_deref() else { continue };
-            let rank = (node.tier.unwrap_or(u8::MAX), node.kind != NodeKind::Exposure, h.depth);
+            let Some(owner) = node.owner.as_deref() else {
+                continue;
+            };
+            let rank = (
+                node.tier.unwrap_or(u8::MAX),
+                node.kind != NodeKind::Exposure,
+                h.depth,
+            );
             let entry = by_owner.entry(owner).or_insert_with(|| Notify {
                 owner: owner.to_string(),
                 most_critical: h.node,
@@ -228,7 +254,11 @@ impl Impact {
             }
         }
         let mut out: Vec<Notify> = by_owner.into_values().collect();
-        out.sort_by(|a, b| best[a.owner.as_str()].cmp(&best[b.owner.as_str()]).then(a.owner.cmp(&b.owner)));
+        out.sort_by(|a, b| {
+            best[a.owner.as_str()]
+                .cmp(&best[b.owner.as_str()])
+                .then(a.owner.cmp(&b.owner))
+        });
         out
     }
 }
@@ -265,29 +295,53 @@ mod tests {
             ("clean", "ml"),
             ("clean", "test_clean"),
         ] {
-            f.edges.push(RawEdge { from: a.into(), to: b.into() });
+            f.edges.push(RawEdge {
+                from: a.into(),
+                to: b.into(),
+            });
         }
         Lineage::build(vec![f], &[]).unwrap()
     }
 
     fn names(l: &Lineage, i: &Impact) -> Vec<(String, u32)> {
-        i.hits.iter().map(|h| (l.graph[h.node].name.clone(), h.depth)).collect()
+        i.hits
+            .iter()
+            .map(|h| (l.graph[h.node].name.clone(), h.depth))
+            .collect()
     }
 
     #[test]
     fn downstream_orders_exposures_first_then_tier_then_depth() {
         let l = pipeline();
         let i = impact(&l, l.find("raw").unwrap(), ImpactOptions::default());
-        let expect = [("dash", 3), ("ml", 2), ("clean", 1), ("daily", 2), ("clean_orders", 1)];
+        let expect = [
+            ("dash", 3),
+            ("ml", 2),
+            ("clean", 1),
+            ("daily", 2),
+            ("clean_orders", 1),
+        ];
         assert_eq!(names(&l, &i), expect.map(|(n, d)| (n.to_string(), d)));
-        let path: Vec<&str> = i.path(l.find("dash").unwrap()).iter().map(|n| l.graph[*n].name.as_str()).collect();
+        let path: Vec<&str> = i
+            .path(l.find("dash").unwrap())
+            .iter()
+            .map(|n| l.graph[*n].name.as_str())
+            .collect();
         assert_eq!(path, ["raw", "clean_orders", "clean", "daily", "dash"]);
-        let notify: Vec<(String, String)> =
-            i.notify(&l).into_iter().map(|n| (n.owner, l.graph[n.most_critical].name.clone())).collect();
+        let notify: Vec<(String, String)> = i
+            .notify(&l)
+            .into_iter()
+            .map(|n| (n.owner, l.graph[n.most_critical].name.clone()))
+            .collect();
         assert_eq!(
             notify,
-            [("finance", "dash"), ("data-eng", "clean"), ("analytics", "daily"), ("data-science", "ml")]
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+            [
+                ("finance", "dash"),
+                ("data-eng", "clean"),
+                ("analytics", "daily"),
+                ("data-science", "ml")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
         );
         assert_eq!(i.by_kind(&l)[&NodeKind::Exposure], 2);
     }
@@ -295,9 +349,15 @@ mod tests {
     #[test]
     fn depth_limit_counts_a_stage_and_its_outputs_as_one_step() {
         let l = pipeline();
-        let opts = ImpactOptions { max_depth: Some(1), ..ImpactOptions::default() };
+        let opts = ImpactOptions {
+            max_depth: Some(1),
+            ..ImpactOptions::default()
+        };
         let i = impact(&l, l.find("raw").unwrap(), opts);
-        assert_eq!(names(&l, &i), [("clean".to_string(), 1), ("clean_orders".to_string(), 1)]);
+        assert_eq!(
+            names(&l, &i),
+            [("clean".to_string(), 1), ("clean_orders".to_string(), 1)]
+        );
         // From the stage itself, its output is one step away.
         let i = impact(&l, l.find("clean_orders").unwrap(), opts);
         assert_eq!(names(&l, &i), [("clean".to_string(), 1)]);
@@ -306,13 +366,20 @@ mod tests {
     #[test]
     fn upstream_and_tests() {
         let l = pipeline();
-        let up = ImpactOptions { direction: Direction::Upstream, ..ImpactOptions::default() };
+        let up = ImpactOptions {
+            direction: Direction::Upstream,
+            ..ImpactOptions::default()
+        };
         let i = impact(&l, l.find("dash").unwrap(), up);
         assert_eq!(
             names(&l, &i),
-            [("raw", 3), ("clean", 2), ("daily", 1), ("clean_orders", 3)].map(|(n, d)| (n.to_string(), d))
+            [("raw", 3), ("clean", 2), ("daily", 1), ("clean_orders", 3)]
+                .map(|(n, d)| (n.to_string(), d))
         );
-        let with_tests = ImpactOptions { include_tests: true, ..ImpactOptions::default() };
+        let with_tests = ImpactOptions {
+            include_tests: true,
+            ..ImpactOptions::default()
+        };
         let i = impact(&l, l.find("clean").unwrap(), with_tests);
         assert!(names(&l, &i).contains(&("test_clean".to_string(), 1)));
         let i = impact(&l, l.find("clean").unwrap(), ImpactOptions::default());

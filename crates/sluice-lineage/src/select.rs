@@ -95,7 +95,10 @@ pub const METHODS: &[&str] = &[
 const UNSUPPORTED: &[(&str, &str)] = &[
     ("state", "it compares with a previous manifest (`--state`)"),
     ("result", "it needs run_results.json"),
-    ("source_status", "it needs sources.json from `dbt source freshness`"),
+    (
+        "source_status",
+        "it needs sources.json from `dbt source freshness`",
+    ),
     ("config", "sluice does not keep dbt configs"),
     ("group", "sluice does not keep dbt groups"),
     ("access", "sluice does not keep dbt access levels"),
@@ -127,7 +130,9 @@ type Set = HashSet<u32>;
 /// Evaluates a selection; the nodes come sorted by unique_id (other ids for non-dbt nodes),
 /// as `dbt ls` prints them.
 pub fn select(lineage: &Lineage, selector: &Selector) -> Result<Vec<NodeIndex>> {
-    let _span = tracing::info_span!("select", select = ?selector.select, exclude = ?selector.exclude).entered();
+    let _span =
+        tracing::info_span!("select", select = ?selector.select, exclude = ?selector.exclude)
+            .entered();
     let include = if selector.select.is_empty() {
         // dbt's default: every resource (`fqn:*` covers all but sources).
         parse_union(&["fqn:* source:*".to_string()])?
@@ -142,7 +147,10 @@ pub fn select(lineage: &Lineage, selector: &Selector) -> Result<Vec<NodeIndex>> 
     let s = Eval { lineage };
     let (direct, _) = s.eval(&spec, selector.indirect)?;
     let types: Vec<NodeKind> = if selector.resource_types.is_empty() {
-        NodeKind::ALL.into_iter().filter(|k| *k != NodeKind::Analysis).collect()
+        NodeKind::ALL
+            .into_iter()
+            .filter(|k| *k != NodeKind::Analysis)
+            .collect()
     } else {
         selector.resource_types.clone()
     };
@@ -167,17 +175,27 @@ fn parse_union(args: &[String]) -> Result<Spec> {
             for c in word.split(',').filter(|c| !c.is_empty()) {
                 inter.push(Spec::Criterion(parse_criterion(c)?));
             }
-            parts.push(if inter.len() == 1 { inter.pop().expect("one") } else { Spec::Intersection(inter) });
+            parts.push(if inter.len() == 1 {
+                inter.pop().expect("one")
+            } else {
+                Spec::Intersection(inter)
+            });
         }
     }
     if parts.is_empty() {
-        return Err(LineageError::Selector { selector: args.join(" "), message: "it is empty".into() });
+        return Err(LineageError::Selector {
+            selector: args.join(" "),
+            message: "it is empty".into(),
+        });
     }
     Ok(Spec::Union(parts))
 }
 
 fn parse_criterion(raw: &str) -> Result<Criterion> {
-    let bad = |message: String| LineageError::Selector { selector: raw.to_string(), message };
+    let bad = |message: String| LineageError::Selector {
+        selector: raw.to_string(),
+        message,
+    };
     let mut rest = raw;
     let childrens_parents = rest.starts_with('@');
     if childrens_parents {
@@ -186,7 +204,11 @@ fn parse_criterion(raw: &str) -> Result<Criterion> {
     let mut parents = None;
     let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     if rest[digits..].starts_with('+') {
-        parents = Some(if digits == 0 { None } else { Some(parse_depth(&rest[..digits], raw)?) });
+        parents = Some(if digits == 0 {
+            None
+        } else {
+            Some(parse_depth(&rest[..digits], raw)?)
+        });
         rest = &rest[digits + 1..];
     }
     let mut children = None;
@@ -194,20 +216,30 @@ fn parse_criterion(raw: &str) -> Result<Criterion> {
     let body = &rest[..rest.len() - trailing];
     if let Some(value) = body.strip_suffix('+') {
         let d = &rest[rest.len() - trailing..];
-        children = Some(if d.is_empty() { None } else { Some(parse_depth(d, raw)?) });
+        children = Some(if d.is_empty() {
+            None
+        } else {
+            Some(parse_depth(d, raw)?)
+        });
         rest = value;
     }
     if childrens_parents && (parents.is_some() || children.is_some()) {
         return Err(bad("`@` and `+` cannot be used together; `@X` already means X, its descendants and all their ancestors".into()));
     }
     let (method, value) = match rest.split_once(':') {
-        Some((m, v)) if !m.is_empty() && m.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') => {
+        Some((m, v))
+            if !m.is_empty()
+                && m.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.') =>
+        {
             (m.to_string(), v.to_string())
         }
         _ => (default_method(rest).to_string(), rest.to_string()),
     };
     if value.is_empty() {
-        return Err(bad("it selects nothing: give a name after the method, e.g. `tag:nightly`".into()));
+        return Err(bad(
+            "it selects nothing: give a name after the method, e.g. `tag:nightly`".into(),
+        ));
     }
     let base = method.split('.').next().unwrap_or_default();
     if !METHODS.contains(&base) {
@@ -220,18 +252,31 @@ fn parse_criterion(raw: &str) -> Result<Criterion> {
         };
         return Err(bad(format!("unknown method `{base}:`; {hint}")));
     }
-    Ok(Criterion { raw: raw.to_string(), childrens_parents, parents, children, method, value })
+    Ok(Criterion {
+        raw: raw.to_string(),
+        childrens_parents,
+        parents,
+        children,
+        method,
+        value,
+    })
 }
 
 fn parse_depth(d: &str, raw: &str) -> Result<u32> {
-    d.parse().map_err(|_| LineageError::Selector { selector: raw.to_string(), message: format!("depth `{d}` is too large") })
+    d.parse().map_err(|_| LineageError::Selector {
+        selector: raw.to_string(),
+        message: format!("depth `{d}` is too large"),
+    })
 }
 
 /// dbt's default method for a bare value.
 fn default_method(value: &str) -> &'static str {
     if value.contains('/') || value.contains('\\') {
         "path"
-    } else if [".sql", ".py", ".csv"].iter().any(|e| value.to_lowercase().ends_with(e)) {
+    } else if [".sql", ".py", ".csv"]
+        .iter()
+        .any(|e| value.to_lowercase().ends_with(e))
+    {
         "file"
     } else {
         "fqn"
@@ -295,11 +340,18 @@ impl Eval<'_> {
 
     /// Tests whose parents are selected (dbt's `expand_selection`).
     fn expand(&self, selected: Set, indirect: Indirect) -> (Set, Set) {
+        if indirect == Indirect::Empty {
+            // `--indirect-selection empty`: no attached tests at all, not even those whose
+            // parents are all selected.
+            return (selected, Set::new());
+        }
         let mut direct = selected.clone();
         let mut indirect_nodes = Set::new();
         let buildable = if indirect == Indirect::Buildable {
             let mut s = &selected | &self.walk(&selected, false, None);
-            s.extend((0..self.lineage.len() as u32).filter(|&i| self.node(i).kind == NodeKind::Source));
+            s.extend(
+                (0..self.lineage.len() as u32).filter(|&i| self.node(i).kind == NodeKind::Source),
+            );
             s
         } else {
             Set::new()
@@ -321,7 +373,6 @@ impl Eval<'_> {
                     Indirect::Buildable if all_in(&buildable) => {
                         direct.insert(t);
                     }
-                    Indirect::Empty => {}
                     _ => {
                         indirect_nodes.insert(t);
                     }
@@ -338,7 +389,11 @@ impl Eval<'_> {
             return direct;
         }
         let mut selected = direct.clone();
-        let upstream = if indirect == Indirect::Buildable { &direct | &self.walk(&direct, false, None) } else { Set::new() };
+        let upstream = if indirect == Indirect::Buildable {
+            &direct | &self.walk(&direct, false, None)
+        } else {
+            Set::new()
+        };
         for &t in all.difference(&direct) {
             let parents = self.lineage.up.of(t);
             let ok = match indirect {
@@ -354,7 +409,11 @@ impl Eval<'_> {
 
     /// Ancestors (`down == false`) or descendants of a set, up to `depth` steps.
     fn walk(&self, from: &Set, down: bool, depth: Option<u32>) -> Set {
-        let adj = if down { &self.lineage.down } else { &self.lineage.up };
+        let adj = if down {
+            &self.lineage.down
+        } else {
+            &self.lineage.up
+        };
         let mut seen = Set::new();
         let mut frontier: Vec<u32> = from.iter().copied().collect();
         let mut level = 0;
@@ -376,10 +435,15 @@ impl Eval<'_> {
     }
 
     fn matches(&self, c: &Criterion) -> Result<Set> {
-        let bad = |message: String| LineageError::Selector { selector: c.raw.clone(), message };
+        let bad = |message: String| LineageError::Selector {
+            selector: c.raw.clone(),
+            message,
+        };
         let v = c.value.as_str();
         let all = 0..self.lineage.len() as u32;
-        let pick = |f: &dyn Fn(&Node) -> bool| -> Set { all.clone().filter(|&i| f(self.node(i))).collect() };
+        let pick = |f: &dyn Fn(&Node) -> bool| -> Set {
+            all.clone().filter(|&i| f(self.node(i))).collect()
+        };
         let parts: Vec<&str> = v.split('.').collect();
         let named = |kind: NodeKind, what: &str| -> Result<Set> {
             let (p, name) = match parts.as_slice() {
@@ -387,7 +451,9 @@ impl Eval<'_> {
                 [p, name] => (*p, *name),
                 _ => return Err(bad(format!("`{what}:` takes `name` or `package.name`"))),
             };
-            Ok(pick(&|n| n.is(kind) && fnmatch(package(n), p) && fnmatch(leaf(n), name)))
+            Ok(pick(&|n| {
+                n.is(kind) && fnmatch(package(n), p) && fnmatch(leaf(n), name)
+            }))
         };
         Ok(match c.method.split('.').next().unwrap_or_default() {
             "fqn" => pick(&|n| n.kind != NodeKind::Source && fqn_match(n, v)),
@@ -413,7 +479,10 @@ impl Eval<'_> {
             "unit_test" => named(NodeKind::UnitTest, "unit_test")?,
             "resource_type" => {
                 let kind = NodeKind::parse(v).ok_or_else(|| {
-                    bad(format!("unknown resource type `{v}`; types: {}", NodeKind::ALL.map(NodeKind::name).join(", ")))
+                    bad(format!(
+                        "unknown resource type `{v}`; types: {}",
+                        NodeKind::ALL.map(NodeKind::name).join(", ")
+                    ))
                 })?;
                 pick(&|n| n.is(kind))
             }
@@ -422,7 +491,9 @@ impl Eval<'_> {
                 let want = v.trim_start_matches("./").trim_end_matches('/');
                 pick(&|n| {
                     n.path.as_deref().is_some_and(|p| {
-                        p == want || p.strip_prefix(want).is_some_and(|r| r.starts_with('/')) || fnmatch(p, want)
+                        p == want
+                            || p.strip_prefix(want).is_some_and(|r| r.starts_with('/'))
+                            || fnmatch(p, want)
                     })
                 })
             }
@@ -435,7 +506,9 @@ impl Eval<'_> {
             }),
             "owner" => pick(&|n| n.owner.as_deref().is_some_and(|o| fnmatch(o, v))),
             "tier" => {
-                let t: u8 = v.parse().map_err(|_| bad(format!("`tier:` takes a number, not `{v}`")))?;
+                let t: u8 = v
+                    .parse()
+                    .map_err(|_| bad(format!("`tier:` takes a number, not `{v}`")))?;
                 pick(&|n| n.tier == Some(t))
             }
             m => return Err(bad(format!("unknown method `{m}:`"))),
@@ -457,7 +530,8 @@ fn fqn_match(n: &Node, selector: &str) -> bool {
     if n.fqn.is_empty() {
         return is_selected_node(std::slice::from_ref(&n.name), selector);
     }
-    is_selected_node(&n.fqn, selector) || (n.fqn.len() > 1 && is_selected_node(&n.fqn[1..], selector))
+    is_selected_node(&n.fqn, selector)
+        || (n.fqn.len() > 1 && is_selected_node(&n.fqn[1..], selector))
 }
 
 /// dbt's `is_selected_node`: the leaf equals the selector, or the selector's dotted parts
@@ -473,7 +547,9 @@ fn is_selected_node(fqn: &[String], selector: &str) -> bool {
     }
     for (i, part) in parts.iter().enumerate() {
         if part.contains(['*', '?', '[', ']']) {
-            return fnmatch(&flat[i..].join("."), &parts[i..].join("."));
+            // A bare wildcard (no dot) also matches the leaf alone, however deep the node.
+            return fnmatch(&flat[i..].join("."), &parts[i..].join("."))
+                || (parts.len() == 1 && fqn.last().is_some_and(|l| fnmatch(l, selector)));
         }
         if flat[i] != *part {
             return false;
@@ -582,22 +658,39 @@ mod tests {
     #[test]
     fn criteria_parse_like_dbt() {
         let c = parse_criterion("2+source:raw.orders+1").unwrap();
-        assert_eq!((c.parents, c.children, c.method.as_str(), c.value.as_str()), (Some(Some(2)), Some(Some(1)), "source", "raw.orders"));
+        assert_eq!(
+            (c.parents, c.children, c.method.as_str(), c.value.as_str()),
+            (Some(Some(2)), Some(Some(1)), "source", "raw.orders")
+        );
         let c = parse_criterion("@stg_orders").unwrap();
         assert!(c.childrens_parents && c.parents.is_none());
-        assert_eq!(parse_criterion("models/staging/x.sql").unwrap().method, "path");
+        assert_eq!(
+            parse_criterion("models/staging/x.sql").unwrap().method,
+            "path"
+        );
         assert_eq!(parse_criterion("x.sql").unwrap().method, "file");
         assert_eq!(parse_criterion("+a.b.c").unwrap().method, "fqn");
         let err = |s: &str| parse_criterion(s).unwrap_err().to_string();
-        assert_eq!(err("@a+"), "invalid selector `@a+`: `@` and `+` cannot be used together; `@X` already means X, its descendants and all their ancestors");
-        assert_eq!(err("sorce:raw"), "invalid selector `sorce:raw`: unknown method `sorce:`; did you mean `source:`?");
-        assert!(err("state:modified").contains("`state:` method is not supported: it compares with a previous manifest"));
+        assert_eq!(
+            err("@a+"),
+            "invalid selector `@a+`: `@` and `+` cannot be used together; `@X` already means X, its descendants and all their ancestors"
+        );
+        assert_eq!(
+            err("sorce:raw"),
+            "invalid selector `sorce:raw`: unknown method `sorce:`; did you mean `source:`?"
+        );
+        assert!(
+            err("state:modified")
+                .contains("`state:` method is not supported: it compares with a previous manifest")
+        );
         assert!(err("tag:").contains("it selects nothing"));
     }
 
     #[test]
     fn fqn_matching() {
-        let fqn: Vec<String> = ["shop", "marts", "finance", "orders"].map(String::from).to_vec();
+        let fqn: Vec<String> = ["shop", "marts", "finance", "orders"]
+            .map(String::from)
+            .to_vec();
         for (sel, want) in [
             ("orders", true),
             ("shop.marts", true),
@@ -607,8 +700,13 @@ mod tests {
             ("finance", false),
             ("marts.orders", false),
             ("*", true),
+            ("ord*", true),
+            ("fin*", false),
         ] {
-            let n = Node { fqn: fqn.clone(), ..Node::empty("model.shop.orders") };
+            let n = Node {
+                fqn: fqn.clone(),
+                ..Node::empty("model.shop.orders")
+            };
             assert_eq!(fqn_match(&n, sel), want, "{sel}");
         }
     }

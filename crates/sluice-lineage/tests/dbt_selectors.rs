@@ -19,23 +19,42 @@ fn parse_cases(text: &str) -> Vec<Case> {
     let mut cases = Vec::new();
     let mut lines = text.lines().peekable();
     while let Some(line) = lines.next() {
-        let Some(args) = line.strip_prefix("$ dbt ls ") else { continue };
+        let Some(args) = line.strip_prefix("$ dbt ls ") else {
+            continue;
+        };
         let mut selector = Selector::default();
         let mut json = false;
         let words: Vec<&str> = args.split_whitespace().collect();
         let mut i = 0;
         while i < words.len() {
-            let value = words.get(i + 1).copied().unwrap_or_default().to_string();
-            match words[i] {
-                "--select" | "-s" => selector.select.push(value),
-                "--exclude" => selector.exclude.push(value),
-                "--resource-type" => selector.resource_types.push(NodeKind::parse(&value).expect("known type")),
-                "--indirect-selection" => selector.indirect = Indirect::parse(&value).expect("known mode"),
-                "--output" => json = value == "json",
-                "--output-keys" => assert_eq!(value, "unique_id", "only unique_id keys are compared"),
+            let flag = words[i];
+            // A flag takes every word up to the next flag, as dbt's `--select a b` does.
+            let end = words[i + 1..]
+                .iter()
+                .position(|w| w.starts_with("--"))
+                .map_or(words.len(), |p| i + 1 + p);
+            let values: Vec<String> = words[i + 1..end].iter().map(|w| w.to_string()).collect();
+            assert!(!values.is_empty(), "{flag} without a value in `{line}`");
+            let one = || {
+                assert_eq!(values.len(), 1, "{flag} takes one value in `{line}`");
+                values[0].clone()
+            };
+            match flag {
+                "--select" | "-s" => selector.select.extend(values.iter().cloned()),
+                "--exclude" => selector.exclude.extend(values.iter().cloned()),
+                "--resource-type" => selector
+                    .resource_types
+                    .push(NodeKind::parse(&one()).expect("known type")),
+                "--indirect-selection" => {
+                    selector.indirect = Indirect::parse(&one()).expect("known mode")
+                }
+                "--output" => json = one() == "json",
+                "--output-keys" => {
+                    assert_eq!(one(), "unique_id", "only unique_id keys are compared")
+                }
                 other => panic!("unexpected argument {other} in `{line}`"),
             }
-            i += 2;
+            i = end;
         }
         let mut expected = Vec::new();
         while let Some(l) = lines.peek() {
@@ -50,7 +69,12 @@ fn parse_cases(text: &str) -> Vec<Case> {
                 l.to_string()
             });
         }
-        cases.push(Case { command: line.to_string(), selector, json, expected });
+        cases.push(Case {
+            command: line.to_string(),
+            selector,
+            json,
+            expected,
+        });
     }
     cases
 }
@@ -58,7 +82,9 @@ fn parse_cases(text: &str) -> Vec<Case> {
 fn shared_fixtures() -> PathBuf {
     let dir = std::env::var_os("SLUICE_DBT_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/dbt"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/dbt")
+        });
     assert!(
         dir.join("README.md").is_file(),
         "the shared dbt fixtures are not at {}; check out the shared folder next to the repository or set SLUICE_DBT_FIXTURES",
@@ -69,18 +95,32 @@ fn shared_fixtures() -> PathBuf {
 
 /// Runs every block of `answers` against `manifest`; returns how many were compared.
 fn check(manifest: &Path, answers: &Path) -> usize {
-    let lineage = load(&Sources { config: None, dbt: vec![manifest.to_path_buf()], openlineage: vec![] }).expect("manifest loads");
+    let lineage = load(&Sources {
+        config: None,
+        dbt: vec![manifest.to_path_buf()],
+        openlineage: vec![],
+    })
+    .expect("manifest loads");
     let text = std::fs::read_to_string(answers).expect("answers readable");
     let cases = parse_cases(&text);
-    assert!(!cases.is_empty(), "no `$ dbt ls` blocks in {}", answers.display());
+    assert!(
+        !cases.is_empty(),
+        "no `$ dbt ls` blocks in {}",
+        answers.display()
+    );
     let mut failures = Vec::new();
     for case in &cases {
-        let got = select(&lineage, &case.selector).unwrap_or_else(|e| panic!("{}: {e}", case.command));
+        let got =
+            select(&lineage, &case.selector).unwrap_or_else(|e| panic!("{}: {e}", case.command));
         let got: Vec<String> = got
             .into_iter()
             .map(|i| {
                 let n = lineage.node(i);
-                if case.json { n.unique_id.clone().expect("dbt node") } else { n.name.clone() }
+                if case.json {
+                    n.unique_id.clone().expect("dbt node")
+                } else {
+                    n.name.clone()
+                }
             })
             .collect();
         // Names can repeat (a model and a metric); compare as sorted lists, not sets.
@@ -88,7 +128,8 @@ fn check(manifest: &Path, answers: &Path) -> usize {
         g.sort();
         e.sort();
         if g != e {
-            let (gs, es): (BTreeSet<&String>, BTreeSet<&String>) = (g.iter().collect(), e.iter().collect());
+            let (gs, es): (BTreeSet<&String>, BTreeSet<&String>) =
+                (g.iter().collect(), e.iter().collect());
             failures.push(format!(
                 "{}\n  missing: {:?}\n  extra:   {:?}\n  (got {}, dbt printed {})",
                 case.command,
@@ -99,24 +140,60 @@ fn check(manifest: &Path, answers: &Path) -> usize {
             ));
         }
     }
-    assert!(failures.is_empty(), "{}: {} of {} selectors differ from dbt:\n{}", manifest.display(), failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}: {} of {} selectors differ from dbt:\n{}",
+        manifest.display(),
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     cases.len()
 }
 
 #[test]
 fn jaffle_shop_matches_dbt() {
     let d = shared_fixtures();
-    assert_eq!(check(&d.join("jaffle_manifest.json"), &d.join("jaffle_expected_selectors.txt")), 12);
+    assert_eq!(
+        check(
+            &d.join("jaffle_manifest.json"),
+            &d.join("jaffle_expected_selectors.txt")
+        ),
+        12
+    );
 }
 
 #[test]
 fn jaffle_shop_v3_with_metrics_and_semantic_models_matches_dbt() {
     let d = shared_fixtures();
-    assert_eq!(check(&d.join("jaffle_shop_v3_manifest.json"), &d.join("jaffle_shop_v3_expected_selectors.txt")), 9);
+    assert_eq!(
+        check(
+            &d.join("jaffle_shop_v3_manifest.json"),
+            &d.join("jaffle_shop_v3_expected_selectors.txt")
+        ),
+        9
+    );
 }
 
 #[test]
 fn mattermost_with_sources_and_exposures_matches_dbt() {
     let d = shared_fixtures();
-    assert_eq!(check(&d.join("mattermost_manifest.json"), &d.join("mattermost_expected_selectors.txt")), 10);
+    assert_eq!(
+        check(
+            &d.join("mattermost_manifest.json"),
+            &d.join("mattermost_expected_selectors.txt")
+        ),
+        10
+    );
+}
+
+/// The project under `tests/fixtures/dbt_project/`: refs, sources, seeds, a snapshot, tags,
+/// an analysis, a disabled model, exposures, and every indirect-selection mode.
+#[test]
+fn own_project_matches_dbt() {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/dbt_project");
+    assert_eq!(
+        check(&d.join("manifest.json"), &d.join("expected_selectors.txt")),
+        25
+    );
 }

@@ -741,7 +741,15 @@ pub struct Exposure {
 }
 
 /// Exposure types accepted in `type:`.
-pub const EXPOSURE_TYPES: &[&str] = &["dashboard", "notebook", "analysis", "ml", "application", "forecast", "other"];
+pub const EXPOSURE_TYPES: &[&str] = &[
+    "dashboard",
+    "notebook",
+    "analysis",
+    "ml",
+    "application",
+    "forecast",
+    "other",
+];
 
 /// `lineage:`: the other sources of the lineage graph.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -55,10 +55,16 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
             ..RawNode::default()
         });
         for i in &s.inputs {
-            f.edges.push(RawEdge { from: dataset_id(i), to: id.clone() });
+            f.edges.push(RawEdge {
+                from: dataset_id(i),
+                to: id.clone(),
+            });
         }
         for o in &s.outputs {
-            f.edges.push(RawEdge { from: id.clone(), to: dataset_id(o) });
+            f.edges.push(RawEdge {
+                from: id.clone(),
+                to: dataset_id(o),
+            });
         }
         if let Some(text) = &s.sql {
             let flow = table_flow(&text.text).map_err(|e| {
@@ -68,16 +74,32 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
                     (Some(file), None) => (file.display().to_string(), None),
                     (None, pos) => (config.file.location(text.span.start).to_string(), pos),
                 };
-                LineageError::Sql { at, stage: s.name.clone(), sql_pos, message: e.message }
+                LineageError::Sql {
+                    at,
+                    stage: s.name.clone(),
+                    sql_pos,
+                    message: e.message,
+                }
             })?;
             for t in flow.reads.iter().chain(&flow.writes) {
-                sql.nodes.push(RawNode { id: table_id(t), name: t.clone(), kind: Some(NodeKind::Table), ..RawNode::default() });
+                sql.nodes.push(RawNode {
+                    id: table_id(t),
+                    name: t.clone(),
+                    kind: Some(NodeKind::Table),
+                    ..RawNode::default()
+                });
             }
             for r in flow.reads {
-                sql.edges.push(RawEdge { from: table_id(&r), to: id.clone() });
+                sql.edges.push(RawEdge {
+                    from: table_id(&r),
+                    to: id.clone(),
+                });
             }
             for w in flow.writes {
-                sql.edges.push(RawEdge { from: id.clone(), to: table_id(&w) });
+                sql.edges.push(RawEdge {
+                    from: id.clone(),
+                    to: table_id(&w),
+                });
             }
         }
     }

@@ -104,7 +104,10 @@ pub fn import(path: &Path) -> Result<Fragment> {
 
 /// Reads a manifest's bytes (`path` is for messages).
 pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
-    let bad = |message: String| LineageError::Manifest { path: path.to_path_buf(), message };
+    let bad = |message: String| LineageError::Manifest {
+        path: path.to_path_buf(),
+        message,
+    };
     let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| {
         bad(if e.is_syntax() || e.is_eof() {
             format!("not valid JSON at line {}, column {}: {e}; is this dbt's target/manifest.json?", e.line(), e.column())
@@ -130,10 +133,18 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
             tracing::warn!(path = %path.display(), version = v, "dbt manifest schema is newer than v12; reading the fields v12 has")
         }
         Some(_) => {}
-        None => return Err(bad("metadata.dbt_schema_version is missing or not a dbt manifest schema URL".to_string())),
+        None => {
+            return Err(bad(
+                "metadata.dbt_schema_version is missing or not a dbt manifest schema URL"
+                    .to_string(),
+            ));
+        }
     }
     let Some(parent_map) = manifest.parent_map else {
-        return Err(bad("it has no parent_map; write it with `dbt parse` or `dbt compile`, not a partial parse".to_string()));
+        return Err(bad(
+            "it has no parent_map; write it with `dbt parse` or `dbt compile`, not a partial parse"
+                .to_string(),
+        ));
     };
     let mut f = Fragment::new(Origin::Dbt);
     let groups = [
@@ -163,7 +174,10 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
         }
         for p in parents {
             if known.contains(p) {
-                f.edges.push(RawEdge { from: p.clone(), to: child.clone() });
+                f.edges.push(RawEdge {
+                    from: p.clone(),
+                    to: child.clone(),
+                });
             }
         }
     }
@@ -190,23 +204,31 @@ fn raw_node(unique_id: String, r: Resource) -> Option<RawNode> {
         return None;
     }
     let meta = |key: &str| -> Option<&Value> {
-        r.meta
-            .as_ref()
-            .and_then(|m| m.get(key))
-            .or_else(|| r.config.as_ref().and_then(|c| c.meta.as_ref()).and_then(|m| m.get(key)))
+        r.meta.as_ref().and_then(|m| m.get(key)).or_else(|| {
+            r.config
+                .as_ref()
+                .and_then(|c| c.meta.as_ref())
+                .and_then(|m| m.get(key))
+        })
     };
-    let owner = meta("owner")
-        .and_then(value_text)
-        .or_else(|| r.owner.as_ref().and_then(|o| o.name.clone().or_else(|| o.email.clone())));
-    let tier = meta("tier").and_then(value_tier).or_else(|| match r.maturity.as_deref() {
-        Some("high") => Some(1),
-        Some("medium") => Some(2),
-        Some("low") => Some(3),
-        _ => None,
+    let owner = meta("owner").and_then(value_text).or_else(|| {
+        r.owner
+            .as_ref()
+            .and_then(|o| o.name.clone().or_else(|| o.email.clone()))
     });
+    let tier = meta("tier")
+        .and_then(value_tier)
+        .or(match r.maturity.as_deref() {
+            Some("high") => Some(1),
+            Some("medium") => Some(2),
+            Some("low") => Some(3),
+            _ => None,
+        });
     let name = match (&r.source_name, kind, &r.version) {
         (Some(src), NodeKind::Source, _) => format!("{src}.{}", r.name),
-        (_, _, Some(v)) if !v.is_null() => format!("{}.v{}", r.name, value_text(v).unwrap_or_default()),
+        (_, _, Some(v)) if !v.is_null() => {
+            format!("{}.v{}", r.name, value_text(v).unwrap_or_default())
+        }
         _ => r.name.clone(),
     };
     let mut alias_names = Vec::new();
@@ -251,14 +273,20 @@ fn raw_node(unique_id: String, r: Resource) -> Option<RawNode> {
 
 /// `"DB"."schema".table` -> `DB.schema.table`.
 fn unquote(relation: &str) -> String {
-    relation.chars().filter(|c| !matches!(c, '"' | '`' | '[' | ']')).collect()
+    relation
+        .chars()
+        .filter(|c| !matches!(c, '"' | '`' | '[' | ']'))
+        .collect()
 }
 
 fn value_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
-        Value::Object(o) => o.get("name").or_else(|| o.get("email")).and_then(value_text),
+        Value::Object(o) => o
+            .get("name")
+            .or_else(|| o.get("email"))
+            .and_then(value_text),
         Value::Array(a) => a.first().and_then(value_text),
         _ => None,
     }
@@ -305,26 +333,61 @@ mod tests {
         );
         let f = import_bytes(Path::new("m.json"), m.as_bytes()).unwrap();
         let ids: Vec<&str> = f.nodes.iter().map(|n| n.id.as_str()).collect();
-        assert_eq!(ids, ["exposure.p.revenue", "model.p.orders", "source.p.raw.orders"]);
+        assert_eq!(
+            ids,
+            [
+                "exposure.p.revenue",
+                "model.p.orders",
+                "source.p.raw.orders"
+            ]
+        );
         let by = |id: &str| f.nodes.iter().find(|n| n.id == id).unwrap();
         assert_eq!(by("model.p.orders").owner.as_deref(), Some("analytics"));
         assert_eq!(by("model.p.orders").tier, Some(1));
-        assert_eq!(by("model.p.orders").alias_names, ["main.orders", "db.main.orders"]);
+        assert_eq!(
+            by("model.p.orders").alias_names,
+            ["main.orders", "db.main.orders"]
+        );
         assert_eq!(by("source.p.raw.orders").name, "raw.orders");
         assert_eq!(by("source.p.raw.orders").owner.as_deref(), Some("ingest"));
         let e = by("exposure.p.revenue");
-        assert_eq!((e.owner.as_deref(), e.tier, e.subkind.as_deref()), (Some("fin@x.com"), Some(1), Some("dashboard")));
-        let edges: Vec<(&str, &str)> = f.edges.iter().map(|e| (e.from.as_str(), e.to.as_str())).collect();
-        assert_eq!(edges, [("model.p.orders", "exposure.p.revenue"), ("source.p.raw.orders", "model.p.orders")]);
+        assert_eq!(
+            (e.owner.as_deref(), e.tier, e.subkind.as_deref()),
+            (Some("fin@x.com"), Some(1), Some("dashboard"))
+        );
+        let edges: Vec<(&str, &str)> = f
+            .edges
+            .iter()
+            .map(|e| (e.from.as_str(), e.to.as_str()))
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                ("model.p.orders", "exposure.p.revenue"),
+                ("source.p.raw.orders", "model.p.orders")
+            ]
+        );
     }
 
     #[test]
     fn bad_manifests_say_what_is_wrong() {
-        let err = |text: &str| import_bytes(Path::new("m.json"), text.as_bytes()).unwrap_err().to_string();
-        assert!(err("{\"nodes\": ").contains("m.json: not valid JSON at line 1, column 10"), "{}", err("{\"nodes\": "));
+        let err = |text: &str| {
+            import_bytes(Path::new("m.json"), text.as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err("{\"nodes\": ").contains("m.json: not valid JSON at line 1, column 10"),
+            "{}",
+            err("{\"nodes\": ")
+        );
         assert!(err("[1]").contains("not a dbt manifest"));
         let old = r#"{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v7.json"}, "nodes": {}}"#;
-        assert!(err(old).contains("manifest schema v7 is older than sluice reads"), "{}", err(old));
+        assert!(
+            err(old).contains("manifest schema v7 is older than sluice reads"),
+            "{}",
+            err(old)
+        );
         assert!(err(&manifest(r#""nodes": {}"#)).contains("it has no parent_map"));
     }
 }

@@ -46,8 +46,16 @@ pub struct Sources<'a> {
 impl<'a> Sources<'a> {
     /// The config, plus the files its `lineage:` names, plus `dbt` and `openlineage` given
     /// on the command line.
-    pub fn new(config: Option<&'a Config>, dbt: &[PathBuf], openlineage: &[PathBuf]) -> Sources<'a> {
-        let mut s = Sources { config, dbt: vec![], openlineage: vec![] };
+    pub fn new(
+        config: Option<&'a Config>,
+        dbt: &[PathBuf],
+        openlineage: &[PathBuf],
+    ) -> Sources<'a> {
+        let mut s = Sources {
+            config,
+            dbt: vec![],
+            openlineage: vec![],
+        };
         if let Some(c) = config {
             s.dbt.extend(c.lineage.dbt.iter().cloned());
             s.openlineage.extend(c.lineage.openlineage.iter().cloned());
@@ -60,7 +68,12 @@ impl<'a> Sources<'a> {
 
 /// Reads every source and merges them into one graph.
 pub fn load(sources: &Sources) -> Result<Lineage> {
-    let _span = tracing::info_span!("lineage.load", dbt = sources.dbt.len(), openlineage = sources.openlineage.len()).entered();
+    let _span = tracing::info_span!(
+        "lineage.load",
+        dbt = sources.dbt.len(),
+        openlineage = sources.openlineage.len()
+    )
+    .entered();
     let mut fragments = Vec::new();
     if let Some(c) = sources.config {
         let (config, sql) = config::import(c)?;
@@ -77,7 +90,11 @@ pub fn load(sources: &Sources) -> Result<Lineage> {
     }
     let same = same_nodes(&fragments, sources.config)?;
     let lineage = Lineage::build(fragments, &same)?;
-    tracing::info!(nodes = lineage.graph.node_count(), edges = lineage.graph.edge_count(), "lineage built");
+    tracing::info!(
+        nodes = lineage.graph.node_count(),
+        edges = lineage.graph.edge_count(),
+        "lineage built"
+    );
     Ok(lineage)
 }
 
@@ -102,8 +119,13 @@ fn space(kind: Option<NodeKind>) -> Option<Space> {
 }
 
 fn keys(n: &RawNode) -> impl Iterator<Item = String> + '_ {
-    std::iter::once(&n.name).chain(&n.alias_names).map(|k| k.trim_end_matches('/').to_lowercase())
+    std::iter::once(&n.name)
+        .chain(&n.alias_names)
+        .map(|k| k.trim_end_matches('/').to_lowercase())
 }
+
+/// The ids one fragment has under one identity key: (fragment index, node ids).
+type FragmentIds<'a> = (usize, Vec<&'a str>);
 
 /// Pairs of ids that name the same thing: the `mapping`, then shared unique names.
 fn same_nodes(fragments: &[Fragment], config: Option<&Config>) -> Result<Vec<(String, String)>> {
@@ -112,11 +134,20 @@ fn same_nodes(fragments: &[Fragment], config: Option<&Config>) -> Result<Vec<(St
     if let Some(c) = config {
         let ids: HashSet<&str> = fragments
             .iter()
-            .flat_map(|f| f.nodes.iter().map(|n| n.id.as_str()).chain(f.edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()])))
+            .flat_map(|f| {
+                f.nodes.iter().map(|n| n.id.as_str()).chain(
+                    f.edges
+                        .iter()
+                        .flat_map(|e| [e.from.as_str(), e.to.as_str()]),
+                )
+            })
             .collect();
         // Names of other sources' nodes, for mapping entries that give a name, not an id.
         let mut names: HashMap<String, Vec<&str>> = HashMap::new();
-        for f in fragments.iter().filter(|f| f.origin != crate::Origin::Config) {
+        for f in fragments
+            .iter()
+            .filter(|f| f.origin != crate::Origin::Config)
+        {
             for n in &f.nodes {
                 for k in keys(n) {
                     names.entry(k).or_default().push(&n.id);
@@ -127,20 +158,35 @@ fn same_nodes(fragments: &[Fragment], config: Option<&Config>) -> Result<Vec<(St
             let dataset = config::dataset_id(&m.dataset);
             pinned.insert(dataset.clone());
             for entry in &m.ids {
-                let found = [entry.clone(), format!("ol:{entry}"), format!("job:{entry}"), config::table_id(entry)]
-                    .into_iter()
-                    .find(|id| ids.contains(id.as_str()))
-                    .or_else(|| match names.get(&entry.to_lowercase()).map(Vec::as_slice) {
+                let found = [
+                    entry.clone(),
+                    format!("ol:{entry}"),
+                    format!("job:{entry}"),
+                    config::table_id(entry),
+                ]
+                .into_iter()
+                .find(|id| ids.contains(id.as_str()))
+                .or_else(|| {
+                    match names.get(&entry.to_lowercase()).map(Vec::as_slice) {
                         Some([one]) => Some(one.to_string()),
                         _ => None,
-                    });
+                    }
+                });
                 let Some(id) = found else {
-                    let all: BTreeSet<&str> = ids.iter().copied().chain(names.keys().map(String::as_str)).collect();
-                    let hint = sluice_spec::suggest::did_you_mean(entry, all.iter().copied()).map(str::to_string);
+                    let all: BTreeSet<&str> = ids
+                        .iter()
+                        .copied()
+                        .chain(names.keys().map(String::as_str))
+                        .collect();
+                    let hint = sluice_spec::suggest::did_you_mean(entry, all.iter().copied())
+                        .map(str::to_string);
                     return Err(LineageError::Reference {
                         at: c.file.location(m.span.start).to_string(),
                         what: format!("`mapping` of dataset `{}`", m.dataset),
-                        source: Box::new(LineageError::UnknownNode { name: entry.clone(), did_you_mean: hint }),
+                        cause: Box::new(LineageError::UnknownNode {
+                            name: entry.clone(),
+                            did_you_mean: hint,
+                        }),
                     });
                 };
                 pinned.insert(id.clone());
@@ -149,7 +195,7 @@ fn same_nodes(fragments: &[Fragment], config: Option<&Config>) -> Result<Vec<(St
         }
     }
     // key -> for each fragment, the ids with that key.
-    let mut index: HashMap<(Space, String), Vec<(usize, Vec<&str>)>> = HashMap::new();
+    let mut index: HashMap<(Space, String), Vec<FragmentIds>> = HashMap::new();
     for (fi, f) in fragments.iter().enumerate() {
         for n in &f.nodes {
             let Some(sp) = space(n.kind) else { continue };
@@ -172,7 +218,11 @@ fn same_nodes(fragments: &[Fragment], config: Option<&Config>) -> Result<Vec<(St
     let mut keys: Vec<_> = index.into_iter().filter(|(_, per)| per.len() > 1).collect();
     keys.sort_by(|a, b| a.0.1.cmp(&b.0.1));
     for (_, per) in keys {
-        let unique: Vec<&str> = per.iter().filter(|(_, ids)| ids.len() == 1).map(|(_, ids)| ids[0]).collect();
+        let unique: Vec<&str> = per
+            .iter()
+            .filter(|(_, ids)| ids.len() == 1)
+            .map(|(_, ids)| ids[0])
+            .collect();
         for w in unique.windows(2) {
             same.push((w[0].to_string(), w[1].to_string()));
         }

@@ -51,7 +51,11 @@ pub fn import(path: &Path) -> Result<Fragment> {
 
 /// Reads NDJSON events (`path` is for messages).
 pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
-    let bad = |line: usize, message: String| LineageError::OpenLineage { path: path.to_path_buf(), line, message };
+    let bad = |line: usize, message: String| LineageError::OpenLineage {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
     let mut jobs: HashMap<(String, String), Vec<Event>> = HashMap::new();
     let mut f = Fragment::new(Origin::OpenLineage);
     let mut datasets: HashMap<String, usize> = HashMap::new();
@@ -60,8 +64,15 @@ pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(line)
-            .map_err(|e| bad(line_no, format!("not valid JSON at column {}: {e}; the file must hold one event per line", e.column())))?;
+        let v: Value = serde_json::from_str(line).map_err(|e| {
+            bad(
+                line_no,
+                format!(
+                    "not valid JSON at column {}: {e}; the file must hold one event per line",
+                    e.column()
+                ),
+            )
+        })?;
         if let Some(d) = v.get("dataset").filter(|_| v.get("job").is_none()) {
             add_dataset(&mut f, &mut datasets, d).map_err(|m| bad(line_no, m))?;
             continue;
@@ -69,21 +80,34 @@ pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
         let Some(job) = v.get("job") else {
             return Err(bad(line_no, "not an OpenLineage event: it has no `job` (a RunEvent has `eventType`, `eventTime`, `run`, `job`, `inputs`, `outputs`)".into()));
         };
-        let (ns, name) = names(job).ok_or_else(|| bad(line_no, "`job` needs a `namespace` and a `name`".into()))?;
+        let (ns, name) = names(job)
+            .ok_or_else(|| bad(line_no, "`job` needs a `namespace` and a `name`".into()))?;
         let event_type = v.get("eventType").and_then(Value::as_str);
         let time = match v.get("eventTime").and_then(Value::as_str) {
-            Some(t) => DateTime::parse_from_rfc3339(t)
-                .map_err(|e| bad(line_no, format!("eventTime `{t}` is not an RFC 3339 timestamp ({e})")))?,
+            Some(t) => DateTime::parse_from_rfc3339(t).map_err(|e| {
+                bad(
+                    line_no,
+                    format!("eventTime `{t}` is not an RFC 3339 timestamp ({e})"),
+                )
+            })?,
             None if event_type.is_none() => DateTime::<FixedOffset>::MIN_UTC.fixed_offset(),
             None => return Err(bad(line_no, "the event has no `eventTime`".into())),
         };
-        let list = |key: &str| -> Vec<Value> { v.get(key).and_then(Value::as_array).cloned().unwrap_or_default() };
+        let list = |key: &str| -> Vec<Value> {
+            v.get(key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
         jobs.entry((ns, name)).or_default().push(Event {
             line: line_no,
             // A JobEvent (static lineage) has no eventType: it describes the job as it is.
             complete: matches!(event_type, Some("COMPLETE") | None),
             time,
-            run: v.pointer("/run/runId").and_then(Value::as_str).map(str::to_string),
+            run: v
+                .pointer("/run/runId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             inputs: list("inputs"),
             outputs: list("outputs"),
             owner: owner(job),
@@ -95,11 +119,19 @@ pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
         let events = &jobs[&key];
         let (ns, name) = &key;
         let latest = |complete_only: bool| {
-            events.iter().filter(|e| !complete_only || e.complete).max_by_key(|e| (e.time, e.line))
+            events
+                .iter()
+                .filter(|e| !complete_only || e.complete)
+                .max_by_key(|e| (e.time, e.line))
         };
-        let Some(chosen) = latest(true).or_else(|| latest(false)) else { continue };
+        let Some(chosen) = latest(true).or_else(|| latest(false)) else {
+            continue;
+        };
         let run: Vec<&Event> = match &chosen.run {
-            Some(r) => events.iter().filter(|e| e.run.as_ref() == Some(r)).collect(),
+            Some(r) => events
+                .iter()
+                .filter(|e| e.run.as_ref() == Some(r))
+                .collect(),
             None => vec![chosen],
         };
         let id = job_id(ns, name);
@@ -114,11 +146,17 @@ pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
         for e in run {
             for d in &e.inputs {
                 let did = add_dataset(&mut f, &mut datasets, d).map_err(|m| bad(e.line, m))?;
-                f.edges.push(RawEdge { from: did, to: id.clone() });
+                f.edges.push(RawEdge {
+                    from: did,
+                    to: id.clone(),
+                });
             }
             for d in &e.outputs {
                 let did = add_dataset(&mut f, &mut datasets, d).map_err(|m| bad(e.line, m))?;
-                f.edges.push(RawEdge { from: id.clone(), to: did });
+                f.edges.push(RawEdge {
+                    from: id.clone(),
+                    to: did,
+                });
             }
         }
     }
@@ -126,20 +164,33 @@ pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
 }
 
 fn names(v: &Value) -> Option<(String, String)> {
-    Some((v.get("namespace")?.as_str()?.to_string(), v.get("name")?.as_str()?.to_string()))
+    Some((
+        v.get("namespace")?.as_str()?.to_string(),
+        v.get("name")?.as_str()?.to_string(),
+    ))
 }
 
 fn owner(v: &Value) -> Option<String> {
-    v.pointer("/facets/ownership/owners")?.as_array()?.iter().find_map(|o| o.get("name")?.as_str().map(str::to_string))
+    v.pointer("/facets/ownership/owners")?
+        .as_array()?
+        .iter()
+        .find_map(|o| o.get("name")?.as_str().map(str::to_string))
 }
 
 /// Adds (or completes) a dataset node; returns its id.
-fn add_dataset(f: &mut Fragment, seen: &mut HashMap<String, usize>, d: &Value) -> Result<String, String> {
+fn add_dataset(
+    f: &mut Fragment,
+    seen: &mut HashMap<String, usize>,
+    d: &Value,
+) -> Result<String, String> {
     let (ns, name) = names(d).ok_or("every input and output needs a `namespace` and a `name`")?;
     let id = dataset_id(&ns, &name);
     let owner = owner(d);
     let mut alias_names = vec![format!("{ns}/{name}")];
-    if let Some(links) = d.pointer("/facets/symlinks/identifiers").and_then(Value::as_array) {
+    if let Some(links) = d
+        .pointer("/facets/symlinks/identifiers")
+        .and_then(Value::as_array)
+    {
         for l in links {
             if let Some((lns, lname)) = names(l) {
                 alias_names.push(lname.clone());
@@ -159,7 +210,14 @@ fn add_dataset(f: &mut Fragment, seen: &mut HashMap<String, usize>, d: &Value) -
         }
         None => {
             seen.insert(id.clone(), f.nodes.len());
-            f.nodes.push(RawNode { id: id.clone(), name, kind: Some(NodeKind::Table), owner, alias_names, ..RawNode::default() });
+            f.nodes.push(RawNode {
+                id: id.clone(),
+                name,
+                kind: Some(NodeKind::Table),
+                owner,
+                alias_names,
+                ..RawNode::default()
+            });
         }
     }
     Ok(id)
@@ -170,7 +228,11 @@ mod tests {
     use super::*;
 
     fn edges(f: &Fragment) -> Vec<String> {
-        let mut e: Vec<String> = f.edges.iter().map(|e| format!("{} -> {}", e.from, e.to)).collect();
+        let mut e: Vec<String> = f
+            .edges
+            .iter()
+            .map(|e| format!("{} -> {}", e.from, e.to))
+            .collect();
         e.sort();
         e.dedup();
         e
@@ -198,14 +260,26 @@ mod tests {
         );
         let job = f.nodes.iter().find(|n| n.id == "job:etl/clean").unwrap();
         assert_eq!(job.owner.as_deref(), Some("team:data-eng"));
-        let out = f.nodes.iter().find(|n| n.id == "ol:s3://b/exports/clean").unwrap();
+        let out = f
+            .nodes
+            .iter()
+            .find(|n| n.id == "ol:s3://b/exports/clean")
+            .unwrap();
         assert!(out.alias_names.contains(&"exports.clean".to_string()));
     }
 
     #[test]
     fn bad_lines_are_located() {
-        let err = |t: &str| import_str(Path::new("e.ndjson"), t).unwrap_err().to_string();
-        assert!(err("\n{oops}").starts_with("e.ndjson:2: not valid JSON at column 2"), "{}", err("\n{oops}"));
+        let err = |t: &str| {
+            import_str(Path::new("e.ndjson"), t)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err("\n{oops}").starts_with("e.ndjson:2: not valid JSON at column 2"),
+            "{}",
+            err("\n{oops}")
+        );
         assert!(err(r#"{"eventType":"COMPLETE","eventTime":"yesterday","job":{"namespace":"a","name":"b"}}"#)
             .contains("e.ndjson:1: eventTime `yesterday` is not an RFC 3339 timestamp"));
         assert!(err(r#"{"eventType":"COMPLETE"}"#).contains("it has no `job`"));

@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    FromTable, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TableFactor, TableObject, Visit, Visitor,
+    FromTable, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TableFactor, TableObject,
+    Visit, Visitor,
 };
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::{Parser, ParserError};
@@ -66,7 +67,10 @@ pub fn table_flow(sql: &str) -> Result<TableFlow, SqlError> {
         }
     }
     Ok(TableFlow {
-        reads: reads.into_iter().filter(|r| !temps.contains(r) && !writes.contains(r)).collect(),
+        reads: reads
+            .into_iter()
+            .filter(|r| !temps.contains(r) && !writes.contains(r))
+            .collect(),
         writes: writes.into_iter().filter(|w| !temps.contains(w)).collect(),
     })
 }
@@ -82,10 +86,16 @@ fn sql_error(e: ParserError) -> SqlError {
         if let Some((l, c)) = tail.split_once(", Column: ")
             && let (Ok(l), Ok(c)) = (l.trim().parse(), c.trim().parse())
         {
-            return SqlError { message: text[..i].to_string(), pos: Some((l, c)) };
+            return SqlError {
+                message: text[..i].to_string(),
+                pos: Some((l, c)),
+            };
         }
     }
-    SqlError { message: text, pos: None }
+    SqlError {
+        message: text,
+        pos: None,
+    }
 }
 
 /// The table a statement writes, and whether it is temporary.
@@ -97,7 +107,9 @@ fn target(st: &Statement) -> (Option<String>, bool) {
     match st {
         // `WITH ... INSERT INTO ...`: the write is the query's body.
         Statement::Query(q) => match &*q.body {
-            SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) | SetExpr::Merge(s) => target(s),
+            SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) | SetExpr::Merge(s) => {
+                target(s)
+            }
             _ => (None, false),
         },
         Statement::Insert(i) => match &i.table {
@@ -151,7 +163,11 @@ impl Visitor for Relations {
         if let Some(with) = &query.with {
             for cte in &with.cte_tables {
                 let id = &cte.alias.name;
-                self.ctes.insert(if id.quote_style.is_none() { id.value.to_lowercase() } else { id.value.clone() });
+                self.ctes.insert(if id.quote_style.is_none() {
+                    id.value.to_lowercase()
+                } else {
+                    id.value.clone()
+                });
             }
         }
         ControlFlow::Continue(())
@@ -176,19 +192,39 @@ mod tests {
         let sql = "WITH recent AS (SELECT * FROM Orders_Raw WHERE ts > now() - interval '1 day')
                    INSERT INTO orders_clean
                    SELECT r.*, c.region FROM recent r JOIN analytics.\"Customers\" c USING (customer_id)";
-        assert_eq!(flow(sql), (v(&["analytics.Customers", "orders_raw"]), v(&["orders_clean"])));
+        assert_eq!(
+            flow(sql),
+            (
+                v(&["analytics.Customers", "orders_raw"]),
+                v(&["orders_clean"])
+            )
+        );
     }
 
     #[test]
     fn ctas_merge_update_delete_and_views() {
-        assert_eq!(flow("CREATE TABLE daily AS SELECT day, sum(x) FROM facts GROUP BY day"), (v(&["facts"]), v(&["daily"])));
         assert_eq!(
-            flow("MERGE INTO dim t USING staging s ON t.id = s.id WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, s.v)"),
+            flow("CREATE TABLE daily AS SELECT day, sum(x) FROM facts GROUP BY day"),
+            (v(&["facts"]), v(&["daily"]))
+        );
+        assert_eq!(
+            flow(
+                "MERGE INTO dim t USING staging s ON t.id = s.id WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, s.v)"
+            ),
             (v(&["staging"]), v(&["dim"]))
         );
-        assert_eq!(flow("UPDATE t SET x = 1 WHERE id IN (SELECT id FROM bad)"), (v(&["bad"]), v(&["t"])));
-        assert_eq!(flow("DELETE FROM t WHERE id IN (SELECT id FROM gone)"), (v(&["gone"]), v(&["t"])));
-        assert_eq!(flow("CREATE VIEW v AS SELECT * FROM a UNION ALL SELECT * FROM b"), (v(&["a", "b"]), v(&["v"])));
+        assert_eq!(
+            flow("UPDATE t SET x = 1 WHERE id IN (SELECT id FROM bad)"),
+            (v(&["bad"]), v(&["t"]))
+        );
+        assert_eq!(
+            flow("DELETE FROM t WHERE id IN (SELECT id FROM gone)"),
+            (v(&["gone"]), v(&["t"]))
+        );
+        assert_eq!(
+            flow("CREATE VIEW v AS SELECT * FROM a UNION ALL SELECT * FROM b"),
+            (v(&["a", "b"]), v(&["v"]))
+        );
     }
 
     #[test]
@@ -201,7 +237,10 @@ mod tests {
 
     #[test]
     fn a_plain_select_writes_nothing() {
-        assert_eq!(flow("SELECT * FROM a WHERE b IN (SELECT b FROM c)"), (v(&["a", "c"]), v(&[])));
+        assert_eq!(
+            flow("SELECT * FROM a WHERE b IN (SELECT b FROM c)"),
+            (v(&["a", "c"]), v(&[]))
+        );
     }
 
     #[test]

@@ -8,7 +8,15 @@ use crate::model::*;
 use crate::suggest::{did_you_mean, list};
 use crate::yaml::Node;
 
-const EXPOSURE_KEYS: &[&str] = &["type", "depends_on", "owner", "tier", "tags", "url", "description"];
+const EXPOSURE_KEYS: &[&str] = &[
+    "type",
+    "depends_on",
+    "owner",
+    "tier",
+    "tags",
+    "url",
+    "description",
+];
 const LINEAGE_KEYS: &[&str] = &["dbt", "openlineage", "include_tests", "mapping"];
 
 impl Decoder<'_> {
@@ -24,7 +32,8 @@ impl Decoder<'_> {
         };
         for (name, body) in entries {
             let what = format!("exposure `{}`", name.key());
-            let Some(e) = self.map(body, &what, "give it `depends_on:` (the datasets it reads)") else {
+            let Some(e) = self.map(body, &what, "give it `depends_on:` (the datasets it reads)")
+            else {
                 continue;
             };
             self.check_keys(e, EXPOSURE_KEYS, &what);
@@ -59,7 +68,9 @@ impl Decoder<'_> {
                     vec![]
                 }
             };
-            let tier = get(e, "tier").and_then(|n| self.uint(n, "`tier`")).map(|t| t.clamp(1, 255) as u8);
+            let tier = get(e, "tier")
+                .and_then(|n| self.uint(n, "`tier`"))
+                .map(|t| t.clamp(1, 255) as u8);
             out.push(Exposure {
                 name: name.key().to_string(),
                 span: name.span,
@@ -67,7 +78,9 @@ impl Decoder<'_> {
                 depends_on,
                 owner: get(e, "owner").and_then(|n| self.text(n, "`owner`")),
                 tier,
-                tags: get(e, "tags").and_then(|n| self.strings(n, "`tags`")).unwrap_or_default(),
+                tags: get(e, "tags")
+                    .and_then(|n| self.strings(n, "`tags`"))
+                    .unwrap_or_default(),
                 url: get(e, "url").and_then(|n| self.string(n, "`url`")),
                 description: get(e, "description").and_then(|n| self.text(n, "`description`")),
             });
@@ -76,7 +89,12 @@ impl Decoder<'_> {
     }
 
     /// `lineage:`: dbt manifests, OpenLineage events, identity mapping.
-    pub(super) fn lineage(&mut self, node: &Node, base: &Path, datasets: &[Dataset]) -> LineageSources {
+    pub(super) fn lineage(
+        &mut self,
+        node: &Node,
+        base: &Path,
+        datasets: &[Dataset],
+    ) -> LineageSources {
         let names: Vec<&str> = datasets.iter().map(|d| d.name.as_str()).collect();
         let mut out = LineageSources::default();
         let Some(e) = self.map(
@@ -99,7 +117,10 @@ impl Decoder<'_> {
                     d.err(
                         Diagnostic::error(n.span, format!("`{key}` file not found: {name}"))
                             .label("no such file")
-                            .help(format!("the path is relative to the config's folder: {}", base.display())),
+                            .help(format!(
+                                "the path is relative to the config's folder: {}",
+                                base.display()
+                            )),
                     );
                 }
             }
@@ -124,14 +145,24 @@ impl Decoder<'_> {
                         None => format!("defined datasets: {}", list(&names)),
                     };
                     self.err(
-                        Diagnostic::error(k.span, format!("`mapping` names dataset `{}`, which is not defined", k.key()))
-                            .label("undefined dataset")
-                            .help(help),
+                        Diagnostic::error(
+                            k.span,
+                            format!(
+                                "`mapping` names dataset `{}`, which is not defined",
+                                k.key()
+                            ),
+                        )
+                        .label("undefined dataset")
+                        .help(help),
                     );
                     continue;
                 }
                 if let Some(ids) = self.strings(v, &format!("the ids of `{}`", k.key())) {
-                    out.mapping.push(LineageMapping { dataset: k.key().to_string(), span: k.span, ids });
+                    out.mapping.push(LineageMapping {
+                        dataset: k.key().to_string(),
+                        span: k.span,
+                        ids,
+                    });
                 }
             }
         }

@@ -280,7 +280,15 @@ impl Decoder<'_> {
         )?;
         self.check_keys(
             top,
-            &["version", "defaults", "datasets", "stages", "reconcile", "exposures", "lineage"],
+            &[
+                "version",
+                "defaults",
+                "datasets",
+                "stages",
+                "reconcile",
+                "exposures",
+                "lineage",
+            ],
             "the config file",
         );
         let mut version = 1;

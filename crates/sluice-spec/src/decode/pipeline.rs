@@ -350,7 +350,15 @@ impl Decoder<'_> {
             };
             self.check_keys(
                 e,
-                &["inputs", "outputs", "owner", "description", "reconcile", "sql", "sql_file"],
+                &[
+                    "inputs",
+                    "outputs",
+                    "owner",
+                    "description",
+                    "reconcile",
+                    "sql",
+                    "sql_file",
+                ],
                 &what,
             );
             let names = |d: &mut Self, key: &str| match get(e, key) {
@@ -398,17 +406,28 @@ impl Decoder<'_> {
                 );
                 None
             }
-            (Some(n), None) => self.string(n, "`sql`").map(|text| StageSql { text, file: None, span: n.span }),
+            (Some(n), None) => self.string(n, "`sql`").map(|text| StageSql {
+                text,
+                file: None,
+                span: n.span,
+            }),
             (None, Some(n)) => {
                 let path = self.string(n, "`sql_file`")?;
                 let full = base.join(&path);
                 match std::fs::read_to_string(&full) {
-                    Ok(text) => Some(StageSql { text, file: Some(full), span: n.span }),
+                    Ok(text) => Some(StageSql {
+                        text,
+                        file: Some(full),
+                        span: n.span,
+                    }),
                     Err(err) => {
                         self.err(
                             Diagnostic::error(n.span, format!("cannot read `{path}`: {err}"))
                                 .label("unreadable SQL file")
-                                .help(format!("the path is relative to the config's folder: {}", base.display())),
+                                .help(format!(
+                                    "the path is relative to the config's folder: {}",
+                                    base.display()
+                                )),
                         );
                         None
                     }
