@@ -214,13 +214,21 @@ impl Impact {
         m
     }
 
-    /// How many nodes of each tier are hit (`None`: untiered).
-    pub fn by_tier(&self, lineage: &Lineage) -> BTreeMap<Option<u8>, usize> {
-        let mut m = BTreeMap::new();
+    /// How many nodes of each tier are hit, most critical tier first, untiered (`None`) last.
+    pub fn by_tier(&self, lineage: &Lineage) -> Vec<(Option<u8>, usize)> {
+        let mut m: BTreeMap<u8, usize> = BTreeMap::new();
+        let mut untiered = 0;
         for h in &self.hits {
-            *m.entry(lineage.graph[h.node].tier).or_default() += 1;
+            match lineage.graph[h.node].tier {
+                Some(t) => *m.entry(t).or_default() += 1,
+                None => untiered += 1,
+            }
         }
-        m
+        let mut v: Vec<(Option<u8>, usize)> = m.into_iter().map(|(t, c)| (Some(t), c)).collect();
+        if untiered > 0 {
+            v.push((None, untiered));
+        }
+        v
     }
 
     /// The owners to call: each distinct owner hit, ranked by the most critical thing they

@@ -536,3 +536,116 @@ reconcile:
         ]
     );
 }
+
+#[test]
+fn decodes_exposures_stage_sql_and_lineage_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("manifest.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("load.sql"), "INSERT INTO b SELECT * FROM a").unwrap();
+    let text = r#"datasets:
+  a: { path: a.csv }
+  b: { path: b.csv }
+stages:
+  inline:
+    sql: "CREATE TABLE b AS SELECT * FROM a"
+  from_file:
+    inputs: [a]
+    sql_file: load.sql
+exposures:
+  revenue:
+    type: dashboard
+    depends_on: [b, model.shop.orders]
+    owner: finance
+    tier: 1
+    tags: [exec]
+    url: https://bi.example.com/revenue
+lineage:
+  dbt: manifest.json
+  include_tests: true
+  mapping:
+    b: [model.shop.orders, "ol:warehouse/public.b"]
+"#;
+    let path = dir.path().join("sluice.yaml");
+    let c = load_str(&path, text.to_string(), &vars()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        c.stages[0].sql.as_ref().unwrap().text,
+        "CREATE TABLE b AS SELECT * FROM a"
+    );
+    assert_eq!(c.stages[0].sql.as_ref().unwrap().file, None);
+    let from_file = c.stages[1].sql.as_ref().unwrap();
+    assert_eq!(from_file.text, "INSERT INTO b SELECT * FROM a");
+    assert_eq!(
+        from_file.file.as_deref(),
+        Some(dir.path().join("load.sql").as_path())
+    );
+    let e = &c.exposures[0];
+    assert_eq!(
+        (e.name.as_str(), e.kind.as_str(), e.owner.as_deref(), e.tier),
+        ("revenue", "dashboard", Some("finance"), Some(1))
+    );
+    assert_eq!(e.depends_on, ["b", "model.shop.orders"]);
+    assert_eq!(e.tags, ["exec"]);
+    assert_eq!(c.lineage.dbt, [dir.path().join("manifest.json")]);
+    assert!(c.lineage.openlineage.is_empty());
+    assert!(c.lineage.include_tests);
+    assert_eq!(c.lineage.mapping[0].dataset, "b");
+    assert_eq!(
+        c.lineage.mapping[0].ids,
+        ["model.shop.orders", "ol:warehouse/public.b"]
+    );
+}
+
+#[test]
+fn lineage_mistakes() {
+    let d = errors(
+        r#"datasets:
+  a: { path: a.csv }
+stages:
+  both:
+    sql: "SELECT 1"
+    sql_file: x.sql
+  missing_file:
+    sql_file: nowhere.sql
+  empty: {}
+exposures:
+  a:
+    depends_on: [a]
+  dash:
+    type: dashbord
+    depends_on: [a]
+  nothing:
+    owner: x
+lineage:
+  dbt: missing/manifest.json
+  open_lineage: events.ndjson
+  mapping:
+    aa: [model.x.a]
+"#,
+    );
+    let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "stage `both` has both `sql` and `sql_file`",
+            "cannot read `nowhere.sql`: No such file or directory (os error 2)",
+            "stage `empty` has no `inputs` or `outputs`",
+            "exposure `a` has the name of a dataset",
+            "unknown exposure type `dashbord`",
+            "exposure `nothing` is missing `depends_on`",
+            "`dbt` file not found: missing/manifest.json",
+            "unknown key `open_lineage` in `lineage`",
+            "`mapping` names dataset `aa`, which is not defined",
+        ]
+    );
+    let helps: Vec<String> = d
+        .iter()
+        .map(|d| d.help.clone().unwrap_or_default())
+        .collect();
+    assert!(helps[4].contains("did you mean `dashboard`?"), "{helps:?}");
+    assert!(helps[7].contains("openlineage"), "{helps:?}");
+    assert!(helps[8].contains("did you mean `a`?"), "{helps:?}");
+    assert!(
+        helps.iter().all(|h| !h.is_empty()),
+        "every mistake says how to fix it: {helps:?}"
+    );
+}

@@ -72,7 +72,14 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
                     // In a file, the parser's position is the file's.
                     (Some(file), Some((l, c))) => (format!("{}:{l}:{c}", file.display()), None),
                     (Some(file), None) => (file.display().to_string(), None),
-                    (None, pos) => (config.file.location(text.span.start).to_string(), pos),
+                    (None, Some((l, c))) => match locate_in_config(config, text, l, c) {
+                        Some(at) => (at, None),
+                        None => (
+                            config.file.location(text.span.start).to_string(),
+                            Some((l, c)),
+                        ),
+                    },
+                    (None, None) => (config.file.location(text.span.start).to_string(), None),
                 };
                 LineageError::Sql {
                     at,
@@ -126,4 +133,41 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
         }
     }
     Ok((f, sql))
+}
+
+/// Where line `l`, column `c` of an inline `sql:` is in the config file, when the SQL is laid
+/// out there as written (a `|` block, or a one-line plain or quoted scalar): the position is
+/// verified against the file's text, so an escaped or folded string gives `None`.
+fn locate_in_config(
+    config: &Config,
+    sql: &sluice_spec::StageSql,
+    l: u64,
+    c: u64,
+) -> Option<String> {
+    let sql_line = sql
+        .text
+        .lines()
+        .nth(usize::try_from(l).ok()?.checked_sub(1)?)?;
+    let want: String = sql_line
+        .chars()
+        .skip(usize::try_from(c).ok()?.saturating_sub(1))
+        .collect();
+    let start = sql.span.start;
+    let line = start
+        .line
+        .checked_add(u32::try_from(l).ok()?.checked_sub(1)?)?;
+    let file_line = config.file.line(line);
+    // A quoted scalar starts one column before its text; only on its first line.
+    let shifts: &[u32] = if l == 1 { &[0, 1] } else { &[0] };
+    for &shift in shifts {
+        let col = (start.col + shift + u32::try_from(c).ok()?)
+            .saturating_sub(1)
+            .max(1);
+        let rest: String = file_line.chars().skip(col as usize - 1).collect();
+        if !want.is_empty() && rest.starts_with(want.trim_end()) {
+            let pos = sluice_spec::source::Pos { line, col };
+            return Some(config.file.location(pos).to_string());
+        }
+    }
+    None
 }

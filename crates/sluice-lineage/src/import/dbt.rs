@@ -102,33 +102,43 @@ pub fn import(path: &Path) -> Result<Fragment> {
     import_bytes(path, &text)
 }
 
+/// The `N` of `.../manifest/vN.json` in `metadata.dbt_schema_version`.
+fn schema_version(m: &Metadata) -> Option<u32> {
+    m.dbt_schema_version
+        .as_deref()
+        .and_then(|u| u.rsplit('/').next())
+        .and_then(|f| f.strip_prefix('v'))
+        .and_then(|f| f.strip_suffix(".json"))
+        .and_then(|n| n.parse::<u32>().ok())
+}
+
 /// Reads a manifest's bytes (`path` is for messages).
 pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
     let bad = |message: String| LineageError::Manifest {
         path: path.to_path_buf(),
         message,
     };
+    let too_old = |v: u32| {
+        bad(format!(
+            "manifest schema v{v} is older than sluice reads (v10 to v12, written by dbt 1.6 and later); run `dbt parse` with a newer dbt to regenerate it"
+        ))
+    };
     let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| {
-        bad(if e.is_syntax() || e.is_eof() {
-            format!("not valid JSON at line {}, column {}: {e}; is this dbt's target/manifest.json?", e.line(), e.column())
-        } else {
-            format!("not a dbt manifest ({e}); sluice reads manifest.json written by dbt 1.6 or later (schema v10 to v12)")
-        })
-    })?;
-    let version = manifest
-        .metadata
-        .dbt_schema_version
-        .as_deref()
-        .and_then(|u| u.rsplit('/').next())
-        .and_then(|f| f.strip_prefix('v'))
-        .and_then(|f| f.strip_suffix(".json"))
-        .and_then(|n| n.parse::<u32>().ok());
-    match version {
-        Some(v) if v < *SCHEMA_VERSIONS.start() => {
-            return Err(bad(format!(
-                "manifest schema v{v} is older than sluice reads (v10 to v12, written by dbt 1.6 and later); run `dbt parse` with a newer dbt to regenerate it"
-            )));
+        if e.is_syntax() || e.is_eof() {
+            return bad(format!("not valid JSON at line {}, column {}: {e}; is this dbt's target/manifest.json?", e.line(), e.column()));
         }
+        // An old manifest lacks fields: say it is old rather than which field is missing.
+        #[derive(Deserialize)]
+        struct Probe {
+            metadata: Metadata,
+        }
+        match serde_json::from_slice::<Probe>(bytes).ok().and_then(|p| schema_version(&p.metadata)) {
+            Some(v) if v < *SCHEMA_VERSIONS.start() => too_old(v),
+            _ => bad(format!("not a dbt manifest ({e}); sluice reads manifest.json written by dbt 1.6 or later (schema v10 to v12)")),
+        }
+    })?;
+    match schema_version(&manifest.metadata) {
+        Some(v) if v < *SCHEMA_VERSIONS.start() => return Err(too_old(v)),
         Some(v) if v > *SCHEMA_VERSIONS.end() => {
             tracing::warn!(path = %path.display(), version = v, "dbt manifest schema is newer than v12; reading the fields v12 has")
         }

@@ -371,7 +371,9 @@ impl Decoder<'_> {
             let (inputs, _) = names(self, "inputs");
             let (outputs, _) = names(self, "outputs");
             let sql = self.stage_sql(e, &what, base);
-            if inputs.is_empty() && outputs.is_empty() && sql.is_none() {
+            // A stage whose SQL is broken already has its error: no second one for it.
+            let has_sql = get(e, "sql").is_some() || get(e, "sql_file").is_some();
+            if inputs.is_empty() && outputs.is_empty() && !has_sql {
                 self.err(
                     Diagnostic::error(name.span, format!("{what} has no `inputs` or `outputs`"))
                         .label("empty stage")
