@@ -132,7 +132,13 @@ pub fn lineage(cmd: &LineageCommand, color: bool) -> Result<u8, Exit> {
                 sluice_lineage::select(&lineage, &selector(select.clone(), &args.selection))
                     .map_err(|e| lineage_fail(e, color))?;
             if nodes.is_empty() {
-                tracing::warn!("nothing matches `{}`", select.join(" "));
+                // dbt warns and prints nothing; so do we (exit 0: an empty selection is an answer).
+                let st = crate::render::Style { color };
+                eprintln!(
+                    "{} nothing matches `{}`; `sluice lineage show` lists every node",
+                    st.paint("1;33", "warning:"),
+                    select.join(" ")
+                );
             }
             let text = match args.format {
                 GraphFormat::Text => render::select_text(&lineage, &nodes),

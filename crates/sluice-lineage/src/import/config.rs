@@ -148,24 +148,23 @@ fn locate_in_config(
         .text
         .lines()
         .nth(usize::try_from(l).ok()?.checked_sub(1)?)?;
-    let want: String = sql_line
-        .chars()
-        .skip(usize::try_from(c).ok()?.saturating_sub(1))
-        .collect();
     let start = sql.span.start;
     let line = start
         .line
         .checked_add(u32::try_from(l).ok()?.checked_sub(1)?)?;
     let file_line = config.file.line(line);
+    let c = u32::try_from(c).ok()?.max(1);
     // A quoted scalar starts one column before its text; only on its first line.
     let shifts: &[u32] = if l == 1 { &[0, 1] } else { &[0] };
     for &shift in shifts {
-        let col = (start.col + shift + u32::try_from(c).ok()?)
-            .saturating_sub(1)
-            .max(1);
-        let rest: String = file_line.chars().skip(col as usize - 1).collect();
-        if !want.is_empty() && rest.starts_with(want.trim_end()) {
-            let pos = sluice_spec::source::Pos { line, col };
+        // The SQL line must be there as written (an escaped or folded string is not).
+        let from = start.col + shift;
+        let rest: String = file_line.chars().skip(from as usize - 1).collect();
+        if !sql_line.trim().is_empty() && rest.starts_with(sql_line.trim_end()) {
+            let pos = sluice_spec::source::Pos {
+                line,
+                col: from + c - 1,
+            };
             return Some(config.file.location(pos).to_string());
         }
     }

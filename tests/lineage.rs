@@ -1,0 +1,280 @@
+//! End-to-end tests of `sluice impact` and `sluice lineage select|show`: what the on-call
+//! engineer sees on the lineage example (text, JSON, Mermaid, dot), snapshotted with insta,
+//! the JSON contracts, `--dbt-manifest` without any sluice.yaml, and the errors (exit 2 for
+//! what the user got wrong, 4 for files that cannot be read).
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{repo, sluice, transcript};
+
+fn example() -> String {
+    repo()
+        .join("examples/lineage/sluice.yaml")
+        .display()
+        .to_string()
+}
+
+fn manifest() -> String {
+    repo()
+        .join("tests/fixtures/dbt_project/manifest.json")
+        .display()
+        .to_string()
+}
+
+/// Runs sluice in `dir` (the repository by default) and returns its normalised transcript.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = sluice().args(args).current_dir(dir).output().unwrap();
+    transcript(&out, &repo())
+}
+
+fn run(args: &[&str]) -> String {
+    run_in(&repo(), args)
+}
+
+fn stdout_json(transcript: &str) -> serde_json::Value {
+    serde_json::from_str(transcript.split("--- stdout\n").nth(1).unwrap()).unwrap()
+}
+
+/// A folder with no sluice.yaml in it, so nothing is discovered.
+fn empty_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn impact_text_on_the_example() {
+    insta::assert_snapshot!(run(&["impact", "landing_orders", "-c", &example()]));
+}
+
+#[test]
+fn impact_upstream_with_depth() {
+    insta::assert_snapshot!(run(&[
+        "impact",
+        "cfo_forecast_deck",
+        "--upstream",
+        "--depth",
+        "2",
+        "-c",
+        &example()
+    ]));
+}
+
+#[test]
+fn impact_json_is_the_documented_contract() {
+    let out = run(&[
+        "impact",
+        "shop.orders",
+        "-c",
+        &example(),
+        "--format",
+        "json",
+    ]);
+    insta::assert_snapshot!(out);
+    let j = stdout_json(&out);
+    assert_eq!(j["root"], "shop.orders");
+    assert_eq!(j["direction"], "downstream");
+    let impacted = j["impacted"].as_array().unwrap();
+    for hit in impacted {
+        for key in ["name", "kind", "depth", "path", "owner", "tier"] {
+            assert!(hit.get(key).is_some(), "{key} missing in {hit}");
+        }
+        let path = hit["path"].as_array().unwrap();
+        assert_eq!(path[0], "shop.orders");
+        assert_eq!(path.last().unwrap(), &hit["name"]);
+    }
+    // Exposures first.
+    let first_non_exposure = impacted
+        .iter()
+        .position(|h| h["kind"] != "exposure")
+        .unwrap();
+    assert!(
+        impacted[first_non_exposure..]
+            .iter()
+            .all(|h| h["kind"] != "exposure")
+    );
+    let notify = j["notify"].as_array().unwrap();
+    assert_eq!(notify[0]["owner"], "finance");
+    assert_eq!(
+        j["summary"]["total"].as_u64().unwrap() as usize,
+        impacted.len()
+    );
+}
+
+#[test]
+fn impact_mermaid_and_dot() {
+    insta::assert_snapshot!(
+        "impact_mermaid",
+        run(&["impact", "revenue_daily", "-c", &example(), "-f", "mermaid"])
+    );
+    insta::assert_snapshot!(
+        "impact_dot",
+        run(&["impact", "revenue_daily", "-c", &example(), "-f", "dot"])
+    );
+}
+
+#[test]
+fn show_the_whole_example_graph() {
+    insta::assert_snapshot!("show_text", run(&["lineage", "show", "-c", &example()]));
+    insta::assert_snapshot!(
+        "show_mermaid",
+        run(&["lineage", "show", "-c", &example(), "-f", "mermaid"])
+    );
+}
+
+#[test]
+fn show_a_selected_subgraph() {
+    insta::assert_snapshot!(run(&[
+        "lineage",
+        "show",
+        "-c",
+        &example(),
+        "-s",
+        "+revenue_forecast"
+    ]));
+}
+
+#[test]
+fn select_with_a_manifest_and_no_config() {
+    let dir = empty_dir();
+    let m = manifest();
+    insta::assert_snapshot!(
+        "select_text",
+        run_in(
+            dir.path(),
+            &[
+                "lineage",
+                "select",
+                "stg_orders+",
+                "--exclude",
+                "customers+",
+                "--dbt-manifest",
+                &m
+            ]
+        )
+    );
+    let out = run_in(
+        dir.path(),
+        &[
+            "lineage",
+            "select",
+            "source:shop+1",
+            "--resource-type",
+            "model",
+            "--dbt-manifest",
+            &m,
+            "-f",
+            "json",
+        ],
+    );
+    insta::assert_snapshot!("select_json", out);
+    let j = stdout_json(&out);
+    for n in j.as_array().unwrap() {
+        assert_eq!(
+            n.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["name", "unique_id", "kind"]
+        );
+        assert_eq!(n["kind"], "model");
+    }
+}
+
+#[test]
+fn impact_output_file_is_written_whole() {
+    let dir = empty_dir();
+    let file = dir.path().join("impact.json");
+    let out = run(&[
+        "impact",
+        "orders",
+        "-c",
+        &example(),
+        "-f",
+        "json",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.starts_with("exit: 0\n"), "{out}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(j["root"], "orders");
+}
+
+#[test]
+fn lineage_errors() {
+    let dir = empty_dir();
+    let m = manifest();
+    let bad_events = PathBuf::from(dir.path()).join("events.ndjson");
+    std::fs::write(&bad_events, "{\"eventType\": \"COMPLETE\"}\n").unwrap();
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "unknown node",
+            vec!["impact", "stg_ordrs", "--dbt-manifest", &m],
+        ),
+        ("no lineage source", vec!["impact", "orders"]),
+        (
+            "missing manifest",
+            vec![
+                "impact",
+                "orders",
+                "--dbt-manifest",
+                "nowhere/manifest.json",
+            ],
+        ),
+        (
+            "bad events",
+            vec![
+                "impact",
+                "orders",
+                "--openlineage",
+                bad_events.to_str().unwrap(),
+            ],
+        ),
+        (
+            "unsupported selector method",
+            vec!["lineage", "select", "state:modified", "--dbt-manifest", &m],
+        ),
+        (
+            "bad selector",
+            vec!["lineage", "select", "1+@orders", "--dbt-manifest", &m],
+        ),
+        (
+            "bad depth",
+            vec!["impact", "orders", "--depth", "-1", "--dbt-manifest", &m],
+        ),
+    ];
+    let mut all = String::new();
+    for (what, args) in cases {
+        let t = run_in(dir.path(), &args).replace(&dir.path().display().to_string(), "[TMP]");
+        all.push_str(&format!(
+            "### {what}: sluice {}\n{t}\n",
+            args.join(" ")
+                .replace(&m, "[MANIFEST]")
+                .replace(&dir.path().display().to_string(), "[TMP]")
+        ));
+    }
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn a_cycle_and_bad_sql_in_the_config() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  a: { path: a.csv }\n  b: { path: b.csv }\nstages:\n  \
+         s1: { inputs: [a], outputs: [b] }\n  s2: { sql: INSERT INTO a SELECT * FROM b }\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["impact", "a"]);
+    assert!(t.starts_with("exit: 2\n"), "{t}");
+    assert!(t.contains("a -> s1 -> b -> s2 -> a"), "{t}");
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  a: { path: a.csv }\nstages:\n  s:\n    sql: |\n      INSERT INTO b\n      SELECT * FROM a WHERE\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["lineage", "show"]);
+    assert!(t.starts_with("exit: 2\n"), "{t}");
+    assert!(
+        t.contains("sluice.yaml:8:28: stage `s`: its SQL does not parse"),
+        "{t}"
+    );
+}
