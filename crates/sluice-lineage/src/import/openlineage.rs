@@ -143,9 +143,20 @@ pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
             alias_names: vec![format!("{ns}/{name}")],
             ..RawNode::default()
         });
-        for e in run {
+        // A job that reads the table it writes (an incremental MERGE, a dedupe) updates it
+        // in place: the output edge says so, and an input edge too would be a cycle.
+        let written: std::collections::HashSet<String> = run
+            .iter()
+            .flat_map(|e| &e.outputs)
+            .filter_map(names)
+            .map(|(ns, name)| dataset_id(&ns, &name))
+            .collect();
+        for e in &run {
             for d in &e.inputs {
                 let did = add_dataset(&mut f, &mut datasets, d).map_err(|m| bad(e.line, m))?;
+                if written.contains(&did) {
+                    continue;
+                }
                 f.edges.push(RawEdge {
                     from: did,
                     to: id.clone(),
@@ -266,6 +277,13 @@ mod tests {
             .find(|n| n.id == "ol:s3://b/exports/clean")
             .unwrap();
         assert!(out.alias_names.contains(&"exports.clean".to_string()));
+    }
+
+    #[test]
+    fn a_job_updating_a_table_in_place_is_not_a_cycle() {
+        let text = r#"{"eventType":"COMPLETE","eventTime":"2026-01-01T00:00:00Z","run":{"runId":"r"},"job":{"namespace":"af","name":"dedupe"},"inputs":[{"namespace":"pg","name":"t"},{"namespace":"pg","name":"s"}],"outputs":[{"namespace":"pg","name":"t"}]}"#;
+        let f = import_str(Path::new("e.ndjson"), text).unwrap();
+        assert_eq!(edges(&f), ["job:af/dedupe -> ol:pg/t", "ol:pg/s -> job:af/dedupe"]);
     }
 
     #[test]
