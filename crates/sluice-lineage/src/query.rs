@@ -161,7 +161,7 @@ pub fn impact(lineage: &Lineage, root: NodeIndex, opts: ImpactOptions) -> Impact
         .map(|&x| {
             let node = &lineage.graph[NodeIndex::new(x as usize)];
             let exposure = u64::from(node.kind != NodeKind::Exposure);
-            let tier = u64::from(node.tier.unwrap_or(u8::MAX));
+            let tier = u64::from(node.tier.map_or(u8::MAX, |t| t.min(u8::MAX - 1)));
             let d = u64::from(depth[x as usize].min((1 << 23) - 1));
             (exposure << 63) | (tier << 55) | (d << 32) | u64::from(lineage.name_rank[x as usize])
         })
