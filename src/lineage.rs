@@ -71,7 +71,7 @@ fn emit(text: &str, output: Option<&Path>, color: bool) -> Result<(), Exit> {
     }
 }
 
-fn json_text(v: &serde_json::Value) -> String {
+fn json_text(v: &impl serde::Serialize) -> String {
     let mut s = serde_json::to_string_pretty(v).expect("JSON values serialize");
     s.push('\n');
     s

@@ -362,6 +362,19 @@ pub struct Lineage {
     pub(crate) down: Csr,
     /// Parents of each node.
     pub(crate) up: Csr,
+    /// Per node, the constant part of its impact sort key: not-an-exposure flag (bit 63),
+    /// tier (bits 55..63, untiered last) and name rank (bits 0..32); depth goes in between.
+    pub(crate) sort_base: Vec<u64>,
+    /// Bitset of stages and jobs (where a step into data weighs 0).
+    pub(crate) process: Vec<u64>,
+    /// Bitset of dbt tests and unit tests.
+    pub(crate) tests: Vec<u64>,
+}
+
+/// Whether bit `i` of `bits` is set.
+#[inline]
+pub(crate) fn bit(bits: &[u64], i: u32) -> bool {
+    bits[(i >> 6) as usize] >> (i & 63) & 1 == 1
 }
 
 /// Union-find over ids.
@@ -533,6 +546,9 @@ impl Lineage {
             by_rank: vec![],
             down: Csr::default(),
             up: Csr::default(),
+            sort_base: vec![],
+            process: vec![],
+            tests: vec![],
         };
         for ix in b.graph.node_indices() {
             let node = &b.graph[ix];
@@ -587,6 +603,23 @@ impl Lineage {
             self.name_rank[ix.index()] = rank as u32;
         }
         self.by_rank = order.into_iter().map(|ix| ix.index() as u32).collect();
+        // What queries read per node, in flat arrays: a walk over a million nodes must not
+        // touch the (large) node structs.
+        self.process = vec![0; n.div_ceil(64)];
+        self.tests = vec![0; n.div_ceil(64)];
+        self.sort_base = Vec::with_capacity(n);
+        for (i, node) in self.graph.node_weights().enumerate() {
+            if node.kind.is_process() {
+                self.process[i / 64] |= 1 << (i % 64);
+            }
+            if node.kind.is_test() {
+                self.tests[i / 64] |= 1 << (i % 64);
+            }
+            let not_exposure = u64::from(node.kind != NodeKind::Exposure);
+            let tier = u64::from(node.tier.map_or(u8::MAX, |t| t.min(u8::MAX - 1)));
+            self.sort_base
+                .push((not_exposure << 63) | (tier << 55) | u64::from(self.name_rank[i]));
+        }
         let edges = self.graph.raw_edges();
         let pairs = edges
             .iter()

@@ -283,7 +283,10 @@ mod tests {
     fn a_job_updating_a_table_in_place_is_not_a_cycle() {
         let text = r#"{"eventType":"COMPLETE","eventTime":"2026-01-01T00:00:00Z","run":{"runId":"r"},"job":{"namespace":"af","name":"dedupe"},"inputs":[{"namespace":"pg","name":"t"},{"namespace":"pg","name":"s"}],"outputs":[{"namespace":"pg","name":"t"}]}"#;
         let f = import_str(Path::new("e.ndjson"), text).unwrap();
-        assert_eq!(edges(&f), ["job:af/dedupe -> ol:pg/t", "ol:pg/s -> job:af/dedupe"]);
+        assert_eq!(
+            edges(&f),
+            ["job:af/dedupe -> ol:pg/t", "ol:pg/s -> job:af/dedupe"]
+        );
     }
 
     #[test]
