@@ -465,6 +465,9 @@ impl<'a> Ids<'a> {
     }
 }
 
+/// A fragment's node ids and edges as id numbers.
+type NumberedFragment = (Vec<u32>, Vec<(u32, u32)>);
+
 /// Builds the merged graph; see [`Lineage::build`].
 struct Builder<'a> {
     ids: Ids<'a>,
@@ -570,7 +573,7 @@ impl Lineage {
         b.graph.reserve_nodes(n_nodes);
         b.graph.reserve_edges(n_edges);
         // Number every id once; later passes work on the numbers.
-        let mut numbered: Vec<(Vec<u32>, Vec<(u32, u32)>)> = Vec::with_capacity(fragments.len());
+        let mut numbered: Vec<NumberedFragment> = Vec::with_capacity(fragments.len());
         for f in &fragments {
             let nodes = f.nodes.iter().map(|n| b.ids.id(&n.id)).collect();
             let edges = f
