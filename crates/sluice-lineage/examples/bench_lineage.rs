@@ -7,7 +7,8 @@
 //!
 //! Options (defaults in brackets): `--nodes` [1,000,000], `--layers` [30], `--models`
 //! [5,000], `--roots` roots per query group [5], `--reps` repetitions per root [3],
-//! `--seed` [42]. Everything runs on one thread, in one process.
+//! `--seed` [42]. Everything runs on one thread, in one process. `BENCH_VERBOSE=1` prints
+//! every impact timing on stderr.
 //!
 //! What it measures:
 //!
@@ -329,6 +330,9 @@ fn impact_group(
         for _ in 0..reps {
             let (imp, t) = timed(|| impact(lineage, root, opts));
             ours.push(t);
+            if std::env::var_os("BENCH_VERBOSE").is_some() {
+                eprintln!("  {label}: {}", dur(t));
+            }
             let hits = imp.hits.len();
             drop(std::hint::black_box(imp));
             let (count, t) =

@@ -13,10 +13,13 @@
 //!
 //! # Complexity
 //!
-//! [`impact`] is a 0-1 breadth-first search over flat adjacency arrays: O(|V| + |E|) time
-//! for the part of the graph reached, O(|V|) memory for the depth and parent arrays; then
-//! O(k log k) to sort the k nodes reached. Paths are read from the parent array, O(depth)
-//! each. Nothing is precomputed per query; building the arrays is part of [`Lineage::build`].
+//! [`impact`] is a 0-1 breadth-first search (Dial's algorithm with two buckets) over flat
+//! adjacency arrays: O(|V'| + |E'|) time for the |V'| nodes and |E'| edges reached, plus
+//! O(|V| / 64) per level that holds more than |V| / 64 nodes (such levels are visited in
+//! index order, for memory locality); O(|V|) memory for the depth and parent arrays (4 bytes
+//! each per node). Then O(k log k) to sort the k nodes reached, on one packed `u64` key per
+//! node. A path is read from the parent array, O(depth). Nothing is precomputed per query;
+//! the arrays and per-node sort keys are built once by [`Lineage::build`].
 
 use std::collections::BTreeMap;
 
