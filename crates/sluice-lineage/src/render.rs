@@ -504,6 +504,16 @@ pub fn dot(l: &Lineage, nodes: &[NodeIndex], root: Option<NodeIndex>) -> String 
         )
         .ok();
     }
+    let edges = edges_within(l, &set);
+    for (a, b) in edges {
+        writeln!(out, "  n{a} -> n{b};").ok();
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The edges between nodes of `set`, as sorted index pairs (stable output).
+fn edges_within(l: &Lineage, set: &HashSet<NodeIndex>) -> Vec<(usize, usize)> {
     let mut edges: Vec<(usize, usize)> = l
         .graph
         .edge_references()
@@ -511,11 +521,7 @@ pub fn dot(l: &Lineage, nodes: &[NodeIndex], root: Option<NodeIndex>) -> String 
         .map(|e| (e.source().index(), e.target().index()))
         .collect();
     edges.sort_unstable();
-    for (a, b) in edges {
-        writeln!(out, "  n{a} -> n{b};").ok();
-    }
-    out.push_str("}\n");
-    out
+    edges
 }
 
 fn mermaid_escape(s: &str) -> String {
@@ -558,13 +564,7 @@ pub fn mermaid(l: &Lineage, nodes: &[NodeIndex], root: Option<NodeIndex>) -> Str
             classes[1].1.push(n.index());
         }
     }
-    let mut edges: Vec<(usize, usize)> = l
-        .graph
-        .edge_references()
-        .filter(|e| set.contains(&e.source()) && set.contains(&e.target()))
-        .map(|e| (e.source().index(), e.target().index()))
-        .collect();
-    edges.sort_unstable();
+    let edges = edges_within(l, &set);
     for (a, b) in edges {
         writeln!(out, "  n{a} --> n{b}").ok();
     }
