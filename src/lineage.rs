@@ -44,6 +44,14 @@ fn load_graph(src: &SourceArgs, color: bool) -> Result<(Lineage, bool), Exit> {
     Ok((lineage, config.is_some_and(|c| c.lineage.include_tests)))
 }
 
+/// Builds the config's lineage graph (with the files its `lineage:` names) to find its
+/// mistakes; for `sluice validate`.
+pub fn validate(config: &sluice_spec::Config, color: bool) -> Result<(), Exit> {
+    sluice_lineage::load(&Sources::new(Some(config), &[], &[]))
+        .map(drop)
+        .map_err(|e| lineage_fail(e, color))
+}
+
 fn lineage_fail(e: LineageError, color: bool) -> Exit {
     let code = if e.is_io() {
         code::RUNTIME

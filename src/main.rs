@@ -107,6 +107,9 @@ fn load_config(args: &ConfigArgs, color: bool) -> Result<Config, Exit> {
 
 fn validate(args: &ConfigArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
     let config = load_config(args, color)?;
+    // The lineage too: stage SQL that does not parse, an exposure depending on nothing
+    // known, a mapping to an unknown id, a cycle, an unreadable manifest.
+    lineage::validate(&config, color)?;
     if cli.global.quiet == 0 {
         let checks: usize = config.datasets.iter().map(|d| d.checks.len()).sum();
         let n = config.datasets.len();

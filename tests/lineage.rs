@@ -263,15 +263,20 @@ fn a_cycle_and_bad_sql_in_the_config() {
          s1: { inputs: [a], outputs: [b] }\n  s2: { sql: INSERT INTO a SELECT * FROM b }\n",
     )
     .unwrap();
-    let t = run_in(dir.path(), &["impact", "a"]);
-    assert!(t.starts_with("exit: 2\n"), "{t}");
-    assert!(t.contains("a -> s1 -> b -> s2 -> a"), "{t}");
+    for cmd in [&["impact", "a"][..], &["validate"]] {
+        let t = run_in(dir.path(), cmd);
+        assert!(t.starts_with("exit: 2\n"), "{t}");
+        assert!(t.contains("a -> s1 -> b -> s2 -> a"), "{t}");
+    }
     std::fs::write(
         dir.path().join("sluice.yaml"),
         "version: 1\ndatasets:\n  a: { path: a.csv }\nstages:\n  s:\n    sql: |\n      INSERT INTO b\n      SELECT * FROM a WHERE\n",
     )
     .unwrap();
     let t = run_in(dir.path(), &["lineage", "show"]);
+    assert!(t.starts_with("exit: 2\n"), "{t}");
+    // `validate` checks the lineage too.
+    let t = run_in(dir.path(), &["validate"]);
     assert!(t.starts_with("exit: 2\n"), "{t}");
     assert!(
         t.contains("sluice.yaml:8:28: stage `s`: its SQL does not parse"),
