@@ -402,6 +402,7 @@ pub fn forest_text(l: &Lineage, nodes: &[NodeIndex], limit: usize) -> String {
     let mut out = String::new();
     let mut printed: HashSet<NodeIndex> = HashSet::new();
     let mut lines = 0;
+    let mut repeated = false;
     let edges = l.graph.edge_count();
     'roots: for r in roots {
         let mut stack: Vec<(NodeIndex, String, bool, bool)> = vec![(r, String::new(), true, true)];
@@ -417,6 +418,7 @@ pub fn forest_text(l: &Lineage, nodes: &[NodeIndex], limit: usize) -> String {
                 "├── "
             };
             if !printed.insert(n) {
+                repeated = true;
                 writeln!(out, "{prefix}{branch}↑ {}", l.node(n).name).ok();
                 lines += 1;
                 continue;
@@ -454,11 +456,16 @@ pub fn forest_text(l: &Lineage, nodes: &[NodeIndex], limit: usize) -> String {
         .count();
     writeln!(
         out,
-        "\n{} and {} (of {} and {} in the graph)",
+        "\n{} and {} (of {} and {} in the graph){}",
         plural(nodes.len(), "node"),
         plural(induced, "edge"),
         plural(l.len(), "node"),
-        plural(edges, "edge")
+        plural(edges, "edge"),
+        if repeated {
+            "; ↑ marks a node shown above"
+        } else {
+            ""
+        }
     )
     .ok();
     out
