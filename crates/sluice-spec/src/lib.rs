@@ -130,6 +130,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         reconciles: parts.reconciles,
         exposures: parts.exposures,
         lineage: parts.lineage,
+        state: parts.state,
     })
 }
 

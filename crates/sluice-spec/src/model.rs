@@ -5,7 +5,7 @@
 //! file a check was defined.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::duration::HumanDuration;
@@ -32,6 +32,9 @@ pub struct Config {
     pub exposures: Vec<Exposure>,
     /// `lineage:`.
     pub lineage: LineageSources,
+    /// `state:`: where breakers, runs and the audit log live (`None`: the default,
+    /// `sqlite:.sluice/state.db` next to the config, unless `SLUICE_STATE` says otherwise).
+    pub state: Option<StateStore>,
 }
 
 impl Config {
@@ -58,6 +61,8 @@ pub struct Defaults {
     pub severity: Severity,
     /// Failing-row samples kept per failed check.
     pub samples: u32,
+    /// Breaker policy of datasets that don't say.
+    pub breaker: BreakerPolicy,
 }
 
 impl Default for Defaults {
@@ -65,6 +70,7 @@ impl Default for Defaults {
         Defaults {
             severity: Severity::Error,
             samples: 5,
+            breaker: BreakerPolicy::default(),
         }
     }
 }
@@ -119,6 +125,94 @@ pub struct Dataset {
     pub checks: Vec<Check>,
     /// `parity:`: comparisons of this dataset (the target) with others (sources).
     pub parity: Vec<Parity>,
+    /// `breaker:`: when its circuit breaker opens and closes.
+    pub breaker: BreakerPolicy,
+}
+
+/// When a dataset's circuit breaker opens and closes (`breaker:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BreakerPolicy {
+    /// Failures of checks of this severity or worse count (`trip_on: error | warn`).
+    pub trip_on: Severity,
+    /// Consecutive failing runs that open the breaker (`trip_after`, at least 1).
+    pub trip_after: u32,
+    /// How an open breaker closes.
+    pub reset: Reset,
+    /// With `reset: auto`, consecutive passing runs that close it (`close_after`, at least 1).
+    pub close_after: u32,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> Self {
+        BreakerPolicy {
+            trip_on: Severity::Error,
+            trip_after: 1,
+            reset: Reset::Auto,
+            close_after: 1,
+        }
+    }
+}
+
+/// How an open breaker closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reset {
+    /// After `close_after` consecutive passing runs.
+    Auto,
+    /// Only by `sluice breaker reset X --reason ...`.
+    Manual,
+}
+
+/// Where the state (breakers, runs, audit log) is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateStore {
+    /// A SQLite file (created on first use).
+    Sqlite(PathBuf),
+    /// A Postgres server (`postgres://user:password@host:port/db`).
+    Postgres(String),
+}
+
+impl StateStore {
+    /// Parses `sqlite:PATH` (relative to `base`) or `postgres://...` / `postgresql://...`.
+    pub fn parse(text: &str, base: &Path) -> Result<StateStore, String> {
+        let t = text.trim();
+        if t.starts_with("postgres://") || t.starts_with("postgresql://") {
+            return Ok(StateStore::Postgres(t.to_string()));
+        }
+        if let Some(rest) = t.strip_prefix("sqlite:") {
+            let rest = rest.strip_prefix("//").unwrap_or(rest);
+            if rest.is_empty() {
+                return Err("`sqlite:` needs a file path, e.g. `sqlite:.sluice/state.db`".into());
+            }
+            let p = Path::new(rest);
+            return Ok(StateStore::Sqlite(if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }));
+        }
+        Err(format!(
+            "`{t}` is not a state store: use `sqlite:PATH` (a file, created on first use) or `postgres://user:password@host/db`"
+        ))
+    }
+
+    /// The store for people: a SQLite path, or a Postgres URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            StateStore::Sqlite(p) => format!("sqlite:{}", p.display()),
+            StateStore::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    let creds = &url[scheme + 3..at];
+                    match creds.split_once(':') {
+                        Some((user, _)) => {
+                            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+                        }
+                        None => url.clone(),
+                    }
+                }
+                _ => url.clone(),
+            },
+        }
+    }
 }
 
 /// File format of a dataset.

@@ -13,6 +13,7 @@ use crate::source::Span;
 use crate::suggest::{did_you_mean, list};
 use crate::yaml::{Node, Value};
 
+mod breaker;
 mod lineage;
 mod pipeline;
 
@@ -288,6 +289,7 @@ impl Decoder<'_> {
                 "reconcile",
                 "exposures",
                 "lineage",
+                "state",
             ],
             "the config file",
         );
@@ -352,6 +354,7 @@ impl Decoder<'_> {
             Some(node) => self.lineage(node, file_base, &datasets),
             None => LineageSources::default(),
         };
+        let state = get(top, "state").and_then(|n| self.state(n, file_base));
         self.check_pipeline(&datasets, &stages, &reconciles);
         self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
@@ -362,6 +365,7 @@ impl Decoder<'_> {
             reconciles,
             exposures,
             lineage,
+            state,
         })
     }
 
@@ -374,7 +378,10 @@ impl Decoder<'_> {
         ) else {
             return d;
         };
-        self.check_keys(entries, &["severity", "samples"], "`defaults`");
+        self.check_keys(entries, &["severity", "samples", "breaker"], "`defaults`");
+        if let Some(b) = get(entries, "breaker") {
+            d.breaker = self.breaker(b, d.breaker);
+        }
         if let Some(s) = get(entries, "severity").and_then(|n| self.severity(n)) {
             d.severity = s;
         }
@@ -458,6 +465,7 @@ impl Decoder<'_> {
                 "tags",
                 "checks",
                 "parity",
+                "breaker",
             ],
             &what,
         );
@@ -569,6 +577,10 @@ impl Decoder<'_> {
                 ),
             }
         }
+        let breaker = match get(entries, "breaker") {
+            Some(n) => self.breaker(n, defaults.breaker),
+            None => defaults.breaker,
+        };
         // A dataset without a valid path is still returned (its checks take part in the
         // cross-file checks); the error already reported keeps the config from being used.
         let path = path.unwrap_or_default();
@@ -595,6 +607,7 @@ impl Decoder<'_> {
             tags,
             checks,
             parity,
+            breaker,
         })
     }
 
@@ -1543,4 +1556,5 @@ pub(crate) struct ConfigParts {
     pub reconciles: Vec<Reconcile>,
     pub exposures: Vec<Exposure>,
     pub lineage: LineageSources,
+    pub state: Option<StateStore>,
 }

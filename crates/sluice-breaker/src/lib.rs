@@ -1,0 +1,218 @@
+//! Circuit breakers for sluice: one breaker per dataset, kept in a state store with an
+//! append-only audit log, driven by check runs and by people (`trip`, `reset`, `override`).
+//!
+//! [`machine`] is the state machine alone; [`store`] keeps it (SQLite, with migrations);
+//! the functions here run each operation in one store transaction: read, apply, write the
+//! breaker and append the transitions together.
+
+pub mod machine;
+pub mod store;
+
+use chrono::{DateTime, Utc};
+use sluice_spec::BreakerPolicy;
+
+pub use machine::{Breaker, CheckState, Command, Effective, Manual, Outcome, State, Transition};
+pub use store::{CheckRecord, Logged, Result, RunRecord, Store, StoreError};
+
+/// Records a run: the run, its check results, and each checked dataset's outcome applied
+/// to its breaker (expired overlays fall back first). Returns the transitions, in order.
+pub fn record_run(
+    store: &mut Store,
+    run: &RunRecord,
+    checks: &[CheckRecord],
+    outcomes: &[(BreakerPolicy, Outcome, String)],
+) -> Result<Vec<Transition>> {
+    let _span = tracing::info_span!("record_run", run_id = %run.run_id).entered();
+    store.write(|tx| {
+        tx.record_run(run, checks)?;
+        let mut out = Vec::new();
+        for (policy, outcome, dataset) in outcomes {
+            let mut b = tx
+                .get(dataset)?
+                .unwrap_or_else(|| Breaker::new(dataset, outcome.at));
+            out.extend(machine::expire(&mut b, outcome.at));
+            out.extend(machine::on_run(&mut b, policy, outcome));
+            tx.put(&b)?;
+        }
+        for t in &out {
+            tx.append(t)?;
+        }
+        Ok(out)
+    })
+}
+
+/// A person's command on `dataset`'s breaker; returns the breaker after it and the logged
+/// transitions (an expiry that fell due first, then the command's own).
+pub fn command(
+    store: &mut Store,
+    dataset: &str,
+    cmd: &Command,
+    reason: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(Breaker, Vec<Logged>)> {
+    store.write(|tx| {
+        let mut b = tx
+            .get(dataset)?
+            .unwrap_or_else(|| Breaker::new(dataset, now));
+        let mut ts: Vec<Transition> = machine::expire(&mut b, now).into_iter().collect();
+        ts.push(machine::command(&mut b, cmd, reason, by, now));
+        tx.put(&b)?;
+        let mut logged = Vec::new();
+        for t in ts {
+            let id = tx.append(&t)?;
+            logged.push(Logged { id, transition: t });
+        }
+        Ok((b, logged))
+    })
+}
+
+/// Every breaker, after letting expired overlays fall back (and logging that).
+pub fn breakers(store: &mut Store, now: DateTime<Utc>) -> Result<Vec<Breaker>> {
+    store.write(|tx| {
+        let mut all = tx.all()?;
+        for b in &mut all {
+            if let Some(t) = machine::expire(b, now) {
+                tx.put(b)?;
+                tx.append(&t)?;
+            }
+        }
+        Ok(all)
+    })
+}
+
+/// The audit log of one dataset (or all), oldest first, at most the last `limit` entries.
+pub fn history(store: &mut Store, dataset: Option<&str>, limit: usize) -> Result<Vec<Logged>> {
+    store.write(|tx| tx.history(dataset, limit))
+}
+
+/// Who is acting, for the audit log: `--by`, else the Airflow task running us
+/// (`airflow:dag_id.task_id (run_id)` from `AIRFLOW_CTX_*`), else `$USER`.
+pub fn actor(by: Option<&str>) -> String {
+    if let Some(b) = by.map(str::trim).filter(|b| !b.is_empty()) {
+        return b.to_string();
+    }
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(dag) = var("AIRFLOW_CTX_DAG_ID") {
+        let task = var("AIRFLOW_CTX_TASK_ID").map_or(String::new(), |t| format!(".{t}"));
+        let run = var("AIRFLOW_CTX_DAG_RUN_ID").map_or(String::new(), |r| format!(" ({r})"));
+        return format!("airflow:{dag}{task}{run}");
+    }
+    var("USER")
+        .or_else(|| var("USERNAME"))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap() + chrono::Duration::minutes(min)
+    }
+
+    fn run(n: i64) -> RunRecord {
+        RunRecord {
+            run_id: format!("run-{n}"),
+            started_at: t(n),
+            finished_at: t(n),
+            status: "failed".into(),
+            summary: serde_json::json!({"total": 1}),
+            config: "sluice.yaml".into(),
+            actor: "test".into(),
+        }
+    }
+
+    #[test]
+    fn a_store_keeps_breakers_and_their_log_across_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/state.db");
+        let mut s = Store::open_sqlite(&path).unwrap();
+        assert_eq!(s.version().unwrap(), Store::known_version());
+        let policy = BreakerPolicy::default();
+        let o = Outcome {
+            run_id: "run-1".into(),
+            at: t(1),
+            failing: vec!["not_null(id)".into()],
+        };
+        let check = CheckRecord {
+            dataset: "orders".into(),
+            name: "not_null(id)".into(),
+            kind: "not_null".into(),
+            severity: "error".into(),
+            status: "fail".into(),
+            observed: serde_json::json!(3),
+            message: "3 of 10 rows".into(),
+        };
+        let ts = record_run(&mut s, &run(1), &[check], &[(policy, o, "orders".into())]).unwrap();
+        assert_eq!(ts.len(), 1);
+        drop(s);
+        // Reopened: migrations are not applied twice, the state is there.
+        let mut s = Store::open_sqlite(&path).unwrap();
+        let all = breakers(&mut s, t(2)).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].effective(), Effective::Open);
+        assert_eq!(all[0].failing_checks, ["not_null(id)"]);
+        assert_eq!(all[0].last_run.as_ref().unwrap().0, "run-1");
+        let (b, logged) = command(
+            &mut s,
+            "orders",
+            &Command::Override { until: t(30) },
+            "ship it",
+            "ana",
+            t(3),
+        )
+        .unwrap();
+        assert_eq!(b.effective(), Effective::Override);
+        assert_eq!(logged.len(), 1);
+        // Listing after the expiry logs the fall-back once.
+        let all = breakers(&mut s, t(31)).unwrap();
+        assert_eq!(all[0].effective(), Effective::Open);
+        let _ = breakers(&mut s, t(32)).unwrap();
+        let h = history(&mut s, Some("orders"), 100).unwrap();
+        let events: Vec<&str> = h.iter().map(|l| l.transition.event).collect();
+        assert_eq!(events, ["trip", "override", "expire"]);
+        assert!(h.windows(2).all(|w| w[0].id < w[1].id));
+        assert_eq!(h[1].transition.by, "ana");
+        assert_eq!(h[2].transition.at, t(30));
+        assert_eq!(history(&mut s, None, 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_reported_as_damaged_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let junk = b"this is not sqlite, but somebody's notes".repeat(100);
+        std::fs::write(&path, &junk).unwrap();
+        let e = Store::open_sqlite(&path).err().expect("refused");
+        assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
+        assert!(e.to_string().contains("move it aside"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), junk, "nothing written to it");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(Store::open_sqlite(&path).unwrap());
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute("INSERT INTO schema_migrations VALUES (99, 'later')", [])
+            .unwrap();
+        drop(c);
+        let e = Store::open_sqlite(&path).err().expect("refused");
+        assert!(
+            e.to_string()
+                .contains("schema version 99, newer than this sluice knows (1)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_actor_comes_from_the_flag_then_airflow_then_the_user() {
+        assert_eq!(actor(Some("ana")), "ana");
+        // The environment part is exercised end to end (tests/breaker.rs), where the
+        // variables can be set per process.
+        assert!(!actor(None).is_empty());
+    }
+}
