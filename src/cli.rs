@@ -61,6 +61,96 @@ pub enum Command {
     /// The lineage graph: dbt's selectors (`select`) and the graph itself (`show`).
     #[command(subcommand)]
     Lineage(LineageCommand),
+    /// Circuit breakers: `status`, `history`, and the manual `trip`, `reset`, `override`.
+    #[command(subcommand)]
+    Breaker(BreakerCommand),
+    /// May X publish? Exit 0 if so, 3 if its breaker or one upstream of it is open,
+    /// naming each, with its owner, reason, run and since when.
+    Guard(GuardArgs),
+}
+
+/// `sluice breaker ...`.
+#[derive(Debug, Subcommand)]
+pub enum BreakerCommand {
+    /// Every breaker (or X's): state, since, reason, last run, and what blocks it upstream.
+    Status(StatusArgs),
+    /// X's audit log: every transition, with who, when, why and the run.
+    History(HistoryArgs),
+    /// Halt X by hand (until reset, or until --until).
+    Trip(ManualArgs),
+    /// Close X's breaker: the data is good again, or the failure is understood.
+    Reset(ManualArgs),
+    /// Let X publish despite an open breaker, until --until (required).
+    Override(ManualArgs),
+}
+
+/// `--format` of breaker commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StateFormat {
+    /// For people.
+    Text,
+    /// JSON (see README).
+    Json,
+}
+
+/// `sluice breaker status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this dataset.
+    pub dataset: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StateFormat::Text)]
+    pub format: StateFormat,
+}
+
+/// `sluice breaker history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The dataset.
+    pub dataset: String,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The last N transitions.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StateFormat::Text)]
+    pub format: StateFormat,
+}
+
+/// `sluice breaker trip|reset|override`.
+#[derive(Debug, Args)]
+pub struct ManualArgs {
+    /// The dataset.
+    pub dataset: String,
+    /// Why (kept in the audit log; required).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Until when: RFC 3339 (2026-11-23T08:00:00Z) or a duration from now (2h, 1d).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Who [default: the Airflow task from AIRFLOW_CTX_*, else $USER].
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StateFormat::Text)]
+    pub format: StateFormat,
+}
+
+/// `sluice guard`.
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// The dataset about to be published.
+    pub dataset: String,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StateFormat::Text)]
+    pub format: StateFormat,
 }
 
 /// `sluice lineage ...`.
@@ -285,6 +375,10 @@ pub struct CheckArgs {
     /// Print a one-line JSON summary as the last line of stdout (for Airflow's XCom).
     #[arg(long)]
     pub json_summary: bool,
+
+    /// Run the checks without recording the run or touching any breaker.
+    #[arg(long, env = "SLUICE_NO_STATE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_state: bool,
 }
 
 /// `--format`.

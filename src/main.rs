@@ -2,6 +2,7 @@
 //! codes (the contract with orchestrators: 0 passed, 1 failed, 2 invalid invocation or
 //! config, 4 runtime error).
 
+mod breaker;
 mod cli;
 mod lineage;
 mod logging;
@@ -26,6 +27,7 @@ mod code {
     pub const PASSED: u8 = 0;
     pub const FAILED: u8 = 1;
     pub const INVALID: u8 = 2;
+    pub const BLOCKED: u8 = 3;
     pub const RUNTIME: u8 = 4;
 }
 
@@ -41,6 +43,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args, &cli, stderr_color),
         Command::Impact(args) => lineage::impact(args, stderr_color),
         Command::Lineage(cmd) => lineage::lineage(cmd, stderr_color),
+        Command::Breaker(cmd) => breaker::breaker(cmd, stderr_color),
+        Command::Guard(args) => breaker::guard(args, stderr_color),
     };
     match result {
         Ok(code) | Err(Exit(code)) => ExitCode::from(code),
@@ -132,6 +136,12 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
     if let Err(e) = sluice_engine::select(&config, &args.datasets, args.stage.as_deref()) {
         return Err(fail(anyhow::Error::new(e), code::INVALID, color));
     }
+    // The store is opened first: if it cannot be, nothing runs (exit 4) and nothing is lost.
+    let mut store = if args.no_state {
+        None
+    } else {
+        Some(breaker::open_store(&config, color)?)
+    };
     let show_progress = cli.global.quiet == 0 && std::io::stderr().is_terminal();
     let progress = show_progress.then(sluice_engine::Progress::new);
     let opts = RunOptions {
@@ -171,6 +181,9 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
             };
             fail(anyhow::Error::new(e), code, color)
         })?;
+    if let Some(store) = store.as_mut() {
+        breaker::record(store, &config, &report, cli.global.quiet > 0, color)?;
+    }
     let exit = match report.status {
         RunStatus::Passed | RunStatus::Warned => code::PASSED,
         RunStatus::Failed => code::FAILED,

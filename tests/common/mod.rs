@@ -19,9 +19,17 @@ pub fn cases_root() -> PathBuf {
 /// The sluice binary under test, with the environment cleared of our variables.
 pub fn sluice() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sluice"));
-    for v in ["SLUICE_CONFIG", "SLUICE_FORMAT", "SLUICE_LOG", "NO_COLOR"] {
+    for v in [
+        "SLUICE_CONFIG",
+        "SLUICE_FORMAT",
+        "SLUICE_LOG",
+        "NO_COLOR",
+        "SLUICE_STATE",
+    ] {
         c.env_remove(v);
     }
+    // Runs leave no state behind in the repository; tests of the state store turn it on.
+    c.env("SLUICE_NO_STATE", "1");
     c
 }
 
