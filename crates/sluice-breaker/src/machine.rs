@@ -84,7 +84,8 @@ pub enum Effective {
     Open,
     /// Halted by hand.
     Tripped,
-    /// Open underneath, let through by hand until the override expires.
+    /// Let through by hand, whatever the runs and what is upstream say, until the
+    /// override expires.
     Override,
 }
 
@@ -166,8 +167,7 @@ impl Breaker {
     pub fn effective(&self) -> Effective {
         match (&self.manual, self.state) {
             (Some(o), _) if o.kind == Manual::Tripped => Effective::Tripped,
-            (Some(_), State::Open) => Effective::Override,
-            (Some(_), State::Closed) => Effective::Closed,
+            (Some(_), _) => Effective::Override,
             (None, State::Open) => Effective::Open,
             (None, State::Closed) => Effective::Closed,
         }
