@@ -14,7 +14,7 @@ use sluice_engine::{CheckStatus, RunReport};
 use sluice_lineage::{Direction, ImpactOptions, Sources};
 use sluice_spec::{Config, StateStore};
 
-use crate::cli::{BreakerCommand, GuardArgs, ManualArgs, StateFormat};
+use crate::cli::{BreakerCommand, GuardArgs, ManualArgs, ReportArgs, StateFormat};
 use crate::{Exit, code, fail, load_config};
 
 /// The store of `config`: `SLUICE_STATE`, else its `state:`, else `.sluice/state.db` next
@@ -374,6 +374,7 @@ pub fn breaker(cmd: &BreakerCommand, color: bool) -> Result<u8, Exit> {
             }
             Ok(code::PASSED)
         }
+        BreakerCommand::Report(a) => report(a, color),
         BreakerCommand::Trip(a) => manual(a, "trip", color),
         BreakerCommand::Reset(a) => manual(a, "reset", color),
         BreakerCommand::Override(a) => manual(a, "override", color),
@@ -531,4 +532,112 @@ pub fn guard(args: &GuardArgs, color: bool) -> Result<u8, Exit> {
         }
     }
     Ok(if may { code::PASSED } else { code::BLOCKED })
+}
+
+/// `3d 4h`, `2h 5m`, `40s`: a duration for people.
+fn human(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+fn report(a: &ReportArgs, color: bool) -> Result<u8, Exit> {
+    let config = load_config(&a.config, color)?;
+    let now = Utc::now();
+    let since = match DateTime::parse_from_rfc3339(&a.since) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => {
+            let d = sluice_spec::duration::parse_duration(&a.since)
+                .ok()
+                .and_then(|d| chrono::Duration::from_std(d).ok())
+                .ok_or_else(|| {
+                    fail(
+                        anyhow!("--since `{}`: give a period (90d, 12h) or a time (2026-09-01T00:00:00Z)", a.since),
+                        code::INVALID,
+                        color,
+                    )
+                })?;
+            now - d
+        }
+    };
+    let mut store = open_store(&config, color)?;
+    let r = sluice_breaker::report(&mut store, since, now).map_err(|e| store_fail(e, color))?;
+    match a.format {
+        StateFormat::Json => print(&pretty(
+            &serde_json::to_value(&r).expect("the report serialises"),
+        )),
+        StateFormat::Text => {
+            let mut out = String::new();
+            writeln!(
+                out,
+                "Breaker report {} → {} · {}",
+                r.since.format("%Y-%m-%d"),
+                r.until.format("%Y-%m-%d"),
+                store.what()
+            )
+            .ok();
+            let rec = &r.recovery;
+            write!(out, "Incidents: {}", r.incidents).ok();
+            if rec.ongoing > 0 {
+                write!(out, " ({} still halted)", rec.ongoing).ok();
+            }
+            match (rec.median_s, rec.worst_s) {
+                (Some(m), Some(w)) => writeln!(
+                    out,
+                    " · time to recover: median {}, worst {} ({} recovered)",
+                    human(m),
+                    human(w),
+                    rec.recovered
+                ),
+                _ => writeln!(out),
+            }
+            .ok();
+            writeln!(out, "\nPer month").ok();
+            let most = r
+                .per_month
+                .iter()
+                .map(|m| m.incidents)
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            for m in &r.per_month {
+                let bar = "█".repeat((m.incidents * 30).div_ceil(most));
+                writeln!(out, "  {}  {:>4}  {bar}", m.month, m.incidents).ok();
+            }
+            if !r.datasets.is_empty() {
+                writeln!(out, "\nDatasets, most incidents first").ok();
+                let width = r
+                    .datasets
+                    .iter()
+                    .map(|d| d.dataset.len())
+                    .max()
+                    .unwrap_or(0);
+                for d in &r.datasets {
+                    write!(out, "  {:<width$}  {:>4}", d.dataset, d.incidents).ok();
+                    if d.manual > 0 {
+                        write!(out, " ({} by hand)", d.manual).ok();
+                    }
+                    if let (Some(m), Some(w)) = (d.median_recovery_s, d.worst_recovery_s) {
+                        write!(
+                            out,
+                            "  recovers in {} (median), {} (worst)",
+                            human(m),
+                            human(w)
+                        )
+                        .ok();
+                    }
+                    if let Some(t) = d.open_since {
+                        write!(out, "  halted since {}", ts(t)).ok();
+                    }
+                    out.push('\n');
+                }
+            }
+            print(&out);
+        }
+    }
+    Ok(code::PASSED)
 }

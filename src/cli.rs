@@ -82,6 +82,21 @@ pub enum BreakerCommand {
     Reset(ManualArgs),
     /// Let X publish despite an open breaker, until --until (required).
     Override(ManualArgs),
+    /// Incidents per dataset and per month, time to recover, the datasets that trip most.
+    Report(ReportArgs),
+}
+
+/// `sluice breaker report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The period: the last N days/hours (90d, 12h) or since a time (RFC 3339).
+    #[arg(long, value_name = "WHEN", default_value = "90d")]
+    pub since: String,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StateFormat::Text)]
+    pub format: StateFormat,
 }
 
 /// `--format` of breaker commands.

@@ -158,6 +158,35 @@ fn a_failing_run_opens_the_breaker_and_blocks_downstream_until_fixed() {
         [("trip", "open", "sluice"), ("reset", "closed", "tester")]
     );
     assert_eq!(h[1]["reason"], "reloaded from the source");
+    // 6. The report counts both incidents, both recovered.
+    let r = json(&run(
+        d,
+        &["breaker", "report", "--since", "30d", "-f", "json"],
+    ));
+    assert_eq!(r["incidents"], 2);
+    assert_eq!(r["recovery"]["recovered"], 2);
+    assert_eq!(r["recovery"]["ongoing"], 0);
+    let datasets: Vec<&str> = r["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["dataset"].as_str().unwrap())
+        .collect();
+    assert_eq!(datasets, ["orders_clean", "orders_raw"]);
+    assert_eq!(
+        r["per_month"].as_array().unwrap().last().unwrap()["incidents"],
+        2
+    );
+    let o = run(d, &["breaker", "report"]);
+    assert!(
+        stdout(&o).contains("Incidents: 2 · time to recover: median"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        code(&run(d, &["breaker", "report", "--since", "last week"])),
+        2
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! breaker and append the transitions together.
 
 pub mod machine;
+pub mod report;
 pub mod store;
 
 use chrono::{DateTime, Utc};
@@ -84,6 +85,17 @@ pub fn breakers(store: &mut Store, now: DateTime<Utc>) -> Result<Vec<Breaker>> {
 /// The audit log of one dataset (or all), oldest first, at most the last `limit` entries.
 pub fn history(store: &mut Store, dataset: Option<&str>, limit: usize) -> Result<Vec<Logged>> {
     store.write(|tx| tx.history(dataset, limit))
+}
+
+/// The report over the audit log since `since` (after letting expired overlays fall back).
+pub fn report(
+    store: &mut Store,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<report::Report> {
+    breakers(store, now)?;
+    let log = store.write(|tx| tx.since(since))?;
+    Ok(report::build(&log, since, now))
 }
 
 /// Who is acting, for the audit log: `--by`, else the Airflow task running us

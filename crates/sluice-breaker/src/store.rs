@@ -427,16 +427,31 @@ impl Tx<'_> {
 
     /// The audit log of `dataset` (or of every dataset), oldest first, the last `limit`.
     pub fn history(&self, dataset: Option<&str>, limit: usize) -> Result<Vec<Logged>> {
+        self.log(dataset, None, limit)
+    }
+
+    /// Every transition at or after `since`, oldest first.
+    pub fn since(&self, since: DateTime<Utc>) -> Result<Vec<Logged>> {
+        self.log(None, Some(since), usize::MAX)
+    }
+
+    fn log(
+        &self,
+        dataset: Option<&str>,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<Logged>> {
         let mut stmt = self
             .tx
             .prepare(
                 "SELECT id, dataset, event, from_state, to_state, at, actor, reason, run_id FROM transitions
-                 WHERE ?1 IS NULL OR dataset = ?1 ORDER BY id DESC LIMIT ?2",
+                 WHERE (?1 IS NULL OR dataset = ?1) AND (?3 IS NULL OR at >= ?3) ORDER BY id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let since = since.map(ts);
         let rows = stmt
-            .query_map(params![dataset, limit], |r| {
+            .query_map(params![dataset, limit, since], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
