@@ -215,7 +215,7 @@ mod tests {
         let e = Store::open_sqlite(&path).err().expect("refused");
         assert!(
             e.to_string()
-                .contains("schema version 99, newer than this sluice knows (1)"),
+                .contains("schema version 99, newer than this sluice knows (2)"),
             "{e}"
         );
     }

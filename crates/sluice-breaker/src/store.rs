@@ -74,8 +74,9 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Schema migrations, applied in order; each runs once, in the transaction that records it.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
     r#"
 CREATE TABLE breakers (
     dataset         TEXT PRIMARY KEY,
@@ -128,7 +129,31 @@ CREATE TABLE check_results (
     PRIMARY KEY (run_id, dataset, name)
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+CREATE TABLE publications (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset     TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    run_id      TEXT,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    reason      TEXT NOT NULL
+);
+CREATE INDEX publications_by_dataset ON publications (dataset, id);
+CREATE TABLE locks (
+    name        TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+"#,
+    ),
+];
 
 /// A transition as logged, with its sequence number.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -535,6 +560,140 @@ impl Tx<'_> {
         self.tx
             .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))
             .map_err(|e| self.err(e))
+    }
+}
+
+/// One entry of a dataset's publication log.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Publication {
+    /// Position in the log.
+    pub id: i64,
+    /// The dataset.
+    pub dataset: String,
+    /// `publish`, `rollback`, `quarantine`, `recover`.
+    pub event: String,
+    /// The version (folder name) it concerns.
+    pub version: String,
+    /// `pending` (intent recorded, switch not yet confirmed), `done`, `failed`.
+    pub status: String,
+    /// The run that checked it.
+    pub run_id: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// Why / what.
+    pub reason: String,
+}
+
+impl Tx<'_> {
+    /// Appends to the publication log; returns the entry's id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn publication(
+        &self,
+        dataset: &str,
+        event: &str,
+        version: &str,
+        status: &str,
+        run_id: Option<&str>,
+        at: DateTime<Utc>,
+        actor: &str,
+        reason: &str,
+    ) -> Result<i64> {
+        self.tx
+            .execute(
+                "INSERT INTO publications (dataset, event, version, status, run_id, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![dataset, event, version, status, run_id, ts(at), actor, reason],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Sets the status of a publication entry.
+    pub fn set_publication_status(&self, id: i64, status: &str) -> Result<()> {
+        self.tx
+            .execute("UPDATE publications SET status = ?2 WHERE id = ?1", params![id, status])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The publication log of a dataset, oldest first.
+    pub fn publications(&self, dataset: &str) -> Result<Vec<Publication>> {
+        let mut stmt = self
+            .tx
+            .prepare(
+                "SELECT id, dataset, event, version, status, run_id, at, actor, reason FROM publications WHERE dataset = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([dataset], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(id, dataset, event, version, status, run_id, at, actor, reason)| {
+                let at = parse_ts(&at).ok_or_else(|| StoreError::Invalid {
+                    what: self.what.to_string(),
+                    dataset: dataset.clone(),
+                    field: "at",
+                    value: at.clone(),
+                })?;
+                Ok(Publication { id, dataset, event, version, status, run_id, at, actor, reason })
+            })
+            .collect()
+    }
+
+    /// Takes the lock `name` for `holder` until `expires`, if it is free or expired;
+    /// returns the current holder and since when otherwise.
+    pub fn try_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<Option<(String, DateTime<Utc>)>> {
+        let current: Option<(String, String, String)> = self
+            .tx
+            .query_row(
+                "SELECT holder, acquired_at, expires_at FROM locks WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some((h, acquired, exp)) = current
+            && parse_ts(&exp).is_some_and(|e| e > now)
+            && h != holder
+        {
+            return Ok(Some((h, parse_ts(&acquired).unwrap_or(now))));
+        }
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO locks (name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![name, holder, ts(now), ts(expires)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(None)
+    }
+
+    /// Releases the lock `name` if `holder` has it.
+    pub fn unlock(&self, name: &str, holder: &str) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM locks WHERE name = ?1 AND holder = ?2", params![name, holder])
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 }
 
