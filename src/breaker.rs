@@ -43,7 +43,7 @@ pub fn open_store(config: &Config, color: bool) -> Result<Store, Exit> {
     }
 }
 
-fn store_fail(e: StoreError, color: bool) -> Exit {
+pub fn store_fail(e: StoreError, color: bool) -> Exit {
     fail(anyhow::Error::new(e), code::RUNTIME, color)
 }
 
@@ -150,7 +150,7 @@ fn transition_line(t: &Transition, st: &crate::render::Style) -> String {
 }
 
 /// Config datasets by name, with a did-you-mean for a name that is not one.
-fn known(config: &Config, name: &str, color: bool) -> Result<(), Exit> {
+pub fn known(config: &Config, name: &str, color: bool) -> Result<(), Exit> {
     if config.dataset(name).is_some() {
         return Ok(());
     }
@@ -229,7 +229,7 @@ fn logged_json(l: &Logged) -> Value {
     })
 }
 
-fn print(text: &str) {
+pub fn print(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
@@ -459,79 +459,87 @@ pub fn guard(args: &GuardArgs, color: bool) -> Result<u8, Exit> {
     let config = load_config(&args.config, color)?;
     known(&config, &args.dataset, color)?;
     let mut store = open_store(&config, color)?;
+    let (may, text, json) = verdict(&mut store, &config, &args.dataset, color)?;
+    match args.format {
+        StateFormat::Json => print(&pretty(&json)),
+        StateFormat::Text => print(&text),
+    }
+    Ok(if may { code::PASSED } else { code::BLOCKED })
+}
+
+/// Whether `dataset` may publish, with the verdict for people and as JSON.
+pub fn verdict(
+    store: &mut Store,
+    config: &Config,
+    dataset: &str,
+    color: bool,
+) -> Result<(bool, String, Value), Exit> {
     let now = Utc::now();
-    let all = sluice_breaker::breakers(&mut store, now).map_err(|e| store_fail(e, color))?;
-    let own = all.iter().find(|b| b.dataset == args.dataset);
+    let all = sluice_breaker::breakers(store, now).map_err(|e| store_fail(e, color))?;
+    let own = all.iter().find(|b| b.dataset == dataset);
     // An override on X lets X through whatever is upstream; otherwise X's own breaker and
     // every breaker upstream must let data flow.
     let overridden = own.is_some_and(|b| b.effective() == Effective::Override);
     let mut blockers: Vec<&Breaker> = Vec::new();
     if !overridden {
         blockers.extend(own.filter(|b| !b.effective().flows()));
-        blockers.extend(upstream_blockers(&config, &args.dataset, &all, color)?);
+        blockers.extend(upstream_blockers(config, dataset, &all, color)?);
     }
     let may = blockers.is_empty();
-    match args.format {
-        StateFormat::Json => print(&pretty(&json!({
-            "dataset": args.dataset,
-            "may_publish": may,
-            "override": own.filter(|_| overridden).map(|b| breaker_json(b, &config)),
-            "blocked_by": blockers.iter().map(|b| breaker_json(b, &config)).collect::<Vec<_>>(),
-        }))),
-        StateFormat::Text => {
-            let st = crate::render::Style { color };
-            let mut out = String::new();
-            if may {
-                let how = if overridden {
-                    let m = own
-                        .and_then(|b| b.manual.as_ref())
-                        .expect("an override has an overlay");
-                    format!(
-                        "overridden by {} until {}: {}",
-                        m.by,
-                        m.until.map(ts).unwrap_or_default(),
-                        m.reason
-                    )
-                } else {
-                    "its breaker and every breaker upstream are closed".to_string()
-                };
-                writeln!(
-                    out,
-                    "{} {} may publish: {how}",
-                    st.paint("1;32", "ok:"),
-                    args.dataset
-                )
-                .ok();
+    let json = json!({
+        "dataset": dataset,
+        "may_publish": may,
+        "override": own.filter(|_| overridden).map(|b| breaker_json(b, config)),
+        "blocked_by": blockers.iter().map(|b| breaker_json(b, config)).collect::<Vec<_>>(),
+    });
+    let st = crate::render::Style { color };
+    let mut out = String::new();
+    if may {
+        let how = if overridden {
+            let m = own
+                .and_then(|b| b.manual.as_ref())
+                .expect("an override has an overlay");
+            format!(
+                "overridden by {} until {}: {}",
+                m.by,
+                m.until.map(ts).unwrap_or_default(),
+                m.reason
+            )
+        } else {
+            "its breaker and every breaker upstream are closed".to_string()
+        };
+        writeln!(
+            out,
+            "{} {dataset} may publish: {how}",
+            st.paint("1;32", "ok:")
+        )
+        .ok();
+    } else {
+        writeln!(
+            out,
+            "{} {dataset} may not publish: {} breaker{} stop{} it",
+            st.paint("1;31", "blocked:"),
+            blockers.len(),
+            if blockers.len() == 1 { "" } else { "s" },
+            if blockers.len() == 1 { "s" } else { "" },
+        )
+        .ok();
+        for b in &blockers {
+            let whose = if b.dataset == dataset {
+                " (its own)"
             } else {
-                writeln!(
-                    out,
-                    "{} {} may not publish: {} breaker{} stop{} it",
-                    st.paint("1;31", "blocked:"),
-                    args.dataset,
-                    blockers.len(),
-                    if blockers.len() == 1 { "" } else { "s" },
-                    if blockers.len() == 1 { "s" } else { "" },
-                )
-                .ok();
-                for b in &blockers {
-                    let whose = if b.dataset == args.dataset {
-                        " (its own)"
-                    } else {
-                        " (upstream)"
-                    };
-                    writeln!(out, "  {}{whose}  {}", b.dataset, describe(b, &config)).ok();
-                }
-                writeln!(
-                    out,
-                    "fix the data and rerun its checks, or `sluice breaker reset {} --reason \"...\"`",
-                    blockers[0].dataset
-                )
-                .ok();
-            }
-            print(&out);
+                " (upstream)"
+            };
+            writeln!(out, "  {}{whose}  {}", b.dataset, describe(b, config)).ok();
         }
+        writeln!(
+            out,
+            "fix the data and rerun its checks, or `sluice breaker reset {} --reason \"...\"`",
+            blockers[0].dataset
+        )
+        .ok();
     }
-    Ok(if may { code::PASSED } else { code::BLOCKED })
+    Ok((may, out, json))
 }
 
 /// `3d 4h`, `2h 5m`, `40s`: a duration for people.

@@ -67,6 +67,34 @@ pub enum Command {
     /// May X publish? Exit 0 if so, 3 if its breaker or one upstream of it is open,
     /// naming each, with its owner, reason, run and since when.
     Guard(GuardArgs),
+    /// Write–audit–publish: guard X, check its `staging:` data, promote it to `path:`
+    /// atomically on pass, quarantine it (and open the breaker) on failure.
+    Publish(PublishArgs),
+}
+
+/// `sluice publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The dataset.
+    pub dataset: String,
+    /// Point `path` back at the previous version instead (audited).
+    #[arg(long)]
+    pub rollback: bool,
+    /// With --rollback: this version (v3) instead of the previous one.
+    #[arg(long, value_name = "VERSION", requires = "rollback")]
+    pub to: Option<String>,
+    /// How long to wait for another publish of the same dataset to finish.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
+    /// Who [default: the Airflow task from AIRFLOW_CTX_*, else $USER].
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    sluice_spec::duration::parse_duration(s)
 }
 
 /// `sluice breaker ...`.

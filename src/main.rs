@@ -7,6 +7,7 @@ mod cli;
 mod lineage;
 mod logging;
 mod progress;
+mod publish;
 mod render;
 
 use std::io::{IsTerminal, Write};
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Command::Lineage(cmd) => lineage::lineage(cmd, stderr_color),
         Command::Breaker(cmd) => breaker::breaker(cmd, stderr_color),
         Command::Guard(args) => breaker::guard(args, stderr_color),
+        Command::Publish(args) => publish::publish(args, cli.global.quiet > 0, stderr_color),
     };
     match result {
         Ok(code) | Err(Exit(code)) => ExitCode::from(code),
@@ -153,34 +155,7 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
         target_partitions: None,
         progress: progress.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            fail(
-                anyhow::Error::new(e).context("cannot start the async runtime"),
-                code::RUNTIME,
-                color,
-            )
-        })?;
-    let report = runtime
-        .block_on(async {
-            let display = progress.map(|p| tokio::spawn(progress::display(Arc::clone(&p), color)));
-            let report = sluice_engine::run(&config, &opts).await;
-            if let Some(d) = display {
-                d.abort();
-                let _ = d.await;
-                progress::clear();
-            }
-            report
-        })
-        .map_err(|e| {
-            let code = match e {
-                sluice_engine::Error::Usage(_) => code::INVALID,
-                _ => code::RUNTIME,
-            };
-            fail(anyhow::Error::new(e), code, color)
-        })?;
+    let report = run_checks(&config, &opts, progress, color)?;
     if let Some(store) = store.as_mut() {
         breaker::record(store, &config, &report, cli.global.quiet > 0, color)?;
     }
@@ -229,9 +204,46 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> Result<u8, Exit> {
     Ok(exit)
 }
 
+/// Runs the checks of `config` selected by `opts` (with a progress line when given).
+fn run_checks(
+    config: &Config,
+    opts: &RunOptions,
+    progress: Option<Arc<sluice_engine::Progress>>,
+    color: bool,
+) -> Result<sluice_engine::RunReport, Exit> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            fail(
+                anyhow::Error::new(e).context("cannot start the async runtime"),
+                code::RUNTIME,
+                color,
+            )
+        })?;
+    runtime
+        .block_on(async {
+            let display = progress.map(|p| tokio::spawn(progress::display(Arc::clone(&p), color)));
+            let report = sluice_engine::run(config, opts).await;
+            if let Some(d) = display {
+                d.abort();
+                let _ = d.await;
+                progress::clear();
+            }
+            report
+        })
+        .map_err(|e| {
+            let code = match e {
+                sluice_engine::Error::Usage(_) => code::INVALID,
+                _ => code::RUNTIME,
+            };
+            fail(anyhow::Error::new(e), code, color)
+        })
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers never see a
 /// half-written report.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -77,7 +77,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 const MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
-    r#"
+        r#"
 CREATE TABLE breakers (
     dataset         TEXT PRIMARY KEY,
     state           TEXT NOT NULL,
@@ -612,7 +612,10 @@ impl Tx<'_> {
     /// Sets the status of a publication entry.
     pub fn set_publication_status(&self, id: i64, status: &str) -> Result<()> {
         self.tx
-            .execute("UPDATE publications SET status = ?2 WHERE id = ?1", params![id, status])
+            .execute(
+                "UPDATE publications SET status = ?2 WHERE id = ?1",
+                params![id, status],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -643,26 +646,40 @@ impl Tx<'_> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         rows.into_iter()
-            .map(|(id, dataset, event, version, status, run_id, at, actor, reason)| {
-                let at = parse_ts(&at).ok_or_else(|| StoreError::Invalid {
-                    what: self.what.to_string(),
-                    dataset: dataset.clone(),
-                    field: "at",
-                    value: at.clone(),
-                })?;
-                Ok(Publication { id, dataset, event, version, status, run_id, at, actor, reason })
-            })
+            .map(
+                |(id, dataset, event, version, status, run_id, at, actor, reason)| {
+                    let at = parse_ts(&at).ok_or_else(|| StoreError::Invalid {
+                        what: self.what.to_string(),
+                        dataset: dataset.clone(),
+                        field: "at",
+                        value: at.clone(),
+                    })?;
+                    Ok(Publication {
+                        id,
+                        dataset,
+                        event,
+                        version,
+                        status,
+                        run_id,
+                        at,
+                        actor,
+                        reason,
+                    })
+                },
+            )
             .collect()
     }
 
-    /// Takes the lock `name` for `holder` until `expires`, if it is free or expired;
-    /// returns the current holder and since when otherwise.
+    /// Takes the lock `name` for `holder` until `expires`, if it is free, expired, or its
+    /// holder is gone (a killed process); returns the current holder and since when
+    /// otherwise.
     pub fn try_lock(
         &self,
         name: &str,
         holder: &str,
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
+        holder_is_gone: impl Fn(&str) -> bool,
     ) -> Result<Option<(String, DateTime<Utc>)>> {
         let current: Option<(String, String, String)> = self
             .tx
@@ -676,6 +693,7 @@ impl Tx<'_> {
         if let Some((h, acquired, exp)) = current
             && parse_ts(&exp).is_some_and(|e| e > now)
             && h != holder
+            && !holder_is_gone(&h)
         {
             return Ok(Some((h, parse_ts(&acquired).unwrap_or(now))));
         }
@@ -691,7 +709,10 @@ impl Tx<'_> {
     /// Releases the lock `name` if `holder` has it.
     pub fn unlock(&self, name: &str, holder: &str) -> Result<()> {
         self.tx
-            .execute("DELETE FROM locks WHERE name = ?1 AND holder = ?2", params![name, holder])
+            .execute(
+                "DELETE FROM locks WHERE name = ?1 AND holder = ?2",
+                params![name, holder],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }

@@ -131,6 +131,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         exposures: parts.exposures,
         lineage: parts.lineage,
         state: parts.state,
+        quarantine: parts.quarantine,
     })
 }
 

@@ -32,6 +32,9 @@ pub struct Config {
     pub exposures: Vec<Exposure>,
     /// `lineage:`.
     pub lineage: LineageSources,
+    /// `quarantine:` resolved: where failed staged outputs are moved, one folder per
+    /// dataset and run (default: `quarantine/` next to the config).
+    pub quarantine: PathBuf,
     /// `state:`: where breakers, runs and the audit log live (`None`: the default,
     /// `sqlite:.sluice/state.db` next to the config, unless `SLUICE_STATE` says otherwise).
     pub state: Option<StateStore>,
@@ -127,6 +130,11 @@ pub struct Dataset {
     pub parity: Vec<Parity>,
     /// `breaker:`: when its circuit breaker opens and closes.
     pub breaker: BreakerPolicy,
+    /// `staging:` resolved against the config's folder: where the producing job writes,
+    /// for `sluice publish` to check and promote to `path`.
+    pub staging: Option<PathBuf>,
+    /// `keep_versions:`: published versions kept side by side (the current one included).
+    pub keep_versions: u32,
 }
 
 /// When a dataset's circuit breaker opens and closes (`breaker:`).

@@ -290,6 +290,7 @@ impl Decoder<'_> {
                 "exposures",
                 "lineage",
                 "state",
+                "quarantine",
             ],
             "the config file",
         );
@@ -355,6 +356,12 @@ impl Decoder<'_> {
             None => LineageSources::default(),
         };
         let state = get(top, "state").and_then(|n| self.state(n, file_base));
+        let quarantine = get(top, "quarantine")
+            .and_then(|n| self.string(n, "`quarantine`"))
+            .map_or_else(
+                || file_base.join("quarantine"),
+                |q| normalize_path(&file_base.join(q)),
+            );
         self.check_pipeline(&datasets, &stages, &reconciles);
         self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
@@ -366,6 +373,7 @@ impl Decoder<'_> {
             exposures,
             lineage,
             state,
+            quarantine,
         })
     }
 
@@ -466,6 +474,8 @@ impl Decoder<'_> {
                 "checks",
                 "parity",
                 "breaker",
+                "staging",
+                "keep_versions",
             ],
             &what,
         );
@@ -577,6 +587,24 @@ impl Decoder<'_> {
                 ),
             }
         }
+        let staging = get(entries, "staging")
+            .and_then(|n| self.string(n, "`staging`"))
+            .map(|s| normalize_path(&base.join(s)));
+        let keep_versions = match get(entries, "keep_versions") {
+            Some(n) => match self.uint(n, "`keep_versions`") {
+                Some(k) if (1..=1000).contains(&k) => k as u32,
+                Some(_) => {
+                    self.err(
+                        Diagnostic::error(n.span, "`keep_versions` must be between 1 and 1000")
+                            .label("out of range")
+                            .help("the current version always stays; 5 keeps it and the 4 before it for `sluice publish --rollback`"),
+                    );
+                    5
+                }
+                None => 5,
+            },
+            None => 5,
+        };
         let breaker = match get(entries, "breaker") {
             Some(n) => self.breaker(n, defaults.breaker),
             None => defaults.breaker,
@@ -608,6 +636,8 @@ impl Decoder<'_> {
             checks,
             parity,
             breaker,
+            staging,
+            keep_versions,
         })
     }
 
@@ -1557,4 +1587,5 @@ pub(crate) struct ConfigParts {
     pub exposures: Vec<Exposure>,
     pub lineage: LineageSources,
     pub state: Option<StateStore>,
+    pub quarantine: std::path::PathBuf,
 }
