@@ -290,20 +290,21 @@ pub fn breaker(cmd: &BreakerCommand, color: bool) -> Result<u8, Exit> {
             };
             let mut rows = Vec::new();
             for name in &names {
-                let b = all
-                    .iter()
-                    .find(|b| &b.dataset == name)
-                    .cloned()
-                    .unwrap_or_else(|| Breaker::new(name, now));
+                let stored = all.iter().find(|b| &b.dataset == name).cloned();
+                let seen = stored.is_some();
+                let b = stored.unwrap_or_else(|| Breaker::new(name, now));
                 let blockers = upstream_blockers(&config, name, &all, color)?;
-                rows.push((b, blockers));
+                rows.push((b, blockers, seen));
             }
             match args.format {
                 StateFormat::Json => {
                     let v: Vec<Value> = rows
                         .iter()
-                        .map(|(b, blockers)| {
+                        .map(|(b, blockers, seen)| {
                             let mut j = breaker_json(b, &config);
+                            if !seen {
+                                j["since"] = Value::Null;
+                            }
                             j["blocked_by"] = json!(
                                 blockers
                                     .iter()
@@ -318,8 +319,12 @@ pub fn breaker(cmd: &BreakerCommand, color: bool) -> Result<u8, Exit> {
                 StateFormat::Text => {
                     let width = names.iter().map(String::len).max().unwrap_or(0);
                     let mut out = String::new();
-                    for (b, blockers) in &rows {
-                        write!(out, "{:<width$}  {}", b.dataset, describe(b, &config)).ok();
+                    for (b, blockers, seen) in &rows {
+                        if *seen {
+                            write!(out, "{:<width$}  {}", b.dataset, describe(b, &config)).ok();
+                        } else {
+                            write!(out, "{:<width$}  closed · no runs yet", b.dataset).ok();
+                        }
                         if !blockers.is_empty() {
                             let by: Vec<String> = blockers
                                 .iter()
