@@ -31,16 +31,10 @@ pub fn open_store(config: &Config, color: bool) -> Result<Store, Exit> {
         }),
     };
     match &target {
-        StateStore::Sqlite(path) => Store::open_sqlite(path).map_err(|e| store_fail(e, color)),
-        StateStore::Postgres(_) => Err(fail(
-            anyhow!(
-                "the state store {} is Postgres, which this build cannot use yet; use `state: sqlite:PATH` (the default) for now",
-                target.display()
-            ),
-            code::INVALID,
-            color,
-        )),
+        StateStore::Sqlite(path) => Store::open_sqlite(path),
+        StateStore::Postgres(url) => Store::open_postgres(url),
     }
+    .map_err(|e| store_fail(e, color))
 }
 
 pub fn store_fail(e: StoreError, color: bool) -> Exit {

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::sluice;
+use common::{postgres_db, sluice};
 
 const CONFIG: &str = r#"version: 1
 datasets:
@@ -32,8 +32,17 @@ stages:
 "#;
 
 fn project() -> tempfile::TempDir {
+    project_with(None)
+}
+
+/// The project, with its state in `state` (a Postgres URL) instead of the default SQLite.
+fn project_with(state: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("sluice.yaml"), CONFIG).unwrap();
+    let config = match state {
+        Some(url) => format!("{CONFIG}state: {url}\n"),
+        None => CONFIG.to_string(),
+    };
+    std::fs::write(dir.path().join("sluice.yaml"), config).unwrap();
     std::fs::write(dir.path().join("raw.csv"), "id,amount\n1,2\n,3\n").unwrap();
     std::fs::write(dir.path().join("clean.csv"), "id,amount\n1,2\n").unwrap();
     dir
@@ -70,7 +79,18 @@ fn json(o: &Output) -> serde_json::Value {
 
 #[test]
 fn a_failing_run_opens_the_breaker_and_blocks_downstream_until_fixed() {
-    let p = project();
+    lifecycle(None);
+}
+
+#[test]
+fn a_failing_run_opens_the_breaker_and_blocks_downstream_until_fixed_postgres() {
+    if let Some(url) = postgres_db("lifecycle") {
+        lifecycle(Some(&url));
+    }
+}
+
+fn lifecycle(state: Option<&str>) {
+    let p = project_with(state);
     let d = p.path();
     // 1. The raw data has a NULL id: the check fails, the breaker opens.
     let o = run(d, &["check"]);
@@ -80,7 +100,11 @@ fn a_failing_run_opens_the_breaker_and_blocks_downstream_until_fixed() {
         "{}",
         stderr(&o)
     );
-    assert!(d.join(".sluice/state.db").is_file(), "created on first use");
+    assert_eq!(
+        d.join(".sluice/state.db").is_file(),
+        state.is_none(),
+        "created on first use"
+    );
     // 2. Everything downstream is blocked; the dataset itself too.
     for ds in ["orders_raw", "orders_clean", "revenue"] {
         let o = run(d, &["guard", ds]);
@@ -94,6 +118,16 @@ fn a_failing_run_opens_the_breaker_and_blocks_downstream_until_fixed() {
     assert_eq!(g["blocked_by"][0]["failing_checks"][0], "not_null(id)");
     assert!(g["blocked_by"][0]["run_id"].as_str().is_some());
     let s = json(&run(d, &["breaker", "status", "-f", "json"]));
+    if let Some(url) = state {
+        assert!(
+            s["store"]
+                .as_str()
+                .unwrap()
+                .starts_with("postgres://postgres@127.0.0.1"),
+            "{s}"
+        );
+        assert!(url.starts_with("postgres://"));
+    }
     let clean = &s["breakers"][1];
     assert_eq!(
         (clean["dataset"].as_str(), clean["state"].as_str()),
@@ -353,7 +387,18 @@ fn bad_inputs_are_refused_without_effect() {
 /// operation lands in the audit log exactly once and the final states agree with it.
 #[test]
 fn concurrent_processes_lose_no_update() {
-    let p = project();
+    concurrent(None);
+}
+
+#[test]
+fn concurrent_processes_lose_no_update_postgres() {
+    if let Some(url) = postgres_db("concurrent") {
+        concurrent(Some(&url));
+    }
+}
+
+fn concurrent(state: Option<&str>) {
+    let p = project_with(state);
     let d = p.path();
     assert_eq!(code(&run(d, &["check"])), 1); // creates the store, opens orders_raw
     let mut children = Vec::new();

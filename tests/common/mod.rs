@@ -159,3 +159,37 @@ fn replace_attr(t: &str, name: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// A fresh, empty Postgres database for one test, from `SLUICE_TEST_POSTGRES` (the URL of
+/// a server's database, as `.ci/postgres.sh` prints it); `None` when the variable is unset,
+/// unless `SLUICE_REQUIRE_POSTGRES=1` (CI), where that is a failure.
+pub fn postgres_db(test: &str) -> Option<String> {
+    let Some(url) = std::env::var("SLUICE_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var("SLUICE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "SLUICE_REQUIRE_POSTGRES=1 but SLUICE_TEST_POSTGRES is not set: start a server with .ci/postgres.sh"
+        );
+        eprintln!(
+            "skipping the Postgres half of {test}: set SLUICE_TEST_POSTGRES=$(.ci/postgres.sh) to run it"
+        );
+        return None;
+    };
+    let name = format!(
+        "sluice_{test}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut client = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("SLUICE_TEST_POSTGRES={url}: {e}"));
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
+    Some(format!("{base}/{name}"))
+}

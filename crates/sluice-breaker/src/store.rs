@@ -1,15 +1,17 @@
 //! The state store: breakers, the append-only audit log of transitions, runs and their
-//! check results, in SQLite (embedded, the default) behind versioned migrations.
+//! check results, publications and locks — in SQLite (embedded, the default) or Postgres
+//! (for many workers), behind one interface and numbered migrations.
 //!
-//! Every change happens in one write transaction (`BEGIN IMMEDIATE`: writers queue on the
-//! database lock, with a 30 s busy timeout), which reads the breaker, applies the state
-//! machine and writes the breaker and its transition together: concurrent processes never
-//! lose an update, and the log never disagrees with the state.
+//! Every change happens in one write transaction that first takes the store's write lock —
+//! SQLite's `BEGIN IMMEDIATE` (with a 30 s busy timeout), Postgres's
+//! `pg_advisory_xact_lock` — then reads the breaker, applies the state machine and writes
+//! the breaker and its transition together: concurrent processes queue, never lose an
+//! update, and the log never disagrees with the state. The SQL is written once (upserts
+//! with `ON CONFLICT`, `RETURNING`), for both.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::machine::{Breaker, Effective, Manual, Overlay, State, Transition};
@@ -48,13 +50,12 @@ pub enum StoreError {
         known: i64,
     },
     /// A query failed.
-    #[error("state store {what}: {source}")]
+    #[error("state store {what}: {message}")]
     Sql {
         /// The store.
         what: String,
-        /// The error.
-        #[source]
-        source: rusqlite::Error,
+        /// The database's words.
+        message: String,
     },
     /// A stored value that is not what sluice writes.
     #[error("state store {what}: unexpected {field} `{value}` for dataset `{dataset}`")]
@@ -203,366 +204,6 @@ pub struct CheckRecord {
     pub message: String,
 }
 
-/// An open state store.
-pub struct Store {
-    conn: Connection,
-    what: String,
-}
-
-/// One write transaction.
-pub struct Tx<'a> {
-    tx: rusqlite::Transaction<'a>,
-    what: &'a str,
-}
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-impl Store {
-    /// Opens (creating the file and its folder if needed) a SQLite store, and migrates it.
-    pub fn open_sqlite(path: &Path) -> Result<Store> {
-        let what = format!("sqlite:{}", path.display());
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unreachable {
-                what: what.clone(),
-                message: format!("cannot create the folder {}: {e}", dir.display()),
-            })?;
-        }
-        let conn = Connection::open(path).map_err(|e| StoreError::Unreachable {
-            what: what.clone(),
-            message: e.to_string(),
-        })?;
-        let mut store = Store { conn, what };
-        store.configure()?;
-        store.migrate()?;
-        Ok(store)
-    }
-
-    /// The store, for messages.
-    pub fn what(&self) -> &str {
-        &self.what
-    }
-
-    fn sql_err(&self, source: rusqlite::Error) -> StoreError {
-        classify(&self.what, source)
-    }
-
-    fn configure(&mut self) -> Result<()> {
-        self.conn
-            .busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(|e| self.sql_err(e))?;
-        // WAL: readers do not block the writer; FULL: a committed transition survives a
-        // power cut. The first statement that reads the file finds out if it is not ours.
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| self.sql_err(e))?;
-        tracing::debug!(store = %self.what, journal_mode = %mode, "state store opened");
-        self.conn
-            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(|e| self.sql_err(e))
-    }
-
-    /// The newest migration this sluice knows.
-    pub fn known_version() -> i64 {
-        MIGRATIONS.last().map_or(0, |m| m.0)
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let what = self.what.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| classify(&what, e))?;
-        tx.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-        )
-        .map_err(|e| classify(&what, e))?;
-        let current: i64 = tx
-            .query_row(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| classify(&what, e))?;
-        let known = Store::known_version();
-        if current > known {
-            return Err(StoreError::Newer {
-                what,
-                found: current,
-                known,
-            });
-        }
-        for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-            tx.execute_batch(sql).map_err(|e| classify(&what, e))?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                params![version, ts(Utc::now())],
-            )
-            .map_err(|e| classify(&what, e))?;
-            tracing::info!(store = %what, version, "state store migrated");
-        }
-        tx.commit().map_err(|e| classify(&what, e))
-    }
-
-    /// The schema version now in the store.
-    pub fn version(&self) -> Result<i64> {
-        self.conn
-            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| self.sql_err(e))
-    }
-
-    /// Runs `f` in one write transaction, committed if it returns `Ok`.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        let what = self.what.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| classify(&what, e))?;
-        let t = Tx { tx, what: &what };
-        let out = f(&t)?;
-        t.tx.commit().map_err(|e| classify(&what, e))?;
-        Ok(out)
-    }
-}
-
-/// SQLite's "not a database" and "malformed" mean a damaged file; the rest are errors.
-fn classify(what: &str, e: rusqlite::Error) -> StoreError {
-    use rusqlite::ErrorCode::*;
-    match e.sqlite_error_code() {
-        Some(NotADatabase | DatabaseCorrupt) => StoreError::Corrupt {
-            what: what.to_string(),
-            message: e.to_string(),
-        },
-        Some(CannotOpen | ReadOnly | PermissionDenied) => StoreError::Unreachable {
-            what: what.to_string(),
-            message: e.to_string(),
-        },
-        _ => StoreError::Sql {
-            what: what.to_string(),
-            source: e,
-        },
-    }
-}
-
-const BREAKER_COLUMNS: &str = "dataset, state, since, reason, run_id, failing_checks, fail_streak, pass_streak, last_run_id, last_run_at, last_run_status, manual, manual_until, manual_reason, manual_by, manual_at";
-
-impl Tx<'_> {
-    fn err(&self, e: rusqlite::Error) -> StoreError {
-        classify(self.what, e)
-    }
-
-    /// The breaker of `dataset`, if it has one yet.
-    pub fn get(&self, dataset: &str) -> Result<Option<Breaker>> {
-        let row = self
-            .tx
-            .query_row(
-                &format!("SELECT {BREAKER_COLUMNS} FROM breakers WHERE dataset = ?1"),
-                [dataset],
-                RawBreaker::read,
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        row.map(|r| r.into_breaker(self.what)).transpose()
-    }
-
-    /// Every breaker, by dataset name.
-    pub fn all(&self) -> Result<Vec<Breaker>> {
-        let mut stmt = self
-            .tx
-            .prepare(&format!(
-                "SELECT {BREAKER_COLUMNS} FROM breakers ORDER BY dataset"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], RawBreaker::read)
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        rows.into_iter()
-            .map(|r| r.into_breaker(self.what))
-            .collect()
-    }
-
-    /// Inserts or replaces the breaker of `b.dataset`.
-    pub fn put(&self, b: &Breaker) -> Result<()> {
-        let (lr_id, lr_at, lr_status) = match &b.last_run {
-            Some((id, at, s)) => (Some(id.clone()), Some(ts(*at)), Some(s.clone())),
-            None => (None, None, None),
-        };
-        let m = b.manual.as_ref();
-        self.tx
-            .execute(
-                &format!(
-                    "INSERT OR REPLACE INTO breakers ({BREAKER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-                ),
-                params![
-                    b.dataset,
-                    b.state.as_str(),
-                    ts(b.since),
-                    b.reason,
-                    b.run_id,
-                    serde_json::to_string(&b.failing_checks).expect("strings serialise"),
-                    b.fail_streak,
-                    b.pass_streak,
-                    lr_id,
-                    lr_at,
-                    lr_status,
-                    m.map(|o| o.kind.as_str()),
-                    m.and_then(|o| o.until).map(ts),
-                    m.map(|o| o.reason.clone()),
-                    m.map(|o| o.by.clone()),
-                    m.map(|o| ts(o.at)),
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    /// Appends a transition to the audit log; returns its position.
-    pub fn append(&self, t: &Transition) -> Result<i64> {
-        self.tx
-            .execute(
-                "INSERT INTO transitions (dataset, event, from_state, to_state, at, actor, reason, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    t.dataset,
-                    t.event,
-                    t.from.as_str(),
-                    t.to.as_str(),
-                    ts(t.at),
-                    t.by,
-                    t.reason,
-                    t.run_id
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(self.tx.last_insert_rowid())
-    }
-
-    /// The audit log of `dataset` (or of every dataset), oldest first, the last `limit`.
-    pub fn history(&self, dataset: Option<&str>, limit: usize) -> Result<Vec<Logged>> {
-        self.log(dataset, None, limit)
-    }
-
-    /// Every transition at or after `since`, oldest first.
-    pub fn since(&self, since: DateTime<Utc>) -> Result<Vec<Logged>> {
-        self.log(None, Some(since), usize::MAX)
-    }
-
-    fn log(
-        &self,
-        dataset: Option<&str>,
-        since: Option<DateTime<Utc>>,
-        limit: usize,
-    ) -> Result<Vec<Logged>> {
-        let mut stmt = self
-            .tx
-            .prepare(
-                "SELECT id, dataset, event, from_state, to_state, at, actor, reason, run_id FROM transitions
-                 WHERE (?1 IS NULL OR dataset = ?1) AND (?3 IS NULL OR at >= ?3) ORDER BY id DESC LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let since = since.map(ts);
-        let rows = stmt
-            .query_map(params![dataset, limit, since], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, dataset, event, from, to, at, actor, reason, run_id) in rows.into_iter().rev() {
-            let bad = |field: &'static str, value: &str| StoreError::Invalid {
-                what: self.what.to_string(),
-                dataset: dataset.clone(),
-                field,
-                value: value.to_string(),
-            };
-            out.push(Logged {
-                id,
-                transition: Transition {
-                    event: event_name(&event).ok_or_else(|| bad("event", &event))?,
-                    from: effective(&from).ok_or_else(|| bad("from_state", &from))?,
-                    to: effective(&to).ok_or_else(|| bad("to_state", &to))?,
-                    at: parse_ts(&at).ok_or_else(|| bad("at", &at))?,
-                    by: actor,
-                    reason,
-                    run_id,
-                    dataset: dataset.clone(),
-                },
-            });
-        }
-        Ok(out)
-    }
-
-    /// Records a run and its check results.
-    pub fn record_run(&self, run: &RunRecord, checks: &[CheckRecord]) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO runs (run_id, started_at, finished_at, status, summary, config, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    run.run_id,
-                    ts(run.started_at),
-                    ts(run.finished_at),
-                    run.status,
-                    run.summary.to_string(),
-                    run.config,
-                    run.actor
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        let mut stmt = self
-            .tx
-            .prepare(
-                "INSERT OR REPLACE INTO check_results (run_id, dataset, name, kind, severity, status, observed, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(|e| self.err(e))?;
-        for c in checks {
-            stmt.execute(params![
-                run.run_id,
-                c.dataset,
-                c.name,
-                c.kind,
-                c.severity,
-                c.status,
-                c.observed.to_string(),
-                c.message
-            ])
-            .map_err(|e| self.err(e))?;
-        }
-        Ok(())
-    }
-
-    /// How many runs are recorded.
-    pub fn run_count(&self) -> Result<i64> {
-        self.tx
-            .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
-    }
-}
-
 /// One entry of a dataset's publication log.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Publication {
@@ -586,11 +227,587 @@ pub struct Publication {
     pub reason: String,
 }
 
+/// A value going into or coming out of the store (typed, so Postgres gets typed NULLs).
+#[derive(Clone, Debug, PartialEq)]
+enum Val {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl Val {
+    fn text(&self) -> Option<String> {
+        match self {
+            Val::Text(t) => t.clone(),
+            Val::Int(i) => i.map(|i| i.to_string()),
+        }
+    }
+
+    fn int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => *i,
+            Val::Text(t) => t.as_deref().and_then(|t| t.parse().ok()),
+        }
+    }
+}
+
+fn t(s: impl Into<String>) -> Val {
+    Val::Text(Some(s.into()))
+}
+
+fn ot(s: Option<impl Into<String>>) -> Val {
+    Val::Text(s.map(Into::into))
+}
+
+fn i(n: i64) -> Val {
+    Val::Int(Some(n))
+}
+
+/// The connection.
+enum Conn {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<postgres::Client>),
+}
+
+/// An open transaction.
+enum RawTx<'a> {
+    Sqlite(rusqlite::Transaction<'a>),
+    Postgres(postgres::Transaction<'a>),
+}
+
+/// `?1` placeholders (SQLite) as `$1` (Postgres).
+fn pg_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The migrations' DDL in Postgres's words.
+fn pg_ddl(sql: &str) -> String {
+    sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+        .replace("INTEGER", "BIGINT")
+}
+
+impl RawTx<'_> {
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, String> {
+        match self {
+            RawTx::Sqlite(tx) => {
+                let mut stmt = tx.prepare(sql).map_err(|e| e.to_string())?;
+                let n = stmt.column_count();
+                let p: Vec<&dyn rusqlite::ToSql> = params.iter().map(sqlite_param).collect();
+                let rows = stmt
+                    .query_map(p.as_slice(), |r| {
+                        (0..n)
+                            .map(|i| {
+                                Ok(match r.get_ref(i)? {
+                                    rusqlite::types::ValueRef::Integer(v) => Val::Int(Some(v)),
+                                    rusqlite::types::ValueRef::Null => Val::Text(None),
+                                    v => Val::Text(Some(v.as_str()?.to_string())),
+                                })
+                            })
+                            .collect::<rusqlite::Result<Vec<Val>>>()
+                    })
+                    .map_err(|e| e.to_string())?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(|e| e.to_string())
+            }
+            RawTx::Postgres(tx) => {
+                let boxed = pg_params(params);
+                let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    boxed.iter().map(|b| b.as_ref() as _).collect();
+                let rows = tx.query(&pg_sql(sql), &p).map_err(|e| pg_message(&e))?;
+                Ok(rows
+                    .iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| match *r.columns()[i].type_() {
+                                postgres::types::Type::INT8 => Val::Int(r.get(i)),
+                                postgres::types::Type::INT4 => {
+                                    Val::Int(r.get::<_, Option<i32>>(i).map(i64::from))
+                                }
+                                _ => Val::Text(r.get(i)),
+                            })
+                            .collect()
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
+        match self {
+            RawTx::Sqlite(tx) => {
+                let p: Vec<&dyn rusqlite::ToSql> = params.iter().map(sqlite_param).collect();
+                tx.execute(sql, p.as_slice())
+                    .map(|n| n as u64)
+                    .map_err(|e| e.to_string())
+            }
+            RawTx::Postgres(tx) => {
+                let boxed = pg_params(params);
+                let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    boxed.iter().map(|b| b.as_ref() as _).collect();
+                tx.execute(&pg_sql(sql), &p).map_err(|e| pg_message(&e))
+            }
+        }
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), String> {
+        match self {
+            RawTx::Sqlite(tx) => tx.execute_batch(sql).map_err(|e| e.to_string()),
+            RawTx::Postgres(tx) => tx.batch_execute(&pg_ddl(sql)).map_err(|e| pg_message(&e)),
+        }
+    }
+
+    fn commit(self) -> Result<(), String> {
+        match self {
+            RawTx::Sqlite(tx) => tx.commit().map_err(|e| e.to_string()),
+            RawTx::Postgres(tx) => tx.commit().map_err(|e| pg_message(&e)),
+        }
+    }
+}
+
+fn sqlite_param(v: &Val) -> &dyn rusqlite::ToSql {
+    match v {
+        Val::Int(i) => i,
+        Val::Text(t) => t,
+    }
+}
+
+fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+    params
+        .iter()
+        .map(|v| -> Box<dyn postgres::types::ToSql + Sync> {
+            match v {
+                Val::Int(i) => Box::new(*i),
+                Val::Text(t) => Box::new(t.clone()),
+            }
+        })
+        .collect()
+}
+
+fn pg_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+/// An open state store.
+pub struct Store {
+    conn: Conn,
+    what: String,
+}
+
+/// One write transaction.
+pub struct Tx<'a> {
+    tx: RawTx<'a>,
+    what: &'a str,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// SQLite's "not a database" and "malformed" mean a damaged file; the rest are errors.
+fn sqlite_err(what: &str, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::*;
+    match e.sqlite_error_code() {
+        Some(NotADatabase | DatabaseCorrupt) => StoreError::Corrupt {
+            what: what.to_string(),
+            message: e.to_string(),
+        },
+        Some(CannotOpen | ReadOnly | PermissionDenied) => StoreError::Unreachable {
+            what: what.to_string(),
+            message: e.to_string(),
+        },
+        _ => StoreError::Sql {
+            what: what.to_string(),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// The Postgres URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+impl Store {
+    /// Opens (creating the file and its folder if needed) a SQLite store, and migrates it.
+    pub fn open_sqlite(path: &Path) -> Result<Store> {
+        let what = format!("sqlite:{}", path.display());
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unreachable {
+                what: what.clone(),
+                message: format!("cannot create the folder {}: {e}", dir.display()),
+            })?;
+        }
+        let conn = rusqlite::Connection::open(path).map_err(|e| StoreError::Unreachable {
+            what: what.clone(),
+            message: e.to_string(),
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| sqlite_err(&what, e))?;
+        // WAL: readers do not block the writer; FULL: a committed transition survives a
+        // power cut. The first statement that reads the file finds out if it is not ours.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| sqlite_err(&what, e))?;
+        tracing::debug!(store = %what, journal_mode = %mode, "state store opened");
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| sqlite_err(&what, e))?;
+        let mut store = Store {
+            conn: Conn::Sqlite(conn),
+            what,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Connects to a Postgres store (`postgres://user:password@host:port/db`) and migrates
+    /// it. No TLS: a server on loopback or a trusted network.
+    pub fn open_postgres(url: &str) -> Result<Store> {
+        let what = redact(url);
+        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
+            StoreError::Unreachable {
+                what: what.clone(),
+                message: format!(
+                    "{}; is the server running, and the URL right?",
+                    pg_message(&e)
+                ),
+            }
+        })?;
+        let mut store = Store {
+            conn: Conn::Postgres(Box::new(client)),
+            what,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The store, for messages.
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    /// The newest migration this sluice knows.
+    pub fn known_version() -> i64 {
+        MIGRATIONS.last().map_or(0, |m| m.0)
+    }
+
+    fn begin(&mut self) -> Result<Tx<'_>> {
+        let what = self.what.as_str();
+        let tx = match &mut self.conn {
+            Conn::Sqlite(c) => RawTx::Sqlite(
+                c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(|e| sqlite_err(what, e))?,
+            ),
+            Conn::Postgres(c) => {
+                let mut tx = c.transaction().map_err(|e| StoreError::Unreachable {
+                    what: what.to_string(),
+                    message: pg_message(&e),
+                })?;
+                // One writer at a time, as SQLite's IMMEDIATE; released at commit/rollback.
+                tx.execute("SELECT pg_advisory_xact_lock(7061621)", &[])
+                    .map_err(|e| StoreError::Sql {
+                        what: what.to_string(),
+                        message: pg_message(&e),
+                    })?;
+                RawTx::Postgres(tx)
+            }
+        };
+        Ok(Tx { tx, what })
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        self.write(|tx| {
+            tx.batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )?;
+            let current = tx
+                .rows("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?
+                .first()
+                .and_then(|r| r[0].int())
+                .unwrap_or(0);
+            let known = Store::known_version();
+            if current > known {
+                return Err(StoreError::Newer {
+                    what: tx.what.to_string(),
+                    found: current,
+                    known,
+                });
+            }
+            for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+                tx.batch(sql)?;
+                tx.exec(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                    &[i(*version), t(ts(Utc::now()))],
+                )?;
+                tracing::info!(store = %tx.what, version, "state store migrated");
+            }
+            Ok(())
+        })
+    }
+
+    /// The schema version now in the store.
+    pub fn version(&mut self) -> Result<i64> {
+        self.write(|tx| {
+            Ok(tx
+                .rows("SELECT MAX(version) FROM schema_migrations", &[])?
+                .first()
+                .and_then(|r| r[0].int())
+                .unwrap_or(0))
+        })
+    }
+
+    /// Runs `f` in one write transaction, committed if it returns `Ok`.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
+        let what = self.what.clone();
+        let mut tx = self.begin()?;
+        let out = f(&mut tx)?;
+        tx.tx
+            .commit()
+            .map_err(|message| StoreError::Sql { what, message })?;
+        Ok(out)
+    }
+}
+
+const BREAKER_COLUMNS: &str = "dataset, state, since, reason, run_id, failing_checks, fail_streak, pass_streak, last_run_id, last_run_at, last_run_status, manual, manual_until, manual_reason, manual_by, manual_at";
+
 impl Tx<'_> {
+    fn sql_err(&self, message: String) -> StoreError {
+        // SQLite reports a damaged file on the first statement that reads it.
+        if message.contains("not a database") || message.contains("malformed") {
+            return StoreError::Corrupt {
+                what: self.what.to_string(),
+                message,
+            };
+        }
+        StoreError::Sql {
+            what: self.what.to_string(),
+            message,
+        }
+    }
+
+    fn rows(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>> {
+        self.tx.query(sql, params).map_err(|m| self.sql_err(m))
+    }
+
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
+        self.tx.execute(sql, params).map_err(|m| self.sql_err(m))
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.tx.batch(sql).map_err(|m| self.sql_err(m))
+    }
+
+    /// The breaker of `dataset`, if it has one yet.
+    pub fn get(&mut self, dataset: &str) -> Result<Option<Breaker>> {
+        let rows = self.rows(
+            &format!("SELECT {BREAKER_COLUMNS} FROM breakers WHERE dataset = ?1"),
+            &[t(dataset)],
+        )?;
+        rows.into_iter().next().map(|r| self.breaker(r)).transpose()
+    }
+
+    /// Every breaker, by dataset name.
+    pub fn all(&mut self) -> Result<Vec<Breaker>> {
+        let rows = self.rows(
+            &format!("SELECT {BREAKER_COLUMNS} FROM breakers ORDER BY dataset"),
+            &[],
+        )?;
+        rows.into_iter().map(|r| self.breaker(r)).collect()
+    }
+
+    /// Inserts or replaces the breaker of `b.dataset`.
+    pub fn put(&mut self, b: &Breaker) -> Result<()> {
+        let (lr_id, lr_at, lr_status) = match &b.last_run {
+            Some((id, at, s)) => (Some(id.clone()), Some(ts(*at)), Some(s.clone())),
+            None => (None, None, None),
+        };
+        let m = b.manual.as_ref();
+        let set: Vec<String> = BREAKER_COLUMNS
+            .split(", ")
+            .skip(1)
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        self.exec(
+            &format!(
+                "INSERT INTO breakers ({BREAKER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 ON CONFLICT (dataset) DO UPDATE SET {}",
+                set.join(", ")
+            ),
+            &[
+                t(&b.dataset),
+                t(b.state.as_str()),
+                t(ts(b.since)),
+                ot(b.reason.clone()),
+                ot(b.run_id.clone()),
+                t(serde_json::to_string(&b.failing_checks).expect("strings serialise")),
+                i(i64::from(b.fail_streak)),
+                i(i64::from(b.pass_streak)),
+                ot(lr_id),
+                ot(lr_at),
+                ot(lr_status),
+                ot(m.map(|o| o.kind.as_str())),
+                ot(m.and_then(|o| o.until).map(ts)),
+                ot(m.map(|o| o.reason.clone())),
+                ot(m.map(|o| o.by.clone())),
+                ot(m.map(|o| ts(o.at))),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Appends a transition to the audit log; returns its position.
+    pub fn append(&mut self, tr: &Transition) -> Result<i64> {
+        let rows = self.rows(
+            "INSERT INTO transitions (dataset, event, from_state, to_state, at, actor, reason, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            &[
+                t(&tr.dataset),
+                t(tr.event),
+                t(tr.from.as_str()),
+                t(tr.to.as_str()),
+                t(ts(tr.at)),
+                t(&tr.by),
+                t(&tr.reason),
+                ot(tr.run_id.clone()),
+            ],
+        )?;
+        Ok(rows.first().and_then(|r| r[0].int()).unwrap_or(0))
+    }
+
+    /// The audit log of `dataset` (or of every dataset), oldest first, the last `limit`.
+    pub fn history(&mut self, dataset: Option<&str>, limit: usize) -> Result<Vec<Logged>> {
+        self.log(dataset, None, limit)
+    }
+
+    /// Every transition at or after `since`, oldest first.
+    pub fn since(&mut self, since: DateTime<Utc>) -> Result<Vec<Logged>> {
+        self.log(None, Some(since), usize::MAX)
+    }
+
+    fn log(
+        &mut self,
+        dataset: Option<&str>,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<Logged>> {
+        let rows = self.rows(
+            "SELECT id, dataset, event, from_state, to_state, at, actor, reason, run_id FROM transitions
+             WHERE (CAST(?1 AS TEXT) IS NULL OR dataset = ?1) AND (CAST(?3 AS TEXT) IS NULL OR at >= ?3)
+             ORDER BY id DESC LIMIT ?2",
+            &[
+                ot(dataset),
+                i(i64::try_from(limit).unwrap_or(i64::MAX)),
+                ot(since.map(ts)),
+            ],
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows.into_iter().rev() {
+            let dataset = r[1].text().unwrap_or_default();
+            let bad = |field: &'static str, value: Option<String>| StoreError::Invalid {
+                what: self.what.to_string(),
+                dataset: dataset.clone(),
+                field,
+                value: value.unwrap_or_else(|| "NULL".into()),
+            };
+            let (event, from, to, at) = (r[2].text(), r[3].text(), r[4].text(), r[5].text());
+            out.push(Logged {
+                id: r[0].int().unwrap_or(0),
+                transition: Transition {
+                    event: event
+                        .as_deref()
+                        .and_then(event_name)
+                        .ok_or_else(|| bad("event", event.clone()))?,
+                    from: from
+                        .as_deref()
+                        .and_then(effective)
+                        .ok_or_else(|| bad("from_state", from.clone()))?,
+                    to: to
+                        .as_deref()
+                        .and_then(effective)
+                        .ok_or_else(|| bad("to_state", to.clone()))?,
+                    at: at
+                        .as_deref()
+                        .and_then(parse_ts)
+                        .ok_or_else(|| bad("at", at.clone()))?,
+                    by: r[6].text().unwrap_or_default(),
+                    reason: r[7].text().unwrap_or_default(),
+                    run_id: r[8].text(),
+                    dataset: dataset.clone(),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records a run and its check results.
+    pub fn record_run(&mut self, run: &RunRecord, checks: &[CheckRecord]) -> Result<()> {
+        self.exec(
+            "INSERT INTO runs (run_id, started_at, finished_at, status, summary, config, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            &[
+                t(&run.run_id),
+                t(ts(run.started_at)),
+                t(ts(run.finished_at)),
+                t(&run.status),
+                t(run.summary.to_string()),
+                t(&run.config),
+                t(&run.actor),
+            ],
+        )?;
+        for c in checks {
+            self.exec(
+                "INSERT INTO check_results (run_id, dataset, name, kind, severity, status, observed, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (run_id, dataset, name) DO UPDATE SET status = excluded.status, observed = excluded.observed, message = excluded.message",
+                &[
+                    t(&run.run_id),
+                    t(&c.dataset),
+                    t(&c.name),
+                    t(&c.kind),
+                    t(&c.severity),
+                    t(&c.status),
+                    t(c.observed.to_string()),
+                    t(&c.message),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// How many runs are recorded.
+    pub fn run_count(&mut self) -> Result<i64> {
+        Ok(self
+            .rows("SELECT COUNT(*) FROM runs", &[])?
+            .first()
+            .and_then(|r| r[0].int())
+            .unwrap_or(0))
+    }
+
     /// Appends to the publication log; returns the entry's id.
     #[allow(clippy::too_many_arguments)]
     pub fn publication(
-        &self,
+        &mut self,
         dataset: &str,
         event: &str,
         version: &str,
@@ -600,73 +817,57 @@ impl Tx<'_> {
         actor: &str,
         reason: &str,
     ) -> Result<i64> {
-        self.tx
-            .execute(
-                "INSERT INTO publications (dataset, event, version, status, run_id, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![dataset, event, version, status, run_id, ts(at), actor, reason],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(self.tx.last_insert_rowid())
+        let rows = self.rows(
+            "INSERT INTO publications (dataset, event, version, status, run_id, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            &[
+                t(dataset),
+                t(event),
+                t(version),
+                t(status),
+                ot(run_id),
+                t(ts(at)),
+                t(actor),
+                t(reason),
+            ],
+        )?;
+        Ok(rows.first().and_then(|r| r[0].int()).unwrap_or(0))
     }
 
     /// Sets the status of a publication entry.
-    pub fn set_publication_status(&self, id: i64, status: &str) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE publications SET status = ?2 WHERE id = ?1",
-                params![id, status],
-            )
-            .map_err(|e| self.err(e))?;
+    pub fn set_publication_status(&mut self, id: i64, status: &str) -> Result<()> {
+        self.exec(
+            "UPDATE publications SET status = ?2 WHERE id = ?1",
+            &[i(id), t(status)],
+        )?;
         Ok(())
     }
 
     /// The publication log of a dataset, oldest first.
-    pub fn publications(&self, dataset: &str) -> Result<Vec<Publication>> {
-        let mut stmt = self
-            .tx
-            .prepare(
-                "SELECT id, dataset, event, version, status, run_id, at, actor, reason FROM publications WHERE dataset = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([dataset], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
+    pub fn publications(&mut self, dataset: &str) -> Result<Vec<Publication>> {
+        let rows = self.rows(
+            "SELECT id, dataset, event, version, status, run_id, at, actor, reason FROM publications WHERE dataset = ?1 ORDER BY id",
+            &[t(dataset)],
+        )?;
         rows.into_iter()
-            .map(
-                |(id, dataset, event, version, status, run_id, at, actor, reason)| {
-                    let at = parse_ts(&at).ok_or_else(|| StoreError::Invalid {
+            .map(|r| {
+                let at = r[6].text().unwrap_or_default();
+                Ok(Publication {
+                    id: r[0].int().unwrap_or(0),
+                    dataset: r[1].text().unwrap_or_default(),
+                    event: r[2].text().unwrap_or_default(),
+                    version: r[3].text().unwrap_or_default(),
+                    status: r[4].text().unwrap_or_default(),
+                    run_id: r[5].text(),
+                    at: parse_ts(&at).ok_or_else(|| StoreError::Invalid {
                         what: self.what.to_string(),
-                        dataset: dataset.clone(),
+                        dataset: dataset.to_string(),
                         field: "at",
                         value: at.clone(),
-                    })?;
-                    Ok(Publication {
-                        id,
-                        dataset,
-                        event,
-                        version,
-                        status,
-                        run_id,
-                        at,
-                        actor,
-                        reason,
-                    })
-                },
-            )
+                    })?,
+                    actor: r[7].text().unwrap_or_default(),
+                    reason: r[8].text().unwrap_or_default(),
+                })
+            })
             .collect()
     }
 
@@ -674,47 +875,101 @@ impl Tx<'_> {
     /// holder is gone (a killed process); returns the current holder and since when
     /// otherwise.
     pub fn try_lock(
-        &self,
+        &mut self,
         name: &str,
         holder: &str,
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
         holder_is_gone: impl Fn(&str) -> bool,
     ) -> Result<Option<(String, DateTime<Utc>)>> {
-        let current: Option<(String, String, String)> = self
-            .tx
-            .query_row(
-                "SELECT holder, acquired_at, expires_at FROM locks WHERE name = ?1",
-                [name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        if let Some((h, acquired, exp)) = current
-            && parse_ts(&exp).is_some_and(|e| e > now)
-            && h != holder
-            && !holder_is_gone(&h)
-        {
-            return Ok(Some((h, parse_ts(&acquired).unwrap_or(now))));
+        let rows = self.rows(
+            "SELECT holder, acquired_at, expires_at FROM locks WHERE name = ?1",
+            &[t(name)],
+        )?;
+        if let Some(r) = rows.first() {
+            let h = r[0].text().unwrap_or_default();
+            let live = r[2]
+                .text()
+                .as_deref()
+                .and_then(parse_ts)
+                .is_some_and(|e| e > now);
+            if live && h != holder && !holder_is_gone(&h) {
+                let since = r[1].text().as_deref().and_then(parse_ts).unwrap_or(now);
+                return Ok(Some((h, since)));
+            }
         }
-        self.tx
-            .execute(
-                "INSERT OR REPLACE INTO locks (name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![name, holder, ts(now), ts(expires)],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO locks (name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+            &[t(name), t(holder), t(ts(now)), t(ts(expires))],
+        )?;
         Ok(None)
     }
 
     /// Releases the lock `name` if `holder` has it.
-    pub fn unlock(&self, name: &str, holder: &str) -> Result<()> {
-        self.tx
-            .execute(
-                "DELETE FROM locks WHERE name = ?1 AND holder = ?2",
-                params![name, holder],
-            )
-            .map_err(|e| self.err(e))?;
+    pub fn unlock(&mut self, name: &str, holder: &str) -> Result<()> {
+        self.exec(
+            "DELETE FROM locks WHERE name = ?1 AND holder = ?2",
+            &[t(name), t(holder)],
+        )?;
         Ok(())
+    }
+
+    /// A breakers row as a [`Breaker`].
+    fn breaker(&self, r: Vec<Val>) -> Result<Breaker> {
+        let c: Vec<Option<String>> = r.iter().map(Val::text).collect();
+        let dataset = c[0].clone().unwrap_or_default();
+        let bad = |field: &'static str, value: &Option<String>| StoreError::Invalid {
+            what: self.what.to_string(),
+            dataset: dataset.clone(),
+            field,
+            value: value.clone().unwrap_or_else(|| "NULL".into()),
+        };
+        let time = |field: &'static str, v: &Option<String>| {
+            v.as_deref().and_then(parse_ts).ok_or_else(|| bad(field, v))
+        };
+        let num = |field: &'static str, v: &Option<String>| {
+            v.as_deref()
+                .and_then(|s| s.parse::<u32>().ok())
+                .ok_or_else(|| bad(field, v))
+        };
+        let last_run = match (&c[8], &c[9], &c[10]) {
+            (Some(id), Some(_), Some(s)) => {
+                Some((id.clone(), time("last_run_at", &c[9])?, s.clone()))
+            }
+            _ => None,
+        };
+        let manual = match &c[11] {
+            None => None,
+            Some(k) => Some(Overlay {
+                kind: Manual::parse(k).ok_or_else(|| bad("manual", &c[11]))?,
+                until: match &c[12] {
+                    None => None,
+                    Some(_) => Some(time("manual_until", &c[12])?),
+                },
+                reason: c[13].clone().unwrap_or_default(),
+                by: c[14].clone().unwrap_or_default(),
+                at: time("manual_at", &c[15])?,
+            }),
+        };
+        Ok(Breaker {
+            state: c[1]
+                .as_deref()
+                .and_then(State::parse)
+                .ok_or_else(|| bad("state", &c[1]))?,
+            since: time("since", &c[2])?,
+            reason: c[3].clone(),
+            run_id: c[4].clone(),
+            failing_checks: c[5]
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok())
+                .ok_or_else(|| bad("failing_checks", &c[5]))?,
+            fail_streak: num("fail_streak", &c[6])?,
+            pass_streak: num("pass_streak", &c[7])?,
+            last_run,
+            manual,
+            dataset,
+        })
     }
 }
 
@@ -739,100 +994,6 @@ fn effective(s: &str) -> Option<Effective> {
         "override" => Effective::Override,
         _ => return None,
     })
-}
-
-/// A breakers row as SQLite returns it.
-struct RawBreaker {
-    cols: [Option<String>; 16],
-}
-
-impl RawBreaker {
-    fn read(r: &rusqlite::Row) -> rusqlite::Result<RawBreaker> {
-        let mut cols: [Option<String>; 16] = Default::default();
-        for (i, c) in cols.iter_mut().enumerate() {
-            *c = match r.get_ref(i)? {
-                rusqlite::types::ValueRef::Null => None,
-                rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
-                v => Some(v.as_str()?.to_string()),
-            };
-        }
-        Ok(RawBreaker { cols })
-    }
-
-    fn into_breaker(self, what: &str) -> Result<Breaker> {
-        let [
-            dataset,
-            state,
-            since,
-            reason,
-            run_id,
-            failing,
-            fail_streak,
-            pass_streak,
-            lr_id,
-            lr_at,
-            lr_status,
-            manual,
-            m_until,
-            m_reason,
-            m_by,
-            m_at,
-        ] = self.cols;
-        let dataset = dataset.unwrap_or_default();
-        let bad = |field: &'static str, value: Option<&String>| StoreError::Invalid {
-            what: what.to_string(),
-            dataset: dataset.clone(),
-            field,
-            value: value.cloned().unwrap_or_else(|| "NULL".into()),
-        };
-        let time = |field: &'static str, v: &Option<String>| {
-            v.as_deref()
-                .and_then(parse_ts)
-                .ok_or_else(|| bad(field, v.as_ref()))
-        };
-        let num = |field: &'static str, v: &Option<String>| {
-            v.as_deref()
-                .and_then(|s| s.parse::<u32>().ok())
-                .ok_or_else(|| bad(field, v.as_ref()))
-        };
-        let last_run = match (&lr_id, &lr_at, &lr_status) {
-            (Some(id), Some(_), Some(s)) => {
-                Some((id.clone(), time("last_run_at", &lr_at)?, s.clone()))
-            }
-            _ => None,
-        };
-        let manual = match &manual {
-            None => None,
-            Some(k) => Some(Overlay {
-                kind: Manual::parse(k).ok_or_else(|| bad("manual", manual.as_ref()))?,
-                until: match &m_until {
-                    None => None,
-                    Some(_) => Some(time("manual_until", &m_until)?),
-                },
-                reason: m_reason.unwrap_or_default(),
-                by: m_by.unwrap_or_default(),
-                at: time("manual_at", &m_at)?,
-            }),
-        };
-        Ok(Breaker {
-            state: state
-                .as_deref()
-                .and_then(State::parse)
-                .ok_or_else(|| bad("state", state.as_ref()))?,
-            since: time("since", &since)?,
-            reason,
-            run_id,
-            failing_checks: failing
-                .as_deref()
-                .and_then(|f| serde_json::from_str(f).ok())
-                .ok_or_else(|| bad("failing_checks", failing.as_ref()))?,
-            fail_streak: num("fail_streak", &fail_streak)?,
-            pass_streak: num("pass_streak", &pass_streak)?,
-            last_run,
-            manual,
-            dataset,
-        })
-    }
 }
 
 /// Where a SQLite store of a config lives by default: `.sluice/state.db` next to it.
