@@ -383,8 +383,9 @@ fn bad_inputs_are_refused_without_effect() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
 }
 
-/// 32 processes at once (check runs, trips, resets), against one SQLite store: every
-/// operation lands in the audit log exactly once and the final states agree with it.
+/// 32 processes at once (check runs, trips, resets, overrides, publishes), against one
+/// store: every operation lands in the audit log exactly once, the final states agree with
+/// it, and the staged data is published exactly once.
 #[test]
 fn concurrent_processes_lose_no_update() {
     concurrent(None);
@@ -400,57 +401,69 @@ fn concurrent_processes_lose_no_update_postgres() {
 fn concurrent(state: Option<&str>) {
     let p = project_with(state);
     let d = p.path();
-    assert_eq!(code(&run(d, &["check"])), 1); // creates the store, opens orders_raw
+    // A dataset to publish too, staged once: one publish wins, the others wait and find
+    // nothing left to publish.
+    let config = std::fs::read_to_string(d.join("sluice.yaml")).unwrap().replace(
+        "stages:",
+        "  forecast:\n    path: published/forecast/\n    staging: staging/forecast/\n    checks:\n      - row_count: { min: 1 }\nstages:",
+    );
+    std::fs::write(d.join("sluice.yaml"), config).unwrap();
+    std::fs::create_dir_all(d.join("staging/forecast")).unwrap();
+    std::fs::write(d.join("staging/forecast/part-0.csv"), "day,revenue\n1,10\n").unwrap();
+    let checked = ["--dataset", "orders_raw", "--dataset", "orders_clean"];
+    let o = run(d, &[&["check"][..], &checked].concat());
+    assert_eq!(code(&o), 1, "{}", stderr(&o)); // creates the store, opens orders_raw
     let mut children = Vec::new();
-    for i in 0..32 {
+    let n = 32;
+    for i in 0..n {
         let mut c = sluice();
         c.current_dir(d)
             .env_remove("SLUICE_NO_STATE")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
-        match i % 4 {
-            0 => c.args(["check", "-q"]),
+        let reason = format!("op {i}");
+        match i % 5 {
+            0 => c.args([&["check", "-q"][..], &checked].concat()),
             1 => c.args([
-                "breaker",
-                "trip",
-                "revenue",
-                "--reason",
-                &format!("op {i}"),
-                "--by",
-                "p",
+                "breaker", "trip", "revenue", "--reason", &reason, "--by", "p",
             ]),
             2 => c.args([
-                "breaker",
-                "reset",
-                "revenue",
-                "--reason",
-                &format!("op {i}"),
-                "--by",
-                "p",
+                "breaker", "reset", "revenue", "--reason", &reason, "--by", "p",
             ]),
-            _ => c.args([
+            3 => c.args([
                 "breaker",
                 "override",
                 "orders_clean",
                 "--reason",
-                &format!("op {i}"),
+                &reason,
                 "--until",
                 "1h",
                 "--by",
                 "p",
             ]),
+            _ => c.args(["publish", "forecast", "--wait", "120s"]),
         };
         children.push((i, c.spawn().unwrap()));
     }
+    let mut published = 0;
     for (i, c) in children {
         let o = c.wait_with_output().unwrap();
         let code = o.status.code().unwrap_or(-1);
-        assert!(
-            code == 0 || (i % 4 == 0 && code == 1),
-            "op {i} exited {code}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        let ok = match i % 5 {
+            0 => code == 1,
+            4 => code == 0 || (code == 4 && err.contains("nothing staged")),
+            _ => code == 0,
+        };
+        assert!(ok, "op {i} exited {code}: {err}");
+        published += usize::from(i % 5 == 4 && code == 0);
     }
+    assert_eq!(published, 1, "exactly one publish of the staged data");
+    assert_eq!(
+        std::fs::read_to_string(d.join("published/forecast/part-0.csv")).unwrap(),
+        "day,revenue\n1,10\n"
+    );
+    let count = |k: usize| (0..n).filter(|i| i % 5 == k).count();
     let h = json(&run(
         d,
         &[
@@ -465,7 +478,7 @@ fn concurrent(state: Option<&str>) {
         .collect();
     assert_eq!(
         manual.len(),
-        16,
+        count(1) + count(2),
         "every trip and reset of revenue is logged once"
     );
     let mut reasons: Vec<&str> = manual
@@ -474,7 +487,7 @@ fn concurrent(state: Option<&str>) {
         .collect();
     reasons.sort();
     reasons.dedup();
-    assert_eq!(reasons.len(), 16);
+    assert_eq!(reasons.len(), count(1) + count(2));
     // Each logged transition starts where the previous one ended: no lost update.
     let all = h.as_array().unwrap();
     for w in all.windows(2) {
@@ -493,9 +506,8 @@ fn concurrent(state: Option<&str>) {
             .iter()
             .filter(|t| t["event"] == "override")
             .count(),
-        8
+        count(3)
     );
-    // 8 check runs plus the first, each recorded.
     let raw = json(&run(d, &["breaker", "status", "orders_raw", "-f", "json"]));
     assert_eq!(raw["breakers"][0]["state"], "open");
 }
