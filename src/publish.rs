@@ -241,6 +241,7 @@ fn locked(
     };
     let report = crate::run_checks(&staged_config, &opts, None, color)?;
     crate::breaker::record(store, config, &report, quiet, color)?;
+    fault("publish:checked");
     let rendered = crate::render::json::render(&report);
     let file = (!staging.is_dir())
         .then(|| {
@@ -262,6 +263,7 @@ fn locked(
             staging.display(),
             moved.display()
         )))?;
+        fault("publish:quarantined");
         if file.is_none() {
             let _ = std::fs::create_dir_all(staging);
         }

@@ -368,6 +368,25 @@ fn bad_inputs_are_refused_without_effect() {
         "{}",
         stderr(&o)
     );
+    // An unreachable Postgres server: exit 4, nothing run.
+    let o = sluice()
+        .args(["check"])
+        .current_dir(d)
+        .env_remove("SLUICE_NO_STATE")
+        .env("SLUICE_STATE", "postgres://sluice:secret@127.0.0.1:1/state")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot open the state store postgres://sluice:***@127.0.0.1:1/state"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("secret"),
+        "the password is not printed"
+    );
+    assert!(stdout(&o).is_empty(), "no check ran");
     // --no-state runs the checks and touches nothing.
     std::fs::remove_dir_all(d.join(".sluice")).unwrap();
     let o = run(d, &["check", "--no-state"]);

@@ -348,3 +348,43 @@ fn walk(d: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A failing publish killed after its data moved to quarantine, before the report was
+/// written: the data is in quarantine (not lost, not published), `path` is untouched, and
+/// the next publish of good data goes through once the breaker is reset.
+#[test]
+fn a_quarantine_killed_halfway_loses_nothing() {
+    let p = project();
+    let d = p.path();
+    assert_eq!(code(&run(d, &["publish", "forecast"])), 0);
+    stage(d, "day,revenue\n1,-1\n");
+    let o = run_env(
+        d,
+        &["publish", "forecast"],
+        &[("SLUICE_FAULT", "publish:quarantined")],
+    );
+    assert!(o.status.code().is_none(), "killed: {}", out(&o));
+    assert_eq!(published(d).as_deref(), Some("day,revenue\n1,10\n2,12\n"));
+    let bad: Vec<_> = walk(&d.join("quarantine"))
+        .into_iter()
+        .filter(|p| std::fs::read_to_string(p).ok().as_deref() == Some("day,revenue\n1,-1\n"))
+        .collect();
+    assert_eq!(bad.len(), 1, "the failed data is in quarantine");
+    assert_eq!(
+        code(&run(
+            d,
+            &[
+                "breaker",
+                "reset",
+                "forecast",
+                "--reason",
+                "bad batch set aside"
+            ]
+        )),
+        0
+    );
+    stage(d, "day,revenue\n1,3\n");
+    let o = run(d, &["publish", "forecast"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert_eq!(published(d).as_deref(), Some("day,revenue\n1,3\n"));
+}
