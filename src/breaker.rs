@@ -316,6 +316,9 @@ pub fn breaker(cmd: &BreakerCommand, color: bool) -> Result<u8, Exit> {
                     for (b, blockers, seen) in &rows {
                         if *seen {
                             write!(out, "{:<width$}  {}", b.dataset, describe(b, &config)).ok();
+                            if let Some((id, at, status)) = &b.last_run {
+                                write!(out, " · last run {status} {} ({id})", ts(*at)).ok();
+                            }
                         } else {
                             write!(out, "{:<width$}  closed · no runs yet", b.dataset).ok();
                         }
