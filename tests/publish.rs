@@ -388,3 +388,47 @@ fn a_quarantine_killed_halfway_loses_nothing() {
     assert_eq!(code(&o), 0, "{}", out(&o));
     assert_eq!(published(d).as_deref(), Some("day,revenue\n1,3\n"));
 }
+
+/// A dataset that is one file: versions hold the file, `path` links to it; a `path` that
+/// was a real file before is kept as v0 and can be rolled back to.
+#[test]
+fn a_single_file_dataset_and_an_existing_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("sluice.yaml"),
+        "version: 1\ndatasets:\n  daily:\n    path: out/daily.csv\n    staging: staging/daily.csv\n    checks:\n      - row_count: { min: 1 }\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    std::fs::create_dir_all(d.join("staging")).unwrap();
+    std::fs::write(d.join("out/daily.csv"), "n\n0\n").unwrap();
+    std::fs::write(d.join("staging/daily.csv"), "n\n1\n").unwrap();
+    let o = run(d, &["publish", "daily"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/daily.csv")).unwrap(),
+        "n\n1\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(d.join("out/daily.csv"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(!d.join("staging/daily.csv").exists(), "moved, not copied");
+    // What was there before sluice is v0, and a rollback brings it back.
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/.daily.csv.versions/v0/daily.csv")).unwrap(),
+        "n\n0\n"
+    );
+    let o = run(d, &["publish", "daily", "--rollback"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/daily.csv")).unwrap(),
+        "n\n0\n"
+    );
+    // Readers through the link: sluice's own check of the published path.
+    let o = run(d, &["check", "--dataset", "daily"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+}

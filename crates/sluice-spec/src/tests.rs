@@ -649,3 +649,103 @@ lineage:
         "every mistake says how to fix it: {helps:?}"
     );
 }
+
+#[test]
+fn decodes_breakers_state_and_publishing() {
+    let c = ok(r#"state: sqlite:state/sluice.db
+quarantine: q/
+defaults:
+  breaker: { trip_on: warn, trip_after: 2 }
+datasets:
+  a:
+    path: a.csv
+  b:
+    path: published/b/
+    staging: staging/b/
+    keep_versions: 3
+    breaker: { reset: manual, trip_after: 1 }
+"#);
+    assert_eq!(
+        c.state,
+        Some(StateStore::Sqlite(PathBuf::from("/cfg/state/sluice.db")))
+    );
+    assert_eq!(c.quarantine, PathBuf::from("/cfg/q"));
+    let (a, b) = (&c.datasets[0], &c.datasets[1]);
+    assert_eq!(
+        a.breaker,
+        BreakerPolicy {
+            trip_on: Severity::Warn,
+            trip_after: 2,
+            reset: Reset::Auto,
+            close_after: 1
+        }
+    );
+    assert_eq!(
+        b.breaker,
+        BreakerPolicy {
+            trip_on: Severity::Warn,
+            trip_after: 1,
+            reset: Reset::Manual,
+            close_after: 1
+        },
+        "a dataset's breaker: overrides the defaults key by key"
+    );
+    assert_eq!((a.staging.as_ref(), a.keep_versions), (None, 5));
+    assert_eq!(b.staging.as_deref(), Some(Path::new("/cfg/staging/b")));
+    assert_eq!(b.keep_versions, 3);
+    let pg = ok("state: postgres://u:pw@db:5432/sluice\ndatasets:\n  a: { path: a.csv }\n");
+    assert_eq!(
+        pg.state,
+        Some(StateStore::Postgres(
+            "postgres://u:pw@db:5432/sluice".into()
+        ))
+    );
+    assert_eq!(
+        pg.state.unwrap().display(),
+        "postgres://u:***@db:5432/sluice"
+    );
+    let none = ok("datasets:\n  a: { path: a.csv }\n");
+    assert_eq!(
+        (none.state, none.quarantine),
+        (None, PathBuf::from("/cfg/quarantine"))
+    );
+}
+
+#[test]
+fn breaker_mistakes() {
+    let d = errors(
+        r#"state: mysql://x
+datasets:
+  a:
+    path: a.csv
+    keep_versions: 0
+    breaker: { reset: manaul, trip_on: fatal, trip_after: 0, close_after: 2, trip: 1 }
+  b:
+    path: b.csv
+    breaker: { reset: manual, close_after: 2 }
+"#,
+    );
+    let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "unknown state store",
+            "`keep_versions` must be between 1 and 1000",
+            "unknown reset `manaul`",
+            "unknown `trip_on` `fatal`",
+            "`trip_after` must be between 1 and 1000",
+            "unknown key `trip` in `breaker`",
+            "`close_after` with `reset: manual`",
+        ]
+    );
+    let helps: Vec<String> = d
+        .iter()
+        .map(|d| d.help.clone().unwrap_or_default())
+        .collect();
+    assert!(helps[0].contains("sqlite:PATH"), "{helps:?}");
+    assert!(helps[2].contains("did you mean `manual`?"), "{helps:?}");
+    assert!(
+        helps.iter().all(|h| !h.is_empty()),
+        "every mistake says how to fix it: {helps:?}"
+    );
+}
