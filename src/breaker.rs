@@ -11,7 +11,7 @@ use sluice_breaker::{
     StoreError, Transition,
 };
 use sluice_engine::{CheckStatus, RunReport};
-use sluice_lineage::{Direction, ImpactOptions, Sources};
+use sluice_lineage::{Direction, ImpactOptions, Lineage, Sources};
 use sluice_spec::{Config, StateStore};
 
 use crate::cli::{BreakerCommand, GuardArgs, ManualArgs, ReportArgs, StateFormat};
@@ -160,21 +160,30 @@ pub fn known(config: &Config, name: &str, color: bool) -> Result<(), Exit> {
     ))
 }
 
+/// The lineage graph of `config` (with the files its `lineage:` names), for finding what
+/// is upstream of a dataset.
+fn graph(config: &Config, color: bool) -> Result<Lineage, Exit> {
+    sluice_lineage::load(&Sources::new(Some(config), &[], &[]))
+        .map_err(|e| fail(anyhow::Error::new(e), code::INVALID, color))
+}
+
 /// The open (or tripped) breakers upstream of `dataset` (itself excluded), in the order
 /// the lineage reaches them.
-fn upstream_blockers<'a>(
-    config: &Config,
-    dataset: &str,
-    all: &'a [Breaker],
-    color: bool,
-) -> Result<Vec<&'a Breaker>, Exit> {
-    let lineage = sluice_lineage::load(&Sources::new(Some(config), &[], &[]))
-        .map_err(|e| fail(anyhow::Error::new(e), code::INVALID, color))?;
+fn upstream_blockers<'a>(lineage: &Lineage, dataset: &str, all: &'a [Breaker]) -> Vec<&'a Breaker> {
+    // Only halted breakers matter; usually a handful, looked up by node id.
+    let halted: std::collections::HashMap<String, &Breaker> = all
+        .iter()
+        .filter(|b| !b.effective().flows())
+        .map(|b| (format!("dataset:{}", b.dataset), b))
+        .collect();
+    if halted.is_empty() {
+        return vec![];
+    }
     let Some(root) = lineage.by_id(&format!("dataset:{dataset}")) else {
-        return Ok(vec![]);
+        return vec![];
     };
     let imp = sluice_lineage::impact(
-        &lineage,
+        lineage,
         root,
         ImpactOptions {
             direction: Direction::Upstream,
@@ -182,19 +191,16 @@ fn upstream_blockers<'a>(
             include_tests: false,
         },
     );
-    let mut out = Vec::new();
-    for h in &imp.hits {
-        let node = lineage.node(h.node);
-        if let Some(b) = all.iter().find(|b| {
-            node.ids
+    imp.hits
+        .iter()
+        .filter_map(|h| {
+            lineage
+                .node(h.node)
+                .ids
                 .iter()
-                .any(|id| *id == format!("dataset:{}", b.dataset))
-        }) && !b.effective().flows()
-        {
-            out.push(b);
-        }
-    }
-    Ok(out)
+                .find_map(|id| halted.get(id).copied())
+        })
+        .collect()
 }
 
 fn breaker_json(b: &Breaker, config: &Config) -> Value {
@@ -278,6 +284,7 @@ pub fn breaker(cmd: &BreakerCommand, color: bool) -> Result<u8, Exit> {
             let now = Utc::now();
             let all =
                 sluice_breaker::breakers(&mut store, now).map_err(|e| store_fail(e, color))?;
+            let lineage = graph(&config, color)?;
             let names: Vec<String> = match &args.dataset {
                 Some(d) => vec![d.clone()],
                 None => config.datasets.iter().map(|d| d.name.clone()).collect(),
@@ -287,7 +294,7 @@ pub fn breaker(cmd: &BreakerCommand, color: bool) -> Result<u8, Exit> {
                 let stored = all.iter().find(|b| &b.dataset == name).cloned();
                 let seen = stored.is_some();
                 let b = stored.unwrap_or_else(|| Breaker::new(name, now));
-                let blockers = upstream_blockers(&config, name, &all, color)?;
+                let blockers = upstream_blockers(&lineage, name, &all);
                 rows.push((b, blockers, seen));
             }
             match args.format {
@@ -485,7 +492,7 @@ pub fn verdict(
     let mut blockers: Vec<&Breaker> = Vec::new();
     if !overridden {
         blockers.extend(own.filter(|b| !b.effective().flows()));
-        blockers.extend(upstream_blockers(config, dataset, &all, color)?);
+        blockers.extend(upstream_blockers(&graph(config, color)?, dataset, &all));
     }
     let may = blockers.is_empty();
     let json = json!({

@@ -459,7 +459,10 @@ impl Store {
         {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Unreachable {
                 what: what.clone(),
-                message: format!("cannot create the folder {}: {e}", dir.display()),
+                message: format!(
+                    "cannot create the folder {}: {e}; point `state:` or SLUICE_STATE at a writable place, or run checks with --no-state",
+                    dir.display()
+                ),
             })?;
         }
         let conn = rusqlite::Connection::open(path).map_err(|e| StoreError::Unreachable {
