@@ -29,12 +29,20 @@ use crate::breaker::{known, open_store, print, store_fail, verdict};
 use crate::cli::PublishArgs;
 use crate::{Exit, code, fail, load_config};
 
-/// Aborts the process at a named point when `SLUICE_FAULT` names it: the crash-safety tests
-/// kill publishes there (an abort, like a SIGKILL, runs no destructor and flushes nothing).
+/// A crash-safety test hook: when `SLUICE_FAULT` names this point the process aborts there
+/// (like a SIGKILL, no destructor runs and nothing is flushed); with `<point>:pause` it
+/// says so on stderr and waits, for the test to SIGKILL it.
 fn fault(point: &str) {
-    if std::env::var("SLUICE_FAULT").is_ok_and(|f| f == point) {
+    let Ok(f) = std::env::var("SLUICE_FAULT") else {
+        return;
+    };
+    if f == point {
         eprintln!("fault injected at {point}");
         std::process::abort();
+    }
+    if f.strip_suffix(":pause") == Some(point) {
+        eprintln!("paused at {point}");
+        std::thread::sleep(std::time::Duration::from_secs(600));
     }
 }
 

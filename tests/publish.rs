@@ -262,7 +262,35 @@ fn concurrent_publishes_of_one_dataset() {
     assert_eq!(published(d).as_deref(), Some("day,revenue\n1,20\n"));
 }
 
-/// A publish killed at each step: `path` is always one whole version, the staged data is
+/// Starts `sluice publish forecast`, waits until it pauses at `point`, and SIGKILLs it.
+fn sigkill_at(d: &Path, point: &str) {
+    use std::io::BufRead;
+    let mut child = sluice()
+        .args(["publish", "forecast"])
+        .current_dir(d)
+        .env_remove("SLUICE_NO_STATE")
+        .env("SLUICE_FAULT", format!("{point}:pause"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        let paused = line == format!("paused at {point}");
+        seen.push(line);
+        if paused {
+            child.kill().unwrap(); // SIGKILL
+            let status = child.wait().unwrap();
+            assert!(status.code().is_none(), "{point}: killed by a signal");
+            return;
+        }
+    }
+    panic!("{point}: the publish never reached the point: {seen:?}");
+}
+
+/// A publish killed with SIGKILL at each step: `path` is always one whole version
 /// published, staged or quarantined (never lost), and the next publish recovers.
 #[test]
 fn a_publish_killed_at_any_step_loses_nothing() {
@@ -278,12 +306,7 @@ fn a_publish_killed_at_any_step_loses_nothing() {
         let old = "day,revenue\n1,10\n2,12\n";
         let new = "day,revenue\n1,99\n";
         stage(d, new);
-        let o = run_env(d, &["publish", "forecast"], &[("SLUICE_FAULT", point)]);
-        assert!(
-            o.status.code().is_none(),
-            "{point}: the process was killed: {}",
-            out(&o)
-        );
+        sigkill_at(d, point);
         // Readers see one whole version.
         let seen = published(d);
         assert!(
@@ -347,6 +370,45 @@ fn walk(d: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// While a publish switches versions, readers of `path` always get a whole version: never
+/// an error, never a mix.
+#[test]
+fn readers_see_the_old_version_or_the_new_one() {
+    let p = project();
+    let d = p.path().to_path_buf();
+    assert_eq!(code(&run(&d, &["publish", "forecast"])), 0);
+    let versions: Vec<String> = (0..8)
+        .map(|k| format!("day,revenue\n1,{k}\n2,{k}\n"))
+        .collect();
+    let mut whole: Vec<String> = versions.clone();
+    whole.push("day,revenue\n1,10\n2,12\n".into());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (d, stop, whole) = (d.clone(), stop.clone(), whole.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let seen = std::fs::read_to_string(d.join("published/forecast/part-0.csv"));
+                let seen = seen.unwrap_or_else(|e| panic!("read {reads}: {e}"));
+                assert!(whole.contains(&seen), "read {reads}: {seen:?}");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for v in &versions {
+        stage(&d, v);
+        let o = run(&d, &["publish", "forecast"]);
+        assert_eq!(code(&o), 0, "{}", out(&o));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let reads = reader
+        .join()
+        .expect("no reader saw a missing or mixed version");
+    assert!(reads > 100, "the reader ran throughout ({reads} reads)");
+    assert_eq!(published(&d).as_deref(), Some(versions[7].as_str()));
 }
 
 /// A failing publish killed after its data moved to quarantine, before the report was
