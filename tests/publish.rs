@@ -287,7 +287,8 @@ fn sigkill_at(d: &Path, point: &str) {
             return;
         }
     }
-    panic!("{point}: the publish never reached the point: {seen:?}");
+    let status = child.wait().unwrap();
+    panic!("{point}: the publish never reached the point ({status}): {seen:?}");
 }
 
 /// A publish killed with SIGKILL at each step: `path` is always one whole version
