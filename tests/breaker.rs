@@ -530,3 +530,37 @@ fn concurrent(state: Option<&str>) {
     let raw = json(&run(d, &["breaker", "status", "orders_raw", "-f", "json"]));
     assert_eq!(raw["breakers"][0]["state"], "open");
 }
+
+/// Many processes creating the store at once (the first run of a fleet of Airflow tasks):
+/// one creates and migrates it, the others wait; every command lands once.
+#[test]
+fn concurrent_first_use_of_a_new_store() {
+    let p = project();
+    let d = p.path();
+    let children: Vec<_> = (0..24)
+        .map(|i| {
+            sluice()
+                .args([
+                    "breaker",
+                    "trip",
+                    "revenue",
+                    "--reason",
+                    &format!("r{i}"),
+                    "--by",
+                    "x",
+                ])
+                .current_dir(d)
+                .env_remove("SLUICE_NO_STATE")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    let h = json(&run(d, &["breaker", "history", "revenue", "-f", "json"]));
+    assert_eq!(h.as_array().unwrap().len(), 24);
+}
