@@ -204,6 +204,39 @@ mod tests {
     }
 
     #[test]
+    fn an_older_store_is_migrated_in_place_keeping_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut s = Store::open_sqlite(&path).unwrap();
+        command(
+            &mut s,
+            "orders",
+            &Command::Trip { until: None },
+            "kept",
+            "ana",
+            t(1),
+        )
+        .unwrap();
+        drop(s);
+        // Back to schema 1, as a sluice before publishing left it.
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("DROP TABLE publications; DROP TABLE locks; DELETE FROM schema_migrations WHERE version = 2;")
+            .unwrap();
+        drop(c);
+        let mut s = Store::open_sqlite(&path).unwrap();
+        assert_eq!(s.version().unwrap(), 2);
+        assert_eq!(
+            history(&mut s, Some("orders"), 10).unwrap().len(),
+            1,
+            "data kept"
+        );
+        let id = s
+            .write(|tx| tx.publication("orders", "publish", "v1", "done", None, t(2), "ana", "ok"))
+            .unwrap();
+        assert!(id > 0, "the new tables work");
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
