@@ -506,14 +506,16 @@ fn recover(
             if let Some(parent) = back.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }
-            let from = match std::fs::read_dir(&vdir)
-                .ok()
-                .and_then(|mut d| d.next())
-                .and_then(|e| e.ok())
-            {
-                // A file dataset's version folder holds the one file.
-                Some(e) if !staging.is_dir() && staging.extension().is_some() => e.path(),
-                _ => vdir.clone(),
+            // A file dataset's version folder holds the one file, under the staged name.
+            let inner = staging.file_name().map(|n| vdir.join(n));
+            let (from, back) = match inner {
+                Some(f) if f.is_file() && back != staging => {
+                    let _ = std::fs::create_dir_all(&back);
+                    let name = f.file_name().map(|n| back.join(n)).unwrap_or(back);
+                    (f, name)
+                }
+                Some(f) if f.is_file() => (f, back),
+                _ => (vdir.clone(), back),
             };
             std::fs::rename(&from, &back).map_err(|e| {
                 fail(

@@ -495,3 +495,32 @@ fn a_single_file_dataset_and_an_existing_path() {
     let o = run(d, &["check", "--dataset", "daily"]);
     assert_eq!(code(&o), 0, "{}", out(&o));
 }
+
+/// A single-file publish killed after its file moved into a version: the next publish puts
+/// the file back in staging and publishes it.
+#[test]
+fn a_single_file_publish_killed_midway_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("sluice.yaml"),
+        "version: 1\ndatasets:\n  daily:\n    path: out/daily.csv\n    staging: staging/daily.csv\n    checks:\n      - row_count: { min: 1 }\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("staging")).unwrap();
+    std::fs::write(d.join("staging/daily.csv"), "n\n1\n").unwrap();
+    let o = run_env(
+        d,
+        &["publish", "daily"],
+        &[("SLUICE_FAULT", "publish:moved")],
+    );
+    assert!(o.status.code().is_none(), "killed: {}", out(&o));
+    assert!(!d.join("staging/daily.csv").exists());
+    let o = run(d, &["publish", "daily"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert!(out(&o).contains("moved back to"), "{}", out(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/daily.csv")).unwrap(),
+        "n\n1\n"
+    );
+}
