@@ -143,21 +143,11 @@ fn transition_line(t: &Transition, st: &crate::render::Style) -> String {
     )
 }
 
-/// Config datasets by name, with a did-you-mean for a name that is not one.
+/// Refuses a name that is not a dataset of `config`, with the engine's did-you-mean.
 pub fn known(config: &Config, name: &str, color: bool) -> Result<(), Exit> {
-    if config.dataset(name).is_some() {
-        return Ok(());
-    }
-    let names: Vec<&str> = config.datasets.iter().map(|d| d.name.as_str()).collect();
-    let hint = match sluice_spec::suggest::did_you_mean(name, names.iter().copied()) {
-        Some(s) => format!("; did you mean `{s}`?"),
-        None => format!("; the datasets are: {}", names.join(", ")),
-    };
-    Err(fail(
-        anyhow!("unknown dataset `{name}`{hint}"),
-        code::INVALID,
-        color,
-    ))
+    sluice_engine::select(config, &[name.to_string()], None)
+        .map(drop)
+        .map_err(|e| fail(anyhow::Error::new(e), code::INVALID, color))
 }
 
 /// The lineage graph of `config` (with the files its `lineage:` names), for finding what
@@ -390,18 +380,24 @@ pub fn breaker(cmd: &BreakerCommand, color: bool) -> Result<u8, Exit> {
     }
 }
 
-/// Parses `--until`: RFC 3339, or a duration from now (`2h`, `1d`).
-fn until(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+/// A time given as RFC 3339 (`2026-11-23T08:00:00Z`) or as a duration (`2h`, `90d`),
+/// which `--until` counts forward from now and `--since` back.
+fn when(text: &str, now: DateTime<Utc>, forward: bool) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    let d = sluice_spec::duration::parse_duration(text).map_err(|e| {
-        format!("--until `{text}`: {e}; give a time (2026-11-23T08:00:00Z) or a duration from now (2h, 1d)")
-    })?;
-    chrono::Duration::from_std(d)
+    let d = sluice_spec::duration::parse_duration(text)
         .ok()
-        .and_then(|d| now.checked_add_signed(d))
-        .ok_or_else(|| format!("--until `{text}` is too far away"))
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .ok_or_else(|| {
+            format!("`{text}` is neither a time (2026-11-23T08:00:00Z) nor a duration (2h, 90d)")
+        })?;
+    if forward {
+        now.checked_add_signed(d)
+    } else {
+        now.checked_sub_signed(d)
+    }
+    .ok_or_else(|| format!("`{text}` is too far away"))
 }
 
 fn manual(a: &ManualArgs, what: &str, color: bool) -> Result<u8, Exit> {
@@ -422,9 +418,9 @@ fn manual(a: &ManualArgs, what: &str, color: bool) -> Result<u8, Exit> {
     let until = a
         .until
         .as_deref()
-        .map(|u| until(u, now))
+        .map(|u| when(u, now, true))
         .transpose()
-        .map_err(bad)?;
+        .map_err(|m| bad(format!("--until {m}")))?;
     if let Some(u) = until
         && u <= now
     {
@@ -565,22 +561,8 @@ fn human(secs: i64) -> String {
 fn report(a: &ReportArgs, color: bool) -> Result<u8, Exit> {
     let config = load_config(&a.config, color)?;
     let now = Utc::now();
-    let since = match DateTime::parse_from_rfc3339(&a.since) {
-        Ok(t) => t.with_timezone(&Utc),
-        Err(_) => {
-            let d = sluice_spec::duration::parse_duration(&a.since)
-                .ok()
-                .and_then(|d| chrono::Duration::from_std(d).ok())
-                .ok_or_else(|| {
-                    fail(
-                        anyhow!("--since `{}`: give a period (90d, 12h) or a time (2026-09-01T00:00:00Z)", a.since),
-                        code::INVALID,
-                        color,
-                    )
-                })?;
-            now - d
-        }
-    };
+    let since = when(&a.since, now, false)
+        .map_err(|m| fail(anyhow!("--since {m}"), code::INVALID, color))?;
     let mut store = open_store(&config, color)?;
     let r = sluice_breaker::report(&mut store, since, now).map_err(|e| store_fail(e, color))?;
     match a.format {

@@ -452,10 +452,8 @@ fn a_quarantine_killed_halfway_loses_nothing() {
     assert_eq!(published(d).as_deref(), Some("day,revenue\n1,3\n"));
 }
 
-/// A dataset that is one file: versions hold the file, `path` links to it; a `path` that
-/// was a real file before is kept as v0 and can be rolled back to.
-#[test]
-fn a_single_file_dataset_and_an_existing_path() {
+/// A project whose dataset `daily` is one file, with `n\n1\n` staged.
+fn file_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(
@@ -463,10 +461,19 @@ fn a_single_file_dataset_and_an_existing_path() {
         "version: 1\ndatasets:\n  daily:\n    path: out/daily.csv\n    staging: staging/daily.csv\n    checks:\n      - row_count: { min: 1 }\n",
     )
     .unwrap();
-    std::fs::create_dir_all(d.join("out")).unwrap();
     std::fs::create_dir_all(d.join("staging")).unwrap();
-    std::fs::write(d.join("out/daily.csv"), "n\n0\n").unwrap();
     std::fs::write(d.join("staging/daily.csv"), "n\n1\n").unwrap();
+    dir
+}
+
+/// A dataset that is one file: versions hold the file, `path` links to it; a `path` that
+/// was a real file before is kept as v0 and can be rolled back to.
+#[test]
+fn a_single_file_dataset_and_an_existing_path() {
+    let dir = file_project();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    std::fs::write(d.join("out/daily.csv"), "n\n0\n").unwrap();
     let o = run(d, &["publish", "daily"]);
     assert_eq!(code(&o), 0, "{}", out(&o));
     assert_eq!(
@@ -500,15 +507,8 @@ fn a_single_file_dataset_and_an_existing_path() {
 /// the file back in staging and publishes it.
 #[test]
 fn a_single_file_publish_killed_midway_recovers() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = file_project();
     let d = dir.path();
-    std::fs::write(
-        d.join("sluice.yaml"),
-        "version: 1\ndatasets:\n  daily:\n    path: out/daily.csv\n    staging: staging/daily.csv\n    checks:\n      - row_count: { min: 1 }\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(d.join("staging")).unwrap();
-    std::fs::write(d.join("staging/daily.csv"), "n\n1\n").unwrap();
     let o = run_env(
         d,
         &["publish", "daily"],

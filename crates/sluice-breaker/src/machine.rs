@@ -95,7 +95,7 @@ impl Effective {
         matches!(self, Effective::Closed | Effective::Override)
     }
 
-    /// Its name in reports.
+    /// Its name in reports and in the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
             Effective::Closed => "closed",
@@ -103,6 +103,18 @@ impl Effective {
             Effective::Tripped => "tripped",
             Effective::Override => "override",
         }
+    }
+
+    /// Parses [`Effective::as_str`].
+    pub fn parse(s: &str) -> Option<Effective> {
+        [
+            Effective::Closed,
+            Effective::Open,
+            Effective::Tripped,
+            Effective::Override,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == s)
     }
 }
 

@@ -439,17 +439,6 @@ fn sqlite_err(what: &str, e: rusqlite::Error) -> StoreError {
     }
 }
 
-/// The Postgres URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
-            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-            None => url.to_string(),
-        },
-        _ => url.to_string(),
-    }
-}
-
 impl Store {
     /// Opens (creating the file and its folder if needed) a SQLite store, and migrates it.
     pub fn open_sqlite(path: &Path) -> Result<Store> {
@@ -490,7 +479,7 @@ impl Store {
     /// Connects to a Postgres store (`postgres://user:password@host:port/db`) and migrates
     /// it. No TLS: a server on loopback or a trusted network.
     pub fn open_postgres(url: &str) -> Result<Store> {
-        let what = redact(url);
+        let what = sluice_spec::StateStore::Postgres(url.to_string()).display();
         let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
             StoreError::Unreachable {
                 what: what.clone(),
@@ -745,11 +734,11 @@ impl Tx<'_> {
                         .ok_or_else(|| bad("event", event.clone()))?,
                     from: from
                         .as_deref()
-                        .and_then(effective)
+                        .and_then(Effective::parse)
                         .ok_or_else(|| bad("from_state", from.clone()))?,
                     to: to
                         .as_deref()
-                        .and_then(effective)
+                        .and_then(Effective::parse)
                         .ok_or_else(|| bad("to_state", to.clone()))?,
                     at: at
                         .as_deref()
@@ -796,15 +785,6 @@ impl Tx<'_> {
             )?;
         }
         Ok(())
-    }
-
-    /// How many runs are recorded.
-    pub fn run_count(&mut self) -> Result<i64> {
-        Ok(self
-            .rows("SELECT COUNT(*) FROM runs", &[])?
-            .first()
-            .and_then(|r| r[0].int())
-            .unwrap_or(0))
     }
 
     /// Appends to the publication log; returns the entry's id.
@@ -987,16 +967,6 @@ fn event_name(s: &str) -> Option<&'static str> {
     ]
     .into_iter()
     .find(|e| *e == s)
-}
-
-fn effective(s: &str) -> Option<Effective> {
-    Some(match s {
-        "closed" => Effective::Closed,
-        "open" => Effective::Open,
-        "tripped" => Effective::Tripped,
-        "override" => Effective::Override,
-        _ => return None,
-    })
 }
 
 /// Where a SQLite store of a config lives by default: `.sluice/state.db` next to it.
