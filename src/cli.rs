@@ -94,7 +94,7 @@ pub struct PublishArgs {
 }
 
 fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
-    sluice_spec::duration::parse_duration(s)
+    sluice_app::spec::duration::parse_duration(s)
 }
 
 /// `sluice breaker ...`.
@@ -288,12 +288,12 @@ pub struct SelectionArgs {
     /// unit_test, analysis, exposure, metric, semantic_model, saved_query, dataset, stage,
     /// job, table [default: all but analysis].
     #[arg(long = "resource-type", value_name = "TYPE", value_parser = parse_kind)]
-    pub resource_types: Vec<sluice_lineage::NodeKind>,
+    pub resource_types: Vec<sluice_app::graph::NodeKind>,
 
     /// When tests whose parents are selected are selected too: eager (any parent),
     /// cautious (all parents), buildable, empty.
     #[arg(long, value_name = "MODE", default_value = "eager", value_parser = parse_indirect)]
-    pub indirect_selection: sluice_lineage::Indirect,
+    pub indirect_selection: sluice_app::graph::Indirect,
 }
 
 /// `sluice lineage select`.
@@ -352,17 +352,19 @@ pub struct ShowArgs {
     pub sources: SourceArgs,
 }
 
-fn parse_kind(s: &str) -> Result<sluice_lineage::NodeKind, String> {
-    sluice_lineage::NodeKind::parse(s).ok_or_else(|| {
+fn parse_kind(s: &str) -> Result<sluice_app::graph::NodeKind, String> {
+    sluice_app::graph::NodeKind::parse(s).ok_or_else(|| {
         format!(
             "unknown resource type `{s}`; use one of {}",
-            sluice_lineage::NodeKind::ALL.map(|k| k.name()).join(", ")
+            sluice_app::graph::NodeKind::ALL
+                .map(|k| k.name())
+                .join(", ")
         )
     })
 }
 
-fn parse_indirect(s: &str) -> Result<sluice_lineage::Indirect, String> {
-    sluice_lineage::Indirect::parse(s).ok_or_else(|| {
+fn parse_indirect(s: &str) -> Result<sluice_app::graph::Indirect, String> {
+    sluice_app::graph::Indirect::parse(s).ok_or_else(|| {
         format!("`{s}` is not an indirect selection mode; use eager, cautious, buildable or empty")
     })
 }
@@ -438,7 +440,7 @@ pub enum Format {
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
-    sluice_spec::Vars::parse_assignment(s)
+    sluice_app::spec::Vars::parse_assignment(s)
 }
 
 /// Parses `--now`: RFC 3339, or a date/time without zone (read as UTC), or a date.

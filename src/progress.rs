@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sluice_engine::Progress;
+use sluice_app::engine::Progress;
 
 use crate::render::text::thousands;
 

@@ -48,13 +48,11 @@
 //! - `location`: where the check is defined, `file:line:col`.
 //! - `duration_ms` on a check: only for checks that ran a query of their own.
 
-use sluice_engine::RunReport;
+use sluice_app::engine::RunReport;
 
 /// The report as pretty-printed JSON, with a trailing newline.
 pub fn render(report: &RunReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).expect("a report always serialises");
-    s.push('\n');
-    s
+    report.to_json()
 }
 
 /// The one-line summary for Airflow's XCom (`--json-summary`).

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use sluice_engine::{CheckResult, CheckStatus, RunReport};
+use sluice_app::engine::{CheckResult, CheckStatus, RunReport};
 
 use super::{cell, groups, observed};
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use sluice_engine::{CheckStatus, RunReport};
+use sluice_app::engine::{CheckStatus, RunReport};
 
 use super::{cell, observed, sample_columns};
 

@@ -1,5 +1,6 @@
 //! One renderer per report format, each in its own file.
 
+pub mod breaker;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -47,11 +48,11 @@ pub fn cell(v: &Value) -> String {
 }
 
 /// A check's observation for a table cell: ages as durations, schema mismatches counted.
-pub fn observed(c: &sluice_engine::CheckResult) -> String {
+pub fn observed(c: &sluice_app::engine::CheckResult) -> String {
     match (c.kind.as_str(), &c.observed) {
         ("freshness", Value::Number(n)) => {
             let secs = n.as_i64().unwrap_or(0);
-            let d = sluice_spec::duration::HumanDuration(std::time::Duration::from_secs(
+            let d = sluice_app::spec::duration::HumanDuration(std::time::Duration::from_secs(
                 secs.unsigned_abs(),
             ));
             if secs < 0 {
@@ -120,13 +121,13 @@ pub struct Group<'r> {
     /// The dataset's or reconciliation's name.
     pub name: &'r str,
     /// The dataset's report, when the group is a checked dataset.
-    pub dataset: Option<&'r sluice_engine::DatasetReport>,
+    pub dataset: Option<&'r sluice_app::engine::DatasetReport>,
     /// Its checks.
-    pub checks: Vec<&'r sluice_engine::CheckResult>,
+    pub checks: Vec<&'r sluice_app::engine::CheckResult>,
 }
 
 /// Groups the checks of `report`.
-pub fn groups(report: &sluice_engine::RunReport) -> Vec<Group<'_>> {
+pub fn groups(report: &sluice_app::engine::RunReport) -> Vec<Group<'_>> {
     let mut out: Vec<Group<'_>> = report
         .datasets
         .iter()

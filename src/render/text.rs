@@ -13,7 +13,7 @@
 
 use std::fmt::Write;
 
-use sluice_engine::{CheckResult, CheckStatus, RunReport, RunStatus};
+use sluice_app::engine::{CheckResult, CheckStatus, RunReport, RunStatus};
 
 use super::{Style, cell, groups, sample_columns};
 

@@ -1,18 +1,27 @@
 //! Circuit breakers for sluice: one breaker per dataset, kept in a state store with an
 //! append-only audit log, driven by check runs and by people (`trip`, `reset`, `override`).
 //!
-//! [`machine`] is the state machine alone; [`store`] keeps it (SQLite, with migrations);
-//! the functions here run each operation in one store transaction: read, apply, write the
-//! breaker and append the transitions together.
+//! [`machine`] is the state machine alone; [`store`] keeps it (SQLite or Postgres, with
+//! migrations); the functions here run each operation in one store transaction: read,
+//! apply, write the breaker and append the transitions together. [`guard`] decides whether
+//! a dataset may publish (its breaker and every one upstream of it, through the lineage);
+//! [`publish`] moves data for write–audit–publish, crash-safely.
+//!
+//! Features: `fault-injection` compiles in the `SLUICE_FAULT` crash hook of the publish
+//! tests (test builds only).
 
+pub mod guard;
 pub mod machine;
+pub mod publish;
 pub mod report;
 pub mod store;
 
 use chrono::{DateTime, Utc};
 use sluice_spec::BreakerPolicy;
 
+pub use guard::Verdict;
 pub use machine::{Breaker, CheckState, Command, Effective, Manual, Outcome, State, Transition};
+pub use publish::PublishError;
 pub use store::{CheckRecord, Logged, Result, RunRecord, Store, StoreError};
 
 /// Records a run: the run, its check results, and each checked dataset's outcome applied

@@ -8,14 +8,20 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The caller asked for something the config does not have.
-    #[error("{0}")]
-    Usage(String),
+    /// The caller asked for a dataset or stage the config does not have.
+    #[error(transparent)]
+    UnknownName(Box<sluice_spec::UnknownName>),
     /// A bug or an environment problem (e.g. the query engine could not start).
     #[error(
         "internal error: {0}; please report it at https://github.com/sluice-data/sluice/issues"
     )]
     Internal(String),
+}
+
+impl From<sluice_spec::UnknownName> for Error {
+    fn from(e: sluice_spec::UnknownName) -> Self {
+        Error::UnknownName(Box::new(e))
+    }
 }
 
 /// A DataFusion error as one readable line: the innermost cause of the chain, without the

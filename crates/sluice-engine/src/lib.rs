@@ -37,7 +37,6 @@ use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
 use futures::future::join_all;
-use sluice_spec::suggest::did_you_mean;
 use sluice_spec::{CheckKind, Config, Dataset, Parity, Reconcile};
 use tracing::{Instrument, info, info_span};
 
@@ -91,15 +90,6 @@ pub struct Selection<'c> {
     pub reconciles: Vec<&'c Reconcile>,
 }
 
-fn unknown(what: &str, name: &str, known: &[&str], file: &std::path::Path) -> Error {
-    let hint = match did_you_mean(name, known.iter().copied()) {
-        Some(s) => format!("did you mean `{s}`?"),
-        None if known.is_empty() => format!("{} defines no {what}s", file.display()),
-        None => format!("{what}s in {}: {}", file.display(), known.join(", ")),
-    };
-    Error::Usage(format!("unknown {what} `{name}`; {hint}"))
-}
-
 /// Decides what a run covers. With neither datasets nor a stage: everything. With
 /// datasets: their checks and parity, and the reconciliations among them only. With a
 /// stage: the checks and parity of its outputs, the parity declared on its inputs against
@@ -109,7 +99,6 @@ pub fn select<'c>(
     datasets: &[String],
     stage: Option<&str>,
 ) -> Result<Selection<'c>> {
-    let file = config.file.path();
     let mut checked: Vec<&Dataset> = Vec::new();
     let add = |checked: &mut Vec<&'c Dataset>, d: &'c Dataset| {
         if !checked.iter().any(|o| o.name == d.name) {
@@ -117,24 +106,12 @@ pub fn select<'c>(
         }
     };
     for n in datasets {
-        match config.dataset(n) {
-            Some(d) => add(&mut checked, d),
-            None => {
-                let known: Vec<&str> = config.datasets.iter().map(|d| d.name.as_str()).collect();
-                return Err(unknown("dataset", n, &known, file));
-            }
-        }
+        add(&mut checked, config.dataset(n)?);
     }
-    let stage = match stage {
-        Some(s) => Some(config.stage(s).ok_or_else(|| {
-            let known: Vec<&str> = config.stages.iter().map(|s| s.name.as_str()).collect();
-            unknown("stage", s, &known, file)
-        })?),
-        None => None,
-    };
+    let stage = stage.map(|s| config.stage(s)).transpose()?;
     if let Some(st) = stage {
         for o in &st.outputs {
-            if let Some(d) = config.dataset(o) {
+            if let Ok(d) = config.dataset(o) {
                 add(&mut checked, d);
             }
         }
@@ -149,7 +126,7 @@ pub fn select<'c>(
         .collect();
     if let Some(st) = stage {
         for i in &st.inputs {
-            if let Some(d) = config.dataset(i) {
+            if let Ok(d) = config.dataset(i) {
                 parities.extend(
                     d.parity
                         .iter()
@@ -217,7 +194,7 @@ pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
         // checks point at, both sides of each parity, every dataset of a reconciliation.
         let mut to_open: Vec<&Dataset> = Vec::new();
         let mut want = |name: &str| {
-            if let Some(d) = config.dataset(name)
+            if let Ok(d) = config.dataset(name)
                 && !to_open.iter().any(|o| o.name == d.name)
             {
                 to_open.push(d);

@@ -205,6 +205,15 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The report as the JSON contract (see the CLI's `src/render/json.rs`):
+    /// pretty-printed, with a trailing newline. What `--format json` prints and what a
+    /// quarantined output's `report.json` holds.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report always serialises");
+        s.push('\n');
+        s
+    }
+
     /// Counts the statuses of `checks`.
     pub fn summarize(checks: &[CheckResult]) -> (Summary, RunStatus) {
         let mut s = Summary {

@@ -15,5 +15,7 @@ pub mod select;
 pub use error::{LineageError, Result};
 pub use graph::{Edge, Fragment, Lineage, NameEdge, Node, NodeKind, Origin, RawEdge, RawNode};
 pub use import::{Sources, load};
+/// A node of the graph, as queries return them.
+pub use petgraph::graph::NodeIndex;
 pub use query::{Direction, Hit, Impact, ImpactOptions, Notify, impact};
 pub use select::{Indirect, Selector, select};

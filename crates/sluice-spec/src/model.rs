@@ -41,19 +41,79 @@ pub struct Config {
 }
 
 impl Config {
-    /// The dataset called `name`.
-    pub fn dataset(&self, name: &str) -> Option<&Dataset> {
-        self.datasets.iter().find(|d| d.name == name)
+    /// The dataset called `name`; the error suggests the closest name.
+    pub fn dataset(&self, name: &str) -> Result<&Dataset, UnknownName> {
+        self.datasets
+            .iter()
+            .find(|d| d.name == name)
+            .ok_or_else(|| {
+                self.unknown(
+                    "dataset",
+                    name,
+                    self.datasets.iter().map(|d| d.name.as_str()),
+                )
+            })
     }
 
-    /// The stage called `name`.
-    pub fn stage(&self, name: &str) -> Option<&Stage> {
-        self.stages.iter().find(|s| s.name == name)
+    /// The stage called `name`; the error suggests the closest name.
+    pub fn stage(&self, name: &str) -> Result<&Stage, UnknownName> {
+        self.stages
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| self.unknown("stage", name, self.stages.iter().map(|s| s.name.as_str())))
+    }
+
+    fn unknown<'a>(
+        &self,
+        what: &'static str,
+        name: &str,
+        known: impl Iterator<Item = &'a str> + Clone,
+    ) -> UnknownName {
+        UnknownName {
+            what,
+            name: name.to_string(),
+            suggestion: crate::suggest::did_you_mean(name, known.clone()).map(str::to_string),
+            known: known.map(str::to_string).collect(),
+            file: self.file.path().to_path_buf(),
+        }
     }
 
     /// `file:line:col` of a span in this config.
     pub fn location(&self, span: Span) -> Location {
         self.file.location(span.start)
+    }
+}
+
+/// A dataset or stage name the config does not define (from a command line, a request).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{name}`; {}", self.hint())]
+pub struct UnknownName {
+    /// `dataset` or `stage`.
+    pub what: &'static str,
+    /// The name asked for.
+    pub name: String,
+    /// The closest defined name, if one is close enough to be a typo.
+    pub suggestion: Option<String>,
+    /// Every defined name of that kind, in file order.
+    pub known: Vec<String>,
+    /// The config file.
+    pub file: PathBuf,
+}
+
+impl UnknownName {
+    fn hint(&self) -> String {
+        match &self.suggestion {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if self.known.is_empty() => {
+                format!("{} defines no {}s", self.file.display(), self.what)
+            }
+            None => format!(
+                "{}s in {}: {}",
+                self.what,
+                self.file.display(),
+                self.known.join(", ")
+            ),
+        }
     }
 }
 

@@ -1,0 +1,156 @@
+//! Check: run the checks a request selects, record the run in the state store and move the
+//! breakers of the datasets it checked.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sluice_breaker::{CheckRecord, CheckState, Outcome, RunRecord, Store, Transition};
+use sluice_engine::{CheckStatus, Progress, RunOptions, RunReport};
+use sluice_spec::Config;
+use tracing::Instrument;
+
+use crate::error::Result;
+use crate::workspace::Workspace;
+
+/// What to check, and how.
+#[derive(Clone, Debug, Default)]
+pub struct CheckRequest {
+    /// Only these datasets (all when empty and no stage is given).
+    pub datasets: Vec<String>,
+    /// Only this stage: its outputs' checks, the parity between its inputs and outputs,
+    /// and its reconciliations.
+    pub stage: Option<String>,
+    /// Write every keyed diff's differing rows to Parquet files in this folder.
+    pub diff_output: Option<PathBuf>,
+    /// "Now" for freshness checks (default: the workspace's clock).
+    pub now: Option<DateTime<Utc>>,
+    /// Bound on the query engine's memory, in bytes; spills to disk beyond it.
+    pub memory_limit: Option<usize>,
+    /// Parallelism of each query (default: the number of cores).
+    pub target_partitions: Option<usize>,
+    /// Live progress, for a progress display.
+    pub progress: Option<Arc<Progress>>,
+    /// Record the run and move breakers (`false`: `--no-state`).
+    pub record: bool,
+}
+
+/// What a check did.
+#[derive(Clone, Debug)]
+pub struct CheckOutcome {
+    /// The report.
+    pub report: RunReport,
+    /// The breakers it moved, in order (empty when not recorded).
+    pub transitions: Vec<Transition>,
+}
+
+/// Runs the checks `req` selects. The names are checked first, then the store is opened
+/// (when recording): if either fails, nothing runs. A dataset that cannot be read is in the
+/// report (status `error`), not an error.
+pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
+    let config = ws.config();
+    sluice_engine::select(config, &req.datasets, req.stage.as_deref())?;
+    if req.record {
+        ws.open_store()?;
+    }
+    let opts = RunOptions {
+        datasets: req.datasets,
+        stage: req.stage,
+        diff_output: req.diff_output,
+        now: req.now.unwrap_or_else(|| ws.now()),
+        memory_limit: req.memory_limit,
+        target_partitions: req.target_partitions,
+        progress: req.progress,
+    };
+    let report = run(config, &opts).await?;
+    let transitions = if req.record {
+        let actor = ws.actor(None);
+        ws.with_store(|store| record(store, config, &report, &actor))?
+    } else {
+        vec![]
+    };
+    Ok(CheckOutcome {
+        report,
+        transitions,
+    })
+}
+
+/// Runs the engine (the caller's runtime drives it).
+pub(crate) async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
+    let span = tracing::info_span!("check", config = %config.file.path().display());
+    Ok(sluice_engine::run(config, opts).instrument(span).await?)
+}
+
+/// A check's status as the breaker sees it.
+fn state(s: CheckStatus) -> CheckState {
+    match s {
+        CheckStatus::Pass => CheckState::Pass,
+        CheckStatus::Warn => CheckState::Warn,
+        CheckStatus::Fail => CheckState::Fail,
+        CheckStatus::Error => CheckState::Error,
+    }
+}
+
+/// Records a finished run and moves the breakers of the datasets it checked; returns the
+/// transitions.
+pub(crate) fn record(
+    store: &mut Store,
+    config: &Config,
+    report: &RunReport,
+    actor: &str,
+) -> Result<Vec<Transition>> {
+    let at = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| Utc::now())
+    };
+    let finished = at(&report.finished_at);
+    let run = RunRecord {
+        run_id: report.run_id.clone(),
+        started_at: at(&report.started_at),
+        finished_at: finished,
+        status: report.status.as_str().to_string(),
+        summary: serde_json::to_value(&report.summary).unwrap_or(serde_json::Value::Null),
+        config: report.config.clone(),
+        actor: actor.to_string(),
+    };
+    let checks: Vec<CheckRecord> = report
+        .checks
+        .iter()
+        .map(|c| CheckRecord {
+            dataset: c.dataset.clone(),
+            name: c.name.clone(),
+            kind: c.kind.clone(),
+            severity: c.severity.to_string(),
+            status: c.status.as_str().to_string(),
+            observed: c.observed.clone(),
+            message: c.message.clone(),
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for d in &report.datasets {
+        let Ok(ds) = config.dataset(&d.name) else {
+            continue;
+        };
+        let mut failing: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|c| c.dataset == d.name)
+            .filter(|c| sluice_breaker::machine::counts(&ds.breaker, c.severity, state(c.status)))
+            .map(|c| c.name.clone())
+            .collect();
+        if d.status == "error" && failing.is_empty() {
+            failing.push("unreadable".to_string());
+        }
+        outcomes.push((
+            ds.breaker,
+            Outcome {
+                run_id: report.run_id.clone(),
+                at: finished,
+                failing,
+            },
+            d.name.clone(),
+        ));
+    }
+    Ok(sluice_breaker::record_run(store, &run, &checks, &outcomes)?)
+}

@@ -1,0 +1,110 @@
+//! The lineage use cases: build the graph from the sources given (a config and the files
+//! its `lineage:` names, dbt manifests, OpenLineage events), then impact, select, show.
+//! Rendering (tree, JSON, dot, Mermaid) is [`sluice_lineage::render`]'s.
+
+use std::path::PathBuf;
+
+use sluice_lineage::{
+    Direction, Impact, ImpactOptions, Lineage, NodeIndex, NodeKind, Selector, Sources,
+};
+use sluice_spec::Config;
+
+use crate::error::{Error, Result};
+
+/// Where a graph comes from.
+#[derive(Clone, Debug, Default)]
+pub struct GraphSources<'a> {
+    /// A loaded config.
+    pub config: Option<&'a Config>,
+    /// dbt `manifest.json` files.
+    pub dbt_manifests: Vec<PathBuf>,
+    /// OpenLineage NDJSON files.
+    pub openlineage: Vec<PathBuf>,
+}
+
+/// A built graph, and whether its config asks for dbt tests (`lineage: { include_tests }`).
+#[derive(Debug)]
+pub struct Graph {
+    /// The graph.
+    pub lineage: Lineage,
+    /// The config's `include_tests`.
+    pub include_tests: bool,
+}
+
+/// Builds the graph from every source given; at least one is needed.
+pub fn load(src: &GraphSources<'_>) -> Result<Graph> {
+    if src.config.is_none() && src.dbt_manifests.is_empty() && src.openlineage.is_empty() {
+        return Err(Error::NoLineageSources);
+    }
+    let sources = Sources::new(src.config, &src.dbt_manifests, &src.openlineage);
+    Ok(Graph {
+        lineage: sluice_lineage::load(&sources)?,
+        include_tests: src.config.is_some_and(|c| c.lineage.include_tests),
+    })
+}
+
+/// Builds the config's graph (with the files its `lineage:` names) to find its mistakes:
+/// stage SQL that does not parse, an exposure depending on nothing known, a mapping to an
+/// unknown id, a cycle, an unreadable manifest.
+pub fn validate(config: &Config) -> Result<()> {
+    sluice_lineage::load(&Sources::new(Some(config), &[], &[]))?;
+    Ok(())
+}
+
+/// An impact question.
+#[derive(Clone, Debug, Default)]
+pub struct ImpactRequest {
+    /// The node: a dataset, stage, exposure, dbt resource or OpenLineage dataset or job,
+    /// by name or id.
+    pub node: String,
+    /// Walk upstream instead (root-cause candidates).
+    pub upstream: bool,
+    /// Stop after this many steps.
+    pub depth: Option<u32>,
+    /// Report dbt tests too (also when the config asks for them).
+    pub include_tests: bool,
+}
+
+/// Everything downstream (or upstream) of a node, with depth and path.
+pub fn impact(graph: &Graph, req: &ImpactRequest) -> Result<Impact> {
+    let root = graph.lineage.find(&req.node)?;
+    let opts = ImpactOptions {
+        direction: if req.upstream {
+            Direction::Upstream
+        } else {
+            Direction::Downstream
+        },
+        max_depth: req.depth,
+        include_tests: req.include_tests || graph.include_tests,
+    };
+    Ok(sluice_lineage::impact(&graph.lineage, root, opts))
+}
+
+/// The nodes `selector` selects, as `dbt ls` lists them (an empty answer is an answer).
+pub fn select(graph: &Graph, selector: &Selector) -> Result<Vec<NodeIndex>> {
+    if selector.select.is_empty() {
+        return Err(Error::NoSelector);
+    }
+    Ok(sluice_lineage::select(&graph.lineage, selector)?)
+}
+
+/// The nodes `sluice lineage show` shows: the whole graph but analyses (or what
+/// `selector` selects, when it selects anything), without dbt tests unless asked.
+pub fn show(graph: &Graph, selector: &Selector, include_tests: bool) -> Result<Vec<NodeIndex>> {
+    let l = &graph.lineage;
+    let mut nodes = if selector.select.is_empty()
+        && selector.exclude.is_empty()
+        && selector.resource_types.is_empty()
+    {
+        l.graph
+            .node_indices()
+            .filter(|n| l.node(*n).kind != NodeKind::Analysis)
+            .collect()
+    } else {
+        sluice_lineage::select(l, selector)?
+    };
+    if !(include_tests || graph.include_tests) {
+        nodes.retain(|n| !l.node(*n).kind.is_test());
+    }
+    Ok(nodes)
+}

@@ -1,0 +1,189 @@
+//! Publish: write–audit–publish. Lock the dataset's publishing, finish or undo a publish a
+//! crash interrupted, ask the guard, run the dataset's checks on its staged data, record
+//! the run, then promote the data to `path` (atomically) or quarantine it with its report.
+//! Rollback points `path` back at an earlier version.
+//!
+//! The steps that move data are [`sluice_breaker::publish`]'s; this module puts the audit
+//! (the engine) between them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sluice_breaker::Transition;
+use sluice_breaker::publish::{self as steps, Promotion, Recovered, Rollback};
+use sluice_engine::{RunOptions, RunReport, RunStatus};
+
+use crate::breakers;
+use crate::error::{Error, Result};
+use crate::views::GuardView;
+use crate::workspace::Workspace;
+
+/// What to publish.
+#[derive(Clone, Debug, Default)]
+pub struct PublishRequest {
+    /// The dataset.
+    pub dataset: String,
+    /// Point `path` back at an earlier version instead of publishing what is staged.
+    pub rollback: bool,
+    /// With `rollback`: this version (`v3`) instead of the one before the current.
+    pub to: Option<String>,
+    /// How long to wait for another publish of the same dataset to finish.
+    pub wait: Duration,
+    /// Who (default: the workspace's actor).
+    pub by: Option<String>,
+}
+
+/// What a publish did.
+#[derive(Clone, Debug)]
+pub enum PublishOutcome {
+    /// The guard refused: the dataset's breaker, or one upstream, is open. Nothing moved.
+    Blocked {
+        /// Why.
+        verdict: GuardView,
+    },
+    /// The checks failed (or could not run): the staged data was quarantined with its
+    /// report, and the breaker opened.
+    Quarantined {
+        /// The run on the staged data.
+        report: RunReport,
+        /// `quarantine/<dataset>/<run_id>/`.
+        at: PathBuf,
+        /// The breakers the run moved.
+        transitions: Vec<Transition>,
+    },
+    /// The checks passed: `path` now points at the new version.
+    Published {
+        /// The run on the staged data.
+        report: RunReport,
+        /// The version and where it is.
+        promotion: Promotion,
+        /// The dataset's `keep_versions`.
+        keep_versions: u32,
+        /// The breakers the run moved.
+        transitions: Vec<Transition>,
+    },
+    /// `path` points at an earlier version.
+    RolledBack {
+        /// Which, and why.
+        rollback: Rollback,
+    },
+}
+
+/// Publishes (or rolls back) one dataset; see the module documentation for the steps.
+/// The dataset's publish lock is held throughout and released on every path.
+///
+/// Interrupted publishes found under the lock are finished or undone first, and each is
+/// passed to `recovered` as soon as it is — also when the publish then stops with an error
+/// (nothing staged, say), so the caller can always tell what recovery did.
+pub async fn publish(
+    ws: &Workspace,
+    req: PublishRequest,
+    recovered: impl FnMut(&Recovered) + Send,
+) -> Result<PublishOutcome> {
+    let ds = ws.dataset(&req.dataset)?;
+    let Some(staging) = ds.staging.clone() else {
+        return Err(Error::NoStaging {
+            dataset: ds.name.clone(),
+            path: ds.path.clone(),
+        });
+    };
+    ws.open_store()?;
+    let deadline = tokio::time::Instant::now() + req.wait;
+    loop {
+        let now = ws.now();
+        match ws.with_store(|s| Ok(steps::try_lock(s, &ds.name, now)?)) {
+            Ok(()) => break,
+            Err(Error::Publish(e))
+                if matches!(*e, sluice_breaker::PublishError::Busy { .. })
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let result = locked(ws, &req, &staging, recovered).await;
+    let unlocked = ws.with_store(|s| Ok(steps::unlock(s, &ds.name)?));
+    let outcome = result?;
+    unlocked?;
+    Ok(outcome)
+}
+
+async fn locked(
+    ws: &Workspace,
+    req: &PublishRequest,
+    staging: &std::path::Path,
+    mut on_recovered: impl FnMut(&Recovered) + Send,
+) -> Result<PublishOutcome> {
+    let config = ws.config();
+    let ds = ws.dataset(&req.dataset)?;
+    let by = ws.actor(req.by.as_deref());
+    let recovered =
+        ws.with_store(|s| Ok(steps::recover(s, &config.quarantine, ds, staging, &by)?))?;
+    recovered.iter().for_each(&mut on_recovered);
+    if req.rollback {
+        let rollback = ws.with_store(|s| Ok(steps::rollback(s, ds, req.to.as_deref(), &by)?))?;
+        return Ok(PublishOutcome::RolledBack { rollback });
+    }
+    // 1. May it publish at all?
+    let verdict = breakers::guard(ws, &ds.name)?;
+    if !verdict.may_publish {
+        return Ok(PublishOutcome::Blocked { verdict });
+    }
+    // 2. Is anything staged?
+    if !steps::staged(staging) {
+        return Err(sluice_breaker::PublishError::NothingStaged {
+            dataset: ds.name.clone(),
+            staging: staging.to_path_buf(),
+        }
+        .into());
+    }
+    // 3. Its checks, on the staged data.
+    let mut staged_config = config.clone();
+    if let Some(d) = staged_config
+        .datasets
+        .iter_mut()
+        .find(|d| d.name == ds.name)
+    {
+        d.location = staging.to_path_buf();
+        d.path = staging.display().to_string();
+    }
+    let opts = RunOptions {
+        datasets: vec![ds.name.clone()],
+        now: ws.now(),
+        ..RunOptions::default()
+    };
+    let report = crate::check::run(&staged_config, &opts).await?;
+    let actor = ws.actor(None);
+    let transitions = ws.with_store(|s| crate::check::record(s, config, &report, &actor))?;
+    steps::fault("publish:checked");
+    if !matches!(report.status, RunStatus::Passed | RunStatus::Warned) {
+        // 4b. Quarantine: the staged data and its report, under the run id.
+        let json = report.to_json();
+        let at = ws.with_store(|s| {
+            Ok(steps::quarantine(
+                s,
+                &config.quarantine,
+                ds,
+                staging,
+                &report.run_id,
+                json.as_bytes(),
+                report.status.as_str(),
+                &by,
+            )?)
+        })?;
+        return Ok(PublishOutcome::Quarantined {
+            report,
+            at,
+            transitions,
+        });
+    }
+    // 4a. Promote: move the staged data to a new version, record the intent, switch.
+    let promotion = ws.with_store(|s| Ok(steps::promote(s, ds, staging, &report.run_id, &by)?))?;
+    Ok(PublishOutcome::Published {
+        report,
+        promotion,
+        keep_versions: ds.keep_versions,
+        transitions,
+    })
+}

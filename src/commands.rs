@@ -1,0 +1,421 @@
+//! One function per command: turn the arguments into a request, call the application
+//! layer, render what it returns, and decide the exit code of an outcome. Errors go back to
+//! `main`'s reporter.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use sluice_app::breakers::{Action, ManualRequest};
+use sluice_app::check::CheckRequest;
+use sluice_app::engine::RunStatus;
+use sluice_app::graph::{Selector, render as graph};
+use sluice_app::lineage::{Graph, GraphSources, ImpactRequest};
+use sluice_app::publish::{PublishOutcome, PublishRequest};
+use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
+
+use crate::cli::{
+    BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GraphFormat, GuardArgs,
+    ImpactArgs, LineageCommand, ManualArgs, PublishArgs, SelectionArgs, SourceArgs, StateFormat,
+};
+use crate::render::{self, Style};
+use crate::{Usage, code, output, progress, use_color};
+
+/// Runs the command; `Ok` is the exit code of an outcome.
+pub fn run(cli: &Cli, color: bool) -> anyhow::Result<u8> {
+    let quiet = cli.global.quiet > 0;
+    match &cli.command {
+        Command::Validate(args) => validate(args, cli),
+        Command::Check(args) => check(args, cli, color),
+        Command::Impact(args) => impact(args),
+        Command::Lineage(cmd) => lineage(cmd, color),
+        Command::Breaker(cmd) => breaker(cmd, color),
+        Command::Guard(args) => guard(args, color),
+        Command::Publish(args) => publish(args, quiet, color),
+    }
+}
+
+/// The config `--config` names, else `./sluice.yaml` (or `.yml`).
+fn config_path(args: &ConfigArgs) -> Result<PathBuf, Usage> {
+    if let Some(p) = &args.config {
+        return Ok(p.clone());
+    }
+    sluice_app::discover_config(Path::new("."))
+        .map(strip_dot)
+        .ok_or_else(|| {
+            Usage(
+                "no sluice.yaml in the current folder; pass --config PATH (or set SLUICE_CONFIG)"
+                    .into(),
+            )
+        })
+}
+
+/// `./sluice.yaml` -> `sluice.yaml`, as people type it.
+fn strip_dot(p: PathBuf) -> PathBuf {
+    p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p)
+}
+
+/// Opens the workspace of `args`: its config, and the state store `SLUICE_STATE` names
+/// (relative to the working directory), if set.
+fn workspace(args: &ConfigArgs) -> anyhow::Result<Workspace> {
+    let path = config_path(args)?;
+    let state = match std::env::var("SLUICE_STATE") {
+        Ok(url) if !url.trim().is_empty() => StateChoice::Url {
+            url,
+            origin: "SLUICE_STATE",
+            base: std::env::current_dir().unwrap_or_default(),
+        },
+        _ => StateChoice::Configured,
+    };
+    let opts = WorkspaceOptions {
+        vars: args.vars.clone(),
+        state,
+        ..WorkspaceOptions::default()
+    };
+    Ok(Workspace::open(&path, opts)?)
+}
+
+/// The async runtime the application layer's async use cases run on.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn json_text(v: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON values serialise");
+    s.push('\n');
+    s
+}
+
+/// `sluice validate`.
+fn validate(args: &ConfigArgs, cli: &Cli) -> anyhow::Result<u8> {
+    let path = config_path(args)?;
+    let config = sluice_app::load_config(&path, &args.vars)?;
+    let v = sluice_app::validate(&config)?;
+    if cli.global.quiet == 0 {
+        let st = Style {
+            color: use_color(cli.global.color, std::io::stdout().is_terminal()),
+        };
+        output::stdout(&format!(
+            "{} {} is valid: {} dataset{}, {} check{}\n",
+            st.paint("1;32", "ok:"),
+            config.file.path().display(),
+            v.datasets,
+            if v.datasets == 1 { "" } else { "s" },
+            v.checks,
+            if v.checks == 1 { "" } else { "s" }
+        ))?;
+    }
+    Ok(code::PASSED)
+}
+
+/// `sluice check`.
+fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<u8> {
+    let ws = workspace(&args.config)?;
+    if let Some(path) = &args.output {
+        output::check_target(path)?;
+    }
+    if !args.no_state {
+        // Before anything runs: if the store cannot be opened, nothing runs (exit 4).
+        ws.open_store()?;
+    }
+    let show_progress = cli.global.quiet == 0 && std::io::stderr().is_terminal();
+    let progress = show_progress.then(sluice_app::engine::Progress::new);
+    let req = CheckRequest {
+        datasets: args.datasets.clone(),
+        stage: args.stage.clone(),
+        diff_output: args.diff_output.clone(),
+        now: args.now,
+        memory_limit: args.memory_limit,
+        target_partitions: None,
+        progress: progress.clone(),
+        record: !args.no_state,
+    };
+    let outcome = runtime()?.block_on(async {
+        let display = progress.map(|p| tokio::spawn(progress::display(Arc::clone(&p), color)));
+        let outcome = sluice_app::check::check(&ws, req).await;
+        if let Some(d) = display {
+            d.abort();
+            let _ = d.await;
+            progress::clear();
+        }
+        outcome
+    })?;
+    if cli.global.quiet == 0 {
+        let st = Style { color };
+        for t in &outcome.transitions {
+            output::note(&render::breaker::transition_line(t, &st));
+        }
+    }
+    let report = &outcome.report;
+    let exit = match report.status {
+        RunStatus::Passed | RunStatus::Warned => code::PASSED,
+        RunStatus::Failed => code::FAILED,
+        RunStatus::Error => code::RUNTIME,
+    };
+    let stdout_color = use_color(cli.global.color, std::io::stdout().is_terminal());
+    let rendered = |format: Format, color: bool| match format {
+        Format::Text => render::text::render(report, &Style { color }),
+        Format::Json => render::json::render(report),
+        Format::Junit => render::junit::render(report),
+        Format::Markdown => render::markdown::render(report),
+    };
+    let mut stdout_text = String::new();
+    if let Some(path) = &args.output {
+        output::file(
+            path,
+            rendered(args.format, false).as_bytes(),
+            "cannot write the report to",
+        )?;
+        if cli.global.quiet == 0 {
+            stdout_text = rendered(Format::Text, stdout_color);
+        }
+    } else if cli.global.quiet == 0 || args.format != Format::Text {
+        stdout_text = rendered(args.format, stdout_color);
+    }
+    if args.json_summary {
+        stdout_text.push_str(&render::json::summary_line(report, exit));
+        stdout_text.push('\n');
+    }
+    // `sluice check | head`: the reader left; stop quietly, keep the run's exit code.
+    output::stdout(&stdout_text)?;
+    Ok(exit)
+}
+
+/// `sluice breaker ...`.
+fn breaker(cmd: &BreakerCommand, color: bool) -> anyhow::Result<u8> {
+    let text = match cmd {
+        BreakerCommand::Status(args) => {
+            let ws = workspace(&args.config)?;
+            let v = sluice_app::breakers::status(&ws, args.dataset.as_deref())?;
+            match args.format {
+                StateFormat::Json => json_text(&v),
+                StateFormat::Text => render::breaker::status(&v),
+            }
+        }
+        BreakerCommand::History(args) => {
+            let ws = workspace(&args.config)?;
+            let log = sluice_app::breakers::history(&ws, &args.dataset, args.limit)?;
+            match args.format {
+                StateFormat::Json => json_text(&log),
+                StateFormat::Text => render::breaker::history(&args.dataset, &log),
+            }
+        }
+        BreakerCommand::Report(args) => {
+            let ws = workspace(&args.config)?;
+            let (r, store) = sluice_app::breakers::report(&ws, &args.since)?;
+            match args.format {
+                StateFormat::Json => json_text(&r),
+                StateFormat::Text => render::breaker::report(&r, &store),
+            }
+        }
+        BreakerCommand::Trip(a) => manual(a, Action::Trip, color)?,
+        BreakerCommand::Reset(a) => manual(a, Action::Reset, color)?,
+        BreakerCommand::Override(a) => manual(a, Action::Override, color)?,
+    };
+    output::stdout(&text)?;
+    Ok(code::PASSED)
+}
+
+fn manual(a: &ManualArgs, action: Action, color: bool) -> anyhow::Result<String> {
+    let ws = workspace(&a.config)?;
+    let req = ManualRequest {
+        action,
+        dataset: a.dataset.clone(),
+        reason: a.reason.clone(),
+        until: a.until.clone(),
+        by: a.by.clone(),
+    };
+    let v = sluice_app::breakers::manual(&ws, &req)?;
+    Ok(match a.format {
+        StateFormat::Json => json_text(&v),
+        StateFormat::Text => render::breaker::manual(&v, &Style { color }),
+    })
+}
+
+/// `sluice guard X`: 0 if X may publish, 3 if not.
+fn guard(args: &GuardArgs, color: bool) -> anyhow::Result<u8> {
+    let ws = workspace(&args.config)?;
+    let v = sluice_app::breakers::guard(&ws, &args.dataset)?;
+    output::stdout(&match args.format {
+        StateFormat::Json => json_text(&v),
+        StateFormat::Text => render::breaker::guard(&v, &Style { color }),
+    })?;
+    Ok(if v.may_publish {
+        code::PASSED
+    } else {
+        code::BLOCKED
+    })
+}
+
+/// `sluice publish X [--rollback [--to V]]`.
+fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<u8> {
+    let ws = workspace(&args.config)?;
+    let req = PublishRequest {
+        dataset: args.dataset.clone(),
+        rollback: args.rollback,
+        to: args.to.clone(),
+        wait: args.wait,
+        by: args.by.clone(),
+    };
+    let note = |r: &sluice_app::breaker::publish::Recovered| {
+        output::note(&format!(
+            "recovered an interrupted publish of {}: {}",
+            args.dataset, r.note
+        ));
+    };
+    let outcome = runtime()?.block_on(sluice_app::publish::publish(&ws, req, note))?;
+    let st = Style { color };
+    if let PublishOutcome::Quarantined { transitions, .. }
+    | PublishOutcome::Published { transitions, .. } = &outcome
+        && !quiet
+    {
+        for t in transitions {
+            output::note(&render::breaker::transition_line(t, &st));
+        }
+    }
+    let (text, exit) = match &outcome {
+        PublishOutcome::Blocked { verdict, .. } => {
+            (render::breaker::guard(verdict, &st), code::BLOCKED)
+        }
+        PublishOutcome::RolledBack { rollback, .. } => (
+            render::breaker::rolled_back(&args.dataset, rollback),
+            code::PASSED,
+        ),
+        PublishOutcome::Published {
+            report,
+            promotion,
+            keep_versions,
+            ..
+        } => (
+            render::breaker::published(&args.dataset, &report.run_id, promotion, *keep_versions),
+            code::PASSED,
+        ),
+        PublishOutcome::Quarantined { report, at, .. } => (
+            render::breaker::quarantined(
+                render::text::render(report, &Style { color: false }),
+                &args.dataset,
+                at,
+            ),
+            if report.status == RunStatus::Error {
+                code::RUNTIME
+            } else {
+                code::FAILED
+            },
+        ),
+    };
+    output::stdout(&text)?;
+    Ok(exit)
+}
+
+/// The graph of the sources given (none: `./sluice.yaml` if there is one).
+fn load_graph(src: &SourceArgs) -> anyhow::Result<Graph> {
+    let path = src
+        .config
+        .clone()
+        .or_else(|| sluice_app::discover_config(Path::new(".")).map(strip_dot));
+    let config = path
+        .map(|p| sluice_app::load_config(&p, &src.vars))
+        .transpose()?;
+    let sources = GraphSources {
+        config: config.as_ref(),
+        dbt_manifests: src.dbt_manifest.clone(),
+        openlineage: src.openlineage.clone(),
+    };
+    Ok(sluice_app::lineage::load(&sources)?)
+}
+
+/// Writes `text` to `output` (atomically) or stdout.
+fn emit(text: &str, out: Option<&Path>) -> anyhow::Result<()> {
+    match out {
+        Some(path) => output::file(path, text.as_bytes(), "cannot write"),
+        None => output::stdout(text),
+    }
+}
+
+/// `sluice impact`.
+fn impact(args: &ImpactArgs) -> anyhow::Result<u8> {
+    if let Some(p) = &args.output {
+        output::check_target(p)?;
+    }
+    let g = load_graph(&args.sources)?;
+    let req = ImpactRequest {
+        node: args.node.clone(),
+        upstream: args.upstream,
+        depth: args.depth,
+        include_tests: args.include_tests,
+    };
+    let imp = sluice_app::lineage::impact(&g, &req)?;
+    let l = &g.lineage;
+    let nodes: Vec<_> = imp.hits.iter().map(|h| h.node).collect();
+    let text = match args.format {
+        GraphFormat::Text => graph::impact_text(l, &imp, args.limit),
+        GraphFormat::Json => json_text(&graph::impact_json(l, &imp)),
+        GraphFormat::Dot => graph::dot(l, &nodes, Some(imp.root)),
+        GraphFormat::Mermaid => graph::mermaid(l, &nodes, Some(imp.root)),
+    };
+    emit(&text, args.output.as_deref())?;
+    Ok(code::PASSED)
+}
+
+fn selector(select: Vec<String>, s: &SelectionArgs) -> Selector {
+    Selector {
+        select,
+        exclude: s.exclude.clone(),
+        resource_types: s.resource_types.clone(),
+        indirect: s.indirect_selection,
+    }
+}
+
+/// `sluice lineage ...`.
+fn lineage(cmd: &LineageCommand, color: bool) -> anyhow::Result<u8> {
+    let (text, out) = match cmd {
+        LineageCommand::Select(args) => {
+            if let Some(p) = &args.output {
+                output::check_target(p)?;
+            }
+            let g = load_graph(&args.sources)?;
+            let select: Vec<String> = args.selectors.iter().chain(&args.select).cloned().collect();
+            let nodes =
+                sluice_app::lineage::select(&g, &selector(select.clone(), &args.selection))?;
+            if nodes.is_empty() {
+                // dbt warns and prints nothing; so do we (exit 0: an empty selection is an answer).
+                let st = Style { color };
+                output::note(&format!(
+                    "{} nothing matches `{}`; `sluice lineage show` lists every node",
+                    st.paint("1;33", "warning:"),
+                    select.join(" ")
+                ));
+            }
+            let l = &g.lineage;
+            let text = match args.format {
+                GraphFormat::Text => graph::select_text(l, &nodes),
+                GraphFormat::Json => json_text(&graph::select_json(l, &nodes)),
+                GraphFormat::Dot => graph::dot(l, &nodes, None),
+                GraphFormat::Mermaid => graph::mermaid(l, &nodes, None),
+            };
+            (text, args.output.as_deref())
+        }
+        LineageCommand::Show(args) => {
+            if let Some(p) = &args.output {
+                output::check_target(p)?;
+            }
+            let g = load_graph(&args.sources)?;
+            let sel = selector(args.select.clone(), &args.selection);
+            let nodes = sluice_app::lineage::show(&g, &sel, args.include_tests)?;
+            let l = &g.lineage;
+            let text = match args.format {
+                GraphFormat::Text => graph::forest_text(l, &nodes, args.limit),
+                GraphFormat::Json => json_text(&graph::graph_json(l, &nodes)),
+                GraphFormat::Dot => graph::dot(l, &nodes, None),
+                GraphFormat::Mermaid => graph::mermaid(l, &nodes, None),
+            };
+            (text, args.output.as_deref())
+        }
+    };
+    emit(&text, out)?;
+    Ok(code::PASSED)
+}
