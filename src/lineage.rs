@@ -104,7 +104,7 @@ pub fn impact(args: &ImpactArgs, color: bool) -> Result<u8, Exit> {
     let nodes: Vec<_> = imp.hits.iter().map(|h| h.node).collect();
     let text = match args.format {
         GraphFormat::Text => render::impact_text(&lineage, &imp, args.limit),
-        GraphFormat::Json => json_text(&render::impact_json(&lineage, &imp)),
+        GraphFormat::Json => json_text(&render::impact_json(&lineage, &imp).with_paths(args.paths)),
         GraphFormat::Dot => render::dot(&lineage, &nodes, Some(root)),
         GraphFormat::Mermaid => render::mermaid(&lineage, &nodes, Some(root)),
     };
