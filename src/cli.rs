@@ -269,6 +269,11 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub limit: usize,
 
+    /// With --format json: give each hit its whole `path` from the root, besides `via`
+    /// (the report then grows with the square of the depth).
+    #[arg(long)]
+    pub paths: bool,
+
     /// Write to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

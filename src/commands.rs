@@ -353,7 +353,7 @@ fn impact(args: &ImpactArgs) -> anyhow::Result<u8> {
     let nodes: Vec<_> = imp.hits.iter().map(|h| h.node).collect();
     let text = match args.format {
         GraphFormat::Text => graph::impact_text(l, &imp, args.limit),
-        GraphFormat::Json => json_text(&graph::impact_json(l, &imp)),
+        GraphFormat::Json => json_text(&graph::impact_json(l, &imp).with_paths(args.paths)),
         GraphFormat::Dot => graph::dot(l, &nodes, Some(imp.root)),
         GraphFormat::Mermaid => graph::mermaid(l, &nodes, Some(imp.root)),
     };

@@ -62,6 +62,7 @@ fn impact_upstream_with_depth() {
 
 #[test]
 fn impact_json_is_the_documented_contract() {
+    // With --paths: every field of the contract (`path` is only given when asked for).
     let out = run(&[
         "impact",
         "shop.orders",
@@ -69,6 +70,7 @@ fn impact_json_is_the_documented_contract() {
         &example(),
         "--format",
         "json",
+        "--paths",
     ]);
     insta::assert_snapshot!(out);
     let j = stdout_json(&out);
@@ -99,6 +101,48 @@ fn impact_json_is_the_documented_contract() {
         j["summary"]["total"].as_u64().unwrap() as usize,
         impacted.len()
     );
+}
+
+#[test]
+fn impact_json_names_each_hits_parent_and_gives_paths_only_on_request() {
+    let out = run(&["impact", "shop.orders", "-c", &example(), "-f", "json"]);
+    insta::assert_snapshot!(out);
+    let j = stdout_json(&out);
+    let with_paths = stdout_json(&run(&[
+        "impact",
+        "shop.orders",
+        "-c",
+        &example(),
+        "-f",
+        "json",
+        "--paths",
+    ]));
+    let impacted = j["impacted"].as_array().unwrap();
+    let by_name: std::collections::HashMap<&str, &serde_json::Value> = impacted
+        .iter()
+        .map(|h| (h["name"].as_str().unwrap(), h))
+        .collect();
+    for (hit, full) in impacted
+        .iter()
+        .zip(with_paths["impacted"].as_array().unwrap())
+    {
+        assert!(hit.get("path").is_none(), "a path without --paths: {hit}");
+        // The same hits in the same order; `via` is the node before the hit on its path.
+        assert_eq!(hit["name"], full["name"]);
+        let path = full["path"].as_array().unwrap();
+        assert_eq!(hit["via"], path[path.len() - 2], "{hit}");
+        // Following `via` rebuilds that path, back to the root.
+        let mut back = vec![hit["name"].as_str().unwrap()];
+        let mut at = hit;
+        while at["via"] != j["root"] {
+            let via = at["via"].as_str().unwrap();
+            back.push(via);
+            at = by_name[via];
+        }
+        back.push(j["root"].as_str().unwrap());
+        back.reverse();
+        assert_eq!(serde_json::json!(back), full["path"]);
+    }
 }
 
 #[test]

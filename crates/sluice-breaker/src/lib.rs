@@ -213,6 +213,65 @@ mod tests {
     }
 
     #[test]
+    fn another_applications_database_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = |d: &std::path::Path| {
+            let mut v: Vec<_> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            v.sort();
+            v
+        };
+        // A plain application database, and a Rails one (its own `schema_migrations`).
+        for (name, ddl, listed) in [
+            (
+                "app.db",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY); CREATE VIEW names AS SELECT id FROM users;",
+                "names, users",
+            ),
+            (
+                "rails.db",
+                "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY); CREATE TABLE ar_internal_metadata (key TEXT);",
+                "ar_internal_metadata, schema_migrations",
+            ),
+        ] {
+            let path = dir.path().join(name);
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .execute_batch(ddl)
+                .unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            let before = files(dir.path());
+            let e = Store::open_sqlite(&path).err().expect("refused");
+            assert!(
+                matches!(&e, StoreError::Foreign { path: p, .. } if *p == path),
+                "{e}"
+            );
+            let message = e.to_string();
+            assert!(message.contains(&format!("({listed})")), "{message}");
+            assert!(
+                message.contains("belongs to another application"),
+                "{message}"
+            );
+            assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} untouched");
+            assert_eq!(files(dir.path()), before, "no journal or WAL file left");
+        }
+        // An empty file and a database without tables are initialised.
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(Store::open_sqlite(&empty).unwrap().version().unwrap(), 2);
+        let bare = dir.path().join("bare.db");
+        rusqlite::Connection::open(&bare)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 3;")
+            .unwrap();
+        assert_eq!(Store::open_sqlite(&bare).unwrap().version().unwrap(), 2);
+        // And a store of sluice's own opens again.
+        assert_eq!(Store::open_sqlite(&empty).unwrap().version().unwrap(), 2);
+    }
+
+    #[test]
     fn an_older_store_is_migrated_in_place_keeping_its_data() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");

@@ -8,6 +8,16 @@
 //! the breaker and its transition together: concurrent processes queue, never lose an
 //! update, and the log never disagrees with the state. The SQL is written once (upserts
 //! with `ON CONFLICT`, `RETURNING`), for both.
+//!
+//! A SQLite file that holds another application's tables is refused before anything is
+//! written to it, and a store that cannot be written says which file or folder and why.
+//!
+//! A [`Store`] may be used and dropped anywhere, inside a tokio runtime too (the async
+//! application layer and the HTTP server call it from their tasks). The `postgres` crate's
+//! synchronous client runs a runtime of its own, which panics when it blocks or is dropped
+//! inside another one; so when the calling thread is inside a runtime, each Postgres call
+//! (connect, begin, each statement, commit or rollback, close) runs on a short-lived scoped
+//! thread of its own, which the caller waits for. Outside a runtime nothing changes.
 
 use std::path::{Path, PathBuf};
 
@@ -57,6 +67,38 @@ pub enum StoreError {
         /// The database's words.
         message: String,
     },
+    /// The SQLite file exists and holds another application's tables, not sluice's
+    /// (no `schema_migrations` of sluice's). Detected before anything is written to it.
+    #[error(
+        "the state store {} belongs to another application: it is a SQLite database with tables of its own ({}) and no sluice schema; sluice has not changed it. Point `state:` in sluice.yaml or SLUICE_STATE at a file of sluice's own (by default .sluice/state.db next to sluice.yaml)",
+        .path.display(),
+        list_names(.tables)
+    )]
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// The tables (and views) found in it, a few of them.
+        tables: Vec<String>,
+    },
+    /// The SQLite file, its folder (where SQLite keeps its `-wal` and `-shm` files) or one
+    /// of those files cannot be written by this process.
+    #[error(
+        "cannot open the state store {}: {} {} is not writable by this process; make it writable (its permissions or owner, for the user sluice runs as), or point `state:` in sluice.yaml or SLUICE_STATE at a writable place, or run `sluice check` with --no-state",
+        .path.display(),
+        if *.folder { "its folder" } else { "the file" },
+        .location.display()
+    )]
+    NotWritable {
+        /// The store's file.
+        path: PathBuf,
+        /// What cannot be written: the file, its folder, or SQLite's `-wal`/`-shm` file.
+        location: PathBuf,
+        /// Whether `location` is the folder.
+        folder: bool,
+        /// What the operating system said when sluice tried.
+        #[source]
+        source: std::io::Error,
+    },
     /// A stored value that is not what sluice writes.
     #[error("state store {what}: unexpected {field} `{value}` for dataset `{dataset}`")]
     Invalid {
@@ -73,6 +115,21 @@ pub enum StoreError {
 
 /// Result with [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// `a, b, c` or `a, b, c, d, e and 3 more`.
+fn list_names(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    s
+}
 
 /// Schema migrations, applied in order; each runs once, in the transaction that records it.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -265,13 +322,63 @@ fn i(n: i64) -> Val {
 /// The connection.
 enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(PgClient),
 }
 
 /// An open transaction.
 enum RawTx<'a> {
     Sqlite(rusqlite::Transaction<'a>),
-    Postgres(postgres::Transaction<'a>),
+    Postgres(PgTx<'a>),
+}
+
+/// Runs `f`, which may block on the `postgres` crate's own tokio runtime: right here, or,
+/// when this thread is inside a tokio runtime (where that runtime's `block_on` and its drop
+/// panic), on a scoped thread of its own, waited for. A panic in `f` is passed on.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(out) => out,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// A Postgres client, closed and dropped outside any tokio runtime ([`off_runtime`]).
+struct PgClient(Option<Box<postgres::Client>>);
+
+impl PgClient {
+    fn get(&mut self) -> &mut postgres::Client {
+        self.0
+            .as_mut()
+            .expect("the client lives as long as the store")
+    }
+}
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
+/// A Postgres transaction; dropped without a commit, it is rolled back outside any tokio
+/// runtime ([`off_runtime`]), also when a panic unwinds through it.
+struct PgTx<'a>(Option<postgres::Transaction<'a>>);
+
+impl<'a> PgTx<'a> {
+    fn get(&mut self) -> &mut postgres::Transaction<'a> {
+        self.0.as_mut().expect("used only before its commit")
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            off_runtime(move || drop(tx));
+        }
+    }
 }
 
 /// `?1` placeholders (SQLite) as `$1` (Postgres).
@@ -318,24 +425,27 @@ impl RawTx<'_> {
                     .map_err(|e| e.to_string())
             }
             RawTx::Postgres(tx) => {
-                let boxed = pg_params(params);
-                let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    boxed.iter().map(|b| b.as_ref() as _).collect();
-                let rows = tx.query(&pg_sql(sql), &p).map_err(|e| pg_message(&e))?;
-                Ok(rows
-                    .iter()
-                    .map(|r| {
-                        (0..r.len())
-                            .map(|i| match *r.columns()[i].type_() {
-                                postgres::types::Type::INT8 => Val::Int(r.get(i)),
-                                postgres::types::Type::INT4 => {
-                                    Val::Int(r.get::<_, Option<i32>>(i).map(i64::from))
-                                }
-                                _ => Val::Text(r.get(i)),
-                            })
-                            .collect()
-                    })
-                    .collect())
+                let tx = tx.get();
+                off_runtime(move || {
+                    let boxed = pg_params(params);
+                    let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                        boxed.iter().map(|b| b.as_ref() as _).collect();
+                    let rows = tx.query(&pg_sql(sql), &p).map_err(|e| pg_message(&e))?;
+                    Ok(rows
+                        .iter()
+                        .map(|r| {
+                            (0..r.len())
+                                .map(|i| match *r.columns()[i].type_() {
+                                    postgres::types::Type::INT8 => Val::Int(r.get(i)),
+                                    postgres::types::Type::INT4 => {
+                                        Val::Int(r.get::<_, Option<i32>>(i).map(i64::from))
+                                    }
+                                    _ => Val::Text(r.get(i)),
+                                })
+                                .collect()
+                        })
+                        .collect())
+                })
             }
         }
     }
@@ -349,10 +459,13 @@ impl RawTx<'_> {
                     .map_err(|e| e.to_string())
             }
             RawTx::Postgres(tx) => {
-                let boxed = pg_params(params);
-                let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    boxed.iter().map(|b| b.as_ref() as _).collect();
-                tx.execute(&pg_sql(sql), &p).map_err(|e| pg_message(&e))
+                let tx = tx.get();
+                off_runtime(move || {
+                    let boxed = pg_params(params);
+                    let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                        boxed.iter().map(|b| b.as_ref() as _).collect();
+                    tx.execute(&pg_sql(sql), &p).map_err(|e| pg_message(&e))
+                })
             }
         }
     }
@@ -360,14 +473,20 @@ impl RawTx<'_> {
     fn batch(&mut self, sql: &str) -> Result<(), String> {
         match self {
             RawTx::Sqlite(tx) => tx.execute_batch(sql).map_err(|e| e.to_string()),
-            RawTx::Postgres(tx) => tx.batch_execute(&pg_ddl(sql)).map_err(|e| pg_message(&e)),
+            RawTx::Postgres(tx) => {
+                let tx = tx.get();
+                off_runtime(move || tx.batch_execute(&pg_ddl(sql)).map_err(|e| pg_message(&e)))
+            }
         }
     }
 
     fn commit(self) -> Result<(), String> {
         match self {
             RawTx::Sqlite(tx) => tx.commit().map_err(|e| e.to_string()),
-            RawTx::Postgres(tx) => tx.commit().map_err(|e| pg_message(&e)),
+            RawTx::Postgres(mut tx) => {
+                let tx = tx.0.take().expect("committed once");
+                off_runtime(move || tx.commit().map_err(|e| pg_message(&e)))
+            }
         }
     }
 }
@@ -441,6 +560,11 @@ fn sqlite_err(what: &str, e: rusqlite::Error) -> StoreError {
 
 impl Store {
     /// Opens (creating the file and its folder if needed) a SQLite store, and migrates it.
+    ///
+    /// A file that is a SQLite database with tables but no sluice schema belongs to another
+    /// application: it is refused ([`StoreError::Foreign`]) before anything is written to
+    /// it. A store that cannot be written is [`StoreError::NotWritable`], naming the file or
+    /// folder; a file that is not a SQLite database is [`StoreError::Corrupt`].
     pub fn open_sqlite(path: &Path) -> Result<Store> {
         let what = format!("sqlite:{}", path.display());
         if let Some(dir) = path.parent()
@@ -454,17 +578,63 @@ impl Store {
                 ),
             })?;
         }
+        Store::open_sqlite_in(path, what).map_err(|e| match e {
+            // SQLite says "unable to open database file" or "attempt to write a readonly
+            // database" (or a disk I/O error) without saying what it could not write.
+            StoreError::Unreachable { .. } | StoreError::Sql { .. } => {
+                unwritable(path).unwrap_or(e)
+            }
+            e => e,
+        })
+    }
+
+    fn open_sqlite_in(path: &Path, what: String) -> Result<Store> {
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.is_file()
+        {
+            // A file it may not write, SQLite would open for reading only, without a word
+            // (and leave read-only -wal and -shm files beside it): say so first.
+            if let Err(source) = std::fs::OpenOptions::new().write(true).open(path) {
+                return Err(StoreError::NotWritable {
+                    path: path.to_path_buf(),
+                    location: path.to_path_buf(),
+                    folder: false,
+                    source,
+                });
+            }
+            // Before anything can write to it: is it another application's database?
+            if meta.len() > 0 {
+                let tables = foreign_tables(path, &what)?;
+                if !tables.is_empty() {
+                    return Err(StoreError::Foreign {
+                        path: path.to_path_buf(),
+                        tables,
+                    });
+                }
+            }
+        }
         let conn = rusqlite::Connection::open(path).map_err(|e| StoreError::Unreachable {
             what: what.clone(),
             message: e.to_string(),
         })?;
+        // Should SQLite still have opened it read-only: every command writes (a run, a
+        // transition, an expiry), so say so now, before anything runs.
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(unwritable(path).unwrap_or_else(|| StoreError::NotWritable {
+                path: path.to_path_buf(),
+                location: path.to_path_buf(),
+                folder: false,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "SQLite could open it for reading only",
+                ),
+            }));
+        }
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(|e| sqlite_err(&what, e))?;
         // WAL: readers do not block the writer; FULL: a committed transition survives a
-        // power cut. The first statement that reads the file finds out if it is not ours.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| sqlite_err(&what, e))?;
+        // power cut.
+        let mode = wal_mode(&conn).map_err(|e| sqlite_err(&what, e))?;
         tracing::debug!(store = %what, journal_mode = %mode, "state store opened");
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| sqlite_err(&what, e))?;
@@ -480,17 +650,15 @@ impl Store {
     /// it. No TLS: a server on loopback or a trusted network.
     pub fn open_postgres(url: &str) -> Result<Store> {
         let what = sluice_spec::StateStore::Postgres(url.to_string()).display();
-        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
-            StoreError::Unreachable {
-                what: what.clone(),
-                message: format!(
-                    "{}; is the server running, and the URL right?",
-                    pg_message(&e)
-                ),
-            }
+        let client = off_runtime(|| {
+            postgres::Client::connect(url, postgres::NoTls).map_err(|e| pg_message(&e))
+        })
+        .map_err(|message| StoreError::Unreachable {
+            what: what.clone(),
+            message: format!("{message}; is the server running, and the URL right?"),
         })?;
         let mut store = Store {
-            conn: Conn::Postgres(Box::new(client)),
+            conn: Conn::Postgres(PgClient(Some(Box::new(client)))),
             what,
         };
         store.migrate()?;
@@ -515,17 +683,21 @@ impl Store {
                     .map_err(|e| sqlite_err(what, e))?,
             ),
             Conn::Postgres(c) => {
-                let mut tx = c.transaction().map_err(|e| StoreError::Unreachable {
-                    what: what.to_string(),
-                    message: pg_message(&e),
-                })?;
-                // One writer at a time, as SQLite's IMMEDIATE; released at commit/rollback.
-                tx.execute("SELECT pg_advisory_xact_lock(7061621)", &[])
-                    .map_err(|e| StoreError::Sql {
+                let client = c.get();
+                let tx = off_runtime(move || {
+                    let mut tx = client.transaction().map_err(|e| StoreError::Unreachable {
                         what: what.to_string(),
                         message: pg_message(&e),
                     })?;
-                RawTx::Postgres(tx)
+                    // One writer at a time, as SQLite's IMMEDIATE; released at commit/rollback.
+                    tx.execute("SELECT pg_advisory_xact_lock(7061621)", &[])
+                        .map_err(|e| StoreError::Sql {
+                            what: what.to_string(),
+                            message: pg_message(&e),
+                        })?;
+                    Ok(tx)
+                })?;
+                RawTx::Postgres(PgTx(Some(tx)))
             }
         };
         Ok(Tx { tx, what })
@@ -969,7 +1141,156 @@ fn event_name(s: &str) -> Option<&'static str> {
     .find(|e| *e == s)
 }
 
+/// The tables and views of a SQLite file that is not a sluice store (none if it is one, or
+/// has none), read through a read-only connection: nothing is written to the file (a
+/// read-only connection never rolls back a journal, checkpoints or changes the journal
+/// mode; for a WAL-mode file, SQLite creates its `-shm` and `-wal` companions if they are
+/// missing, as any reader does). A sluice store has sluice's `schema_migrations` table
+/// (with its `applied_at` column: Rails, for one, keeps a `schema_migrations` table too).
+fn foreign_tables(path: &Path, what: &str) -> Result<Vec<String>> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_err(what, e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(|e| sqlite_err(what, e))?;
+    let names: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        )
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| sqlite_err(what, e))?;
+    if names.is_empty() {
+        return Ok(names);
+    }
+    if names.iter().any(|n| n == "schema_migrations") {
+        let ours: bool = conn
+            .query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info('schema_migrations') WHERE name = 'applied_at'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sqlite_err(what, e))?;
+        if ours {
+            return Ok(Vec::new());
+        }
+    }
+    Ok(names)
+}
+
+/// What of a SQLite store cannot be written, if anything: the file, SQLite's `-wal`,
+/// `-shm` or `-journal` file beside it, or the folder (where SQLite must create those).
+/// Asked only once SQLite has failed. Files are opened for writing (not written); the
+/// folder is tried by creating and removing an empty file in it.
+fn unwritable(path: &Path) -> Option<StoreError> {
+    let not_writable = |location: &Path, folder: bool, source: std::io::Error| {
+        Some(StoreError::NotWritable {
+            path: path.to_path_buf(),
+            location: location.to_path_buf(),
+            folder,
+            source,
+        })
+    };
+    let mut files = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        files.push(PathBuf::from(side));
+    }
+    for file in files.iter().filter(|f| f.is_file()) {
+        if let Err(e) = std::fs::OpenOptions::new().write(true).open(file) {
+            return not_writable(file, false, e);
+        }
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let probe = dir.join(format!(
+        ".{}.sluice-write-test-{}",
+        name.unwrap_or_default(),
+        std::process::id()
+    ));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+        Err(e) => not_writable(dir, true, e),
+    }
+}
+
+/// Switches a SQLite connection to WAL, retrying while other processes hold the file.
+///
+/// The switch reads the file (a shared lock) and then needs it exclusively; when several
+/// processes open a new store at once, SQLite answers "database is locked" at once rather
+/// than wait (waiting while holding the shared lock could deadlock), without calling the
+/// busy handler. So wait here, with the lock released, up to the busy timeout.
+fn wal_mode(conn: &rusqlite::Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut pause = std::time::Duration::from_millis(2);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Where a SQLite store of a config lives by default: `.sluice/state.db` next to it.
 pub fn default_sqlite_path(config_dir: &Path) -> PathBuf {
     config_dir.join(".sluice").join("state.db")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: 24 processes opening a new store at once sometimes failed with
+    /// "database is locked": SQLite can answer the WAL switch with BUSY at once, without
+    /// its busy handler (when waiting could deadlock), while another connection uses the
+    /// file.
+    #[test]
+    fn the_wal_switch_waits_for_a_reader_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let reader = rusqlite::Connection::open(&path).unwrap();
+        reader
+            .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+            .unwrap();
+        reader.execute_batch("BEGIN; SELECT * FROM t;").unwrap();
+        let mut rows = 0;
+        reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+            .map(|n| rows = n)
+            .unwrap();
+        assert_eq!(rows, 1);
+        let switcher = rusqlite::Connection::open(&path).unwrap();
+        // (SQLite's own waiting is off here, as it is whenever it would deadlock.)
+        switcher.busy_timeout(std::time::Duration::ZERO).unwrap();
+        // Without waiting, the switch fails while the reader holds its lock...
+        let busy = switcher.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
+        assert!(busy.is_err(), "SQLite refuses at once: {busy:?}");
+        // ...and with `wal_mode` it waits until the reader is done.
+        let done = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            reader.execute_batch("COMMIT").unwrap();
+        });
+        assert_eq!(wal_mode(&switcher).unwrap(), "wal");
+        done.join().unwrap();
+    }
 }

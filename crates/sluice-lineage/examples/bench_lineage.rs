@@ -26,7 +26,8 @@
 //!    but walks flat adjacency arrays instead of petgraph's edge lists; the bench asserts
 //!    both reach the same nodes.
 //! 3. One near-root query rendered as the CLI does with `--json`:
-//!    [`sluice_lineage::render::impact_json`], then `serde_json::to_string_pretty` (no target).
+//!    [`sluice_lineage::render::impact_json`], then `serde_json::to_string_pretty` (no target);
+//!    then again with each hit's whole path (`--json --paths`).
 //! 4. A dbt manifest (schema v12; `--models` models in layers, a source per 10 models, 2
 //!    tests per model, 50 exposures, seeds, macros, `parent_map` and `child_map`, every
 //!    resource shaped like a real dbt 1.11 manifest) written to the temp directory and
@@ -982,23 +983,25 @@ fn main() {
         a.reps,
     );
 
-    // As the CLI does for `sluice impact X --json`.
+    // As the CLI does for `sluice impact X --json` (and with `--paths`).
     let root = near_roots[0];
     let opts = ImpactOptions::default();
     let (imp, t_impact) = timed(|| impact(&lineage, root, opts));
-    let (value, t_json) = timed(|| sluice_lineage::render::impact_json(&lineage, &imp));
-    let (text, t_string) = timed(|| serde_json::to_string_pretty(&value).expect("serialize"));
-    println!(
-        "\nimpact --json, 1 near-root query ({} hits): impact {}, impact_json {}, to_string_pretty {} ({}); total {}",
-        thousands(imp.hits.len()),
-        dur(t_impact),
-        dur(t_json),
-        dur(t_string),
-        mib(text.len()),
-        dur(t_impact + t_json + t_string)
-    );
-    drop(text);
-    drop(value);
+    for paths in [false, true] {
+        let (value, t_json) =
+            timed(|| sluice_lineage::render::impact_json(&lineage, &imp).with_paths(paths));
+        let (text, t_string) = timed(|| serde_json::to_string_pretty(&value).expect("serialize"));
+        println!(
+            "\nimpact --json{}, 1 near-root query ({} hits): impact {}, impact_json {}, to_string_pretty {} ({}); total {}",
+            if paths { " --paths" } else { "" },
+            thousands(imp.hits.len()),
+            dur(t_impact),
+            dur(t_json),
+            dur(t_string),
+            mib(text.len()),
+            dur(t_impact + t_json + t_string)
+        );
+    }
     drop(imp);
     println!("  peak RSS so far {}", peak_rss_text());
     drop(lineage);

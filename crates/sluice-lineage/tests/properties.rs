@@ -21,6 +21,9 @@
 //! 5. `Impact::path` runs from the root to the node along real edges in the walk's
 //!    direction, and its weighted length is the node's depth (also under a depth limit);
 //! 6. the nodes hit are exactly those the transitive closure (bitsets) says are reachable;
+//! 7. in the JSON report (`render::impact_json`, without paths), following `via` from any
+//!    hit, name by name, leads back to `root` along real edges in the walk's direction,
+//!    with a weighted length equal to the hit's depth (also under a depth limit);
 //!
 //! and, beyond these: hits come in the documented order (exposures first, then by tier,
 //! untiered last, then depth, then name), and `include_tests: false` only filters dbt tests
@@ -35,7 +38,7 @@ use proptest::prelude::*;
 use proptest::{collection::vec, option};
 use sluice_lineage::{
     Direction, Fragment, Impact, ImpactOptions, Lineage, LineageError, NodeKind, Origin, RawEdge,
-    RawNode, impact,
+    RawNode, impact, render,
 };
 
 const DIRECTIONS: [Direction; 2] = [Direction::Downstream, Direction::Upstream];
@@ -458,6 +461,70 @@ fn reach_is_closure(dag: &Dag) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// 7. Following `via` (JSON) from any hit leads to the root along edges weighing its depth.
+fn via_leads_to_the_root(dag: &Dag, max_depth: Option<u32>) -> Result<(), TestCaseError> {
+    let b = build(dag)?;
+    let number: HashMap<String, usize> = (0..dag.len()).map(|i| (dag.name(i), i)).collect();
+    for root in 0..dag.len() {
+        for direction in DIRECTIONS {
+            let (result, hits) = walk(&b, root, direction, max_depth)?;
+            let json = serde_json::to_value(render::impact_json(&b.lineage, &result))
+                .map_err(|e| TestCaseError::fail(format!("the report does not serialise: {e}")))?;
+            prop_assert_eq!(&json["root"], &dag.name(root));
+            let impacted = json["impacted"].as_array().expect("impacted is a list");
+            prop_assert_eq!(impacted.len(), hits.len());
+            // The JSON's own view: each hit's name, depth and `via`.
+            let mut via: HashMap<usize, (u32, usize)> = HashMap::new();
+            for hit in impacted {
+                prop_assert!(hit.get("path").is_none(), "a path without asking: {}", hit);
+                let x = number[hit["name"].as_str().expect("a name")];
+                let depth = hit["depth"].as_u64().expect("a depth") as u32;
+                let parent = number[hit["via"].as_str().expect("via names a node")];
+                via.insert(x, (depth, parent));
+            }
+            for (&x, &(depth, _)) in &via {
+                prop_assert_eq!(hits.get(&x), Some(&depth));
+                // Walk back: x, via(x), via(via(x)), ... until the root.
+                let mut chain = vec![x];
+                let mut at = x;
+                while at != root {
+                    prop_assert!(chain.len() <= dag.len(), "via loops: {:?}", chain);
+                    let Some(&(_, parent)) = via.get(&at) else {
+                        return Err(TestCaseError::fail(format!(
+                            "via of {chain:?} names {at}, which is neither a hit nor the root"
+                        )));
+                    };
+                    chain.push(parent);
+                    at = parent;
+                }
+                chain.reverse();
+                let mut length = 0;
+                for step in chain.windows(2) {
+                    prop_assert!(
+                        b.next(step[0], direction).contains(&step[1]),
+                        "via chain {:?} from {} ({:?}) takes a step {} -> {} that is no edge",
+                        chain,
+                        root,
+                        direction,
+                        step[0],
+                        step[1]
+                    );
+                    length += weight(dag, root, step[0], step[1]);
+                }
+                prop_assert_eq!(
+                    length,
+                    depth,
+                    "via chain {:?} from {}, {:?}",
+                    chain,
+                    root,
+                    direction
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Hits are sorted exposures first, then by tier (untiered last), depth and name; leaving
 /// tests out only filters them from the same list.
 fn ordered_and_tests_filtered(dag: &Dag) -> Result<(), TestCaseError> {
@@ -541,6 +608,14 @@ proptest! {
         max_depth in option::of(0u32..6),
     ) {
         paths_are_real(&dag, max_depth)?;
+    }
+
+    #[test]
+    fn following_via_leads_back_to_the_root_at_the_hits_depth(
+        dag in any_dag(),
+        max_depth in option::of(0u32..6),
+    ) {
+        via_leads_to_the_root(&dag, max_depth)?;
     }
 
     #[test]
