@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use sluice_app::breaker::publish::{Promotion, Rollback};
 use sluice_app::breaker::report::Report;
-use sluice_app::breaker::{Effective, State, Transition};
+use sluice_app::breaker::{Effective, Event, State, Transition};
 use sluice_app::views::{BreakerView, GuardView, LogEntry, ManualView, StatusView, ts};
 
 use super::Style;
@@ -24,7 +24,7 @@ pub fn transition_line(t: &Transition, st: &Style) -> String {
         t.from.as_str(),
         t.reason,
         match t.event {
-            "trip" => " · `sluice guard` now stops it and everything downstream",
+            Event::Trip => " · `sluice guard` now stops it and everything downstream",
             _ => "",
         }
     )
@@ -75,8 +75,15 @@ pub fn status(v: &StatusView) -> String {
         let b = &row.breaker.breaker;
         if row.breaker.seen {
             write!(out, "{:<width$}  {}", b.dataset, describe(&row.breaker)).ok();
-            if let Some((id, at, status)) = &b.last_run {
-                write!(out, " · last run {status} {} ({id})", ts(*at)).ok();
+            if let Some(r) = &b.last_run {
+                write!(
+                    out,
+                    " · last run {} {} ({})",
+                    r.status.as_str(),
+                    ts(r.at),
+                    r.run_id
+                )
+                .ok();
             }
         } else {
             write!(out, "{:<width$}  closed · no runs yet", b.dataset).ok();

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sluice_breaker::{CheckRecord, CheckState, Outcome, RunRecord, Store, Transition};
-use sluice_engine::{CheckStatus, Progress, RunOptions, RunReport};
+use sluice_breaker::{CheckRecord, Outcome, RunRecord, Store, Transition};
+use sluice_engine::{Progress, RunOptions, RunReport};
 use sluice_spec::Config;
 use tracing::Instrument;
 
@@ -81,16 +81,6 @@ pub(crate) async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport>
     Ok(sluice_engine::run(config, opts).instrument(span).await?)
 }
 
-/// A check's status as the breaker sees it.
-fn state(s: CheckStatus) -> CheckState {
-    match s {
-        CheckStatus::Pass => CheckState::Pass,
-        CheckStatus::Warn => CheckState::Warn,
-        CheckStatus::Fail => CheckState::Fail,
-        CheckStatus::Error => CheckState::Error,
-    }
-}
-
 /// Records a finished run and moves the breakers of the datasets it checked; returns the
 /// transitions.
 pub(crate) fn record(
@@ -109,7 +99,7 @@ pub(crate) fn record(
         run_id: report.run_id.clone(),
         started_at: at(&report.started_at),
         finished_at: finished,
-        status: report.status.as_str().to_string(),
+        status: report.status,
         summary: serde_json::to_value(&report.summary).unwrap_or(serde_json::Value::Null),
         config: report.config.clone(),
         actor: actor.to_string(),
@@ -121,8 +111,8 @@ pub(crate) fn record(
             dataset: c.dataset.clone(),
             name: c.name.clone(),
             kind: c.kind.clone(),
-            severity: c.severity.to_string(),
-            status: c.status.as_str().to_string(),
+            severity: c.severity,
+            status: c.status,
             observed: c.observed.clone(),
             message: c.message.clone(),
         })
@@ -136,7 +126,7 @@ pub(crate) fn record(
             .checks
             .iter()
             .filter(|c| c.dataset == d.name)
-            .filter(|c| sluice_breaker::machine::counts(&ds.breaker, c.severity, state(c.status)))
+            .filter(|c| sluice_breaker::machine::counts(&ds.breaker, c.severity, c.status))
             .map(|c| c.name.clone())
             .collect();
         if d.status == "error" && failing.is_empty() {

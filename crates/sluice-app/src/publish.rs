@@ -168,7 +168,7 @@ async fn locked(
                 staging,
                 &report.run_id,
                 json.as_bytes(),
-                report.status.as_str(),
+                report.status,
                 &by,
             )?)
         })?;

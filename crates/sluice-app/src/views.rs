@@ -42,10 +42,10 @@ impl BreakerView {
         m.serialize_entry("owner", &self.owner)?;
         m.serialize_entry(
             "last_run",
-            &b.last_run.as_ref().map(|(id, at, s)| LastRun {
-                run_id: id,
-                at: ts(*at),
-                status: s,
+            &b.last_run.as_ref().map(|r| LastRun {
+                run_id: &r.run_id,
+                at: ts(r.at),
+                status: r.status.as_str(),
             }),
         )?;
         m.serialize_entry(
@@ -148,7 +148,7 @@ impl Serialize for LogEntry {
         let mut m = s.serialize_map(Some(9))?;
         m.serialize_entry("id", &self.0.id)?;
         m.serialize_entry("dataset", &t.dataset)?;
-        m.serialize_entry("event", t.event)?;
+        m.serialize_entry("event", t.event.as_str())?;
         m.serialize_entry("from", t.from.as_str())?;
         m.serialize_entry("to", t.to.as_str())?;
         m.serialize_entry("at", &ts(t.at))?;

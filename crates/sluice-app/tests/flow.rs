@@ -165,7 +165,7 @@ async fn check_trip_guard_publish_rollback_through_the_application_layer() {
 
     // The audit log has every step, with who and why.
     let log = breakers::history(&ws, "revenue", 10).unwrap();
-    let events: Vec<&str> = log.iter().map(|l| l.0.transition.event).collect();
+    let events: Vec<&str> = log.iter().map(|l| l.0.transition.event.as_str()).collect();
     assert_eq!(events, ["manual_trip", "reset"]);
 }
 

@@ -20,9 +20,14 @@ use chrono::{DateTime, Utc};
 use sluice_spec::BreakerPolicy;
 
 pub use guard::Verdict;
-pub use machine::{Breaker, CheckState, Command, Effective, Manual, Outcome, State, Transition};
+pub use machine::{
+    Breaker, Command, Effective, Event, LastRun, Manual, Outcome, State, Transition,
+};
 pub use publish::PublishError;
-pub use store::{CheckRecord, Logged, Result, RunRecord, Store, StoreError};
+pub use store::{
+    CheckRecord, Logged, Publication, PublicationEvent, PublicationStatus, Result, RunRecord,
+    Store, StoreError,
+};
 
 /// Records a run: the run, its check results, and each checked dataset's outcome applied
 /// to its breaker (expired overlays fall back first). Returns the transitions, in order.
@@ -138,7 +143,7 @@ mod tests {
             run_id: format!("run-{n}"),
             started_at: t(n),
             finished_at: t(n),
-            status: "failed".into(),
+            status: sluice_spec::RunStatus::Failed,
             summary: serde_json::json!({"total": 1}),
             config: "sluice.yaml".into(),
             actor: "test".into(),
@@ -161,8 +166,8 @@ mod tests {
             dataset: "orders".into(),
             name: "not_null(id)".into(),
             kind: "not_null".into(),
-            severity: "error".into(),
-            status: "fail".into(),
+            severity: sluice_spec::Severity::Error,
+            status: sluice_spec::CheckStatus::Fail,
             observed: serde_json::json!(3),
             message: "3 of 10 rows".into(),
         };
@@ -175,7 +180,7 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].effective(), Effective::Open);
         assert_eq!(all[0].failing_checks, ["not_null(id)"]);
-        assert_eq!(all[0].last_run.as_ref().unwrap().0, "run-1");
+        assert_eq!(all[0].last_run.as_ref().unwrap().run_id, "run-1");
         let (b, logged) = command(
             &mut s,
             "orders",
@@ -192,7 +197,7 @@ mod tests {
         assert_eq!(all[0].effective(), Effective::Open);
         let _ = breakers(&mut s, t(32)).unwrap();
         let h = history(&mut s, Some("orders"), 100).unwrap();
-        let events: Vec<&str> = h.iter().map(|l| l.transition.event).collect();
+        let events: Vec<&str> = h.iter().map(|l| l.transition.event.as_str()).collect();
         assert_eq!(events, ["trip", "override", "expire"]);
         assert!(h.windows(2).all(|w| w[0].id < w[1].id));
         assert_eq!(h[1].transition.by, "ana");
@@ -299,7 +304,18 @@ mod tests {
             "data kept"
         );
         let id = s
-            .write(|tx| tx.publication("orders", "publish", "v1", "done", None, t(2), "ana", "ok"))
+            .write(|tx| {
+                tx.publication(&store::NewPublication {
+                    dataset: "orders",
+                    event: store::PublicationEvent::Publish,
+                    version: "v1",
+                    status: store::PublicationStatus::Done,
+                    run_id: None,
+                    at: t(2),
+                    actor: "ana",
+                    reason: "ok",
+                })
+            })
             .unwrap();
         assert!(id > 0, "the new tables work");
     }

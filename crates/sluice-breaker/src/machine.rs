@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sluice_spec::{BreakerPolicy, Reset, Severity};
+use sluice_spec::{BreakerPolicy, CheckStatus, Reset, RunStatus, Severity};
 
 /// The automatic state, driven by runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -137,8 +137,8 @@ pub struct Breaker {
     pub fail_streak: u32,
     /// Consecutive passing runs so far.
     pub pass_streak: u32,
-    /// The last run that checked the dataset: id, when, `passed` or `failed`.
-    pub last_run: Option<(String, DateTime<Utc>, String)>,
+    /// The last run that checked the dataset.
+    pub last_run: Option<LastRun>,
     /// A manual overlay: which, until when (`None`: until reset), why, by whom.
     pub manual: Option<Overlay>,
 }
@@ -186,13 +186,78 @@ impl Breaker {
     }
 }
 
+/// What a transition of the audit log records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// A run failed enough: the breaker opened.
+    Trip,
+    /// A run passed enough (`reset: auto`): the breaker closed.
+    Close,
+    /// A person halted the dataset.
+    ManualTrip,
+    /// A person closed the breaker.
+    Reset,
+    /// A person let the dataset through until a time.
+    Override,
+    /// A manual trip or override reached its end.
+    Expire,
+}
+
+impl Event {
+    /// Every event.
+    pub const ALL: [Event; 6] = [
+        Event::Trip,
+        Event::Close,
+        Event::ManualTrip,
+        Event::Reset,
+        Event::Override,
+        Event::Expire,
+    ];
+
+    /// `trip`, `close`, `manual_trip`, `reset`, `override`, `expire`: the name kept in the
+    /// audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Trip => "trip",
+            Event::Close => "close",
+            Event::ManualTrip => "manual_trip",
+            Event::Reset => "reset",
+            Event::Override => "override",
+            Event::Expire => "expire",
+        }
+    }
+
+    /// The event [`as_str`](Self::as_str) names.
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The last run that checked a dataset.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LastRun {
+    /// Its id.
+    pub run_id: String,
+    /// When it finished.
+    pub at: DateTime<Utc>,
+    /// `passed`, or `failed` (a check counting against the dataset failed or errored).
+    pub status: RunStatus,
+}
+
 /// One entry of the audit log, before it is stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Transition {
     /// The dataset.
     pub dataset: String,
-    /// What happened: `trip`, `close`, `manual_trip`, `reset`, `override`, `expire`.
-    pub event: &'static str,
+    /// What happened.
+    pub event: Event,
     /// Effective state before.
     pub from: Effective,
     /// Effective state after.
@@ -218,26 +283,13 @@ pub struct Outcome {
     pub failing: Vec<String>,
 }
 
-/// A check's result as the breaker sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckState {
-    /// Passed.
-    Pass,
-    /// Failed at severity warn.
-    Warn,
-    /// Failed at severity error.
-    Fail,
-    /// Could not be evaluated.
-    Error,
-}
-
 /// Whether a check counts against its dataset: a failure, or a check that could not run
 /// (unverified data must not flow), of a severity the policy trips on.
-pub fn counts(policy: &BreakerPolicy, severity: Severity, state: CheckState) -> bool {
-    match state {
-        CheckState::Pass => false,
-        CheckState::Warn => policy.trip_on == Severity::Warn,
-        CheckState::Fail | CheckState::Error => {
+pub fn counts(policy: &BreakerPolicy, severity: Severity, status: CheckStatus) -> bool {
+    match status {
+        CheckStatus::Pass => false,
+        CheckStatus::Warn => policy.trip_on == Severity::Warn,
+        CheckStatus::Fail | CheckStatus::Error => {
             severity == Severity::Error || policy.trip_on == Severity::Warn
         }
     }
@@ -247,11 +299,15 @@ pub fn counts(policy: &BreakerPolicy, severity: Severity, state: CheckState) -> 
 pub fn on_run(b: &mut Breaker, policy: &BreakerPolicy, o: &Outcome) -> Option<Transition> {
     let before = b.effective();
     let failed = !o.failing.is_empty();
-    b.last_run = Some((
-        o.run_id.clone(),
-        o.at,
-        if failed { "failed" } else { "passed" }.to_string(),
-    ));
+    b.last_run = Some(LastRun {
+        run_id: o.run_id.clone(),
+        at: o.at,
+        status: if failed {
+            RunStatus::Failed
+        } else {
+            RunStatus::Passed
+        },
+    });
     let mut event = None;
     if failed {
         b.fail_streak += 1;
@@ -262,7 +318,7 @@ pub fn on_run(b: &mut Breaker, policy: &BreakerPolicy, o: &Outcome) -> Option<Tr
             b.run_id = Some(o.run_id.clone());
             b.failing_checks = o.failing.clone();
             b.reason = Some(failing_reason(&o.failing, b.fail_streak));
-            event = Some("trip");
+            event = Some(Event::Trip);
         }
     } else {
         b.pass_streak += 1;
@@ -276,7 +332,7 @@ pub fn on_run(b: &mut Breaker, policy: &BreakerPolicy, o: &Outcome) -> Option<Tr
             b.run_id = Some(o.run_id.clone());
             b.failing_checks.clear();
             b.reason = None;
-            event = Some("close");
+            event = Some(Event::Close);
         }
     }
     let after = b.effective();
@@ -289,7 +345,7 @@ pub fn on_run(b: &mut Breaker, policy: &BreakerPolicy, o: &Outcome) -> Option<Tr
         at: o.at,
         by: "sluice".into(),
         reason: match event {
-            "trip" => b.reason.clone().unwrap_or_default(),
+            Event::Trip => b.reason.clone().unwrap_or_default(),
             _ => format!(
                 "{} passing run{} in a row",
                 b.pass_streak,
@@ -340,7 +396,7 @@ pub fn expire(b: &mut Breaker, now: DateTime<Utc>) -> Option<Transition> {
     b.manual = None;
     Some(Transition {
         dataset: b.dataset.clone(),
-        event: "expire",
+        event: Event::Expire,
         from: before,
         to: b.effective(),
         at: until,
@@ -386,7 +442,7 @@ pub fn command(
                 by: by.to_string(),
                 at: now,
             });
-            "manual_trip"
+            Event::ManualTrip
         }
         Command::Override { until } => {
             b.manual = Some(Overlay {
@@ -396,7 +452,7 @@ pub fn command(
                 by: by.to_string(),
                 at: now,
             });
-            "override"
+            Event::Override
         }
         Command::Reset => {
             b.manual = None;
@@ -407,7 +463,7 @@ pub fn command(
             b.fail_streak = 0;
             b.failing_checks.clear();
             b.reason = Some(reason.to_string());
-            "reset"
+            Event::Reset
         }
     };
     Transition {
@@ -450,7 +506,7 @@ mod tests {
         assert!(run(&mut b, &p, 1, &[]).is_none());
         let tr = run(&mut b, &p, 2, &["not_null(id)"]).unwrap();
         assert_eq!(
-            (tr.event, tr.from, tr.to),
+            (tr.event.as_str(), tr.from, tr.to),
             ("trip", Effective::Closed, Effective::Open)
         );
         assert_eq!(tr.reason, "1 failing check: not_null(id)");
@@ -460,8 +516,8 @@ mod tests {
         assert!(run(&mut b, &p, 3, &["not_null(id)"]).is_none());
         assert_eq!(b.run_id.as_deref(), Some("r2"));
         let tr = run(&mut b, &p, 4, &[]).unwrap();
-        assert_eq!((tr.event, tr.to), ("close", Effective::Closed));
-        assert_eq!(b.last_run.as_ref().unwrap().2, "passed");
+        assert_eq!((tr.event.as_str(), tr.to), ("close", Effective::Closed));
+        assert_eq!(b.last_run.as_ref().unwrap().status, RunStatus::Passed);
     }
 
     #[test]
@@ -491,7 +547,7 @@ mod tests {
             "a failure breaks the passing streak"
         );
         assert!(run(&mut b, &p, 9, &[]).is_none());
-        assert_eq!(run(&mut b, &p, 10, &[]).unwrap().event, "close");
+        assert_eq!(run(&mut b, &p, 10, &[]).unwrap().event, Event::Close);
     }
 
     #[test]
@@ -508,7 +564,7 @@ mod tests {
         assert_eq!(b.effective(), Effective::Open);
         let tr = command(&mut b, &Command::Reset, "bad feed replaced", "ana", t(10));
         assert_eq!(
-            (tr.event, tr.from, tr.to),
+            (tr.event.as_str(), tr.from, tr.to),
             ("reset", Effective::Open, Effective::Closed)
         );
         assert_eq!(
@@ -535,7 +591,7 @@ mod tests {
         assert!(expire(&mut b, t(59)).is_none());
         let tr = expire(&mut b, t(61)).unwrap();
         assert_eq!(
-            (tr.event, tr.from, tr.to, tr.at),
+            (tr.event.as_str(), tr.from, tr.to, tr.at),
             ("expire", Effective::Override, Effective::Open, t(60))
         );
         assert!(
@@ -567,12 +623,12 @@ mod tests {
             trip_on: Severity::Warn,
             ..def
         };
-        assert!(counts(&def, Severity::Error, CheckState::Fail));
-        assert!(counts(&def, Severity::Error, CheckState::Error));
-        assert!(!counts(&def, Severity::Warn, CheckState::Warn));
-        assert!(!counts(&def, Severity::Warn, CheckState::Error));
-        assert!(counts(&warn, Severity::Warn, CheckState::Warn));
-        assert!(counts(&warn, Severity::Warn, CheckState::Error));
-        assert!(!counts(&warn, Severity::Error, CheckState::Pass));
+        assert!(counts(&def, Severity::Error, CheckStatus::Fail));
+        assert!(counts(&def, Severity::Error, CheckStatus::Error));
+        assert!(!counts(&def, Severity::Warn, CheckStatus::Warn));
+        assert!(!counts(&def, Severity::Warn, CheckStatus::Error));
+        assert!(counts(&warn, Severity::Warn, CheckStatus::Warn));
+        assert!(counts(&warn, Severity::Warn, CheckStatus::Error));
+        assert!(!counts(&warn, Severity::Error, CheckStatus::Pass));
     }
 }

@@ -26,9 +26,11 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
-use sluice_spec::Dataset;
+use sluice_spec::{Dataset, RunStatus};
 
-use crate::store::{Store, StoreError};
+use crate::store::{
+    NewPublication, Publication, PublicationEvent, PublicationStatus, Store, StoreError,
+};
 
 /// Why a publishing step failed. Each says where the data is now.
 #[derive(Debug, thiserror::Error)]
@@ -330,10 +332,10 @@ pub fn recover(
     by: &str,
 ) -> Result<Vec<Recovered>> {
     let layout = Layout::of(ds);
-    let pending: Vec<crate::store::Publication> = store
+    let pending: Vec<Publication> = store
         .write(|tx| tx.publications(&ds.name))?
         .into_iter()
-        .filter(|p| p.status == "pending")
+        .filter(|p| p.status == PublicationStatus::Pending)
         .collect();
     // Links half made by a killed switch.
     if let Ok(entries) = std::fs::read_dir(&layout.parent) {
@@ -350,7 +352,7 @@ pub fn recover(
         let vdir = layout.versions.join(&p.version);
         let (status, note) = if current.as_deref() == Some(p.version.as_str()) {
             (
-                "done",
+                PublicationStatus::Done,
                 format!(
                     "{} was switched to before an interruption; recorded as published",
                     p.version
@@ -359,7 +361,7 @@ pub fn recover(
         } else if vdir.exists() {
             let back = move_back(quarantine, ds, staging, &vdir, &p.version)?;
             (
-                "failed",
+                PublicationStatus::Failed,
                 format!(
                     "{} was moved but never switched to; moved back to {}",
                     p.version,
@@ -368,7 +370,7 @@ pub fn recover(
             )
         } else {
             (
-                "failed",
+                PublicationStatus::Failed,
                 format!(
                     "{} was interrupted before its data moved; still staged",
                     p.version
@@ -377,16 +379,16 @@ pub fn recover(
         };
         store.write(|tx| {
             tx.set_publication_status(p.id, status)?;
-            tx.publication(
-                &ds.name,
-                "recover",
-                &p.version,
-                "done",
-                p.run_id.as_deref(),
-                Utc::now(),
-                by,
-                &note,
-            )
+            tx.publication(&NewPublication {
+                dataset: &ds.name,
+                event: PublicationEvent::Recover,
+                version: &p.version,
+                status: PublicationStatus::Done,
+                run_id: p.run_id.as_deref(),
+                at: Utc::now(),
+                actor: by,
+                reason: &note,
+            })
             .map(drop)
         })?;
         recovered.push(Recovered {
@@ -460,7 +462,7 @@ fn staged_file(staging: &Path) -> Option<String> {
 
 /// Moves the staged data of a failed run to `quarantine/<dataset>/<run_id>/` with its
 /// `report.json`, and records it; returns that folder. `checks` is the run's status, for
-/// the publication log (`failed`, `error`).
+/// the publication log (failed, error).
 #[allow(clippy::too_many_arguments)]
 pub fn quarantine(
     store: &mut Store,
@@ -469,7 +471,7 @@ pub fn quarantine(
     staging: &Path,
     run_id: &str,
     report_json: &[u8],
-    checks: &str,
+    checks: RunStatus,
     by: &str,
 ) -> Result<PathBuf> {
     let file = staged_file(staging);
@@ -511,16 +513,16 @@ pub fn quarantine(
         error: source,
     })?;
     store.write(|tx| {
-        tx.publication(
-            &ds.name,
-            "quarantine",
-            run_id,
-            "done",
-            Some(run_id),
-            Utc::now(),
-            by,
-            &format!("checks {checks}"),
-        )
+        tx.publication(&NewPublication {
+            dataset: &ds.name,
+            event: PublicationEvent::Quarantine,
+            version: run_id,
+            status: PublicationStatus::Done,
+            run_id: Some(run_id),
+            at: Utc::now(),
+            actor: by,
+            reason: &format!("checks {}", checks.as_str()),
+        })
         .map(drop)
     })?;
     Ok(dest)
@@ -565,16 +567,16 @@ pub fn promote(
         error: source,
     })?;
     let id = store.write(|tx| {
-        tx.publication(
-            &ds.name,
-            "publish",
-            &version,
-            "pending",
-            Some(run_id),
-            Utc::now(),
-            by,
-            "checks passed",
-        )
+        tx.publication(&NewPublication {
+            dataset: &ds.name,
+            event: PublicationEvent::Publish,
+            version: &version,
+            status: PublicationStatus::Pending,
+            run_id: Some(run_id),
+            at: Utc::now(),
+            actor: by,
+            reason: "checks passed",
+        })
     })?;
     fault("publish:before-move");
     let vdir = layout.versions.join(&version);
@@ -626,7 +628,7 @@ pub fn promote(
         )
     })?;
     fault("publish:switched");
-    store.write(|tx| tx.set_publication_status(id, "done"))?;
+    store.write(|tx| tx.set_publication_status(id, PublicationStatus::Done))?;
     if file.is_none() {
         let _ = std::fs::create_dir_all(staging);
     }
@@ -672,16 +674,16 @@ fn adopt_existing(store: &mut Store, ds: &Dataset, layout: &Layout, by: &str) ->
         )
     })?;
     store.write(|tx| {
-        tx.publication(
-            &ds.name,
-            "adopt",
-            "v0",
-            "done",
-            None,
-            Utc::now(),
-            by,
-            "what was at path before sluice published it",
-        )
+        tx.publication(&NewPublication {
+            dataset: &ds.name,
+            event: PublicationEvent::Adopt,
+            version: "v0",
+            status: PublicationStatus::Done,
+            run_id: None,
+            at: Utc::now(),
+            actor: by,
+            reason: "what was at path before sluice published it",
+        })
         .map(drop)
     })?;
     Ok(())
@@ -771,16 +773,16 @@ pub fn rollback(store: &mut Store, ds: &Dataset, to: Option<&str>, by: &str) -> 
         current.as_deref().unwrap_or("nothing")
     );
     store.write(|tx| {
-        tx.publication(
-            &ds.name,
-            "rollback",
-            &target,
-            "done",
-            None,
-            Utc::now(),
-            by,
-            &reason,
-        )
+        tx.publication(&NewPublication {
+            dataset: &ds.name,
+            event: PublicationEvent::Rollback,
+            version: &target,
+            status: PublicationStatus::Done,
+            run_id: None,
+            at: Utc::now(),
+            actor: by,
+            reason: &reason,
+        })
         .map(drop)
     })?;
     Ok(Rollback {

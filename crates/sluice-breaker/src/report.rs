@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike as _, Utc};
 use serde::Serialize;
 
-use crate::machine::Effective;
+use crate::machine::{Effective, Event};
 use crate::store::Logged;
 
 /// The report over a window of the audit log.
@@ -106,7 +106,7 @@ pub fn build(log: &[Logged], since: DateTime<Utc>, until: DateTime<Utc>) -> Repo
         let acc = per.entry(&t.dataset).or_default();
         if halts(t.from, t.to) {
             acc.incidents += 1;
-            if t.event == "manual_trip" {
+            if t.event == Event::ManualTrip {
                 acc.manual += 1;
             }
             acc.open_since = Some(t.at);
@@ -180,7 +180,7 @@ mod tests {
             id,
             transition: Transition {
                 dataset: dataset.into(),
-                event,
+                event: Event::parse(event).expect("an event name"),
                 from,
                 to,
                 at: t,

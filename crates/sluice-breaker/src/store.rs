@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::machine::{Breaker, Effective, Manual, Overlay, State, Transition};
+use crate::machine::{Breaker, Effective, Event, LastRun, Manual, Overlay, State, Transition};
+use sluice_spec::{CheckStatus, RunStatus, Severity};
 
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
@@ -232,8 +233,8 @@ pub struct RunRecord {
     pub started_at: DateTime<Utc>,
     /// End.
     pub finished_at: DateTime<Utc>,
-    /// `passed`, `warned`, `failed`, `error`.
-    pub status: String,
+    /// How it ended.
+    pub status: RunStatus,
     /// The report's summary, as JSON.
     pub summary: serde_json::Value,
     /// The config file.
@@ -251,14 +252,113 @@ pub struct CheckRecord {
     pub name: String,
     /// Its kind.
     pub kind: String,
-    /// `error` or `warn`.
-    pub severity: String,
-    /// `pass`, `warn`, `fail`, `error`.
-    pub status: String,
+    /// Its severity.
+    pub severity: Severity,
+    /// How it ended.
+    pub status: CheckStatus,
     /// What was observed, as JSON.
     pub observed: serde_json::Value,
     /// The message.
     pub message: String,
+}
+
+/// What a publication-log entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublicationEvent {
+    /// Staged data promoted to a new version.
+    Publish,
+    /// Staged data that failed its checks moved to quarantine.
+    Quarantine,
+    /// What was at `path` before sluice managed it, kept as `v0`.
+    Adopt,
+    /// An interrupted publish finished or undone.
+    Recover,
+    /// `path` pointed back at an earlier version.
+    Rollback,
+}
+
+impl PublicationEvent {
+    /// Every event.
+    pub const ALL: [PublicationEvent; 5] = [
+        PublicationEvent::Publish,
+        PublicationEvent::Quarantine,
+        PublicationEvent::Adopt,
+        PublicationEvent::Recover,
+        PublicationEvent::Rollback,
+    ];
+
+    /// Its name in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicationEvent::Publish => "publish",
+            PublicationEvent::Quarantine => "quarantine",
+            PublicationEvent::Adopt => "adopt",
+            PublicationEvent::Recover => "recover",
+            PublicationEvent::Rollback => "rollback",
+        }
+    }
+
+    /// The event [`as_str`](Self::as_str) names.
+    pub fn parse(s: &str) -> Option<PublicationEvent> {
+        PublicationEvent::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// Where a publication-log entry stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublicationStatus {
+    /// The intent is recorded; the switch is not confirmed yet (a crash leaves it so).
+    Pending,
+    /// It happened.
+    Done,
+    /// It was interrupted and undone.
+    Failed,
+}
+
+impl PublicationStatus {
+    /// Every status.
+    pub const ALL: [PublicationStatus; 3] = [
+        PublicationStatus::Pending,
+        PublicationStatus::Done,
+        PublicationStatus::Failed,
+    ];
+
+    /// Its name in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicationStatus::Pending => "pending",
+            PublicationStatus::Done => "done",
+            PublicationStatus::Failed => "failed",
+        }
+    }
+
+    /// The status [`as_str`](Self::as_str) names.
+    pub fn parse(s: &str) -> Option<PublicationStatus> {
+        PublicationStatus::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// A publication-log entry to append.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NewPublication<'a> {
+    /// The dataset.
+    pub dataset: &'a str,
+    /// What happened.
+    pub event: PublicationEvent,
+    /// The version (folder name) it concerns; for a quarantine, the run id.
+    pub version: &'a str,
+    /// Where it stands.
+    pub status: PublicationStatus,
+    /// The run that checked it.
+    pub run_id: Option<&'a str>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: &'a str,
+    /// Why / what.
+    pub reason: &'a str,
 }
 
 /// One entry of a dataset's publication log.
@@ -268,12 +368,12 @@ pub struct Publication {
     pub id: i64,
     /// The dataset.
     pub dataset: String,
-    /// `publish`, `rollback`, `quarantine`, `recover`.
-    pub event: String,
+    /// What happened.
+    pub event: PublicationEvent,
     /// The version (folder name) it concerns.
     pub version: String,
-    /// `pending` (intent recorded, switch not yet confirmed), `done`, `failed`.
-    pub status: String,
+    /// Where it stands.
+    pub status: PublicationStatus,
     /// The run that checked it.
     pub run_id: Option<String>,
     /// When.
@@ -806,7 +906,11 @@ impl Tx<'_> {
     /// Inserts or replaces the breaker of `b.dataset`.
     pub fn put(&mut self, b: &Breaker) -> Result<()> {
         let (lr_id, lr_at, lr_status) = match &b.last_run {
-            Some((id, at, s)) => (Some(id.clone()), Some(ts(*at)), Some(s.clone())),
+            Some(r) => (
+                Some(r.run_id.clone()),
+                Some(ts(r.at)),
+                Some(r.status.as_str()),
+            ),
             None => (None, None, None),
         };
         let m = b.manual.as_ref();
@@ -849,7 +953,7 @@ impl Tx<'_> {
             "INSERT INTO transitions (dataset, event, from_state, to_state, at, actor, reason, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
             &[
                 t(&tr.dataset),
-                t(tr.event),
+                t(tr.event.as_str()),
                 t(tr.from.as_str()),
                 t(tr.to.as_str()),
                 t(ts(tr.at)),
@@ -902,7 +1006,7 @@ impl Tx<'_> {
                 transition: Transition {
                     event: event
                         .as_deref()
-                        .and_then(event_name)
+                        .and_then(Event::parse)
                         .ok_or_else(|| bad("event", event.clone()))?,
                     from: from
                         .as_deref()
@@ -934,7 +1038,7 @@ impl Tx<'_> {
                 t(&run.run_id),
                 t(ts(run.started_at)),
                 t(ts(run.finished_at)),
-                t(&run.status),
+                t(run.status.as_str()),
                 t(run.summary.to_string()),
                 t(&run.config),
                 t(&run.actor),
@@ -949,8 +1053,8 @@ impl Tx<'_> {
                     t(&c.dataset),
                     t(&c.name),
                     t(&c.kind),
-                    t(&c.severity),
-                    t(&c.status),
+                    t(c.severity.as_str()),
+                    t(c.status.as_str()),
                     t(c.observed.to_string()),
                     t(&c.message),
                 ],
@@ -960,39 +1064,28 @@ impl Tx<'_> {
     }
 
     /// Appends to the publication log; returns the entry's id.
-    #[allow(clippy::too_many_arguments)]
-    pub fn publication(
-        &mut self,
-        dataset: &str,
-        event: &str,
-        version: &str,
-        status: &str,
-        run_id: Option<&str>,
-        at: DateTime<Utc>,
-        actor: &str,
-        reason: &str,
-    ) -> Result<i64> {
+    pub fn publication(&mut self, p: &NewPublication) -> Result<i64> {
         let rows = self.rows(
             "INSERT INTO publications (dataset, event, version, status, run_id, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
             &[
-                t(dataset),
-                t(event),
-                t(version),
-                t(status),
-                ot(run_id),
-                t(ts(at)),
-                t(actor),
-                t(reason),
+                t(p.dataset),
+                t(p.event.as_str()),
+                t(p.version),
+                t(p.status.as_str()),
+                ot(p.run_id),
+                t(ts(p.at)),
+                t(p.actor),
+                t(p.reason),
             ],
         )?;
         Ok(rows.first().and_then(|r| r[0].int()).unwrap_or(0))
     }
 
     /// Sets the status of a publication entry.
-    pub fn set_publication_status(&mut self, id: i64, status: &str) -> Result<()> {
+    pub fn set_publication_status(&mut self, id: i64, status: PublicationStatus) -> Result<()> {
         self.exec(
             "UPDATE publications SET status = ?2 WHERE id = ?1",
-            &[i(id), t(status)],
+            &[i(id), t(status.as_str())],
         )?;
         Ok(())
     }
@@ -1005,20 +1098,30 @@ impl Tx<'_> {
         )?;
         rows.into_iter()
             .map(|r| {
-                let at = r[6].text().unwrap_or_default();
+                let bad = |field: &'static str, value: Option<String>| StoreError::Invalid {
+                    what: self.what.to_string(),
+                    dataset: dataset.to_string(),
+                    field,
+                    value: value.unwrap_or_else(|| "NULL".into()),
+                };
+                let (event, status, at) = (r[2].text(), r[4].text(), r[6].text());
                 Ok(Publication {
                     id: r[0].int().unwrap_or(0),
                     dataset: r[1].text().unwrap_or_default(),
-                    event: r[2].text().unwrap_or_default(),
+                    event: event
+                        .as_deref()
+                        .and_then(PublicationEvent::parse)
+                        .ok_or_else(|| bad("event", event.clone()))?,
                     version: r[3].text().unwrap_or_default(),
-                    status: r[4].text().unwrap_or_default(),
+                    status: status
+                        .as_deref()
+                        .and_then(PublicationStatus::parse)
+                        .ok_or_else(|| bad("status", status.clone()))?,
                     run_id: r[5].text(),
-                    at: parse_ts(&at).ok_or_else(|| StoreError::Invalid {
-                        what: self.what.to_string(),
-                        dataset: dataset.to_string(),
-                        field: "at",
-                        value: at.clone(),
-                    })?,
+                    at: at
+                        .as_deref()
+                        .and_then(parse_ts)
+                        .ok_or_else(|| bad("at", at.clone()))?,
                     actor: r[7].text().unwrap_or_default(),
                     reason: r[8].text().unwrap_or_default(),
                 })
@@ -1089,9 +1192,11 @@ impl Tx<'_> {
                 .ok_or_else(|| bad(field, v))
         };
         let last_run = match (&c[8], &c[9], &c[10]) {
-            (Some(id), Some(_), Some(s)) => {
-                Some((id.clone(), time("last_run_at", &c[9])?, s.clone()))
-            }
+            (Some(id), Some(_), Some(s)) => Some(LastRun {
+                run_id: id.clone(),
+                at: time("last_run_at", &c[9])?,
+                status: RunStatus::parse(s).ok_or_else(|| bad("last_run_status", &c[10]))?,
+            }),
             _ => None,
         };
         let manual = match &c[11] {
@@ -1126,19 +1231,6 @@ impl Tx<'_> {
             dataset,
         })
     }
-}
-
-fn event_name(s: &str) -> Option<&'static str> {
-    [
-        "trip",
-        "close",
-        "manual_trip",
-        "reset",
-        "override",
-        "expire",
-    ]
-    .into_iter()
-    .find(|e| *e == s)
 }
 
 /// The tables and views of a SQLite file that is not a sluice store (none if it is one, or

@@ -6,58 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sluice_spec::Severity;
-
-/// Outcome of one check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckStatus {
-    /// Within every threshold.
-    Pass,
-    /// Outside the warn zone (or a `severity: warn` check failed).
-    Warn,
-    /// Outside the fail zone.
-    Fail,
-    /// Could not be evaluated: unreadable source, missing column, invalid SQL...
-    Error,
-}
-
-impl CheckStatus {
-    /// `pass`, `warn`, `fail`, `error`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckStatus::Pass => "pass",
-            CheckStatus::Warn => "warn",
-            CheckStatus::Fail => "fail",
-            CheckStatus::Error => "error",
-        }
-    }
-}
-
-/// Outcome of a whole run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    /// Every check passed.
-    Passed,
-    /// Some checks warned; none failed or errored.
-    Warned,
-    /// At least one check failed; none errored.
-    Failed,
-    /// At least one check could not be evaluated.
-    Error,
-}
-
-impl RunStatus {
-    /// `passed`, `warned`, `failed`, `error`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Passed => "passed",
-            RunStatus::Warned => "warned",
-            RunStatus::Failed => "failed",
-            RunStatus::Error => "error",
-        }
-    }
-}
+pub use sluice_spec::{CheckStatus, RunStatus};
 
 /// Counts of check outcomes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -68,7 +68,15 @@ pub fn impact_text(l: &Lineage, imp: &Impact, limit: usize) -> String {
     )
     .ok();
     writeln!(out).ok();
-    // The tree: children in the order of the impact list (exposures, tier, depth, name).
+    impact_tree(&mut out, l, imp, limit);
+    exposures_hit(&mut out, l, imp);
+    summary_and_notify(&mut out, l, imp);
+    out
+}
+
+/// The tree of shortest paths under the root, children in the order of the impact list
+/// (exposures, tier, depth, name), at most `limit` lines (0: all).
+fn impact_tree(out: &mut String, l: &Lineage, imp: &Impact, limit: usize) {
     let order: HashMap<NodeIndex, usize> = imp
         .hits
         .iter()
@@ -87,7 +95,7 @@ pub fn impact_text(l: &Lineage, imp: &Impact, limit: usize) -> String {
         children.entry(p).or_default().push(n);
     }
     let hits: HashSet<NodeIndex> = order.keys().copied().collect();
-    writeln!(out, "{}", root.name).ok();
+    writeln!(out, "{}", l.node(imp.root).name).ok();
     let mut lines = 1;
     let mut shown = 0;
     let mut stack: Vec<(NodeIndex, String, bool)> = Vec::new();
@@ -131,36 +139,45 @@ pub fn impact_text(l: &Lineage, imp: &Impact, limit: usize) -> String {
         )
         .ok();
     }
+}
+
+/// `Exposures hit (N):` with tier, depth, owner and URL, when any is hit.
+fn exposures_hit(out: &mut String, l: &Lineage, imp: &Impact) {
     let exposures: Vec<_> = imp
         .hits
         .iter()
         .filter(|h| l.node(h.node).kind == NodeKind::Exposure)
         .collect();
-    if !exposures.is_empty() {
-        writeln!(out, "\nExposures hit ({}):", exposures.len()).ok();
-        let w = exposures
-            .iter()
-            .map(|h| l.node(h.node).name.chars().count())
-            .max()
-            .unwrap_or(0);
-        for h in exposures {
-            let n = l.node(h.node);
-            let mut line = format!(
-                "  {:<w$}  {}",
-                n.name,
-                n.tier
-                    .map_or("untiered".to_string(), |t| format!("tier {t}"))
-            );
-            write!(line, "  depth {}", h.depth).ok();
-            if let Some(o) = &n.owner {
-                write!(line, "  {o}").ok();
-            }
-            if let Some(u) = &n.url {
-                write!(line, "  {u}").ok();
-            }
-            writeln!(out, "{line}").ok();
-        }
+    if exposures.is_empty() {
+        return;
     }
+    writeln!(out, "\nExposures hit ({}):", exposures.len()).ok();
+    let w = exposures
+        .iter()
+        .map(|h| l.node(h.node).name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for h in exposures {
+        let n = l.node(h.node);
+        let mut line = format!(
+            "  {:<w$}  {}",
+            n.name,
+            n.tier
+                .map_or("untiered".to_string(), |t| format!("tier {t}"))
+        );
+        write!(line, "  depth {}", h.depth).ok();
+        if let Some(o) = &n.owner {
+            write!(line, "  {o}").ok();
+        }
+        if let Some(u) = &n.url {
+            write!(line, "  {u}").ok();
+        }
+        writeln!(out, "{line}").ok();
+    }
+}
+
+/// `Summary:` by kind and tier, then the owners to call, most critical first.
+fn summary_and_notify(out: &mut String, l: &Lineage, imp: &Impact) {
     let kinds: Vec<String> = imp
         .by_kind(l)
         .into_iter()
@@ -184,35 +201,34 @@ pub fn impact_text(l: &Lineage, imp: &Impact, limit: usize) -> String {
     let notify = imp.notify(l);
     if notify.is_empty() {
         writeln!(out, "Notify: nobody; no node hit has an owner (set `owner:` in sluice.yaml, `meta.owner` in dbt)").ok();
-    } else {
-        writeln!(out, "Notify ({}):", notify.len()).ok();
-        let w = notify
-            .iter()
-            .map(|n| n.owner.chars().count())
-            .max()
-            .unwrap_or(0);
-        for (i, n) in notify.iter().enumerate() {
-            let node = l.node(n.most_critical);
-            let tier = n
-                .tier
-                .map_or("untiered".to_string(), |t| format!("tier {t}"));
-            let more = if n.count > 1 {
-                format!(" and {} more", n.count - 1)
-            } else {
-                String::new()
-            };
-            writeln!(
-                out,
-                "  {}. {:<w$}  {tier:<8}  {} ({}){more}",
-                i + 1,
-                n.owner,
-                node.name,
-                node.kind
-            )
-            .ok();
-        }
+        return;
     }
-    out
+    writeln!(out, "Notify ({}):", notify.len()).ok();
+    let w = notify
+        .iter()
+        .map(|n| n.owner.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (i, n) in notify.iter().enumerate() {
+        let node = l.node(n.most_critical);
+        let tier = n
+            .tier
+            .map_or("untiered".to_string(), |t| format!("tier {t}"));
+        let more = if n.count > 1 {
+            format!(" and {} more", n.count - 1)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  {}. {:<w$}  {tier:<8}  {} ({}){more}",
+            i + 1,
+            n.owner,
+            node.name,
+            node.kind
+        )
+        .ok();
+    }
 }
 
 /// Up to two other nodes (hit, or the root) that also lead to `n`, besides its tree parent.

@@ -11,6 +11,7 @@ pub mod duration;
 pub mod interp;
 pub mod model;
 pub mod source;
+pub mod status;
 pub mod suggest;
 pub mod yaml;
 
@@ -25,6 +26,7 @@ pub use interp::Vars;
 pub use model::*;
 pub use source::{Location, Pos, SourceFile, Span};
 pub use sql::parse_expr as check_sql_expr;
+pub use status::{CheckStatus, RunStatus};
 
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]

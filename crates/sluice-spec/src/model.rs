@@ -148,12 +148,26 @@ pub enum Severity {
     Warn,
 }
 
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Severity {
+    /// `error`, `warn`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Severity::Error => "error",
             Severity::Warn => "warn",
-        })
+        }
+    }
+
+    /// The severity [`as_str`](Self::as_str) names.
+    pub fn parse(s: &str) -> Option<Severity> {
+        [Severity::Error, Severity::Warn]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -49,7 +49,8 @@ pub fn import(path: &Path) -> Result<Fragment> {
     import_str(path, &text)
 }
 
-/// Reads NDJSON events (`path` is for messages).
+/// Reads NDJSON events (`path` is for messages): every line is parsed first (events are
+/// grouped by job), then each job's latest complete run becomes its node and edges.
 pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
     let bad = |line: usize, message: String| LineageError::OpenLineage {
         path: path.to_path_buf(),
@@ -77,101 +78,113 @@ pub fn import_str(path: &Path, text: &str) -> Result<Fragment> {
             add_dataset(&mut f, &mut datasets, d).map_err(|m| bad(line_no, m))?;
             continue;
         }
-        let Some(job) = v.get("job") else {
-            return Err(bad(line_no, "not an OpenLineage event: it has no `job` (a RunEvent has `eventType`, `eventTime`, `run`, `job`, `inputs`, `outputs`)".into()));
-        };
-        let (ns, name) = names(job)
-            .ok_or_else(|| bad(line_no, "`job` needs a `namespace` and a `name`".into()))?;
-        let event_type = v.get("eventType").and_then(Value::as_str);
-        let time = match v.get("eventTime").and_then(Value::as_str) {
-            Some(t) => DateTime::parse_from_rfc3339(t).map_err(|e| {
-                bad(
-                    line_no,
-                    format!("eventTime `{t}` is not an RFC 3339 timestamp ({e})"),
-                )
-            })?,
-            None if event_type.is_none() => DateTime::<FixedOffset>::MIN_UTC.fixed_offset(),
-            None => return Err(bad(line_no, "the event has no `eventTime`".into())),
-        };
-        let list = |key: &str| -> Vec<Value> {
-            v.get(key)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
-        jobs.entry((ns, name)).or_default().push(Event {
-            line: line_no,
-            // A JobEvent (static lineage) has no eventType: it describes the job as it is.
-            complete: matches!(event_type, Some("COMPLETE") | None),
-            time,
-            run: v
-                .pointer("/run/runId")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            inputs: list("inputs"),
-            outputs: list("outputs"),
-            owner: owner(job),
-        });
+        let (key, event) = event(&v, line_no).map_err(|m| bad(line_no, m))?;
+        jobs.entry(key).or_default().push(event);
     }
     let mut keys: Vec<(String, String)> = jobs.keys().cloned().collect();
     keys.sort();
     for key in keys {
-        let events = &jobs[&key];
-        let (ns, name) = &key;
-        let latest = |complete_only: bool| {
-            events
-                .iter()
-                .filter(|e| !complete_only || e.complete)
-                .max_by_key(|e| (e.time, e.line))
-        };
-        let Some(chosen) = latest(true).or_else(|| latest(false)) else {
-            continue;
-        };
-        let run: Vec<&Event> = match &chosen.run {
-            Some(r) => events
-                .iter()
-                .filter(|e| e.run.as_ref() == Some(r))
-                .collect(),
-            None => vec![chosen],
-        };
-        let id = job_id(ns, name);
-        f.nodes.push(RawNode {
-            id: id.clone(),
-            name: name.clone(),
-            kind: Some(NodeKind::Job),
-            owner: events.iter().rev().find_map(|e| e.owner.clone()),
-            alias_names: vec![format!("{ns}/{name}")],
-            ..RawNode::default()
-        });
-        // A job that reads the table it writes (an incremental MERGE, a dedupe) updates it
-        // in place: the output edge says so, and an input edge too would be a cycle.
-        let written: std::collections::HashSet<String> = run
-            .iter()
-            .flat_map(|e| &e.outputs)
-            .filter_map(names)
-            .map(|(ns, name)| dataset_id(&ns, &name))
-            .collect();
-        for e in &run {
-            for d in &e.inputs {
-                let did = add_dataset(&mut f, &mut datasets, d).map_err(|m| bad(e.line, m))?;
-                if written.contains(&did) {
-                    continue;
-                }
-                f.edges.push(RawEdge {
-                    from: did,
-                    to: id.clone(),
-                });
-            }
-            for d in &e.outputs {
-                let did = add_dataset(&mut f, &mut datasets, d).map_err(|m| bad(e.line, m))?;
-                f.edges.push(RawEdge {
-                    from: id.clone(),
-                    to: did,
-                });
-            }
-        }
+        add_job(&mut f, &mut datasets, &key, &jobs[&key]).map_err(|(line, m)| bad(line, m))?;
     }
     Ok(f)
+}
+
+/// One RunEvent (or JobEvent) line: its job's `(namespace, name)` and what it says.
+fn event(v: &Value, line_no: usize) -> std::result::Result<((String, String), Event), String> {
+    let Some(job) = v.get("job") else {
+        return Err("not an OpenLineage event: it has no `job` (a RunEvent has `eventType`, `eventTime`, `run`, `job`, `inputs`, `outputs`)".into());
+    };
+    let (ns, name) = names(job).ok_or("`job` needs a `namespace` and a `name`")?;
+    let event_type = v.get("eventType").and_then(Value::as_str);
+    let time = match v.get("eventTime").and_then(Value::as_str) {
+        Some(t) => DateTime::parse_from_rfc3339(t)
+            .map_err(|e| format!("eventTime `{t}` is not an RFC 3339 timestamp ({e})"))?,
+        None if event_type.is_none() => DateTime::<FixedOffset>::MIN_UTC.fixed_offset(),
+        None => return Err("the event has no `eventTime`".into()),
+    };
+    let list = |key: &str| -> Vec<Value> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let event = Event {
+        line: line_no,
+        // A JobEvent (static lineage) has no eventType: it describes the job as it is.
+        complete: matches!(event_type, Some("COMPLETE") | None),
+        time,
+        run: v
+            .pointer("/run/runId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        inputs: list("inputs"),
+        outputs: list("outputs"),
+        owner: owner(job),
+    };
+    Ok(((ns, name), event))
+}
+
+/// A job's node and edges, from its latest complete run (every event of that run), or
+/// its latest event when none completed. An error carries the event's line.
+fn add_job(
+    f: &mut Fragment,
+    datasets: &mut HashMap<String, usize>,
+    (ns, name): &(String, String),
+    events: &[Event],
+) -> std::result::Result<(), (usize, String)> {
+    let latest = |complete_only: bool| {
+        events
+            .iter()
+            .filter(|e| !complete_only || e.complete)
+            .max_by_key(|e| (e.time, e.line))
+    };
+    let Some(chosen) = latest(true).or_else(|| latest(false)) else {
+        return Ok(());
+    };
+    let run: Vec<&Event> = match &chosen.run {
+        Some(r) => events
+            .iter()
+            .filter(|e| e.run.as_ref() == Some(r))
+            .collect(),
+        None => vec![chosen],
+    };
+    let id = job_id(ns, name);
+    f.nodes.push(RawNode {
+        id: id.clone(),
+        name: name.clone(),
+        kind: Some(NodeKind::Job),
+        owner: events.iter().rev().find_map(|e| e.owner.clone()),
+        alias_names: vec![format!("{ns}/{name}")],
+        ..RawNode::default()
+    });
+    // A job that reads the table it writes (an incremental MERGE, a dedupe) updates it
+    // in place: the output edge says so, and an input edge too would be a cycle.
+    let written: std::collections::HashSet<String> = run
+        .iter()
+        .flat_map(|e| &e.outputs)
+        .filter_map(names)
+        .map(|(ns, name)| dataset_id(&ns, &name))
+        .collect();
+    for e in &run {
+        for d in &e.inputs {
+            let did = add_dataset(f, datasets, d).map_err(|m| (e.line, m))?;
+            if written.contains(&did) {
+                continue;
+            }
+            f.edges.push(RawEdge {
+                from: did,
+                to: id.clone(),
+            });
+        }
+        for d in &e.outputs {
+            let did = add_dataset(f, datasets, d).map_err(|m| (e.line, m))?;
+            f.edges.push(RawEdge {
+                from: id.clone(),
+                to: did,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn names(v: &Value) -> Option<(String, String)> {
