@@ -370,13 +370,23 @@ fn a_parquet_file_with_a_broken_body_is_called_corrupt() {
     let footer_start = good.len() - 8 - footer_len as usize;
     let mut broken = good[..footer_start / 2].to_vec();
     broken.extend_from_slice(&good[footer_start..]);
+    // Same length, but the middle of the data overwritten.
+    let mut garbled = good.clone();
+    for b in &mut garbled[footer_start / 4..footer_start * 3 / 4] {
+        *b = 0xee;
+    }
     write_files(
         d,
         &[
             ("broken.parquet", &broken),
+            ("garbled/part-0.parquet", &good),
+            ("garbled/part-1.parquet", &garbled),
             (
                 "sluice.yaml",
-                b"datasets:\n  b: { path: broken.parquet, checks: [row_count] }\n",
+                b"datasets:
+  b: { path: broken.parquet, checks: [row_count] }
+  g: { path: garbled/, checks: [{ range: { column: amount, min: 0 } }] }
+",
             ),
         ],
     );
@@ -384,7 +394,11 @@ fn a_parquet_file_with_a_broken_body_is_called_corrupt() {
     assert_eq!(code, 4, "{report:#}");
     assert_says(
         &dataset_error(&report, "b"),
-        &["broken.parquet", "truncated or corrupt"],
+        &["broken.parquet is truncated or corrupt"],
+    );
+    assert_says(
+        &check_message(&report, "g", "range(amount)"),
+        &["part-1.parquet is truncated or corrupt"],
     );
 }
 
@@ -621,10 +635,13 @@ fn a_diff_output_path_that_is_a_file_is_refused() {
         ],
     );
     for arg in ["afile", "afile/sub"] {
-        let out = run_in(d, &["check", "--diff-output", arg]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert_says(&stderr, &["--diff-output", "afile", "not a folder"]);
-        assert!(!stderr.contains("panicked"), "{stderr}");
+        let (code, transcript) = outcome(d, &["check", "--diff-output", arg]);
+        assert_eq!(code, 2, "{transcript}");
+        assert_says(&transcript, &["--diff-output", "afile", "not a folder"]);
+        assert!(!transcript.contains("panicked"), "{transcript}");
     }
+    // A folder, or one still to be made, is taken.
+    let (code, transcript) = outcome(d, &["check", "--diff-output", "diffs/new"]);
+    assert_eq!(code, 1, "{transcript}");
+    assert!(d.join("diffs/new").is_dir(), "{transcript}");
 }

@@ -111,30 +111,24 @@ pub(crate) fn is_read_error(msg: &str) -> bool {
 /// file, or the first one.
 pub(crate) fn no_columns(files: &[ObjectMeta], format: Format) -> String {
     let empty = files.iter().find(|m| m.size == 0);
-    let what = match format {
-        Format::Csv => "no header, no rows",
-        _ => "no records",
-    };
-    match empty.or(files.first()) {
-        Some(m) if m.size == 0 => format!(
-            "{} is empty (0 bytes: {what}); check that the producing job wrote it completely (an empty result still needs {})",
-            local_path(m).display(),
-            if format == Format::Csv {
-                "its header line"
-            } else {
-                "a file with no lines, or no file"
-            }
+    match (empty.or(files.first()), format) {
+        (Some(m), Format::Csv) if m.size == 0 => format!(
+            "{} is empty (0 bytes: no header, no rows), so it has no columns to check; check that the producing job wrote it completely (an empty result still has a header line)",
+            local_path(m).display()
         ),
-        Some(m) => format!(
-            "{} has no columns: its first {} is blank; remove the blank lines at its start",
-            local_path(m).display(),
-            if format == Format::Csv {
-                "line (the header)"
-            } else {
-                "record"
-            }
+        (Some(m), _) if m.size == 0 => format!(
+            "{} is empty (0 bytes: no records), so it has no columns to check; check that the producing job wrote it completely",
+            local_path(m).display()
         ),
-        None => "the dataset has no files".to_string(),
+        (Some(m), Format::Csv) => format!(
+            "{} has no columns: its first line (the header) is blank; remove the blank lines at its start",
+            local_path(m).display()
+        ),
+        (Some(m), _) => format!(
+            "{} has no columns: its records have no fields",
+            local_path(m).display()
+        ),
+        (None, _) => "the dataset has no files".to_string(),
     }
 }
 
@@ -671,24 +665,33 @@ fn corrupt_parquet(path: &Path) -> Option<String> {
     use datafusion::parquet::file::metadata::ParquetMetaDataReader;
     let bad = |why: String| {
         format!(
-            "{} is truncated or corrupt: {why}; rewrite it (was it written completely?)",
+            "{} is truncated or corrupt: {why}; have the producing job write it again",
             path.display()
         )
     };
-    let file = File::open(path).ok()?;
+    let mut file = File::open(path).ok()?;
     let size = file.metadata().ok()?.len();
     let md = match ParquetMetaDataReader::new().parse_and_finish(&file) {
         Ok(md) => md,
         Err(e) => return Some(bad(format!("its metadata cannot be read ({e})"))),
     };
-    let footer_start = size.saturating_sub(8);
+    // The data ends where the footer (metadata, its length, `PAR1`) begins.
+    let mut tail = [0u8; 8];
+    {
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::End(-8)).ok()?;
+        file.read_exact(&mut tail).ok()?;
+        file.seek(SeekFrom::Start(0)).ok()?;
+    }
+    let footer = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    let data_end = size.saturating_sub(8 + footer);
     for rg in md.row_groups() {
         for col in rg.columns() {
             let (start, len) = col.byte_range();
-            if start.saturating_add(len) > footer_start {
+            if start.saturating_add(len) > data_end {
                 return Some(bad(format!(
-                    "its metadata places column `{}` at bytes {start}–{} but its data ends at byte {footer_start}",
-                    col.column_path(),
+                    "its metadata places column `{}` at bytes {start}–{}, past the end of its data (byte {data_end}): the file was cut short",
+                    col.column_path().string(),
                     start + len
                 )));
             }
