@@ -582,7 +582,10 @@ fn running_out_of_memory_says_which_query_in_one_line() {
                 b"datasets:
   a:
     path: a.csv
-    checks: [{ unique: name }]
+    checks:
+      - unique: name
+      - metric: { sql: \"length(string_agg(name, ','))\", min: 1 }
+      - not_null: id
   b:
     path: b.csv
     parity: [{ against: a, keys: [name] }]
@@ -603,6 +606,19 @@ fn running_out_of_memory_says_which_query_in_one_line() {
         ],
     );
     assert!(unique.len() < 250 && !unique.contains('\n'), "{unique}");
+    let fused = check_message(&report, "a", "metric(length(string_agg(name, ',')))");
+    assert_says(
+        &fused,
+        &[
+            "the fused scan, and this check run alone,",
+            "ran out of memory",
+        ],
+    );
+    // The other checks of the scan still have their results.
+    assert_eq!(
+        check_message(&report, "a", "not_null(id)"),
+        "0 of 100000 rows have id NULL"
+    );
     let diff = check_message(&report, "b", "parity(a)");
     assert_says(
         &diff,

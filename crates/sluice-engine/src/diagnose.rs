@@ -192,6 +192,8 @@ enum Sniffed {
     Compressed(&'static str),
     /// A format sluice cannot read: ORC, Avro, Excel.
     Foreign(&'static str),
+    /// Text in another encoding than UTF-8 (UTF-16, by its byte-order mark).
+    Encoding(&'static str),
 }
 
 /// Recognises a file by its magic bytes (binary formats) or its first characters (text:
@@ -224,6 +226,8 @@ fn sniff(path: &Path) -> Option<Sniffed> {
         Sniffed::Foreign("Avro")
     } else if starts(&[0xd0, 0xcf, 0x11, 0xe0]) {
         Sniffed::Foreign("an Excel .xls workbook")
+    } else if starts(&[0xff, 0xfe]) || starts(&[0xfe, 0xff]) {
+        Sniffed::Encoding("UTF-16")
     } else {
         // Text: valid UTF-8 (a character may be cut at the end of the sample).
         let text = match std::str::from_utf8(&head) {
@@ -279,6 +283,11 @@ pub(crate) fn format_mismatch(path: &Path, declared: Format) -> Option<String> {
         Sniffed::Foreign(kind) => Some(format!(
             "{shown} looks like {kind}, which sluice cannot read (not {declared_name}); convert it to Parquet or CSV"
         )),
+        Sniffed::Encoding(enc) if matches!(declared, Format::Csv | Format::Json) => Some(format!(
+            "{shown} is {enc} text; sluice reads UTF-8: convert it (e.g. `iconv -f {} -t utf-8`)",
+            enc.to_lowercase()
+        )),
+        Sniffed::Encoding(enc) => Some(format!("{shown} is {enc} text, not {declared_name}")),
     }
 }
 
@@ -783,6 +792,12 @@ mod tests {
         assert_eq!(format_mismatch(&json, Format::Json), None);
         let latin1 = write("e.csv", b"id,name\n1,M\xfcller\n");
         assert_eq!(sniff(&latin1), None);
+        let utf16 = write("f.csv", b"\xff\xfei\0d\0");
+        assert!(
+            format_mismatch(&utf16, Format::Csv)
+                .unwrap()
+                .contains("UTF-16 text; sluice reads UTF-8")
+        );
     }
 
     #[test]
