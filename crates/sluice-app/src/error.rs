@@ -154,7 +154,8 @@ impl Error {
             },
             Error::Engine(e) => match &**e {
                 sluice_engine::Error::UnknownName(_) => ErrorKind::NotFound,
-                _ => ErrorKind::Internal,
+                sluice_engine::Error::DiffOutputNotAFolder(_) => ErrorKind::Invalid,
+                _ => ErrorKind::Unavailable,
             },
             Error::Publish(e) => match &**e {
                 PublishError::Busy { .. } => ErrorKind::Conflict,

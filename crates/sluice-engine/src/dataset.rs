@@ -57,26 +57,31 @@ fn scoped(e: Expr, scope: Option<&Expr>) -> Result<Expr, DataFusionError> {
     .data()
 }
 
-/// A check's aggregates as expressions (scoped, not yet aliased).
+/// A check's aggregates as expressions (scoped, not yet aliased). An unknown column or
+/// function in the user's SQL gets the closest real name.
 fn check_exprs(
     df: &DataFrame,
     c: &Compiled,
     check: &Check,
+    dataset: &str,
     schema: &Schema,
 ) -> Result<Vec<Expr>, String> {
+    let unknown =
+        |e: &DataFusionError| crate::sql_hint::unknown_name(e, dataset, schema, &df.task_ctx());
     let scope = match &check.filter {
-        Some(f) => Some(
-            df.parse_sql_expr(f)
-                .map_err(|e| format!("invalid `where`: {}", df_message(&e)))?,
-        ),
+        Some(f) => Some(df.parse_sql_expr(f).map_err(|e| {
+            let why = unknown(&e).unwrap_or_else(|| df_message(&e));
+            format!("invalid `where`: {why}")
+        })?),
         None => None,
     };
     c.aggs
         .iter()
         .map(|sql| {
-            let e = df
-                .parse_sql_expr(sql)
-                .map_err(|e| explain(check, &e, schema))?;
+            let e = df.parse_sql_expr(sql).map_err(|e| match unknown(&e) {
+                Some(why) => with_subject(check, why),
+                None => explain(check, &e, schema),
+            })?;
             scoped(e, scope.as_ref()).map_err(|e| explain(check, &e, schema))
         })
         .collect()
@@ -114,6 +119,14 @@ fn untyped_columns(check: &Check, e: &DataFusionError, schema: &Schema) -> Optio
 
 fn advice(check: &Check, e: &DataFusionError) -> String {
     let msg = df_message(e);
+    if msg.starts_with(crate::error::OUT_OF_MEMORY) {
+        let query = match &check.kind {
+            CheckKind::Unique { .. } => "the `unique` check's own query",
+            CheckKind::References { .. } => "the `references` check's own query",
+            _ => "the fused scan, and this check run alone,",
+        };
+        return crate::error::in_query(query, msg);
+    }
     match &check.kind {
         CheckKind::Metric { sql } if msg.contains("GROUP BY") || msg.contains("aggregate") => {
             format!(
@@ -123,6 +136,13 @@ fn advice(check: &Check, e: &DataFusionError) -> String {
         CheckKind::Metric { sql } if msg.contains("Cannot cast") || msg.contains("cast") => {
             format!("metric `{sql}` must be a number: {msg}")
         }
+        _ => with_subject(check, msg),
+    }
+}
+
+/// `msg` about the SQL of a metric or a condition, prefixed with that SQL.
+fn with_subject(check: &Check, msg: String) -> String {
+    match &check.kind {
         CheckKind::Metric { sql } => format!("invalid metric `{sql}`: {msg}"),
         CheckKind::RowsSatisfy { condition } => format!("invalid condition `{condition}`: {msg}"),
         _ => msg,
@@ -271,7 +291,7 @@ pub(crate) async fn run(
             _ => None,
         };
         let planned = compile(check, &ds.name, &source.schema, parent).and_then(|c| {
-            let exprs = check_exprs(&df, &c, check, &source.schema)?;
+            let exprs = check_exprs(&df, &c, check, &ds.name, &source.schema)?;
             if !exprs.is_empty() {
                 df.clone()
                     .aggregate(vec![], alias_all(&exprs, "v"))
@@ -364,7 +384,7 @@ pub(crate) async fn run(
             };
             match probe {
                 Err(read_err) => {
-                    let msg = read_error(ds, source, &read_err);
+                    let msg = read_error(cx, ds, source, &read_err).await;
                     return source_failed(cx, ds, checks, extras.len(), report, &msg, started);
                 }
                 Ok(v) => {
@@ -388,10 +408,7 @@ pub(crate) async fn run(
                         match r {
                             Ok(vals) => per_unit.push(Some(vals)),
                             Err(e) => {
-                                let msg = match checks.get(i) {
-                                    Some(check) => explain(check, &e, &source.schema),
-                                    None => df_message(&e),
-                                };
+                                let msg = unit_error(cx, ds, source, checks.get(i), &e).await;
                                 *unit = Err(msg);
                                 per_unit.push(None);
                             }
@@ -582,12 +599,36 @@ fn alias_all(exprs: &[Expr], prefix: &str) -> Vec<Expr> {
         .collect()
 }
 
-fn read_error(ds: &Dataset, source: &Source, detail: &str) -> String {
-    format!(
-        "cannot read {} as {}: {detail}",
-        ds.location.display(),
-        source.format.name()
-    )
+/// Why a check (or an extra aggregate, `check` None) failed when run alone: a value the
+/// source cannot read (a CSV row, an NDJSON record) is located in its file; anything else
+/// is explained for the check.
+async fn unit_error(
+    cx: &RunContext<'_>,
+    ds: &Dataset,
+    source: &Source,
+    check: Option<&Check>,
+    e: &DataFusionError,
+) -> String {
+    let msg = df_message(e);
+    if crate::diagnose::is_read_error(&msg) {
+        let state = cx.session.state();
+        let found =
+            crate::diagnose::locate(&state, ds, source.format, Some(&source.schema), &msg).await;
+        if let Some(found) = found {
+            return found;
+        }
+    }
+    match check {
+        Some(check) => explain(check, e, &source.schema),
+        None => msg,
+    }
+}
+
+/// Why the source could not be scanned: the file, line and cause when a second look at
+/// its files finds them (see [`crate::diagnose`]), else DataFusion's error with the path.
+async fn read_error(cx: &RunContext<'_>, ds: &Dataset, source: &Source, detail: &str) -> String {
+    let state = cx.session.state();
+    crate::diagnose::read_failure(&state, ds, source.format, Some(&source.schema), detail).await
 }
 
 /// Every check of `ds` errored with `message` (e.g. after a panic while checking it).

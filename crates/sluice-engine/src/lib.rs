@@ -21,11 +21,13 @@ pub mod source;
 pub mod values;
 
 mod dataset;
+mod diagnose;
 mod diff;
 mod evaluate;
 mod parity;
 mod reconcile;
 mod session;
+mod sql_hint;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -173,8 +175,28 @@ fn internal(panic: &(dyn std::any::Any + Send), doing: &str) -> String {
     )
 }
 
+/// `--diff-output` must be a folder, or a path where one can be created.
+fn check_diff_output(dir: &std::path::Path) -> Result<()> {
+    for p in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => return Ok(()),
+            Ok(_) => {
+                return Err(Error::DiffOutputNotAFolder(Box::new((
+                    dir.to_path_buf(),
+                    p.to_path_buf(),
+                ))));
+            }
+            Err(_) => continue,
+        }
+    }
+    Ok(())
+}
+
 /// Runs what `opts` selects of `config`.
 pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
+    if let Some(dir) = &opts.diff_output {
+        check_diff_output(dir)?;
+    }
     let run_id = uuid::Uuid::now_v7().to_string();
     let span = info_span!("run", %run_id, datasets = tracing::field::Empty, checks = tracing::field::Empty);
     async {

@@ -38,7 +38,7 @@ use sluice_spec::{AggFunc, Compare, Config, Dataset, Parity, Severity, Tolerance
 
 use crate::compile::{field, ident, type_name};
 use crate::diff::{self, Compared, Side};
-use crate::error::df_message;
+use crate::error::{df_message, in_query};
 use crate::report::{CheckResult, CheckStatus};
 use crate::source::{Source, SourceError};
 use crate::values::{as_f64, as_u64, float, json_at};
@@ -530,6 +530,10 @@ pub(crate) async fn evaluate(
                 observed.insert("groups".into(), json);
             }
             Err(e) => {
+                let e = in_query(
+                    &format!("the per-group comparison of `{tgt}` with `{src}`"),
+                    e,
+                );
                 fail(&mut r, format!("group_by: {e}"));
                 return r;
             }
@@ -696,7 +700,16 @@ async fn keyed(
             p.samples as usize
         )
     );
-    let (sd, td) = (sd?, td?);
+    let in_diff = |e: String| {
+        in_query(
+            &format!(
+                "the keyed diff of `{}` against `{}`",
+                k.target.dataset, k.source.dataset
+            ),
+            e,
+        )
+    };
+    let (sd, td) = (sd.map_err(in_diff)?, td.map_err(in_diff)?);
     let table = format!("__sluice_dups_{}", uuid::Uuid::now_v7().simple());
     let dup_table = diff::register_duplicates(ctx, &table, &k.key_names, &[&sd, &td])?;
     let key_table = format!("__sluice_keys_{}", uuid::Uuid::now_v7().simple());
@@ -788,7 +801,7 @@ async fn keyed(
     if dup_table.is_some() {
         let _ = ctx.deregister_table(&table);
     }
-    let d = result.map_err(|e| df_message(&e))?;
+    let d = result.map_err(|e| in_diff(df_message(&e)))?;
     let mut samples_out = d.samples.clone();
     for (side, dups) in [
         (k.source.dataset.as_str(), &sd),

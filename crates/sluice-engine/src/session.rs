@@ -43,7 +43,7 @@ pub fn new_session(
     }
     let runtime = runtime
         .build_arc()
-        .map_err(|e| Error::Internal(format!("cannot start the query engine: {e}")))?;
+        .map_err(|e| Error::Session(Box::new(e)))?;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
         crate::duplicates::Duplicates::default(),

@@ -18,6 +18,8 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::SessionState;
+use datafusion::object_store::ObjectMeta;
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use sluice_spec::{ColumnType, Dataset, Format, Partitioning};
@@ -51,7 +53,7 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
     let location = ds.location.to_string_lossy().to_string();
     let glob = has_glob(&location);
     let shown = &ds.path;
-    let (format, files) = if glob {
+    let (format, folder) = if glob {
         let format = ds
             .format
             .or_else(|| Path::new(&location).extension().and_then(|e| Format::from_extension(&e.to_string_lossy())))
@@ -68,15 +70,29 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
             })
         })?;
         if meta.is_dir() {
-            let data = data_files(&ds.location)
+            let listing = data_files(&ds.location)
                 .map_err(|e| SourceError(format!("cannot list {}: {e}", ds.location.display())))?;
-            if data.is_empty() {
+            if let Some((path, kind)) = listing.special.first() {
                 return Err(SourceError(format!(
-                    "folder {} holds no data files; an upstream job may not have written its output yet",
+                    "{} is {kind}, not a regular file; sluice reads only regular files, and reading it could wait forever: remove it from {}, or give it a name starting with `_` so it is skipped",
+                    path.display(),
                     ds.location.display()
                 )));
             }
-            let format = match ds.format.or_else(|| folder_format(&data)) {
+            if listing.data.is_empty() {
+                return Err(SourceError(match listing.empty.first() {
+                    Some(empty) => format!(
+                        "folder {} holds only empty files (0 bytes: no header, no rows), e.g. {}; an upstream job may have failed while writing them",
+                        ds.location.display(),
+                        empty.display()
+                    ),
+                    None => format!(
+                        "folder {} holds no data files; an upstream job may not have written its output yet",
+                        ds.location.display()
+                    ),
+                }));
+            }
+            let format = match ds.format.or_else(|| folder_format(&listing.data)) {
                 Some(f) => f,
                 None => {
                     return Err(SourceError(format!(
@@ -85,50 +101,30 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
                     )));
                 }
             };
-            (format, Some(data.len()))
+            (format, Some(listing.data))
         } else {
+            if let Some(kind) = special_kind(&meta.file_type()) {
+                return Err(SourceError(format!(
+                    "{} is {kind}, not a regular file; sluice reads files whole, and reading it could wait forever: point `path: {shown}` at the file (or folder of files) the producing job writes",
+                    ds.location.display()
+                )));
+            }
             let format = ds
                 .format
                 .or_else(|| ds.location.extension().and_then(|e| Format::from_extension(&e.to_string_lossy())))
                 .ok_or_else(|| SourceError(format!("cannot tell the format of `{shown}` from its extension; add `format:` (parquet, csv, json or arrow)")))?;
-            (format, Some(1))
+            (format, None)
         }
     };
 
-    let is_dir = !glob && ds.location.is_dir();
-    let mut url_text = location.clone();
-    if is_dir && !url_text.ends_with('/') {
-        url_text.push('/');
-    }
-    let url = ListingTableUrl::parse(&url_text)
-        .map_err(|e| SourceError(format!("invalid path `{shown}`: {e}")))?;
-    let file_format: Arc<dyn FileFormat> = match format {
-        Format::Parquet => Arc::new(ParquetFormat::default()),
-        Format::Csv => {
-            let tsv = location.to_ascii_lowercase().ends_with(".tsv");
-            let delimiter = ds.csv.delimiter.unwrap_or(if tsv { b'\t' } else { b',' });
-            let mut f = CsvFormat::default()
-                .with_has_header(ds.csv.header)
-                .with_delimiter(delimiter)
-                .with_quote(ds.csv.quote);
-            if let Some(nv) = &ds.csv.null_value {
-                f = f.with_null_regex(Some(format!("^{}$", regex::escape(nv))));
-            }
-            Arc::new(f)
-        }
-        Format::Json => Arc::new(JsonFormat::default()),
-        Format::Arrow => Arc::new(ArrowFormat),
-    };
+    let (url, is_dir) = table_url(ds)?;
+    let file_format = file_format(ds, format);
     // A folder is filtered by the extension of its data files; a single file or a glob is
     // taken as named.
-    let extension = if is_dir {
-        data_files(&ds.location)
-            .ok()
-            .and_then(|files| folder_extension(&files, format))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let extension = folder
+        .as_deref()
+        .and_then(|files| folder_extension(files, format))
+        .unwrap_or_default();
     let mut options = ListingOptions::new(file_format).with_file_extension(extension);
     let state = ctx.state();
     let partition_cols: Vec<(String, DataType)> = match &ds.partitions {
@@ -152,13 +148,26 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
         Partitioning::Auto => vec![],
     };
     options = options.with_table_partition_cols(partition_cols);
-    let files = list_and_verify(&state, &url, &options, ds, format)
-        .await?
-        .or(files);
-    let schema = options
-        .infer_schema(&state, &url)
-        .await
-        .map_err(|e| SourceError(read_error(&ds.location, format, &df_message(&e))))?;
+    let listed = list_and_verify(&state, &url, &options, ds, format).await?;
+    let files = listed.len();
+    let schema = match options.infer_schema(&state, &url).await {
+        Ok(schema) => schema,
+        Err(e) => {
+            let detail = df_message(&e);
+            return Err(SourceError(
+                crate::diagnose::read_failure(&state, ds, format, None, &detail).await,
+            ));
+        }
+    };
+    // The files' own columns (partition columns come on top).
+    if schema.fields().is_empty() && matches!(format, Format::Csv | Format::Json) {
+        return Err(SourceError(crate::diagnose::no_columns(&listed, format)));
+    }
+    if format == Format::Parquet {
+        crate::diagnose::duplicate_parquet_columns(&state, &url, &listed)
+            .await
+            .map_err(SourceError)?;
+    }
     let null_value = ds.csv.null_value.as_ref().filter(|_| format == Format::Csv);
     // DataFusion applies a CSV null marker when inferring types but not when reading, so
     // such files are read as text and a view turns the marker into NULL and casts.
@@ -192,13 +201,11 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
         .map_err(|e| SourceError(format!("cannot register `{}`: {e}", ds.name)))?;
     let span = tracing::Span::current();
     span.record("columns", schema.fields().len());
-    if let Some(n) = files {
-        span.record("files", n);
-    }
+    span.record("files", files);
     Ok(Source {
         schema,
         format,
-        files: files.unwrap_or(0),
+        files,
     })
 }
 
@@ -206,23 +213,15 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
 /// and checks every Parquet footer before DataFusion parses it: a truncated or foreign file
 /// gets a clear message instead of reaching the footer decoder.
 async fn list_and_verify(
-    state: &datafusion::execution::SessionState,
+    state: &SessionState,
     url: &ListingTableUrl,
     options: &ListingOptions,
     ds: &Dataset,
     format: Format,
-) -> Result<Option<usize>, SourceError> {
-    let store = state
-        .runtime_env()
-        .object_store(url)
-        .map_err(|e| SourceError(format!("cannot open `{}`: {}", ds.path, df_message(&e))))?;
-    let listed: Vec<_> = url
-        .list_all_files(state, store.as_ref(), &options.file_extension)
+) -> Result<Vec<ObjectMeta>, SourceError> {
+    let listed = list_files(state, url, &options.file_extension)
         .await
-        .map_err(|e| SourceError(format!("cannot list `{}`: {}", ds.path, df_message(&e))))?
-        .try_collect()
-        .await
-        .map_err(|e| SourceError(format!("cannot list `{}`: {}", ds.path, df_message(&e))))?;
+        .map_err(|e| SourceError(format!("cannot list `{}`: {e}", ds.path)))?;
     if listed.is_empty() {
         return Err(SourceError(format!(
             "no files match `{}`; check the pattern, or that the producing job has run",
@@ -231,11 +230,115 @@ async fn list_and_verify(
     }
     if format == Format::Parquet {
         for meta in &listed {
-            let path = PathBuf::from(format!("/{}", meta.location));
-            check_parquet_footer(&path, meta.size).map_err(SourceError)?;
+            check_parquet_footer(&local_path(meta), meta.size).map_err(SourceError)?;
         }
     }
-    Ok(Some(listed.len()))
+    Ok(listed)
+}
+
+/// The files under `url` with `extension` (empty: all), as DataFusion lists them.
+pub(crate) async fn list_files(
+    state: &SessionState,
+    url: &ListingTableUrl,
+    extension: &str,
+) -> Result<Vec<ObjectMeta>, String> {
+    let store = state
+        .runtime_env()
+        .object_store(url)
+        .map_err(|e| df_message(&e))?;
+    url.list_all_files(state, store.as_ref(), extension)
+        .await
+        .map_err(|e| df_message(&e))?
+        .try_collect()
+        .await
+        .map_err(|e| df_message(&e))
+}
+
+/// The files of `ds` read as `format`, listed again (for diagnosing a read error).
+pub(crate) async fn dataset_files(
+    state: &SessionState,
+    ds: &Dataset,
+    format: Format,
+) -> Result<Vec<ObjectMeta>, String> {
+    let (url, is_dir) = table_url(ds).map_err(|e| e.0)?;
+    let extension = if is_dir {
+        data_files(&ds.location)
+            .ok()
+            .and_then(|l| folder_extension(&l.data, format))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    list_files(state, &url, &extension).await
+}
+
+/// A listed file's path on the local file system.
+pub(crate) fn local_path(meta: &ObjectMeta) -> PathBuf {
+    PathBuf::from(format!("/{}", meta.location))
+}
+
+/// The listing URL of `ds` (a folder's ends with `/`), and whether it is a folder.
+fn table_url(ds: &Dataset) -> Result<(ListingTableUrl, bool), SourceError> {
+    let location = ds.location.to_string_lossy().to_string();
+    let is_dir = !has_glob(&location) && ds.location.is_dir();
+    let mut url_text = location;
+    if is_dir && !url_text.ends_with('/') {
+        url_text.push('/');
+    }
+    let url = ListingTableUrl::parse(&url_text)
+        .map_err(|e| SourceError(format!("invalid path `{}`: {e}", ds.path)))?;
+    Ok((url, is_dir))
+}
+
+/// How DataFusion reads `ds` as `format` (CSV options applied).
+pub(crate) fn file_format(ds: &Dataset, format: Format) -> Arc<dyn FileFormat> {
+    match format {
+        Format::Parquet => Arc::new(ParquetFormat::default()),
+        Format::Csv => {
+            let tsv = ds
+                .location
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with(".tsv");
+            let delimiter = csv_delimiter(ds, tsv);
+            let mut f = CsvFormat::default()
+                .with_has_header(ds.csv.header)
+                .with_delimiter(delimiter)
+                .with_quote(ds.csv.quote);
+            if let Some(nv) = &ds.csv.null_value {
+                f = f.with_null_regex(Some(format!("^{}$", regex::escape(nv))));
+            }
+            Arc::new(f)
+        }
+        Format::Json => Arc::new(JsonFormat::default()),
+        Format::Arrow => Arc::new(ArrowFormat),
+    }
+}
+
+/// The CSV field separator of `ds`: `csv.delimiter`, else tab for `.tsv`, else `,`.
+pub(crate) fn csv_delimiter(ds: &Dataset, tsv: bool) -> u8 {
+    ds.csv.delimiter.unwrap_or(if tsv { b'\t' } else { b',' })
+}
+
+/// "a named pipe (FIFO)" for a file type that is not a regular file or folder.
+fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if ft.is_socket() {
+            return Some("a socket");
+        }
+        if ft.is_block_device() {
+            return Some("a block device");
+        }
+        if ft.is_char_device() {
+            return Some("a character device");
+        }
+    }
+    (!ft.is_file() && !ft.is_dir() && !ft.is_symlink()).then_some("not a regular file")
 }
 
 /// A Parquet file starts and ends with `PAR1`, and its footer length fits in the file.
@@ -259,6 +362,9 @@ fn check_parquet_footer(path: &Path, size: u64) -> Result<(), String> {
         .and_then(|_| f.read_exact(&mut tail))
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if &head != b"PAR1" || &tail[4..] != b"PAR1" {
+        if let Some(other) = crate::diagnose::format_mismatch(path, Format::Parquet) {
+            return Err(other);
+        }
         return Err(bad(
             "it does not start and end with the `PAR1` magic bytes".into()
         ));
@@ -308,7 +414,7 @@ fn read_error(path: &Path, format: Format, detail: &str) -> String {
     )
 }
 
-fn partition_type(t: &ColumnType) -> DataType {
+pub(crate) fn partition_type(t: &ColumnType) -> DataType {
     match t {
         ColumnType::Int(8) => DataType::Int8,
         ColumnType::Int(16) => DataType::Int16,
@@ -352,10 +458,24 @@ fn folder_extension(files: &[PathBuf], format: Format) -> Option<String> {
         .map(|e| format!(".{e}"))
 }
 
+/// What a folder holds, by kind.
+struct Listing {
+    /// Non-empty regular files, sorted.
+    data: Vec<PathBuf>,
+    /// Empty (0-byte) regular files.
+    empty: Vec<PathBuf>,
+    /// Named pipes, sockets, devices, with what each is.
+    special: Vec<(PathBuf, &'static str)>,
+}
+
 /// Data files under `dir` (recursively), skipping hidden and `_`-prefixed names
 /// (`_SUCCESS`, `.crc`), as Spark and Hive writers leave them.
-fn data_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+fn data_files(dir: &Path) -> std::io::Result<Listing> {
+    let mut out = Listing {
+        data: Vec::new(),
+        empty: Vec::new(),
+        special: Vec::new(),
+    };
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d)?.collect::<Result<_, _>>()?;
@@ -369,11 +489,18 @@ fn data_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             let ft = e.file_type()?;
             if ft.is_dir() {
                 stack.push(e.path());
-            } else if ft.is_file() && e.metadata()?.len() > 0 {
-                out.push(e.path());
+            } else if ft.is_file() {
+                if e.metadata()?.len() > 0 {
+                    out.data.push(e.path());
+                } else {
+                    out.empty.push(e.path());
+                }
+            } else if let Some(kind) = special_kind(&ft) {
+                out.special.push((e.path(), kind));
             }
         }
     }
-    out.sort();
+    out.data.sort();
+    out.empty.sort();
     Ok(out)
 }
