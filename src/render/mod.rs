@@ -7,6 +7,7 @@ pub mod markdown;
 pub mod text;
 
 use serde_json::Value;
+use sluice_app::engine::observed::{ParityObserved, ReconcileObserved};
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy, Debug)]
@@ -61,38 +62,35 @@ pub fn observed(c: &sluice_app::engine::CheckResult) -> String {
                 format!("{d} old")
             }
         }
-        ("parity", Value::Object(o)) => {
+        ("parity", _) => {
+            let Some(o) = ParityObserved::of(c) else {
+                return cell(&c.observed);
+            };
             let mut parts = Vec::new();
-            if let Some(rc) = o.get("row_count") {
-                parts.push(format!("rows {}", cell(&rc["diff"])));
+            if let Some(rc) = &o.row_count {
+                parts.push(format!("rows {}", cell(&Value::from(rc.diff))));
             }
-            for a in o
-                .get("aggregates")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                parts.push(format!("{} {}", cell(&a["metric"]), cell(&a["diff"])));
+            for a in &o.aggregates {
+                parts.push(format!("{} {}", a.metric, cell(&a.diff)));
             }
-            if let Some(g) = o.get("groups") {
-                parts.push(format!("{} groups off", cell(&g["out_of_tolerance"])));
+            if let Some(g) = &o.groups {
+                parts.push(format!("{} groups off", g.out_of_tolerance));
             }
-            if let Some(r) = o.get("rows") {
+            if let Some(r) = &o.rows {
                 parts.push(format!(
                     "{} missing, {} extra, {} changed",
-                    cell(&r["missing"]),
-                    cell(&r["extra"]),
-                    cell(&r["changed"])
+                    r.missing, r.extra, r.changed
                 ));
             }
             parts.join("; ")
         }
-        ("reconcile", Value::Object(o)) => format!(
-            "{} disagreeing, {} partial of {} keys",
-            cell(&o["disagreeing_keys"]),
-            cell(&o["partial_keys"]),
-            cell(&o["keys"])
-        ),
+        ("reconcile", _) => match ReconcileObserved::of(c) {
+            Some(o) => format!(
+                "{} disagreeing, {} partial of {} keys",
+                o.disagreeing_keys, o.partial_keys, o.keys
+            ),
+            None => cell(&c.observed),
+        },
         ("schema", Value::Array(a)) => match a.len() {
             0 => "matches".to_string(),
             1 => "1 mismatch".to_string(),

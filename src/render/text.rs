@@ -13,6 +13,7 @@
 
 use std::fmt::Write;
 
+use sluice_app::engine::observed::{ParityObserved, ReconcileObserved};
 use sluice_app::engine::{CheckResult, CheckStatus, RunReport, RunStatus};
 
 use super::{Style, cell, groups, sample_columns};
@@ -133,11 +134,10 @@ fn thousands_signed(n: i64) -> String {
 /// A parity check: the aggregates side by side, the keyed diff's counts, one line per
 /// sample (`changed` lines show only the columns that differ, `source → target`).
 fn parity(out: &mut String, st: &Style, c: &CheckResult) {
-    let o = &c.observed;
-    let (src, tgt) = (
-        o["source"].as_str().unwrap_or("source"),
-        o["target"].as_str().unwrap_or("target"),
-    );
+    let Some(o) = ParityObserved::of(c) else {
+        return;
+    };
+    let (src, tgt) = (o.source.as_str(), o.target.as_str());
     let mut rows = vec![vec![
         "".to_string(),
         src.to_string(),
@@ -145,39 +145,28 @@ fn parity(out: &mut String, st: &Style, c: &CheckResult) {
         "diff".into(),
         "tolerance".into(),
     ]];
-    if let Some(rc) = o.get("row_count") {
+    if let Some(rc) = &o.row_count {
         rows.push(vec![
-            mark(rc) + "row_count",
-            num_cell(rc.get("source")),
-            num_cell(rc.get("target")),
-            num_cell(rc.get("diff")),
-            cell(&rc["tolerance"]),
+            mark(rc.ok) + "row_count",
+            thousands(rc.source),
+            thousands(rc.target),
+            thousands_signed(rc.diff),
+            cell(&rc.tolerance.as_str().into()),
         ]);
     }
-    for a in o
-        .get("aggregates")
-        .and_then(|a| a.as_array())
-        .into_iter()
-        .flatten()
-    {
+    for a in &o.aggregates {
         rows.push(vec![
-            mark(a) + a["metric"].as_str().unwrap_or(""),
-            num_cell(a.get("source")),
-            num_cell(a.get("target")),
-            num_cell(a.get("diff")),
-            cell(&a["tolerance"]),
+            mark(a.ok) + &a.metric,
+            num_cell(Some(&a.source)),
+            num_cell(Some(&a.target)),
+            num_cell(Some(&a.diff)),
+            cell(&a.tolerance.as_str().into()),
         ]);
     }
     if rows.len() > 1 {
         table(out, st, &rows);
     }
-    if let Some(g) = o.get("groups") {
-        let by: Vec<String> = g["group_by"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(cell)
-            .collect();
+    if let Some(g) = &o.groups {
         let _ = writeln!(
             out,
             "           {}",
@@ -185,44 +174,36 @@ fn parity(out: &mut String, st: &Style, c: &CheckResult) {
                 "2",
                 &format!(
                     "by {}: {} groups, {} out of tolerance, {} only in {src}, {} only in {tgt}",
-                    by.join(", "),
-                    num_cell(g.get("groups")),
-                    num_cell(g.get("out_of_tolerance")),
-                    num_cell(g.get("source_only")),
-                    num_cell(g.get("target_only"))
+                    g.group_by
+                        .iter()
+                        .map(|c| cell(&c.as_str().into()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    thousands(g.groups as u64),
+                    thousands(g.out_of_tolerance),
+                    thousands(g.source_only),
+                    thousands(g.target_only)
                 )
             )
         );
-        for w in g
-            .get("worst")
-            .and_then(|w| w.as_array())
-            .into_iter()
-            .flatten()
-        {
-            let group: Vec<String> = w["group"]
-                .as_object()
-                .into_iter()
-                .flatten()
+        for w in &g.worst {
+            let group: Vec<String> = w
+                .group
+                .iter()
                 .map(|(k, v)| format!("{k}={}", cell(v)))
                 .collect();
             let _ = writeln!(
                 out,
                 "           {}  {}  {} → {} ({})",
                 group.join(" "),
-                cell(&w["metric"]),
-                cell(&w["source"]),
-                cell(&w["target"]),
-                cell(&w["diff"])
+                cell(&w.metric.as_str().into()),
+                cell(&w.source),
+                cell(&w.target),
+                cell(&w.diff)
             );
         }
     }
-    let keys: Vec<String> = o
-        .pointer("/rows/keys")
-        .and_then(|k| k.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|k| k.as_str().map(String::from))
-        .collect();
+    let keys: &[String] = o.rows.as_ref().map_or(&[], |r| &r.keys);
     let mut lines = Vec::new();
     for s in &c.samples {
         let kind = s.get("diff").and_then(|v| v.as_str()).unwrap_or("");
@@ -261,12 +242,8 @@ fn parity(out: &mut String, st: &Style, c: &CheckResult) {
 }
 
 /// `✗ ` before a part that is out of tolerance.
-fn mark(part: &serde_json::Value) -> String {
-    if part.get("ok").and_then(|v| v.as_bool()) == Some(false) {
-        "✗ ".into()
-    } else {
-        "  ".into()
-    }
+fn mark(ok: bool) -> String {
+    if ok { "  ".into() } else { "✗ ".into() }
 }
 
 /// The report as text.
@@ -288,12 +265,7 @@ pub fn render(report: &RunReport, st: &Style) -> String {
             }
             None => {
                 if let Some(r) = checks.iter().find(|c| c.kind == "reconcile") {
-                    let names: Vec<String> = r.observed["datasets"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(cell)
-                        .collect();
+                    let names = ReconcileObserved::of(r).map_or(vec![], |o| o.datasets);
                     meta.push("reconciliation".into());
                     if !names.is_empty() {
                         meta.push(names.join(", "));

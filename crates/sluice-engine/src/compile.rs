@@ -25,6 +25,8 @@
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use sluice_spec::suggest::did_you_mean;
+
+use crate::error::{CheckError, CheckErrorKind as K};
 use sluice_spec::{Check, CheckKind, ColumnType, Literal, SchemaSpec};
 
 /// How a check is evaluated.
@@ -219,7 +221,7 @@ pub fn describe_columns(schema: &Schema) -> String {
 }
 
 /// Looks a column up; the error says what exists and what was probably meant.
-pub fn field<'a>(schema: &'a Schema, dataset: &str, name: &str) -> Result<&'a Field, String> {
+pub fn field<'a>(schema: &'a Schema, dataset: &str, name: &str) -> Result<&'a Field, CheckError> {
     if let Ok(f) = schema.field_with_name(name) {
         return Ok(f);
     }
@@ -228,16 +230,24 @@ pub fn field<'a>(schema: &'a Schema, dataset: &str, name: &str) -> Result<&'a Fi
         Some(s) => format!("; did you mean `{s}`?"),
         None => ".".to_string(),
     };
-    Err(format!(
-        "column `{name}` not found in `{dataset}`{hint} Its columns: {}",
-        describe_columns(schema)
+    Err(CheckError::column(
+        K::MissingColumn,
+        name,
+        format!(
+            "column `{name}` not found in `{dataset}`{hint} Its columns: {}",
+            describe_columns(schema)
+        ),
     ))
 }
 
-fn wrong_type(kind: &str, column: &str, need: &str, dt: &DataType) -> String {
-    format!(
-        "`{kind}` needs {need} column, but `{column}` is {}",
-        type_name(dt)
+fn wrong_type(kind: &str, column: &str, need: &str, dt: &DataType) -> CheckError {
+    CheckError::column(
+        K::WrongType,
+        column,
+        format!(
+            "`{kind}` needs {need} column, but `{column}` is {}",
+            type_name(dt)
+        ),
     )
 }
 
@@ -247,7 +257,7 @@ fn literals(
     column: &str,
     values: &[Literal],
     dt: &DataType,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, CheckError> {
     values
         .iter()
         .map(|v| {
@@ -262,9 +272,13 @@ fn literals(
                 Literal::Str(_) if !numeric_col && *value_type(dt) != DataType::Boolean => {
                     Ok(v.to_sql())
                 }
-                _ => Err(format!(
-                    "`{kind}` value {v} does not fit column `{column}` of type {}",
-                    type_name(dt)
+                _ => Err(CheckError::column(
+                    K::WrongValue,
+                    column,
+                    format!(
+                        "`{kind}` value {v} does not fit column `{column}` of type {}",
+                        type_name(dt)
+                    ),
                 )),
             }
         })
@@ -278,11 +292,11 @@ pub(crate) fn compile(
     dataset: &str,
     schema: &Schema,
     parent: Option<Result<&Schema, &str>>,
-) -> Result<Compiled, String> {
+) -> Result<Compiled, CheckError> {
     use CheckKind::*;
     let kind = check.kind.name();
     let count_rows = "count(*)".to_string();
-    let string_column = |column: &str| -> Result<(), String> {
+    let string_column = |column: &str| -> Result<(), CheckError> {
         let f = field(schema, dataset, column)?;
         if is_string(f.data_type()) {
             Ok(())
@@ -371,9 +385,13 @@ pub(crate) fn compile(
                     Literal::Bool(_) => false,
                 };
                 if !ok {
-                    return Err(format!(
-                        "`range` bound {b} does not fit column `{column}` of type {}; use numbers for numeric columns and quoted dates/timestamps for date columns",
-                        type_name(dt)
+                    return Err(CheckError::column(
+                        K::WrongValue,
+                        column,
+                        format!(
+                            "`range` bound {b} does not fit column `{column}` of type {}; use numbers for numeric columns and quoted dates/timestamps for date columns",
+                            type_name(dt)
+                        ),
                     ));
                 }
             }
@@ -473,9 +491,17 @@ pub(crate) fn compile(
             let parent = match parent {
                 Some(Ok(s)) => s,
                 Some(Err(why)) => {
-                    return Err(format!("cannot check references to `{target}`: {why}"));
+                    return Err(CheckError::new(
+                        K::Comparison,
+                        format!("cannot check references to `{target}`: {why}"),
+                    ));
                 }
-                None => return Err(format!("dataset `{target}` is not available")),
+                None => {
+                    return Err(CheckError::new(
+                        K::Comparison,
+                        format!("dataset `{target}` is not available"),
+                    ));
+                }
             };
             let pf = field(parent, target, target_key)?;
             let (a, b) = (value_type(f.data_type()), value_type(pf.data_type()));
@@ -484,10 +510,14 @@ pub(crate) fn compile(
                 || (is_string(a) && is_string(b))
                 || (is_temporal(a) && is_temporal(b));
             if !comparable {
-                return Err(format!(
-                    "`{column}` ({}) cannot be compared with `{target}.{target_key}` ({})",
-                    type_name(a),
-                    type_name(b)
+                return Err(CheckError::column(
+                    K::Comparison,
+                    column,
+                    format!(
+                        "`{column}` ({}) cannot be compared with `{target}.{target_key}` ({})",
+                        type_name(a),
+                        type_name(b)
+                    ),
                 ));
             }
             Compiled {
@@ -582,7 +612,9 @@ mod tests {
     }
 
     fn err(kind: CheckKind) -> String {
-        compile(&check(kind), "orders", &schema(), None).unwrap_err()
+        compile(&check(kind), "orders", &schema(), None)
+            .unwrap_err()
+            .message
     }
 
     #[test]
@@ -823,12 +855,16 @@ mod tests {
             dataset: "p".into(),
             key: "id".into(),
         };
-        let e = compile(&check(k.clone()), "o", &schema(), Some(Ok(&parent))).unwrap_err();
+        let e = compile(&check(k.clone()), "o", &schema(), Some(Ok(&parent)))
+            .unwrap_err()
+            .message;
         assert_eq!(
             e,
             "`order_id` (int64) cannot be compared with `p.id` (string)"
         );
-        let e = compile(&check(k), "o", &schema(), Some(Err("path not found"))).unwrap_err();
+        let e = compile(&check(k), "o", &schema(), Some(Err("path not found")))
+            .unwrap_err()
+            .message;
         assert_eq!(e, "cannot check references to `p`: path not found");
     }
 }

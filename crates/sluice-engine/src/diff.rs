@@ -25,7 +25,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::compute::kernels::cmp::eq;
 use datafusion::arrow::compute::{and, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Int8Type, Schema, TimeUnit};
@@ -36,10 +38,11 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 use sluice_spec::{CompareOpts, Precision};
-use tracing::{Instrument, debug, info_span};
+use tracing::debug;
 
 use crate::compile::{ident, type_name};
-use crate::error::df_message;
+use crate::duplicates::{Listed, Order, Search};
+use crate::error::{CheckError, CheckErrorKind};
 use crate::values::{as_i64, json_at, rows};
 
 /// Category of a joined row.
@@ -167,13 +170,6 @@ fn literal_list(batches: &[RecordBatch], limit: usize) -> Option<String> {
     Some(out.join(", "))
 }
 
-fn not_null_keys(keys: &[String]) -> String {
-    keys.iter()
-        .map(|k| format!("{} IS NOT NULL", ident(k)))
-        .collect::<Vec<_>>()
-        .join(" AND ")
-}
-
 fn scope(filter: &Option<String>) -> String {
     filter
         .as_deref()
@@ -181,8 +177,10 @@ fn scope(filter: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-/// Finds the duplicated keys of `side`, named as `names` (the canonical key names).
-/// `min_max` are the key's bounds from the fused scan, for one integer key.
+/// Finds the duplicated keys of `side` (with [`crate::duplicates::find`]), named as
+/// `names` (the canonical key names): every one of them (at most a million) for the diff
+/// to set apart, and the first `samples` with their `occurrences`. `min_max` are the
+/// key's bounds from the fused scan, for one integer key.
 pub(crate) async fn find_duplicates(
     ctx: &SessionContext,
     side: &Side,
@@ -190,90 +188,60 @@ pub(crate) async fn find_duplicates(
     rows_with_key: u64,
     min_max: Option<(ScalarValue, ScalarValue)>,
     samples: usize,
-) -> Result<Duplicates, String> {
-    let table = ident(&side.dataset);
-    let where_ = format!("{}{}", scope(&side.filter), not_null_keys(&side.keys));
-    let run = |ctx: SessionContext, sql: String| async move {
-        debug!(%sql, "duplicate keys");
-        ctx.sql(&sql)
-            .await
-            .map_err(|e| df_message(&e))?
-            .collect()
-            .await
-            .map_err(|e| df_message(&e))
+) -> Result<Duplicates, DataFusionError> {
+    let integer = match side.keys.as_slice() {
+        [key] => side
+            .schema
+            .field_with_name(key)
+            .is_ok_and(|f| crate::compile::is_integer(f.data_type())),
+        _ => false,
     };
-    let span = info_span!("query", kind = "duplicates", dataset = %side.dataset);
-    async {
-        // One integer key with a dense range: bitmaps.
-        if let ([key], [name], Some((min, max))) = (side.keys.as_slice(), names, &min_max)
-            && side.schema.field_with_name(key).is_ok_and(|f| crate::compile::is_integer(f.data_type()))
-            && let (Some(min), Some(max)) = (as_i64(min), as_i64(max))
-            && (max as i128 - min as i128 + 1) as u128 <= u128::from(rows_with_key.max(1 << 10)) * 64
-        {
-            let sql = format!(
-                "SELECT {}(CAST({k} AS BIGINT), {min}, {max}, 1000000) FROM {table} WHERE {where_}",
-                crate::duplicates::NAME,
-                k = ident(key)
-            );
-            let batches = run(ctx.clone(), sql).await?;
-            if let Some(b) = batches.iter().find(|b| b.num_rows() > 0)
-                && let Some(s) = b.column(0).as_struct_opt()
-                && !s.is_null(0)
-            {
-                let values = s.column(1).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0) as u64;
-                if values == 0 {
-                    return Ok(Duplicates::default());
-                }
-                let listed: ArrayRef = Arc::new(
-                    s.column(2)
-                        .as_list::<i32>()
-                        .value(0)
-                        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                        .clone(),
-                );
-                let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Int64, true)]));
-                let keys = vec![RecordBatch::try_new(schema, vec![listed.clone()]).map_err(|e| e.to_string())?];
-                // How often the first few occur, for samples: a filtered scan of the key.
-                let first: Vec<String> = listed
-                    .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                    .values()
-                    .iter()
-                    .take(samples)
-                    .map(i64::to_string)
-                    .collect();
-                let samples = if first.is_empty() {
-                    vec![]
-                } else {
-                    let sql = format!(
-                        "SELECT {k} AS {n}, count(*) AS occurrences FROM {table} WHERE {where_} AND {k} IN ({}) GROUP BY {k} ORDER BY {k}",
-                        first.join(", "),
-                        k = ident(key),
-                        n = ident(name),
-                    );
-                    rows(&run(pushdown(ctx), sql).await?)
-                };
-                return Ok(Duplicates { values, keys, samples });
-            }
-        }
-        let select: Vec<String> = side.keys.iter().zip(names).map(|(k, n)| format!("{} AS {}", ident(k), ident(n))).collect();
-        let group: Vec<String> = side.keys.iter().map(|k| ident(k)).collect();
-        let sql = format!(
-            "SELECT {}, count(*) AS occurrences FROM {table} WHERE {where_} GROUP BY {} HAVING count(*) > 1 ORDER BY {} LIMIT 1000000",
-            select.join(", "),
-            group.join(", "),
-            group.join(", "),
-        );
-        let found = run(ctx.clone(), sql).await?;
-        let values = found.iter().map(|b| b.num_rows() as u64).sum();
-        let keys = found
-            .iter()
-            .map(|b| b.project(&(0..names.len()).collect::<Vec<_>>()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-        Ok(Duplicates { values, keys, samples: rows(&found).into_iter().take(samples).collect() })
+    let search = Search {
+        table: &side.dataset,
+        keys: &side.keys,
+        names,
+        scope: side.filter.as_deref(),
+        rows_with_key,
+        range: min_max
+            .filter(|_| integer)
+            .and_then(|(min, max)| as_i64(&min).zip(as_i64(&max))),
+        list: 1_000_000,
+        order: Order::ByKey,
+    };
+    let found = crate::duplicates::find(ctx, &search).await?;
+    if found.values == 0 {
+        return Ok(Duplicates::default());
     }
-    .instrument(span)
-    .await
+    match found.listed {
+        Listed::Values(values) => {
+            let listed: ArrayRef = Arc::new(Int64Array::from(values.clone()));
+            let schema = Arc::new(Schema::new(vec![Field::new(
+                &names[0],
+                DataType::Int64,
+                true,
+            )]));
+            let keys = vec![RecordBatch::try_new(schema, vec![listed])?];
+            // How often the first few occur, for samples: a filtered scan of the key.
+            let first = &values[..values.len().min(samples)];
+            let samples = crate::duplicates::occurrences(&pushdown(ctx), &search, first).await?;
+            Ok(Duplicates {
+                values: found.values,
+                keys,
+                samples,
+            })
+        }
+        Listed::Rows(batches) => {
+            let keys = batches
+                .iter()
+                .map(|b| b.project(&(0..names.len()).collect::<Vec<_>>()))
+                .collect::<Result<_, _>>()?;
+            Ok(Duplicates {
+                values: found.values,
+                keys,
+                samples: rows(&batches).into_iter().take(samples).collect(),
+            })
+        }
+    }
 }
 
 /// SQL for a value normalised for comparison, given both sides' types.
@@ -282,7 +250,7 @@ fn normalised(
     own: &DataType,
     other: &DataType,
     opts: &CompareOpts,
-) -> Result<String, String> {
+) -> Result<String, CheckError> {
     let numeric = |t: &DataType| t.is_numeric();
     let string = |t: &DataType| {
         matches!(
@@ -323,10 +291,13 @@ fn normalised(
         }
         (a, b) if a == b => expr.to_string(),
         (a, b) => {
-            return Err(format!(
-                "cannot compare {} with {}; cast one side in a view, or compare other columns",
-                type_name(a),
-                type_name(b)
+            return Err(CheckError::new(
+                CheckErrorKind::Comparison,
+                format!(
+                    "cannot compare {} with {}; cast one side in a view, or compare other columns",
+                    type_name(a),
+                    type_name(b)
+                ),
             ));
         }
     })
@@ -363,7 +334,7 @@ fn canonical_pair(
     b: &str,
     tb: &DataType,
     opts: &CompareOpts,
-) -> Result<(String, String), String> {
+) -> Result<(String, String), CheckError> {
     let (na, nb) = (normalised(a, ta, tb, opts)?, normalised(b, tb, ta, opts)?);
     let string = |t: &DataType| {
         matches!(
@@ -389,7 +360,7 @@ pub(crate) fn differs(
     b: &str,
     tb: &DataType,
     opts: &CompareOpts,
-) -> Result<String, String> {
+) -> Result<String, CheckError> {
     let (na, nb) = (normalised(a, ta, tb, opts)?, normalised(b, tb, ta, opts)?);
     Ok(match opts.tolerance {
         Some(tol) if ta.is_numeric() && tb.is_numeric() => format!(
@@ -444,7 +415,7 @@ pub(crate) fn key_filter(
     ctx: &SessionContext,
     name: &str,
     keys: Vec<RecordBatch>,
-) -> Result<Option<KeyFilter>, String> {
+) -> Result<Option<KeyFilter>, DataFusionError> {
     let keys: Vec<RecordBatch> = keys.into_iter().filter(|b| b.num_rows() > 0).collect();
     if keys.is_empty() {
         return Ok(None);
@@ -452,10 +423,9 @@ pub(crate) fn key_filter(
     if let Some(list) = literal_list(&keys, 10_000) {
         return Ok(Some(KeyFilter::Values(list)));
     }
-    let table = MemTable::try_new(keys[0].schema(), vec![keys]).map_err(|e| df_message(&e))?;
+    let table = MemTable::try_new(keys[0].schema(), vec![keys])?;
     let _ = ctx.deregister_table(name);
-    ctx.register_table(name, Arc::new(table))
-        .map_err(|e| df_message(&e))?;
+    ctx.register_table(name, Arc::new(table))?;
     Ok(Some(KeyFilter::Table(name.to_string())))
 }
 
@@ -553,8 +523,8 @@ pub(crate) fn diff_sql(
     key_names: &[String],
     compared: &[Compared],
     only_keys: Option<&KeyFilter>,
-) -> Result<String, String> {
-    let field = |side: &Side, c: &str| -> Result<DataType, String> {
+) -> Result<String, CheckError> {
+    let field = |side: &Side, c: &str| -> Result<DataType, CheckError> {
         crate::compile::field(&side.schema, &side.dataset, c).map(|f| f.data_type().clone())
     };
     let key_cols = |side: &Side| -> Vec<String> {
@@ -578,7 +548,10 @@ pub(crate) fn diff_sql(
             &tt,
             &c.opts,
         )
-        .map_err(|e| format!("`{}` vs `{}.{}`: {e}", c.name, source.dataset, c.source))?;
+        .map_err(|e| CheckError {
+            message: format!("`{}` vs `{}.{}`: {e}", c.name, source.dataset, c.source),
+            ..e
+        })?;
         flags.push(format!("{d} AS \"__d{i}\""));
         values.push(format!(
             "s.\"__s{i}\" AS {}",
@@ -645,8 +618,8 @@ pub(crate) fn hash_diff_sql(
     key_names: &[String],
     compared: &[Compared],
     dup_table: Option<&str>,
-) -> Result<String, String> {
-    let dtype = |side: &Side, c: &str| -> Result<DataType, String> {
+) -> Result<String, CheckError> {
+    let dtype = |side: &Side, c: &str| -> Result<DataType, CheckError> {
         crate::compile::field(&side.schema, &side.dataset, c).map(|f| f.data_type().clone())
     };
     let mut s_cols: Vec<String> = source
@@ -664,7 +637,10 @@ pub(crate) fn hash_diff_sql(
     let (mut s_hash, mut t_hash, mut tolerant) = (Vec::new(), Vec::new(), Vec::new());
     for (i, c) in compared.iter().enumerate() {
         let (ts, tt) = (dtype(source, &c.source)?, dtype(target, &c.name)?);
-        let what = |e: String| format!("`{}` vs `{}.{}`: {e}", c.name, source.dataset, c.source);
+        let what = |e: CheckError| CheckError {
+            message: format!("`{}` vs `{}.{}`: {e}", c.name, source.dataset, c.source),
+            ..e
+        };
         if c.opts.tolerance.is_some() && ts.is_numeric() && tt.is_numeric() {
             s_cols.push(format!("{} AS \"__s{i}\"", ident(&c.source)));
             t_cols.push(format!("{} AS \"__t{i}\"", ident(&c.name)));
@@ -769,14 +745,13 @@ pub(crate) fn register_duplicates(
     name: &str,
     key_names: &[String],
     dups: &[&Duplicates],
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, DataFusionError> {
     let batches: Vec<RecordBatch> = dups
         .iter()
         .flat_map(|d| d.keys.iter())
         .filter(|b| b.num_rows() > 0)
         .map(|b| b.project(&(0..key_names.len()).collect::<Vec<_>>()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+        .collect::<Result<_, _>>()?;
     if batches.is_empty() {
         return Ok(None);
     }
@@ -799,12 +774,10 @@ pub(crate) fn register_duplicates(
                 .collect::<Result<Vec<_>, _>>()?;
             RecordBatch::try_new(schema.clone(), cols)
         })
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    let table = MemTable::try_new(schema, vec![batches]).map_err(|e| df_message(&e))?;
+        .collect::<Result<_, _>>()?;
+    let table = MemTable::try_new(schema, vec![batches])?;
     let _ = ctx.deregister_table(name);
-    ctx.register_table(name, Arc::new(table))
-        .map_err(|e| df_message(&e))?;
+    ctx.register_table(name, Arc::new(table))?;
     Ok(Some(ident(name)))
 }
 
@@ -1227,8 +1200,9 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            e,
+            e.message,
             "cannot compare int64 with string; cast one side in a view, or compare other columns"
         );
+        assert_eq!(e.kind, CheckErrorKind::Comparison);
     }
 }

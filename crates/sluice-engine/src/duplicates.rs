@@ -15,15 +15,22 @@
 //! # Complexity
 //! O(rows) time, O((max - min) / 8) bytes per partition. The engine uses it only when the
 //! range is at most 64 × the rows, so the bitmaps never outweigh a hash set of the values.
+//!
+//! [`find`] is the one duplicate-key detector of the engine, used by the `unique` check
+//! and by the keyed diffs of parity and reconciliation: the bitmaps for one dense integer
+//! key, else a hash-partitioned `GROUP BY key HAVING count(*) > 1` whose window totals stay
+//! exact whatever the listing's `LIMIT`.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type};
 use datafusion::common::scalar::ScalarStructBuilder;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
+use datafusion::prelude::SessionContext;
+use tracing::Instrument;
 
 /// The SQL name of the function.
 pub const NAME: &str = "sluice_duplicates";
@@ -253,6 +260,230 @@ impl Accumulator for Bitmaps {
     fn size(&self) -> usize {
         std::mem::size_of_val(self) + (self.seen.capacity() + self.dups.capacity()) * 8
     }
+}
+
+/// How a search lists the duplicated values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Most repeated first, then by key (a `unique` check's samples).
+    MostRepeated,
+    /// By key (a diff's duplicated keys, its samples the smallest).
+    ByKey,
+}
+
+/// A search for values of a key that occur more than once.
+#[derive(Clone, Debug)]
+pub(crate) struct Search<'a> {
+    /// The table (the dataset's name, unquoted).
+    pub table: &'a str,
+    /// The key's columns in the table.
+    pub keys: &'a [String],
+    /// The names the key's columns get in the answer.
+    pub names: &'a [String],
+    /// A SQL filter scoping the search (`where:`).
+    pub scope: Option<&'a str>,
+    /// Rows in scope with no NULL in the key (from the fused scan).
+    pub rows_with_key: u64,
+    /// `min` and `max` of a single integer key (from the fused scan): the bitmaps may
+    /// apply. `None` for other keys.
+    pub range: Option<(i64, i64)>,
+    /// How many duplicated values to list.
+    pub list: usize,
+    /// In what order.
+    pub order: Order,
+}
+
+/// What a search found.
+#[derive(Clone, Debug)]
+pub(crate) struct Found {
+    /// Values occurring more than once.
+    pub values: u64,
+    /// Rows beyond the first of each of them (the rows to delete to make the key unique).
+    pub extra_rows: u64,
+    /// The first `list` of them.
+    pub listed: Listed,
+}
+
+/// The duplicated values a search lists.
+#[derive(Clone, Debug)]
+pub(crate) enum Listed {
+    /// Found by the bitmaps: the smallest duplicated values; [`occurrences`] counts them.
+    Values(Vec<i64>),
+    /// Found by `GROUP BY`: the key's columns (as `names`) and `occurrences`, in order.
+    Rows(Vec<RecordBatch>),
+}
+
+fn ident(name: &str) -> String {
+    crate::compile::ident(name)
+}
+
+/// `(scope) AND k1 IS NOT NULL AND ...`: the rows a search looks at.
+fn scope_sql(s: &Search<'_>) -> String {
+    let not_null = s
+        .keys
+        .iter()
+        .map(|k| format!("{} IS NOT NULL", ident(k)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    match s.scope {
+        Some(f) => format!("({f}) AND {not_null}"),
+        None => not_null,
+    }
+}
+
+async fn sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    tracing::debug!(%sql, "duplicate keys");
+    ctx.sql(sql).await?.collect().await
+}
+
+/// Finds the values of `s`'s key that occur more than once.
+///
+/// # Complexity
+/// One scan of the key. A single integer key whose range is at most 64 values per row:
+/// two bitmaps over the range, O(range / 8) bytes. Otherwise a `GROUP BY` of the key:
+/// O(distinct values) memory, spilling under a memory limit.
+pub(crate) async fn find(ctx: &SessionContext, s: &Search<'_>) -> Result<Found> {
+    let span = tracing::info_span!("query", kind = "duplicates", dataset = %s.table);
+    async {
+        if s.rows_with_key == 0 {
+            return Ok(Found {
+                values: 0,
+                extra_rows: 0,
+                listed: Listed::Values(vec![]),
+            });
+        }
+        if let Some(found) = dense(ctx, s).await? {
+            return Ok(found);
+        }
+        grouped(ctx, s).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// The bitmaps, when they apply; `None` otherwise (or when a value fell outside the range).
+async fn dense(ctx: &SessionContext, s: &Search<'_>) -> Result<Option<Found>> {
+    let ([key], Some((min, max))) = (s.keys, s.range) else {
+        return Ok(None);
+    };
+    let range = (max as i128 - min as i128 + 1) as u128;
+    if range > u128::from(s.rows_with_key.max(1 << 10)) * 64 {
+        tracing::debug!(%range, rows = s.rows_with_key, "key range too sparse for bitmaps; grouping instead");
+        return Ok(None);
+    }
+    let query = format!(
+        "SELECT {NAME}(CAST({k} AS BIGINT), {min}, {max}, {}) FROM {} WHERE {}",
+        s.list,
+        ident(s.table),
+        scope_sql(s),
+        k = ident(key),
+    );
+    let batches = sql(ctx, &query).await?;
+    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(None);
+    };
+    let Some(st) = b.column(0).as_struct_opt() else {
+        return Ok(None);
+    };
+    if st.is_null(0) {
+        return Ok(None);
+    }
+    let distinct = st.column(0).as_primitive::<Int64Type>().value(0) as u64;
+    let values = st.column(1).as_primitive::<Int64Type>().value(0) as u64;
+    let listed = st
+        .column(2)
+        .as_list::<i32>()
+        .value(0)
+        .as_primitive::<Int64Type>()
+        .values()
+        .to_vec();
+    Ok(Some(Found {
+        values,
+        extra_rows: s.rows_with_key.saturating_sub(distinct),
+        listed: Listed::Values(listed),
+    }))
+}
+
+/// `GROUP BY key HAVING count(*) > 1`, the totals carried on every listed row by window
+/// functions (so they are exact whatever the `LIMIT`).
+async fn grouped(ctx: &SessionContext, s: &Search<'_>) -> Result<Found> {
+    let select: Vec<String> = s
+        .keys
+        .iter()
+        .zip(s.names)
+        .map(|(k, n)| format!("{} AS {}", ident(k), ident(n)))
+        .collect();
+    let group: Vec<String> = s.keys.iter().map(|k| ident(k)).collect();
+    let names: Vec<String> = s.names.iter().map(|n| ident(n)).collect();
+    let order = match s.order {
+        Order::MostRepeated => format!("occurrences DESC, {}", names.join(", ")),
+        Order::ByKey => names.join(", "),
+    };
+    let query = format!(
+        "SELECT {names}, \"__n\" AS occurrences, count(*) OVER () AS \"__values\", sum(\"__n\") OVER () AS \"__rows\" \
+         FROM (SELECT {select}, count(*) AS \"__n\" FROM {table} WHERE {scope} GROUP BY {group} HAVING count(*) > 1) \
+         ORDER BY {order} LIMIT {limit}",
+        names = names.join(", "),
+        select = select.join(", "),
+        table = ident(s.table),
+        scope = scope_sql(s),
+        group = group.join(", "),
+        limit = s.list.max(1),
+    );
+    let batches = sql(ctx, &query).await?;
+    let total = |col: usize| -> u64 {
+        batches
+            .iter()
+            .find(|b| b.num_rows() > 0)
+            .and_then(|b| ScalarValue::try_from_array(b.column(col), 0).ok())
+            .map(|v| crate::values::as_u64(&v))
+            .unwrap_or(0)
+    };
+    let width = s.names.len() + 1;
+    let (values, rows) = (total(width), total(width + 1));
+    let listed = batches
+        .iter()
+        .map(|b| b.project(&(0..width).collect::<Vec<_>>()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(Found {
+        values,
+        extra_rows: rows.saturating_sub(values),
+        listed: Listed::Rows(listed),
+    })
+}
+
+/// How often each of `values` (listed by the bitmaps, for a single key) occurs, as rows
+/// of the key (named as the search's name) and `occurrences`, in the search's order.
+pub(crate) async fn occurrences(
+    ctx: &SessionContext,
+    s: &Search<'_>,
+    values: &[i64],
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let ([key], [name]) = (s.keys, s.names) else {
+        return Ok(vec![]);
+    };
+    if values.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = values
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (k, n) = (ident(key), ident(name));
+    let order = match s.order {
+        Order::MostRepeated => format!("occurrences DESC, {n}"),
+        Order::ByKey => n.clone(),
+    };
+    let query = format!(
+        "SELECT {k} AS {n}, count(*) AS occurrences FROM {} WHERE {} AND {k} IN ({list}) GROUP BY {k} ORDER BY {order}",
+        ident(s.table),
+        scope_sql(s),
+    );
+    let span = tracing::info_span!("query", kind = "samples", dataset = %s.table);
+    Ok(crate::values::rows(
+        &sql(ctx, &query).instrument(span).await?,
+    ))
 }
 
 #[cfg(test)]

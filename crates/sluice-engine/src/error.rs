@@ -1,8 +1,14 @@
 //! Engine errors, sorted by who is at fault.
 //!
-//! Most problems a run meets are not `Error`s: an unreadable source or a missing column
-//! becomes a check with status `error` in the report, and the run goes on. `Error` is for
-//! what stops a run before it starts.
+//! Most problems a run meets are not [`Error`]s: an unreadable source ([`SourceError`]) or
+//! a check that cannot be evaluated ([`CheckError`]) becomes a check with status `error` in
+//! the report, and the run goes on. `Error` is for what stops a run before it starts.
+//!
+//! [`SourceError`] and [`CheckError`] are a struct with a `kind` (what kind of problem,
+//! for code) and a `message` (what is wrong, where, and how to fix it, for people: the
+//! report's message), in the style of ripgrep's `globset::Error`.
+
+use std::path::PathBuf;
 
 /// What stops a run.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +23,8 @@ pub enum Error {
         .0.0.display(),
         if .0.1 == .0.0 { "a file, not a folder".to_string() } else { format!("inside {}, which is a file, not a folder", .0.1.display()) }
     )]
-    DiffOutputNotAFolder(Box<(std::path::PathBuf, std::path::PathBuf)>),
+    /// The path given, and the file it is or is inside.
+    DiffOutputNotAFolder(Box<(PathBuf, PathBuf)>),
     /// The query engine could not start (the environment: memory, threads, temp folder).
     #[error("cannot start the query engine: {0}")]
     Session(Box<datafusion::error::DataFusionError>),
@@ -26,6 +33,136 @@ pub enum Error {
 impl From<sluice_spec::UnknownName> for Error {
     fn from(e: sluice_spec::UnknownName) -> Self {
         Error::UnknownName(Box::new(e))
+    }
+}
+
+/// What kind of problem stopped a dataset from being read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SourceErrorKind {
+    /// The path, folder or file does not exist, or a glob matches nothing.
+    NotFound,
+    /// Not a regular file: a named pipe, a socket, a device (reading it could wait forever).
+    NotRegular,
+    /// Nothing to read: an empty folder, empty files, files without columns.
+    Empty,
+    /// The format cannot be told from the name, or the data is in another format.
+    Format,
+    /// The files could not be listed or opened (permissions, I/O).
+    Io,
+    /// The data is malformed: a record that does not parse, a corrupt or truncated file,
+    /// files that disagree on their schema, a partition folder that is not its type.
+    Invalid,
+    /// A bug: the reader panicked. The message asks to report it.
+    Internal,
+}
+
+/// Why a dataset could not be read; every check on it is `error` with this message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceError {
+    /// What kind of problem.
+    pub kind: SourceErrorKind,
+    /// The path it concerns: the dataset's, or the one file at fault.
+    pub path: PathBuf,
+    /// What is wrong, where, and how to fix it.
+    pub message: String,
+}
+
+impl SourceError {
+    /// A problem of `kind` with `path`.
+    pub(crate) fn new(
+        kind: SourceErrorKind,
+        path: impl Into<PathBuf>,
+        message: impl Into<String>,
+    ) -> SourceError {
+        SourceError {
+            kind,
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What kind of problem kept one check from being evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CheckErrorKind {
+    /// A column the check names is not in the data.
+    MissingColumn,
+    /// A column of a type the check cannot use.
+    WrongType,
+    /// A value of the check (an accepted value, a range bound) that does not fit its column.
+    WrongValue,
+    /// The check's SQL (`where`, a condition, a metric) does not plan: an unknown column or
+    /// function, not an aggregate, a type error.
+    Sql,
+    /// A comparison with another dataset that cannot be made: it could not be read, or its
+    /// key or columns do not fit (references, parity, reconciliation).
+    Comparison,
+    /// Evaluating it failed on the data (a value that cannot be cast, a bad record).
+    Evaluation,
+    /// Its query ran out of memory (`--memory-limit`).
+    OutOfMemory,
+    /// Its dataset could not be read.
+    Source(SourceErrorKind),
+    /// A bug: a panic while checking. The message asks to report it.
+    Internal,
+}
+
+/// Why one check could not be evaluated: its status is `error` with this message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CheckError {
+    /// What kind of problem.
+    pub kind: CheckErrorKind,
+    /// The column at fault, when one is.
+    pub column: Option<String>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl CheckError {
+    /// A problem of `kind`, about no column in particular.
+    pub(crate) fn new(kind: CheckErrorKind, message: impl Into<String>) -> CheckError {
+        CheckError {
+            kind,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem of `kind` with `column`.
+    pub(crate) fn column(
+        kind: CheckErrorKind,
+        column: &str,
+        message: impl Into<String>,
+    ) -> CheckError {
+        CheckError {
+            kind,
+            column: Some(column.to_string()),
+            message: message.into(),
+        }
+    }
+
+    /// A failed query's message as an error of the right kind: out of memory, or `kind`.
+    pub(crate) fn query(kind: CheckErrorKind, message: String) -> CheckError {
+        let kind = if message.contains(OUT_OF_MEMORY) {
+            CheckErrorKind::OutOfMemory
+        } else {
+            kind
+        };
+        CheckError::new(kind, message)
+    }
+}
+
+impl From<SourceError> for CheckError {
+    fn from(e: SourceError) -> CheckError {
+        CheckError {
+            kind: CheckErrorKind::Source(e.kind),
+            column: None,
+            message: e.message,
+        }
     }
 }
 

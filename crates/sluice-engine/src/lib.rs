@@ -15,6 +15,7 @@
 pub mod compile;
 pub mod duplicates;
 pub mod error;
+pub mod observed;
 pub mod progress;
 pub mod report;
 pub mod source;
@@ -25,24 +26,20 @@ mod diagnose;
 mod diff;
 mod evaluate;
 mod parity;
+mod query;
 mod reconcile;
+mod runner;
 mod session;
 mod sql_hint;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use std::panic::AssertUnwindSafe;
+use chrono::{DateTime, Utc};
 
-use futures::FutureExt;
-use futures::future::join_all;
-use sluice_spec::{CheckKind, Config, Dataset, Parity, Reconcile};
-use tracing::{Instrument, info, info_span};
+use sluice_spec::{Config, Dataset, Parity, Reconcile};
 
-pub use error::{Error, Result};
+pub use error::{CheckError, CheckErrorKind, Error, Result, SourceError, SourceErrorKind};
 pub use evaluate::{pct, threshold_text};
 pub use progress::{Progress, ProgressSnapshot};
 pub use report::{CheckResult, CheckStatus, DatasetReport, RunReport, RunStatus, Summary};
@@ -163,18 +160,6 @@ pub fn select_datasets<'c>(config: &'c Config, names: &[String]) -> Result<Vec<&
     select(config, names, None).map(|s| s.checked)
 }
 
-/// A panic inside DataFusion or a format reader, as a message (the run goes on).
-fn internal(panic: &(dyn std::any::Any + Send), doing: &str) -> String {
-    let what = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("unknown panic");
-    format!(
-        "internal error while {doing}: {what}; please report it at https://github.com/sluice-data/sluice/issues"
-    )
-}
-
 /// `--diff-output` must be a folder, or a path where one can be created.
 fn check_diff_output(dir: &std::path::Path) -> Result<()> {
     for p in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
@@ -192,201 +177,11 @@ fn check_diff_output(dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs what `opts` selects of `config`.
+/// Runs what `opts` selects of `config`: see [`runner`] for the steps.
 pub async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport> {
     if let Some(dir) = &opts.diff_output {
         check_diff_output(dir)?;
     }
-    let run_id = uuid::Uuid::now_v7().to_string();
-    let span = info_span!("run", %run_id, datasets = tracing::field::Empty, checks = tracing::field::Empty);
-    async {
-        let started_at = Utc::now();
-        let clock = Instant::now();
-        let sel = select(config, &opts.datasets, opts.stage.as_deref())?;
-        let session = session::new_session(opts.memory_limit, opts.target_partitions)?;
-        let mut sample_state = session.state();
-        sample_state
-            .config_mut()
-            .options_mut()
-            .execution
-            .target_partitions = 1;
-        let sample_session = datafusion::prelude::SessionContext::new_with_state(sample_state);
-
-        // Open every dataset the selection touches: checked ones, those their `references`
-        // checks point at, both sides of each parity, every dataset of a reconciliation.
-        let mut to_open: Vec<&Dataset> = Vec::new();
-        let mut want = |name: &str| {
-            if let Ok(d) = config.dataset(name)
-                && !to_open.iter().any(|o| o.name == d.name)
-            {
-                to_open.push(d);
-            }
-        };
-        for ds in &sel.checked {
-            want(&ds.name);
-            for c in &ds.checks {
-                if let CheckKind::References { dataset, .. } = &c.kind {
-                    want(dataset);
-                }
-            }
-        }
-        for (ds, p) in &sel.parities {
-            want(&ds.name);
-            want(&p.against);
-        }
-        for r in &sel.reconciles {
-            for d in &r.datasets {
-                want(d);
-            }
-        }
-        let opened = join_all(to_open.iter().map(|ds| async {
-            let opened = AssertUnwindSafe(source::open(&session, ds))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    Err(source::SourceError(internal(&*panic, "opening the source")))
-                });
-            (ds.name.clone(), opened)
-        }))
-        .await;
-        let sources: HashMap<_, _> = opened.into_iter().collect();
-
-        // Plan the comparisons: they ask each side's fused scan for counts and aggregates.
-        let mut extras = parity::Extras::default();
-        let parity_plans: Vec<_> = sel
-            .parities
-            .iter()
-            .map(|(ds, p)| (*ds, *p, parity::plan(ds, p, &sources, &mut extras)))
-            .collect();
-        let reconcile_plans: Vec<_> = sel
-            .reconciles
-            .iter()
-            .map(|r| (*r, reconcile::plan(r, &sources, &mut extras)))
-            .collect();
-
-        let scanned: Vec<(&Dataset, bool, Vec<parity::Extra>)> = to_open
-            .iter()
-            .map(|d| {
-                let checked = sel.checked.iter().any(|c| c.name == d.name);
-                (
-                    *d,
-                    checked,
-                    extras.per_dataset.get(&d.name).cloned().unwrap_or_default(),
-                )
-            })
-            .filter(|(_, checked, x)| *checked || !x.is_empty())
-            .collect();
-        if let Some(p) = &opts.progress {
-            p.set_total(scanned.len());
-        }
-        let cx = dataset::RunContext {
-            session: &session,
-            sample_session: &sample_session,
-            config,
-            sources: &sources,
-            now: opts.now,
-            progress: opts.progress.as_deref(),
-        };
-        let outcomes = join_all(scanned.iter().map(|(ds, checked, x)| {
-            let cx = &cx;
-            let checks: &[sluice_spec::Check] = if *checked { &ds.checks } else { &[] };
-            async move {
-                match AssertUnwindSafe(dataset::run(cx, ds, checks, x))
-                    .catch_unwind()
-                    .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(panic) => dataset::failed(
-                        cx,
-                        ds,
-                        checks,
-                        x.len(),
-                        &internal(&*panic, "checking the dataset"),
-                    ),
-                }
-            }
-        }))
-        .await;
-        let mut values: parity::ExtraValues = HashMap::new();
-        let mut datasets = Vec::new();
-        let mut by_dataset: HashMap<String, Vec<CheckResult>> = HashMap::new();
-        for ((ds, checked, _), outcome) in scanned.iter().zip(outcomes) {
-            values.insert(ds.name.clone(), outcome.extras);
-            if *checked {
-                datasets.push(outcome.report);
-                by_dataset.insert(ds.name.clone(), outcome.results);
-            }
-        }
-
-        // Parity and reconciliation, one at a time: keyed diffs are joins, and each may use
-        // the whole memory pool.
-        let settings = parity::DiffSettings {
-            diff_output: opts.diff_output.as_ref(),
-            memory_limit: opts.memory_limit,
-        };
-        let mut parity_results: Vec<(String, CheckResult)> = Vec::new();
-        for (ds, p, plan) in &parity_plans {
-            let result = match plan {
-                Ok(plan) => parity::evaluate(&session, config, plan, &values, &settings).await,
-                Err(e) => {
-                    let mut r = parity::skeleton(config, ds, p);
-                    r.message = e.clone();
-                    r
-                }
-            };
-            parity_results.push((ds.name.clone(), result));
-        }
-        let mut checks = Vec::new();
-        for ds in &sel.checked {
-            checks.extend(by_dataset.remove(&ds.name).unwrap_or_default());
-            checks.extend(
-                parity_results
-                    .iter()
-                    .filter(|(d, _)| *d == ds.name)
-                    .map(|(_, r)| r.clone()),
-            );
-        }
-        // Parity declared on a stage's inputs (not themselves checked).
-        checks.extend(
-            parity_results
-                .iter()
-                .filter(|(d, _)| !sel.checked.iter().any(|c| &c.name == d))
-                .map(|(_, r)| r.clone()),
-        );
-        for (r, plan) in &reconcile_plans {
-            checks.push(match plan {
-                Ok(plan) => reconcile::evaluate(&session, config, plan, &values).await,
-                Err(e) => {
-                    let mut res = reconcile::skeleton(config, r);
-                    res.message = e.clone();
-                    res
-                }
-            });
-        }
-
-        let (summary, status) = RunReport::summarize(&checks);
-        let span = tracing::Span::current();
-        span.record("datasets", datasets.len());
-        span.record("checks", checks.len());
-        info!(
-            status = status.as_str(),
-            elapsed_ms = clock.elapsed().as_millis() as u64,
-            "run finished"
-        );
-        Ok(RunReport {
-            sluice_version: env!("CARGO_PKG_VERSION").to_string(),
-            run_id: run_id.clone(),
-            started_at: started_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            finished_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-            duration_ms: clock.elapsed().as_millis() as u64,
-            now: opts.now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-            config: config.file.path().display().to_string(),
-            status,
-            summary,
-            datasets,
-            checks,
-        })
-    }
-    .instrument(span)
-    .await
+    let sel = select(config, &opts.datasets, opts.stage.as_deref())?;
+    runner::run(config, opts, &sel).await
 }

@@ -6,16 +6,8 @@
 //! stream is read once to count, per pair, the keys both have, those they disagree on and
 //! those only one has, and to keep samples showing every dataset's values.
 //!
-//! The result is one check of kind `reconcile`; `observed` holds:
-//!
-//! ```json
-//! { "datasets": ["experiments", "payments", "ledger"], "keys": 1000,
-//!   "disagreeing_keys": 4, "partial_keys": 3,
-//!   "missing": { "experiments": 0, "payments": 2, "ledger": 1 },
-//!   "pairs": [ { "a": "experiments", "b": "payments", "both": 998, "disagree": 2,
-//!                "only_a": 2, "only_b": 0 } ],
-//!   "duplicate_keys": { "ledger": 1 } }
-//! ```
+//! The result is one check of kind `reconcile`; `observed` holds what
+//! [`crate::observed::ReconcileObserved`] documents.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,16 +15,16 @@ use std::sync::Arc;
 use datafusion::arrow::array::{AsArray, BooleanArray};
 use datafusion::arrow::compute::kernels::boolean::{and, and_not, not, or};
 use datafusion::arrow::datatypes::Schema;
-use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sluice_spec::{Config, Reconcile, Severity};
 use tracing::debug;
 
 use crate::compile::{field, ident, type_name};
 use crate::diff::{self, Side, differs};
-use crate::error::df_message;
+use crate::error::{CheckError, CheckErrorKind as K, df_message};
+use crate::observed::{PairDiff, ReconcileObserved};
 use crate::parity::{ExtraValues, Extras, Slot};
 use crate::report::{CheckResult, CheckStatus};
 use crate::source::{Source, SourceError};
@@ -52,15 +44,26 @@ pub(crate) fn plan<'c>(
     r: &'c Reconcile,
     sources: &HashMap<String, Result<Source, SourceError>>,
     extras: &mut Extras,
-) -> Result<ReconcilePlan<'c>, String> {
+) -> Result<ReconcilePlan<'c>, CheckError> {
     let mut sides = Vec::new();
     let mut counts = Vec::new();
     let mut first: Option<(String, Arc<Schema>)> = None;
     for ds in &r.datasets {
         let schema = match sources.get(ds) {
             Some(Ok(s)) => s.schema.clone(),
-            Some(Err(e)) => return Err(format!("cannot read `{ds}`: {}", e.0)),
-            None => return Err(format!("`{ds}` was not opened")),
+            Some(Err(e)) => {
+                return Err(CheckError {
+                    kind: K::Source(e.kind),
+                    column: None,
+                    message: format!("cannot read `{ds}`: {}", e.message),
+                });
+            }
+            None => {
+                return Err(CheckError::new(
+                    K::Internal,
+                    format!("`{ds}` was not opened"),
+                ));
+            }
         };
         let keys: Vec<String> = r.key.iter().map(|k| r.column(ds, k).to_string()).collect();
         for c in &keys {
@@ -76,10 +79,14 @@ pub(crate) fn plan<'c>(
                 let ok =
                     a == b || (a.is_numeric() && b.is_numeric()) || (type_name(a) == type_name(b));
                 if !ok {
-                    return Err(format!(
-                        "key `{k}` cannot be matched: it is {} in `{fds}` and {} in `{ds}`",
-                        type_name(a),
-                        type_name(b)
+                    return Err(CheckError::column(
+                        K::Comparison,
+                        k,
+                        format!(
+                            "key `{k}` cannot be matched: it is {} in `{fds}` and {} in `{ds}`",
+                            type_name(a),
+                            type_name(b)
+                        ),
                     ));
                 }
             }
@@ -136,7 +143,9 @@ pub(crate) fn skeleton(config: &Config, r: &Reconcile) -> CheckResult {
     }
 }
 
-fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String, String> {
+/// The chain of full outer joins that brings every dataset's row for a key side by side,
+/// with a presence flag per dataset and a disagreement flag per pair.
+fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String, CheckError> {
     let r = plan.reconcile;
     let n = plan.sides.len();
     let key_names = &r.key;
@@ -212,11 +221,12 @@ fn join_sql(plan: &ReconcilePlan<'_>, dup_table: Option<&str>) -> Result<String,
                         &tb,
                         &measure.opts,
                     )
-                    .map_err(|e| {
-                        format!(
+                    .map_err(|e| CheckError {
+                        message: format!(
                             "`{}` in `{}` vs `{}`: {e}",
                             measure.column, a.dataset, b.dataset
-                        )
+                        ),
+                        ..e
                     })?,
                 );
             }
@@ -272,7 +282,7 @@ pub(crate) async fn evaluate(
             out.samples = samples;
             out.message = msg;
         }
-        Err(e) => out.message = e,
+        Err(e) => out.message = e.message,
     }
     out.duration_ms = Some(started.elapsed().as_millis() as u64);
     out
@@ -280,14 +290,31 @@ pub(crate) async fn evaluate(
 
 type Outcome = (Value, u64, u64, u64, Vec<Map<String, Value>>, String);
 
+/// What reading the joined rows counted.
+struct Tally {
+    keys: u64,
+    disagreeing: u64,
+    partial: u64,
+    /// Per dataset: keys it lacks.
+    missing: Vec<u64>,
+    /// Per pair: keys both have, disagree on, only the first has, only the second has.
+    both: Vec<u64>,
+    disagree: Vec<u64>,
+    only_a: Vec<u64>,
+    only_b: Vec<u64>,
+    pairs: Vec<(usize, usize)>,
+    samples: Vec<Map<String, Value>>,
+}
+
 async fn run(
     ctx: &SessionContext,
     plan: &ReconcilePlan<'_>,
     values: &ExtraValues,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, CheckError> {
     let r = plan.reconcile;
-    let n = plan.sides.len();
-    let get = |s: &Slot| -> Result<ScalarValue, String> { crate::parity::value_of(values, s) };
+    let get = |s: &Slot| crate::parity::value_of(values, s);
+    let query_error =
+        |e: datafusion::error::DataFusionError| CheckError::query(K::Evaluation, df_message(&e));
     // Duplicated keys per dataset.
     let mut dups = Vec::new();
     for (side, (complete, mm)) in plan.sides.iter().zip(&plan.counts) {
@@ -296,124 +323,149 @@ async fn run(
             Some((a, b)) => Some((get(a)?, get(b)?)),
             None => None,
         };
-        dups.push(diff::find_duplicates(ctx, side, &r.key, rows, mm, r.samples as usize).await?);
+        let found = diff::find_duplicates(ctx, side, &r.key, rows, mm, r.samples as usize)
+            .await
+            .map_err(query_error)?;
+        dups.push(found);
     }
     let table = format!("__sluice_dups_{}", uuid::Uuid::now_v7().simple());
     let dup_table =
-        diff::register_duplicates(ctx, &table, &r.key, &dups.iter().collect::<Vec<_>>())?;
+        diff::register_duplicates(ctx, &table, &r.key, &dups.iter().collect::<Vec<_>>())
+            .map_err(query_error)?;
     let sql = join_sql(plan, dup_table.as_deref())?;
     debug!(%sql, "reconciliation");
-    let result = async {
-        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
-        let pairs: Vec<(usize, usize)> = (0..n)
-            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
-            .collect();
-        let mut both = vec![0u64; pairs.len()];
-        let mut disagree = vec![0u64; pairs.len()];
-        let mut only_a = vec![0u64; pairs.len()];
-        let mut only_b = vec![0u64; pairs.len()];
-        let mut missing = vec![0u64; n];
-        let (mut keys, mut disagreeing, mut partial) = (0u64, 0u64, 0u64);
-        let mut samples = Vec::new();
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            let live = not(batch.column(0).as_boolean())?;
-            keys += live.true_count() as u64;
-            let present: Vec<BooleanArray> = (0..n)
-                .map(|i| and(&live, batch.column(1 + i).as_boolean()))
-                .collect::<Result<_, _>>()?;
-            let mut all = live.clone();
-            for p in &present {
-                all = and(&all, p)?;
-            }
-            let part = and_not(&live, &all)?;
-            partial += part.true_count() as u64;
-            for (i, p) in present.iter().enumerate() {
-                missing[i] += and_not(&live, p)?.true_count() as u64;
-            }
-            let mut any_dis = BooleanArray::from(vec![false; batch.num_rows()]);
-            for (x, &(i, j)) in pairs.iter().enumerate() {
-                let flag = and(&live, batch.column(1 + n + x).as_boolean())?;
-                disagree[x] += flag.true_count() as u64;
-                any_dis = or(&any_dis, &flag)?;
-                both[x] += and(&present[i], &present[j])?.true_count() as u64;
-                only_a[x] += and_not(&present[i], &present[j])?.true_count() as u64;
-                only_b[x] += and_not(&present[j], &present[i])?.true_count() as u64;
-            }
-            disagreeing += any_dis.true_count() as u64;
-            let interesting = or(&any_dis, &part)?;
-            if r.samples > 0 && interesting.true_count() > 0 {
-                let first_value = 1 + n + pairs.len();
-                for row in (0..batch.num_rows()).filter(|&x| interesting.value(x)) {
-                    let mut m = Map::new();
-                    let seen: Vec<&str> = (0..n)
-                        .filter(|&i| present[i].value(row))
-                        .map(|i| plan.sides[i].dataset.as_str())
-                        .collect();
-                    m.insert("present_in".into(), Value::from(seen.join(", ")));
-                    let schema = batch.schema();
-                    for c in first_value..batch.num_columns() {
-                        m.insert(
-                            schema.field(c).name().clone(),
-                            json_at(batch.column(c).as_ref(), row),
-                        );
-                    }
-                    samples.push(m);
-                }
-                diff::keep_smallest(&mut samples, r.samples as usize, &r.key);
-            }
-        }
-        samples.sort_by(|a, b| diff::compare_keys(a, b, &r.key));
-        samples.truncate(r.samples as usize);
-        Ok::<_, datafusion::error::DataFusionError>((
-            keys,
-            disagreeing,
-            partial,
-            missing,
-            both,
-            disagree,
-            only_a,
-            only_b,
-            pairs,
-            samples,
-        ))
-    }
-    .await;
+    let result = tally(ctx, plan, &sql).await;
     if dup_table.is_some() {
         let _ = ctx.deregister_table(&table);
     }
-    let (keys, disagreeing, partial, missing, both, disagree, only_a, only_b, pairs, samples) =
-        result.map_err(|e| df_message(&e))?;
+    let t = result.map_err(query_error)?;
+    Ok(outcome(plan, &t, &dups))
+}
+
+/// Reads the joined rows once: counts per dataset and pair, samples of the keys that
+/// disagree or are missing somewhere.
+async fn tally(
+    ctx: &SessionContext,
+    plan: &ReconcilePlan<'_>,
+    sql: &str,
+) -> Result<Tally, datafusion::error::DataFusionError> {
+    let r = plan.reconcile;
+    let n = plan.sides.len();
+    let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+    let pairs: Vec<(usize, usize)> = (0..n)
+        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+        .collect();
+    let mut t = Tally {
+        keys: 0,
+        disagreeing: 0,
+        partial: 0,
+        missing: vec![0; n],
+        both: vec![0; pairs.len()],
+        disagree: vec![0; pairs.len()],
+        only_a: vec![0; pairs.len()],
+        only_b: vec![0; pairs.len()],
+        pairs,
+        samples: Vec::new(),
+    };
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let live = not(batch.column(0).as_boolean())?;
+        t.keys += live.true_count() as u64;
+        let present: Vec<BooleanArray> = (0..n)
+            .map(|i| and(&live, batch.column(1 + i).as_boolean()))
+            .collect::<Result<_, _>>()?;
+        let mut all = live.clone();
+        for p in &present {
+            all = and(&all, p)?;
+        }
+        let part = and_not(&live, &all)?;
+        t.partial += part.true_count() as u64;
+        for (i, p) in present.iter().enumerate() {
+            t.missing[i] += and_not(&live, p)?.true_count() as u64;
+        }
+        let mut any_dis = BooleanArray::from(vec![false; batch.num_rows()]);
+        for (x, &(i, j)) in t.pairs.iter().enumerate() {
+            let flag = and(&live, batch.column(1 + n + x).as_boolean())?;
+            t.disagree[x] += flag.true_count() as u64;
+            any_dis = or(&any_dis, &flag)?;
+            t.both[x] += and(&present[i], &present[j])?.true_count() as u64;
+            t.only_a[x] += and_not(&present[i], &present[j])?.true_count() as u64;
+            t.only_b[x] += and_not(&present[j], &present[i])?.true_count() as u64;
+        }
+        t.disagreeing += any_dis.true_count() as u64;
+        let interesting = or(&any_dis, &part)?;
+        if r.samples > 0 && interesting.true_count() > 0 {
+            let first_value = 1 + n + t.pairs.len();
+            for row in (0..batch.num_rows()).filter(|&x| interesting.value(x)) {
+                let mut m = Map::new();
+                let seen: Vec<&str> = (0..n)
+                    .filter(|&i| present[i].value(row))
+                    .map(|i| plan.sides[i].dataset.as_str())
+                    .collect();
+                m.insert("present_in".into(), Value::from(seen.join(", ")));
+                let schema = batch.schema();
+                for c in first_value..batch.num_columns() {
+                    m.insert(
+                        schema.field(c).name().clone(),
+                        json_at(batch.column(c).as_ref(), row),
+                    );
+                }
+                t.samples.push(m);
+            }
+            diff::keep_smallest(&mut t.samples, r.samples as usize, &r.key);
+        }
+    }
+    t.samples.sort_by(|a, b| diff::compare_keys(a, b, &r.key));
+    t.samples.truncate(r.samples as usize);
+    Ok(t)
+}
+
+/// The observations and the message of a tally.
+fn outcome(plan: &ReconcilePlan<'_>, t: &Tally, dups: &[diff::Duplicates]) -> Outcome {
+    let r = plan.reconcile;
     let names: Vec<&str> = plan.sides.iter().map(|s| s.dataset.as_str()).collect();
-    let pair_json: Vec<Value> = pairs
+    let pair_diffs: Vec<PairDiff> = t
+        .pairs
         .iter()
         .enumerate()
-        .map(|(x, &(i, j))| json!({ "a": names[i], "b": names[j], "both": both[x], "disagree": disagree[x], "only_a": only_a[x], "only_b": only_b[x] }))
+        .map(|(x, &(i, j))| PairDiff {
+            a: names[i].to_string(),
+            b: names[j].to_string(),
+            both: t.both[x],
+            disagree: t.disagree[x],
+            only_a: t.only_a[x],
+            only_b: t.only_b[x],
+        })
         .collect();
-    let missing_json: Map<String, Value> = names
-        .iter()
-        .zip(&missing)
-        .map(|(d, m)| (d.to_string(), Value::from(*m)))
-        .collect();
-    let dup_json: Map<String, Value> = names
-        .iter()
-        .zip(&dups)
-        .map(|(d, x)| (d.to_string(), Value::from(x.values)))
-        .collect();
+    let per_dataset = |v: &mut dyn Iterator<Item = u64>| -> Map<String, Value> {
+        names
+            .iter()
+            .zip(v)
+            .map(|(d, m)| (d.to_string(), Value::from(m)))
+            .collect()
+    };
     let dup_total: u64 = dups.iter().map(|d| d.values).sum();
-    let observed = json!({
-        "datasets": names, "key": r.key, "measures": r.measures.iter().map(|m| m.column.clone()).collect::<Vec<_>>(),
-        "keys": keys, "disagreeing_keys": disagreeing, "partial_keys": partial,
-        "missing": missing_json, "pairs": pair_json, "duplicate_keys": dup_json,
+    let observed = crate::observed::to_value(&ReconcileObserved {
+        datasets: names.iter().map(|n| n.to_string()).collect(),
+        key: r.key.clone(),
+        measures: r.measures.iter().map(|m| m.column.clone()).collect(),
+        keys: t.keys,
+        disagreeing_keys: t.disagreeing,
+        partial_keys: t.partial,
+        missing: per_dataset(&mut t.missing.iter().copied()),
+        pairs: pair_diffs,
+        duplicate_keys: per_dataset(&mut dups.iter().map(|d| d.values)),
     });
     let mut msg = format!(
-        "{keys} keys: {disagreeing} with disagreeing values, {partial} missing from some dataset"
+        "{} keys: {} with disagreeing values, {} missing from some dataset",
+        t.keys, t.disagreeing, t.partial
     );
-    let worst: Vec<String> = pairs
+    let worst: Vec<String> = t
+        .pairs
         .iter()
         .enumerate()
-        .filter(|(x, _)| disagree[*x] > 0)
-        .map(|(x, &(i, j))| format!("{} vs {}: {}", names[i], names[j], disagree[x]))
+        .filter(|(x, _)| t.disagree[*x] > 0)
+        .map(|(x, &(i, j))| format!("{} vs {}: {}", names[i], names[j], t.disagree[x]))
         .collect();
     if !worst.is_empty() {
         msg.push_str(&format!(" ({})", worst.join("; ")));
@@ -421,11 +473,18 @@ async fn run(
     if dup_total > 0 {
         let d: Vec<String> = names
             .iter()
-            .zip(&dups)
+            .zip(dups)
             .filter(|(_, x)| x.values > 0)
             .map(|(n, x)| format!("{} in `{n}`", x.values))
             .collect();
         msg.push_str(&format!("; duplicate keys: {}", d.join(", ")));
     }
-    Ok((observed, disagreeing, partial, dup_total, samples, msg))
+    (
+        observed,
+        t.disagreeing,
+        t.partial,
+        dup_total,
+        t.samples.clone(),
+        msg,
+    )
 }

@@ -26,6 +26,7 @@ use sluice_spec::{ColumnType, Dataset, Format, Partitioning};
 use tracing::instrument;
 
 use crate::error::df_message;
+use SourceErrorKind as K;
 
 /// A registered source: its table name is the dataset name.
 #[derive(Clone, Debug)]
@@ -38,10 +39,7 @@ pub struct Source {
     pub files: usize,
 }
 
-/// Why a source could not be opened: the message names the path and says what to do.
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SourceError(pub String);
+pub use crate::error::{SourceError, SourceErrorKind};
 
 fn has_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
@@ -57,62 +55,84 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
         let format = ds
             .format
             .or_else(|| Path::new(&location).extension().and_then(|e| Format::from_extension(&e.to_string_lossy())))
-            .ok_or_else(|| SourceError(format!("cannot tell the format of `{shown}` from its extension; add `format:` (parquet, csv, json or arrow)")))?;
+            .ok_or_else(|| SourceError::new(K::Format, &ds.location, format!("cannot tell the format of `{shown}` from its extension; add `format:` (parquet, csv, json or arrow)")))?;
         (format, None)
     } else {
         let meta = std::fs::metadata(&ds.location).map_err(|e| {
-            SourceError(match e.kind() {
-                std::io::ErrorKind::NotFound => format!(
+            let (kind, message) = match e.kind() {
+                std::io::ErrorKind::NotFound => (K::NotFound, format!(
                     "path not found: {} (`path: {shown}`); check the path, or that the producing job has run",
                     ds.location.display()
-                ),
-                _ => format!("cannot read {}: {e}", ds.location.display()),
-            })
+                )),
+                _ => (K::Io, format!("cannot read {}: {e}", ds.location.display())),
+            };
+            SourceError::new(kind, &ds.location, message)
         })?;
         if meta.is_dir() {
-            let listing = data_files(&ds.location)
-                .map_err(|e| SourceError(format!("cannot list {}: {e}", ds.location.display())))?;
+            let listing = data_files(&ds.location).map_err(|e| {
+                SourceError::new(
+                    K::Io,
+                    &ds.location,
+                    format!("cannot list {}: {e}", ds.location.display()),
+                )
+            })?;
             if let Some((path, kind)) = listing.special.first() {
-                return Err(SourceError(format!(
-                    "{} is {kind}, not a regular file; sluice reads only regular files, and reading it could wait forever: remove it from {}, or give it a name starting with `_` so it is skipped",
-                    path.display(),
-                    ds.location.display()
-                )));
-            }
-            if listing.data.is_empty() {
-                return Err(SourceError(match listing.empty.first() {
-                    Some(empty) => format!(
-                        "folder {} holds only empty files (0 bytes: no header, no rows), e.g. {}; an upstream job may have failed while writing them",
-                        ds.location.display(),
-                        empty.display()
-                    ),
-                    None => format!(
-                        "folder {} holds no data files; an upstream job may not have written its output yet",
+                return Err(SourceError::new(
+                    K::NotRegular,
+                    path,
+                    format!(
+                        "{} is {kind}, not a regular file; sluice reads only regular files, and reading it could wait forever: remove it from {}, or give it a name starting with `_` so it is skipped",
+                        path.display(),
                         ds.location.display()
                     ),
-                }));
+                ));
+            }
+            if listing.data.is_empty() {
+                return Err(SourceError::new(
+                    K::Empty,
+                    &ds.location,
+                    match listing.empty.first() {
+                        Some(empty) => format!(
+                            "folder {} holds only empty files (0 bytes: no header, no rows), e.g. {}; an upstream job may have failed while writing them",
+                            ds.location.display(),
+                            empty.display()
+                        ),
+                        None => format!(
+                            "folder {} holds no data files; an upstream job may not have written its output yet",
+                            ds.location.display()
+                        ),
+                    },
+                ));
             }
             let format = match ds.format.or_else(|| folder_format(&listing.data)) {
                 Some(f) => f,
                 None => {
-                    return Err(SourceError(format!(
-                        "cannot tell the format of the files in {}; add `format:` (parquet, csv, json or arrow)",
-                        ds.location.display()
-                    )));
+                    return Err(SourceError::new(
+                        K::Format,
+                        &ds.location,
+                        format!(
+                            "cannot tell the format of the files in {}; add `format:` (parquet, csv, json or arrow)",
+                            ds.location.display()
+                        ),
+                    ));
                 }
             };
             (format, Some(listing.data))
         } else {
             if let Some(kind) = special_kind(&meta.file_type()) {
-                return Err(SourceError(format!(
-                    "{} is {kind}, not a regular file; sluice reads files whole, and reading it could wait forever: point `path: {shown}` at the file (or folder of files) the producing job writes",
-                    ds.location.display()
-                )));
+                return Err(SourceError::new(
+                    K::NotRegular,
+                    &ds.location,
+                    format!(
+                        "{} is {kind}, not a regular file; sluice reads files whole, and reading it could wait forever: point `path: {shown}` at the file (or folder of files) the producing job writes",
+                        ds.location.display()
+                    ),
+                ));
             }
             let format = ds
                 .format
                 .or_else(|| ds.location.extension().and_then(|e| Format::from_extension(&e.to_string_lossy())))
-                .ok_or_else(|| SourceError(format!("cannot tell the format of `{shown}` from its extension; add `format:` (parquet, csv, json or arrow)")))?;
+                .ok_or_else(|| SourceError::new(K::Format, &ds.location, format!("cannot tell the format of `{shown}` from its extension; add `format:` (parquet, csv, json or arrow)")))?;
             (format, None)
         }
     };
@@ -137,10 +157,14 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
             .infer_partitions(&state, &url)
             .await
             .map_err(|e| {
-                SourceError(format!(
-                    "cannot read the partition folders of {}: {e}",
-                    ds.location.display()
-                ))
+                SourceError::new(
+                    K::Io,
+                    &ds.location,
+                    format!(
+                        "cannot read the partition folders of {}: {e}",
+                        ds.location.display()
+                    ),
+                )
             })?
             .into_iter()
             .map(|n| (n, DataType::Utf8))
@@ -154,19 +178,25 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
         Ok(schema) => schema,
         Err(e) => {
             let detail = df_message(&e);
-            return Err(SourceError(
+            return Err(SourceError::new(
+                K::Invalid,
+                &ds.location,
                 crate::diagnose::read_failure(&state, ds, format, None, &detail).await,
             ));
         }
     };
     // The files' own columns (partition columns come on top).
     if schema.fields().is_empty() && matches!(format, Format::Csv | Format::Json) {
-        return Err(SourceError(crate::diagnose::no_columns(&listed, format)));
+        return Err(SourceError::new(
+            K::Empty,
+            &ds.location,
+            crate::diagnose::no_columns(&listed, format),
+        ));
     }
     if format == Format::Parquet {
         crate::diagnose::duplicate_parquet_columns(&state, &url, &listed)
             .await
-            .map_err(SourceError)?;
+            .map_err(|m| SourceError::new(K::Invalid, &ds.location, m))?;
     }
     let null_value = ds.csv.null_value.as_ref().filter(|_| format == Format::Csv);
     // DataFusion applies a CSV null marker when inferring types but not when reading, so
@@ -189,16 +219,32 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(read_schema);
-    let table = ListingTable::try_new(config)
-        .map_err(|e| SourceError(read_error(&ds.location, format, &df_message(&e))))?;
+    let table = ListingTable::try_new(config).map_err(|e| {
+        SourceError::new(
+            K::Invalid,
+            &ds.location,
+            read_error(&ds.location, format, &df_message(&e)),
+        )
+    })?;
     let provider: Arc<dyn datafusion::catalog::TableProvider> = match null_value {
         None => Arc::new(table),
-        Some(nv) => null_marker_view(ctx, table, &schema, nv)
-            .map_err(|e| SourceError(read_error(&ds.location, format, &df_message(&e))))?,
+        Some(nv) => null_marker_view(ctx, table, &schema, nv).map_err(|e| {
+            SourceError::new(
+                K::Invalid,
+                &ds.location,
+                read_error(&ds.location, format, &df_message(&e)),
+            )
+        })?,
     };
     let schema = provider.schema();
     ctx.register_table(TableReference::bare(ds.name.as_str()), provider)
-        .map_err(|e| SourceError(format!("cannot register `{}`: {e}", ds.name)))?;
+        .map_err(|e| {
+            SourceError::new(
+                K::Internal,
+                &ds.location,
+                format!("cannot register `{}`: {e}", ds.name),
+            )
+        })?;
     let span = tracing::Span::current();
     span.record("columns", schema.fields().len());
     span.record("files", files);
@@ -221,16 +267,28 @@ async fn list_and_verify(
 ) -> Result<Vec<ObjectMeta>, SourceError> {
     let listed = list_files(state, url, &options.file_extension)
         .await
-        .map_err(|e| SourceError(format!("cannot list `{}`: {e}", ds.path)))?;
+        .map_err(|e| {
+            SourceError::new(
+                K::Io,
+                &ds.location,
+                format!("cannot list `{}`: {e}", ds.path),
+            )
+        })?;
     if listed.is_empty() {
-        return Err(SourceError(format!(
-            "no files match `{}`; check the pattern, or that the producing job has run",
-            ds.path
-        )));
+        return Err(SourceError::new(
+            K::NotFound,
+            &ds.location,
+            format!(
+                "no files match `{}`; check the pattern, or that the producing job has run",
+                ds.path
+            ),
+        ));
     }
     if format == Format::Parquet {
         for meta in &listed {
-            check_parquet_footer(&local_path(meta), meta.size).map_err(SourceError)?;
+            let path = local_path(meta);
+            check_parquet_footer(&path, meta.size)
+                .map_err(|m| SourceError::new(K::Invalid, &path, m))?;
         }
     }
     Ok(listed)
@@ -260,7 +318,7 @@ pub(crate) async fn dataset_files(
     ds: &Dataset,
     format: Format,
 ) -> Result<Vec<ObjectMeta>, String> {
-    let (url, is_dir) = table_url(ds).map_err(|e| e.0)?;
+    let (url, is_dir) = table_url(ds).map_err(|e| e.message)?;
     let extension = if is_dir {
         data_files(&ds.location)
             .ok()
@@ -285,8 +343,13 @@ fn table_url(ds: &Dataset) -> Result<(ListingTableUrl, bool), SourceError> {
     if is_dir && !url_text.ends_with('/') {
         url_text.push('/');
     }
-    let url = ListingTableUrl::parse(&url_text)
-        .map_err(|e| SourceError(format!("invalid path `{}`: {e}", ds.path)))?;
+    let url = ListingTableUrl::parse(&url_text).map_err(|e| {
+        SourceError::new(
+            K::NotFound,
+            &ds.location,
+            format!("invalid path `{}`: {e}", ds.path),
+        )
+    })?;
     Ok((url, is_dir))
 }
 

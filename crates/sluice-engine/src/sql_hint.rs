@@ -20,7 +20,9 @@ pub(crate) fn unknown_name(
     if let DataFusionError::SchemaError(se, _) = e.find_root()
         && let SchemaError::FieldNotFound { field, .. } = se.as_ref()
     {
-        return crate::compile::field(schema, dataset, &field.name).err();
+        return crate::compile::field(schema, dataset, &field.name)
+            .err()
+            .map(|e| e.message);
     }
     let text = e.to_string();
     let name = text

@@ -1,0 +1,198 @@
+//! The plan of one dataset's run: each check compiled and planned on its own (so one bad
+//! check cannot sink the scan), with the aggregates it adds to the fused scan; and the
+//! extra aggregates other comparisons (parity, reconciliation) asked of the dataset.
+
+use chrono::{DateTime, Utc};
+use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::Expr;
+use sluice_spec::{Check, CheckKind, Dataset};
+
+use super::RunContext;
+use super::explain::{check_exprs, explain, scoped};
+use super::own::OwnOutcome;
+use crate::compile::{Compiled, Eval, compile};
+use crate::error::{CheckError, CheckErrorKind as K, df_message};
+use crate::evaluate::{Measure, errored, evaluate};
+use crate::parity::Extra;
+use crate::query::alias_all;
+use crate::report::{CheckResult, CheckStatus};
+use crate::source::Source;
+use crate::values::{as_f64, as_instant, as_u64};
+
+/// Aggregates evaluated together in the fused scan: a check's, or one extra's.
+#[derive(Debug)]
+pub(super) struct Unit {
+    /// Its aggregates, or why it cannot run.
+    pub exprs: Result<Vec<Expr>, CheckError>,
+    /// Their values, once scanned.
+    pub values: Option<Vec<ScalarValue>>,
+}
+
+impl Unit {
+    fn new(exprs: Result<Vec<Expr>, CheckError>) -> Unit {
+        Unit {
+            exprs,
+            values: None,
+        }
+    }
+
+    /// Marks it failed (when it failed on the data, run alone).
+    pub fn fail(&mut self, e: CheckError) {
+        self.exprs = Err(e);
+        self.values = None;
+    }
+
+    /// The value of an extra aggregate, or why there is none.
+    pub fn into_value(self) -> Result<ScalarValue, CheckError> {
+        match (self.values, self.exprs) {
+            (Some(v), _) => v
+                .into_iter()
+                .next()
+                .ok_or_else(|| CheckError::new(K::Internal, "no value")),
+            (None, Err(e)) => Err(e),
+            (None, Ok(_)) => Err(CheckError::new(K::Internal, "not evaluated")),
+        }
+    }
+}
+
+/// One check of the dataset, from compilation to its result.
+#[derive(Debug)]
+pub(super) struct CheckPlan<'a> {
+    /// The check.
+    pub check: &'a Check,
+    /// How it is evaluated (`None`: it did not compile; the unit holds why).
+    pub compiled: Option<Compiled>,
+    /// Its aggregates in the fused scan.
+    pub unit: Unit,
+    /// Its own query's outcome and duration, for checks that run one.
+    pub own: Option<(Result<OwnOutcome, CheckError>, u64)>,
+}
+
+impl<'a> CheckPlan<'a> {
+    /// Compiles `check` against the dataset's schema and plans its aggregates alone: a
+    /// missing column, a wrong type or SQL that does not plan is this check's error only.
+    pub fn new(
+        cx: &RunContext<'_>,
+        ds: &Dataset,
+        source: &Source,
+        df: &DataFrame,
+        check: &'a Check,
+    ) -> CheckPlan<'a> {
+        let parent = match &check.kind {
+            CheckKind::References { dataset, .. } => Some(match cx.sources.get(dataset) {
+                Some(Ok(s)) => Ok(s.schema.as_ref()),
+                Some(Err(e)) => Err(e.message.as_str()),
+                None => Err("it was not opened"),
+            }),
+            _ => None,
+        };
+        let planned = compile(check, &ds.name, &source.schema, parent).and_then(|c| {
+            let exprs = check_exprs(df, &c, check, &ds.name, &source.schema)?;
+            if !exprs.is_empty() {
+                df.clone()
+                    .aggregate(vec![], alias_all(&exprs, "v"))
+                    .and_then(|d| d.into_optimized_plan())
+                    .map_err(|e| explain(check, &e, &source.schema, K::Sql))?;
+            }
+            Ok((c, exprs))
+        });
+        let (compiled, exprs) = match planned {
+            Ok((c, exprs)) => (Some(c), Ok(exprs)),
+            Err(e) => (None, Err(e)),
+        };
+        CheckPlan {
+            check,
+            compiled,
+            unit: Unit::new(exprs),
+            own: None,
+        }
+    }
+
+    /// What the check measured, from its aggregates (and own query).
+    fn measure(&self, now: DateTime<Utc>, total_rows: u64) -> Result<Measure, CheckError> {
+        let compiled = match (&self.compiled, &self.unit.exprs) {
+            (Some(c), Ok(_)) => c,
+            (_, Err(e)) => return Err(e.clone()),
+            (None, Ok(_)) => return Err(CheckError::new(K::Internal, "not compiled")),
+        };
+        let v = self.unit.values.clone().unwrap_or_default();
+        let first = || v.first().map(as_u64).unwrap_or(0);
+        Ok(match &compiled.eval {
+            Eval::RowCount => Measure::Rows(first()),
+            Eval::Invalid => Measure::Invalid {
+                failing: first(),
+                in_scope: v.get(1).map(as_u64).unwrap_or(total_rows),
+                duplicates: None,
+            },
+            // Their last aggregate counts the rows in scope; for duplicates the first counts
+            // rows with a complete key, so distinct = those - extra rows.
+            Eval::Duplicates | Eval::OwnInvalid => match &self.own {
+                Some((Ok(own), _)) => Measure::Invalid {
+                    failing: own.failing,
+                    in_scope: v.last().map(as_u64).unwrap_or(total_rows),
+                    duplicates: own
+                        .duplicated_values
+                        .map(|d| (d, first().saturating_sub(own.failing))),
+                },
+                Some((Err(e), _)) => return Err(e.clone()),
+                None => return Err(CheckError::new(K::Internal, "its own query did not run")),
+            },
+            Eval::Freshness => Measure::Newest(
+                v.first()
+                    .and_then(as_instant)
+                    .map(|at| (at, (now - at).num_seconds())),
+            ),
+            Eval::Metric => Measure::Value(v.first().and_then(as_f64)),
+            Eval::Schema(problems) => Measure::Problems(problems.clone()),
+        })
+    }
+
+    /// The check's result (samples come later, for the checks that failed).
+    pub fn result(&self, cx: &RunContext<'_>, ds: &Dataset, total_rows: u64) -> CheckResult {
+        let location = cx.config.location(self.check.span).to_string();
+        let measure = match self.measure(cx.now, total_rows) {
+            Ok(m) => m,
+            Err(e) => return errored(self.check, &ds.name, location, Some(total_rows), e.message),
+        };
+        let mut r = evaluate(self.check, &ds.name, location, total_rows, measure);
+        if let Some((own, ms)) = &self.own {
+            r.duration_ms = Some(*ms);
+            if let Ok(own) = own
+                && matches!(r.status, CheckStatus::Fail | CheckStatus::Warn)
+            {
+                r.samples = own
+                    .samples
+                    .iter()
+                    .take(self.check.samples as usize)
+                    .cloned()
+                    .collect();
+            }
+        }
+        r
+    }
+}
+
+/// The unit of an aggregate another comparison asked of the dataset, planned alone.
+pub(super) fn extra_unit(df: &DataFrame, x: &Extra) -> Unit {
+    let planned = (|| {
+        let scope = match &x.filter {
+            Some(f) => Some(df.parse_sql_expr(f).map_err(|e| {
+                CheckError::new(K::Sql, format!("invalid `where` `{f}`: {}", df_message(&e)))
+            })?),
+            None => None,
+        };
+        let sql_error =
+            |e: datafusion::error::DataFusionError| CheckError::query(K::Sql, df_message(&e));
+        let e = df
+            .parse_sql_expr(&x.sql)
+            .and_then(|e| scoped(e, scope.as_ref()))
+            .map_err(sql_error)?;
+        df.clone()
+            .aggregate(vec![], vec![e.clone().alias("v")])
+            .and_then(|d| d.into_optimized_plan())
+            .map_err(sql_error)?;
+        Ok(vec![e])
+    })();
+    Unit::new(planned)
+}
