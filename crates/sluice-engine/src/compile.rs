@@ -285,30 +285,40 @@ fn literals(
         .collect()
 }
 
-/// Compiles `check` against the dataset's schema. `parent` gives the schema of the dataset
-/// a `references` check points at (or why it could not be read).
-pub(crate) fn compile(
-    check: &Check,
-    dataset: &str,
-    schema: &Schema,
-    parent: Option<Result<&Schema, &str>>,
-) -> Result<Compiled, CheckError> {
-    use CheckKind::*;
-    let kind = check.kind.name();
-    let count_rows = "count(*)".to_string();
-    let string_column = |column: &str| -> Result<(), CheckError> {
-        let f = field(schema, dataset, column)?;
+/// What compiling one check needs: the check, its dataset's name and schema.
+struct Cx<'a> {
+    check: &'a Check,
+    dataset: &'a str,
+    schema: &'a Schema,
+}
+
+impl Cx<'_> {
+    fn kind(&self) -> &'static str {
+        self.check.kind.name()
+    }
+
+    fn field(&self, column: &str) -> Result<&Field, CheckError> {
+        field(self.schema, self.dataset, column)
+    }
+
+    /// The column, which must hold strings.
+    fn string_column(&self, column: &str) -> Result<(), CheckError> {
+        let f = self.field(column)?;
         if is_string(f.data_type()) {
             Ok(())
         } else {
-            Err(wrong_type(kind, column, "a string", f.data_type()))
+            Err(wrong_type(self.kind(), column, "a string", f.data_type()))
         }
-    };
-    // Row-level checks: `cond` is what a valid row satisfies (NULL counts as valid).
-    let row_level = |cond: String, column: &str| Compiled {
+    }
+}
+
+/// A row-level check: `cond` is what a valid row satisfies (NULL counts as valid); it
+/// counts the rows where it does not hold, and samples them with `column`.
+fn row_level(cond: String, column: &str) -> Compiled {
+    Compiled {
         aggs: vec![
             format!("count(*) FILTER (WHERE NOT ({cond}))"),
-            count_rows.clone(),
+            "count(*)".to_string(),
         ],
         eval: Eval::Invalid,
         own: None,
@@ -317,156 +327,64 @@ pub(crate) fn compile(
             columns: vec![column.to_string()],
             refs_from: None,
         }),
+    }
+}
+
+/// Compiles `check` against the dataset's schema. `parent` gives the schema of the dataset
+/// a `references` check points at (or why it could not be read). One function per kind;
+/// the table at the top of this module says what each adds to the fused scan.
+pub(crate) fn compile(
+    check: &Check,
+    dataset: &str,
+    schema: &Schema,
+    parent: Option<Result<&Schema, &str>>,
+) -> Result<Compiled, CheckError> {
+    use CheckKind::*;
+    let cx = Cx {
+        check,
+        dataset,
+        schema,
     };
-    Ok(match &check.kind {
-        RowCount => Compiled {
-            aggs: vec![count_rows],
+    match &check.kind {
+        RowCount => Ok(Compiled {
+            aggs: vec!["count(*)".to_string()],
             eval: Eval::RowCount,
             own: None,
             sample: None,
-        },
+        }),
         NotNull { column } => {
-            field(schema, dataset, column)?;
-            row_level(format!("{} IS NOT NULL", ident(column)), column)
+            cx.field(column)?;
+            Ok(row_level(format!("{} IS NOT NULL", ident(column)), column))
         }
-        Unique { columns } => {
-            let mut dense = false;
-            for c in columns {
-                dense = is_integer(field(schema, dataset, c)?.data_type());
-            }
-            let dense = dense && columns.len() == 1;
-            let not_null = columns
-                .iter()
-                .map(|c| format!("{} IS NOT NULL", ident(c)))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            let mut aggs = vec![format!("count(*) FILTER (WHERE {not_null})")];
-            if dense {
-                aggs.push(format!("min({})", ident(&columns[0])));
-                aggs.push(format!("max({})", ident(&columns[0])));
-            }
-            aggs.push(count_rows);
-            Compiled {
-                aggs,
-                eval: Eval::Duplicates,
-                own: Some(OwnQuery::Duplicates {
-                    columns: columns.clone(),
-                    dense,
-                }),
-                sample: None,
-            }
-        }
-        AcceptedValues { column, values } | ForbiddenValues { column, values } => {
-            let f = field(schema, dataset, column)?;
-            let lits = literals(kind, column, values, f.data_type())?;
-            let not = if matches!(check.kind, ForbiddenValues { .. }) {
-                "NOT "
-            } else {
-                ""
-            };
-            row_level(
-                format!("{} {not}IN ({})", ident(column), lits.join(", ")),
-                column,
-            )
-        }
+        Unique { columns } => unique(&cx, columns),
+        AcceptedValues { column, values } => value_list(&cx, column, values, false),
+        ForbiddenValues { column, values } => value_list(&cx, column, values, true),
         Range {
             column,
             min,
             max,
             inclusive,
-        } => {
-            let f = field(schema, dataset, column)?;
-            let dt = f.data_type();
-            let bounds: Vec<&Literal> = min.iter().chain(max.iter()).collect();
-            for b in &bounds {
-                let ok = match b {
-                    Literal::Int(_) | Literal::Float(_) => is_numeric(dt),
-                    Literal::Str(_) => is_temporal(dt) || is_string(dt),
-                    Literal::Bool(_) => false,
-                };
-                if !ok {
-                    return Err(CheckError::column(
-                        K::WrongValue,
-                        column,
-                        format!(
-                            "`range` bound {b} does not fit column `{column}` of type {}; use numbers for numeric columns and quoted dates/timestamps for date columns",
-                            type_name(dt)
-                        ),
-                    ));
-                }
-            }
-            let (ge, le) = if *inclusive { (">=", "<=") } else { (">", "<") };
-            let col = ident(column);
-            let mut parts = Vec::new();
-            if let Some(lo) = min {
-                parts.push(format!("{col} {ge} {}", lo.to_sql()));
-            }
-            if let Some(hi) = max {
-                parts.push(format!("{col} {le} {}", hi.to_sql()));
-            }
-            row_level(parts.join(" AND "), column)
-        }
+        } => range(&cx, column, min.as_ref(), max.as_ref(), *inclusive),
         Matches { column, regex } => {
-            string_column(column)?;
-            row_level(
-                format!(
-                    "regexp_like({}, {})",
-                    ident(column),
-                    Literal::Str(regex.clone()).to_sql()
-                ),
-                column,
-            )
+            cx.string_column(column)?;
+            Ok(row_level(regexp_like(column, regex), column))
         }
         Format { column, format } => {
-            string_column(column)?;
-            row_level(
-                format!(
-                    "regexp_like({}, {})",
-                    ident(column),
-                    Literal::Str(format.regex().to_string()).to_sql()
-                ),
-                column,
-            )
+            cx.string_column(column)?;
+            Ok(row_level(regexp_like(column, format.regex()), column))
         }
-        Length { column, min, max } => {
-            string_column(column)?;
-            let len = format!("character_length({})", ident(column));
-            let mut parts = Vec::new();
-            if let Some(lo) = min {
-                parts.push(format!("{len} >= {lo}"));
-            }
-            if let Some(hi) = max {
-                parts.push(format!("{len} <= {hi}"));
-            }
-            row_level(parts.join(" AND "), column)
-        }
-        Freshness { column } => {
-            let f = field(schema, dataset, column)?;
-            if !is_temporal(f.data_type()) {
-                return Err(wrong_type(
-                    kind,
-                    column,
-                    "a date or timestamp",
-                    f.data_type(),
-                ));
-            }
-            Compiled {
-                aggs: vec![format!("max({})", ident(column))],
-                eval: Eval::Freshness,
-                own: None,
-                sample: None,
-            }
-        }
-        Schema(spec) => Compiled {
+        Length { column, min, max } => length(&cx, column, *min, *max),
+        Freshness { column } => freshness(&cx, column),
+        Schema(spec) => Ok(Compiled {
             aggs: vec![],
             eval: Eval::Schema(schema_problems(spec, schema)),
             own: None,
             sample: None,
-        },
-        RowsSatisfy { condition } => Compiled {
+        }),
+        RowsSatisfy { condition } => Ok(Compiled {
             aggs: vec![
                 format!("count(*) FILTER (WHERE NOT ({condition}))"),
-                count_rows,
+                "count(*)".to_string(),
             ],
             eval: Eval::Invalid,
             own: None,
@@ -475,62 +393,203 @@ pub(crate) fn compile(
                 columns: vec![],
                 refs_from: Some(condition.clone()),
             }),
-        },
-        Metric { sql } => Compiled {
+        }),
+        Metric { sql } => Ok(Compiled {
             aggs: vec![format!("CAST(({sql}) AS DOUBLE)")],
             eval: Eval::Metric,
             own: None,
             sample: None,
-        },
+        }),
         References {
             column,
             dataset: target,
-            key: target_key,
-        } => {
-            let f = field(schema, dataset, column)?;
-            let parent = match parent {
-                Some(Ok(s)) => s,
-                Some(Err(why)) => {
-                    return Err(CheckError::new(
-                        K::Comparison,
-                        format!("cannot check references to `{target}`: {why}"),
-                    ));
-                }
-                None => {
-                    return Err(CheckError::new(
-                        K::Comparison,
-                        format!("dataset `{target}` is not available"),
-                    ));
-                }
-            };
-            let pf = field(parent, target, target_key)?;
-            let (a, b) = (value_type(f.data_type()), value_type(pf.data_type()));
-            let comparable = a == b
-                || (is_numeric(a) && is_numeric(b))
-                || (is_string(a) && is_string(b))
-                || (is_temporal(a) && is_temporal(b));
-            if !comparable {
-                return Err(CheckError::column(
-                    K::Comparison,
-                    column,
-                    format!(
-                        "`{column}` ({}) cannot be compared with `{target}.{target_key}` ({})",
-                        type_name(a),
-                        type_name(b)
-                    ),
-                ));
-            }
-            Compiled {
-                aggs: vec![count_rows],
-                eval: Eval::OwnInvalid,
-                own: Some(OwnQuery::References {
-                    column: column.clone(),
-                    dataset: target.clone(),
-                    key: target_key.clone(),
-                }),
-                sample: Some(Sample::Orphans),
-            }
+            key,
+        } => references(&cx, column, target, key, parent),
+    }
+}
+
+fn regexp_like(column: &str, regex: &str) -> String {
+    format!(
+        "regexp_like({}, {})",
+        ident(column),
+        Literal::Str(regex.to_string()).to_sql()
+    )
+}
+
+/// `unique`: rows with a complete key (and `min`/`max` of one integer key, for the
+/// bitmaps) in the fused scan; the duplicates by an own query.
+fn unique(cx: &Cx<'_>, columns: &[String]) -> Result<Compiled, CheckError> {
+    let mut dense = false;
+    for c in columns {
+        dense = is_integer(cx.field(c)?.data_type());
+    }
+    let dense = dense && columns.len() == 1;
+    let not_null = columns
+        .iter()
+        .map(|c| format!("{} IS NOT NULL", ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let mut aggs = vec![format!("count(*) FILTER (WHERE {not_null})")];
+    if dense {
+        aggs.push(format!("min({})", ident(&columns[0])));
+        aggs.push(format!("max({})", ident(&columns[0])));
+    }
+    aggs.push("count(*)".to_string());
+    Ok(Compiled {
+        aggs,
+        eval: Eval::Duplicates,
+        own: Some(OwnQuery::Duplicates {
+            columns: columns.to_vec(),
+            dense,
+        }),
+        sample: None,
+    })
+}
+
+/// `accepted_values` (`forbidden` false) and `forbidden_values`.
+fn value_list(
+    cx: &Cx<'_>,
+    column: &str,
+    values: &[Literal],
+    forbidden: bool,
+) -> Result<Compiled, CheckError> {
+    let f = cx.field(column)?;
+    let lits = literals(cx.kind(), column, values, f.data_type())?;
+    let not = if forbidden { "NOT " } else { "" };
+    Ok(row_level(
+        format!("{} {not}IN ({})", ident(column), lits.join(", ")),
+        column,
+    ))
+}
+
+/// `range`: numbers for numeric columns, quoted dates/timestamps for temporal ones.
+fn range(
+    cx: &Cx<'_>,
+    column: &str,
+    min: Option<&Literal>,
+    max: Option<&Literal>,
+    inclusive: bool,
+) -> Result<Compiled, CheckError> {
+    let f = cx.field(column)?;
+    let dt = f.data_type();
+    for b in min.iter().chain(max.iter()) {
+        let ok = match b {
+            Literal::Int(_) | Literal::Float(_) => is_numeric(dt),
+            Literal::Str(_) => is_temporal(dt) || is_string(dt),
+            Literal::Bool(_) => false,
+        };
+        if !ok {
+            return Err(CheckError::column(
+                K::WrongValue,
+                column,
+                format!(
+                    "`range` bound {b} does not fit column `{column}` of type {}; use numbers for numeric columns and quoted dates/timestamps for date columns",
+                    type_name(dt)
+                ),
+            ));
         }
+    }
+    let (ge, le) = if inclusive { (">=", "<=") } else { (">", "<") };
+    let col = ident(column);
+    let mut parts = Vec::new();
+    if let Some(lo) = min {
+        parts.push(format!("{col} {ge} {}", lo.to_sql()));
+    }
+    if let Some(hi) = max {
+        parts.push(format!("{col} {le} {}", hi.to_sql()));
+    }
+    Ok(row_level(parts.join(" AND "), column))
+}
+
+/// `length`: characters of a string column within bounds.
+fn length(
+    cx: &Cx<'_>,
+    column: &str,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Result<Compiled, CheckError> {
+    cx.string_column(column)?;
+    let len = format!("character_length({})", ident(column));
+    let mut parts = Vec::new();
+    if let Some(lo) = min {
+        parts.push(format!("{len} >= {lo}"));
+    }
+    if let Some(hi) = max {
+        parts.push(format!("{len} <= {hi}"));
+    }
+    Ok(row_level(parts.join(" AND "), column))
+}
+
+/// `freshness`: the newest value of a date or timestamp column.
+fn freshness(cx: &Cx<'_>, column: &str) -> Result<Compiled, CheckError> {
+    let f = cx.field(column)?;
+    if !is_temporal(f.data_type()) {
+        return Err(wrong_type(
+            cx.kind(),
+            column,
+            "a date or timestamp",
+            f.data_type(),
+        ));
+    }
+    Ok(Compiled {
+        aggs: vec![format!("max({})", ident(column))],
+        eval: Eval::Freshness,
+        own: None,
+        sample: None,
+    })
+}
+
+/// `references`: the referenced key must be readable and comparable; the orphans come
+/// from an anti-join of its own.
+fn references(
+    cx: &Cx<'_>,
+    column: &str,
+    target: &str,
+    target_key: &str,
+    parent: Option<Result<&Schema, &str>>,
+) -> Result<Compiled, CheckError> {
+    let f = cx.field(column)?;
+    let parent = match parent {
+        Some(Ok(s)) => s,
+        Some(Err(why)) => {
+            return Err(CheckError::new(
+                K::Comparison,
+                format!("cannot check references to `{target}`: {why}"),
+            ));
+        }
+        None => {
+            return Err(CheckError::new(
+                K::Comparison,
+                format!("dataset `{target}` is not available"),
+            ));
+        }
+    };
+    let pf = field(parent, target, target_key)?;
+    let (a, b) = (value_type(f.data_type()), value_type(pf.data_type()));
+    let comparable = a == b
+        || (is_numeric(a) && is_numeric(b))
+        || (is_string(a) && is_string(b))
+        || (is_temporal(a) && is_temporal(b));
+    if !comparable {
+        return Err(CheckError::column(
+            K::Comparison,
+            column,
+            format!(
+                "`{column}` ({}) cannot be compared with `{target}.{target_key}` ({})",
+                type_name(a),
+                type_name(b)
+            ),
+        ));
+    }
+    Ok(Compiled {
+        aggs: vec!["count(*)".to_string()],
+        eval: Eval::OwnInvalid,
+        own: Some(OwnQuery::References {
+            column: column.to_string(),
+            dataset: target.to_string(),
+            key: target_key.to_string(),
+        }),
+        sample: Some(Sample::Orphans),
     })
 }
 

@@ -45,13 +45,13 @@ fn has_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
-/// Registers `ds` in `ctx` under its name and returns its schema.
-#[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
-pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
+/// Where `ds`'s data is and its format: for a folder, its data files (by extension, not
+/// empty, no pipes or devices); a file or glob as named.
+fn locate(ds: &Dataset) -> Result<(Format, Option<Vec<PathBuf>>), SourceError> {
     let location = ds.location.to_string_lossy().to_string();
     let glob = has_glob(&location);
     let shown = &ds.path;
-    let (format, folder) = if glob {
+    Ok(if glob {
         let format = ds
             .format
             .or_else(|| Path::new(&location).extension().and_then(|e| Format::from_extension(&e.to_string_lossy())))
@@ -135,8 +135,13 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
                 .ok_or_else(|| SourceError::new(K::Format, &ds.location, format!("cannot tell the format of `{shown}` from its extension; add `format:` (parquet, csv, json or arrow)")))?;
             (format, None)
         }
-    };
+    })
+}
 
+/// Registers `ds` in `ctx` under its name and returns its schema.
+#[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
+pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
+    let (format, folder) = locate(ds)?;
     let (url, is_dir) = table_url(ds)?;
     let file_format = file_format(ds, format);
     // A folder is filtered by the extension of its data files; a single file or a glob is
@@ -147,30 +152,7 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
         .unwrap_or_default();
     let mut options = ListingOptions::new(file_format).with_file_extension(extension);
     let state = ctx.state();
-    let partition_cols: Vec<(String, DataType)> = match &ds.partitions {
-        Partitioning::None => vec![],
-        Partitioning::Columns(cols) => cols
-            .iter()
-            .map(|(n, t)| (n.clone(), partition_type(t)))
-            .collect(),
-        Partitioning::Auto if is_dir => options
-            .infer_partitions(&state, &url)
-            .await
-            .map_err(|e| {
-                SourceError::new(
-                    K::Io,
-                    &ds.location,
-                    format!(
-                        "cannot read the partition folders of {}: {e}",
-                        ds.location.display()
-                    ),
-                )
-            })?
-            .into_iter()
-            .map(|n| (n, DataType::Utf8))
-            .collect(),
-        Partitioning::Auto => vec![],
-    };
+    let partition_cols = partition_columns(ds, &options, &state, &url, is_dir).await?;
     options = options.with_table_partition_cols(partition_cols);
     let listed = list_and_verify(&state, &url, &options, ds, format).await?;
     let files = listed.len();
@@ -198,6 +180,72 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
             .await
             .map_err(|m| SourceError::new(K::Invalid, &ds.location, m))?;
     }
+    let provider = provider(ctx, ds, format, options, url, &schema)?;
+    let schema = provider.schema();
+    ctx.register_table(TableReference::bare(ds.name.as_str()), provider)
+        .map_err(|e| {
+            SourceError::new(
+                K::Internal,
+                &ds.location,
+                format!("cannot register `{}`: {e}", ds.name),
+            )
+        })?;
+    let span = tracing::Span::current();
+    span.record("columns", schema.fields().len());
+    span.record("files", files);
+    Ok(Source {
+        schema,
+        format,
+        files,
+    })
+}
+
+/// The partition columns of `ds`: as declared, or (`auto`) the `key=value` folders under a
+/// folder path, as strings.
+async fn partition_columns(
+    ds: &Dataset,
+    options: &ListingOptions,
+    state: &SessionState,
+    url: &ListingTableUrl,
+    is_dir: bool,
+) -> Result<Vec<(String, DataType)>, SourceError> {
+    Ok(match &ds.partitions {
+        Partitioning::None => vec![],
+        Partitioning::Columns(cols) => cols
+            .iter()
+            .map(|(n, t)| (n.clone(), partition_type(t)))
+            .collect(),
+        Partitioning::Auto if is_dir => options
+            .infer_partitions(state, url)
+            .await
+            .map_err(|e| {
+                SourceError::new(
+                    K::Io,
+                    &ds.location,
+                    format!(
+                        "cannot read the partition folders of {}: {e}",
+                        ds.location.display()
+                    ),
+                )
+            })?
+            .into_iter()
+            .map(|n| (n, DataType::Utf8))
+            .collect(),
+        Partitioning::Auto => vec![],
+    })
+}
+
+/// The table of `ds` over its files, with `schema`; with a CSV null marker, a view that
+/// turns the marker into NULL and casts (DataFusion applies a null marker when inferring
+/// types but not when reading, so such files are read as text).
+fn provider(
+    ctx: &SessionContext,
+    ds: &Dataset,
+    format: Format,
+    options: ListingOptions,
+    url: ListingTableUrl,
+    schema: &SchemaRef,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>, SourceError> {
     let null_value = ds.csv.null_value.as_ref().filter(|_| format == Format::Csv);
     // DataFusion applies a CSV null marker when inferring types but not when reading, so
     // such files are read as text and a view turns the marker into NULL and casts.
@@ -226,32 +274,15 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
             read_error(&ds.location, format, &df_message(&e)),
         )
     })?;
-    let provider: Arc<dyn datafusion::catalog::TableProvider> = match null_value {
+    Ok(match null_value {
         None => Arc::new(table),
-        Some(nv) => null_marker_view(ctx, table, &schema, nv).map_err(|e| {
+        Some(nv) => null_marker_view(ctx, table, schema, nv).map_err(|e| {
             SourceError::new(
                 K::Invalid,
                 &ds.location,
                 read_error(&ds.location, format, &df_message(&e)),
             )
         })?,
-    };
-    let schema = provider.schema();
-    ctx.register_table(TableReference::bare(ds.name.as_str()), provider)
-        .map_err(|e| {
-            SourceError::new(
-                K::Internal,
-                &ds.location,
-                format!("cannot register `{}`: {e}", ds.name),
-            )
-        })?;
-    let span = tracing::Span::current();
-    span.record("columns", schema.fields().len());
-    span.record("files", files);
-    Ok(Source {
-        schema,
-        format,
-        files,
     })
 }
 
