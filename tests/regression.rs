@@ -36,6 +36,76 @@ fn outcome(dir: &Path, args: &[&str]) -> (i32, String) {
 
 // ---- the config loader ------------------------------------------------------------
 
+/// Validates `config` (the text of a sluice.yaml) in a fresh folder: exit code and transcript.
+fn validate(config: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("sluice.yaml", config.as_bytes())]);
+    outcome(dir.path(), &["validate", "--config", "sluice.yaml"])
+}
+
+/// Asserts a config error: exit 2, no panic, and every `needle` in the output.
+#[track_caller]
+fn assert_config_error(config: &str, needles: &[&str]) -> String {
+    let (code, out) = validate(config);
+    assert_eq!(code, 2, "{out}");
+    assert!(!out.contains("panicked"), "{out}");
+    for n in needles {
+        assert!(out.contains(n), "missing {n:?} in:\n{out}");
+    }
+    out
+}
+
+#[test]
+fn an_overlong_max_age_is_a_config_error_not_a_panic() {
+    assert_config_error(
+        "datasets:\n  o:\n    path: o.csv\n    checks:\n      - freshness: { column: t, max_age: 99999999999999w }\n",
+        &[
+            "error: `99999999999999w` is too long; a duration is at most 52000w",
+            "--> sluice.yaml:5:42",
+            "^^^^^^^^^^^^^^^ too long",
+        ],
+    );
+    // In seconds, too.
+    assert_config_error(
+        "datasets:\n  o:\n    path: o.csv\n    checks:\n      - freshness: { column: t, max_age: 9223372036854775807 }\n",
+        &["is too long", "sluice.yaml:5:42"],
+    );
+}
+
+#[test]
+fn overlong_durations_on_the_command_line_are_usage_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[(
+            "sluice.yaml",
+            b"datasets:\n  o:\n    path: pub/o.csv\n    staging: stage/o.csv\n",
+        )],
+    );
+    for args in [
+        &["publish", "o", "--wait", "1e20"][..],
+        &["breaker", "trip", "o", "--reason", "r", "--until", "1e20"],
+        &[
+            "breaker",
+            "override",
+            "o",
+            "--reason",
+            "r",
+            "--until",
+            "99999999999999w",
+        ],
+        &["breaker", "report", "--since", "1e20"],
+    ] {
+        let (code, out) = outcome(dir.path(), args);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(!out.contains("panicked"), "{args:?}: {out}");
+        assert!(
+            out.contains("is too long; a duration is at most"),
+            "{args:?}: {out}"
+        );
+    }
+}
+
 // ---- sources --------------------------------------------------------------------------
 
 // ---- the state store and publishing ---------------------------------------------------

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::diag::Diagnostic;
-use crate::duration::parse_duration;
+use crate::duration::{self, DurationError};
 use crate::model::*;
 use crate::source::Span;
 use crate::suggest::{did_you_mean, list};
@@ -1124,20 +1124,40 @@ impl Decoder<'_> {
                 None => Some(None),
                 Some(n) => {
                     let parsed = match &n.value {
-                        Value::Str(s) => parse_duration(s),
-                        Value::Int(i) if *i >= 0 => Ok(std::time::Duration::from_secs(*i as u64)),
-                        _ => Err(format!(
-                            "`max_age` must be a duration like `6h`, found {}",
-                            n.type_name()
-                        )),
+                        Value::Str(s) => duration::parse(s),
+                        Value::Int(i) if *i >= 0 => duration::from_secs(*i as u64, &i.to_string()),
+                        _ => {
+                            self.err(
+                                Diagnostic::error(
+                                    n.span,
+                                    format!(
+                                        "`max_age` must be a duration like `6h`, found {}",
+                                        n.type_name()
+                                    ),
+                                )
+                                .label("not a duration")
+                                .help("units: s, m, h, d, w; e.g. `max_age: 6h`"),
+                            );
+                            return None;
+                        }
                     };
                     match parsed {
                         Ok(d) => Some(Some(Threshold::MaxAge(d))),
-                        Err(msg) => {
+                        Err(e) => {
+                            let label = match e {
+                                DurationError::TooLong { .. } => "too long",
+                                _ => "not a duration",
+                            };
+                            let help = match e {
+                                DurationError::TooLong { .. } => {
+                                    "a freshness window is hours or days; e.g. `max_age: 6h`"
+                                }
+                                _ => "units: s, m, h, d, w; e.g. `max_age: 6h`",
+                            };
                             self.err(
-                                Diagnostic::error(n.span, msg)
-                                    .label("not a duration")
-                                    .help("units: s, m, h, d, w; e.g. `max_age: 6h`"),
+                                Diagnostic::error(n.span, e.to_string())
+                                    .label(label)
+                                    .help(help),
                             );
                             None
                         }
