@@ -106,6 +106,32 @@ fn overlong_durations_on_the_command_line_are_usage_errors_not_panics() {
     }
 }
 
+#[test]
+fn a_billion_laughs_alias_bomb_is_a_config_error_not_13_gb() {
+    // Nine levels of nine aliases: 800 bytes that would expand to 387 million nodes.
+    let mut config =
+        String::from("version: 1\nx:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    let mut prev = 'a';
+    for c in 'b'..='i' {
+        let items = vec![format!("*{prev}"); 9].join(", ");
+        config.push_str(&format!("  {c}: &{c} [{items}]\n"));
+        prev = c;
+    }
+    config.push_str("datasets:\n  o:\n    path: o.csv\n    tags: *i\n");
+    assert!(config.len() < 800);
+    let started = std::time::Instant::now();
+    assert_config_error(
+        &config,
+        &[
+            "error: YAML aliases expand this file beyond 1000000 nodes",
+            "--> sluice.yaml:9:",
+            "aliases of aliases multiply",
+        ],
+    );
+    // Refused after a million nodes, not after 13 GB (generous: debug build, busy CI).
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
 // ---- sources --------------------------------------------------------------------------
 
 // ---- the state store and publishing ---------------------------------------------------
