@@ -132,6 +132,88 @@ fn a_billion_laughs_alias_bomb_is_a_config_error_not_13_gb() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
 
+/// A valid config of `n` datasets that refer to each other every way a config can, each
+/// reference a name looked up among all datasets: `references` checks and a `parity`,
+/// stages reading and writing them, exposures depending on them. Short entries, so the
+/// lookups weigh more than the parsing.
+fn config_of(n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::from("datasets:\n");
+    for i in 0..n {
+        if i % 8 == 1 {
+            let p = i - 1;
+            writeln!(t, "  d{i}: {{ path: d{i}.csv, checks: [references: {{ column: c, dataset: d{p} }}], parity: {{ against: d{p}, row_count: true }} }}").unwrap();
+        } else {
+            writeln!(t, "  d{i}: {{ path: d{i}.csv }}").unwrap();
+        }
+    }
+    t.push_str("stages:\n");
+    for i in 8..n {
+        let inputs: Vec<String> = (1..=8).map(|k| format!("d{}", i - k)).collect();
+        let inputs = inputs.join(", ");
+        writeln!(t, "  s{i}: {{ inputs: [{inputs}], outputs: [d{i}] }}").unwrap();
+    }
+    t.push_str("exposures:\n");
+    for i in 0..n {
+        writeln!(t, "  e{i}: {{ depends_on: d{i} }}").unwrap();
+    }
+    t
+}
+
+/// CPU time of the calling thread (user + system), from `/proc/thread-self/stat`; `None`
+/// where there is no such file. Unlike wall time, it does not count waiting for a core on a
+/// busy machine.
+fn thread_cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(std::time::Duration::from_millis(ticks * 10)) // USER_HZ = 100
+}
+
+/// What `sluice validate` does with a config — load it, then build its lineage graph — and
+/// the time it took (CPU time where the platform tells it, else wall time).
+fn validate_in_process(text: &str) -> std::time::Duration {
+    let (cpu, wall) = (thread_cpu_time(), std::time::Instant::now());
+    let config = sluice_spec::load_str(
+        Path::new("sluice.yaml"),
+        text.to_string(),
+        &sluice_spec::Vars::isolated(Default::default()),
+    )
+    .map_err(|e| match e {
+        sluice_spec::SpecError::Invalid(i) => i.render(false),
+        e => e.to_string(),
+    })
+    .unwrap();
+    let graph =
+        sluice_lineage::load(&sluice_lineage::Sources::new(Some(&config), &[], &[])).unwrap();
+    assert!(graph.graph.node_count() > config.datasets.len());
+    match (cpu, thread_cpu_time()) {
+        (Some(a), Some(b)) => b - a,
+        _ => wall.elapsed(),
+    }
+}
+
+#[test]
+fn validating_a_config_four_times_larger_takes_about_four_times_longer_not_sixteen() {
+    // Name lookups by linear search (duplicate keys, references, parity, stage inputs,
+    // exposures) made validation quadratic: a 50 MB config took minutes. Here linear time
+    // gives a ratio near 4 (3.7 measured), quadratic near 16 (the old code: 13); the bound
+    // leaves room for a noisy machine. CPU time, best of two runs each: ~4 s in debug.
+    let n = 1500;
+    let (small, large) = (config_of(n), config_of(4 * n));
+    let best = |text: &str| (0..2).map(|_| validate_in_process(text)).min().unwrap();
+    let (t_small, t_large) = (best(&small), best(&large));
+    let ratio = t_large.as_secs_f64() / t_small.as_secs_f64().max(0.001);
+    eprintln!(
+        "{n} datasets: {t_small:?}, {}: {t_large:?} ({ratio:.1}x)",
+        4 * n
+    );
+    assert!(
+        ratio < 8.0,
+        "4x the datasets took {ratio:.1}x as long ({t_small:?} -> {t_large:?}): something is quadratic again"
+    );
+}
+
 // ---- sources --------------------------------------------------------------------------
 
 // ---- the state store and publishing ---------------------------------------------------

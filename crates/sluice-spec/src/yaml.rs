@@ -370,9 +370,13 @@ pub fn parse(file: &SourceFile, vars: &Vars, diags: &mut Vec<Diagnostic>) -> Opt
                                     .help("use a name like `orders` as the key"),
                             );
                         }
+                        let name = match node.value {
+                            Value::Str(s) => s,
+                            _ => String::new(),
+                        };
                         *key = Some(Node {
                             span: node.span,
-                            value: Value::Str(node.as_str().unwrap_or("").to_string()),
+                            value: Value::Str(name),
                         });
                     }
                     Some(k) => {
