@@ -132,6 +132,95 @@ fn a_billion_laughs_alias_bomb_is_a_config_error_not_13_gb() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
 
+/// Runs `sluice check` on `config` with `o.csv` holding `csv`: exit code and transcript.
+fn check_with_data(config: &str, csv: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("sluice.yaml", config.as_bytes()),
+            ("o.csv", csv.as_bytes()),
+        ],
+    );
+    outcome(
+        dir.path(),
+        &["check", "--config", "sluice.yaml", "--no-state"],
+    )
+}
+
+#[test]
+fn nan_and_infinite_range_bounds_are_config_errors_not_a_column_named_nan() {
+    let (code, out) = check_with_data(
+        "datasets:\n  o:\n    path: o.csv\n    checks:\n      - range: { column: x, min: .nan, max: .inf }\n",
+        "x\n1\n2\n",
+    );
+    assert_eq!(code, 2, "{out}");
+    for needle in [
+        "error: `min` must be a finite number, found NaN (not a number)\n --> sluice.yaml:5:34",
+        "error: `max` must be a finite number, found infinite\n --> sluice.yaml:5:45",
+        "leave out its bound",
+        "has 2 errors; nothing was run",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    assert!(!out.contains("panicked"), "{out}");
+}
+
+#[test]
+fn nan_and_infinite_thresholds_are_config_errors_wherever_a_number_is_read() {
+    let out = assert_config_error(
+        "datasets:\n  o:\n    path: o.csv\n    checks:\n      - row_count: { between: [-.inf, 1e999] }\n      - metric: { sql: avg(x), equals: .NaN }\n      - not_null: { column: x, max_invalid_pct: .nan }\n      - unique: { column: x, warn: { max_invalid_pct: .inf } }\n      - accepted_values: { column: x, values: [1, .nan] }\n    parity:\n      - against: p\n        sum: { columns: [x], tolerance: .inf }\n        row_count: { tolerance_pct: .nan }\n  p:\n    path: p.csv\n",
+        &[
+            "the lower bound of `between` must be a finite number, found infinite\n --> sluice.yaml:5:32",
+            "the upper bound of `between` must be a finite number, found infinite\n --> sluice.yaml:5:39",
+            "`equals` must be a finite number, found NaN (not a number)\n --> sluice.yaml:6:40",
+            "`max_invalid_pct` must be a finite number, found NaN (not a number)\n --> sluice.yaml:7:49",
+            "`max_invalid_pct` must be a finite number, found infinite\n --> sluice.yaml:8:55",
+            "each value must be a finite number, found NaN (not a number)\n --> sluice.yaml:9:51",
+            "`tolerance` must be a finite number, found infinite\n  --> sluice.yaml:12:41",
+            "`tolerance_pct` must be a finite number, found NaN (not a number)\n  --> sluice.yaml:13:37",
+        ],
+    );
+    assert!(out.contains("has 8 errors"), "{out}");
+}
+
+#[test]
+fn staging_equal_to_path_is_a_config_error_located_at_staging() {
+    let out = assert_config_error(
+        "datasets:\n  same:\n    path: pub/same/\n    staging: ./pub/same\n  inside_path:\n    path: pub/b\n    staging: pub/b/tmp\n  inside_staging:\n    path: stage/c/current\n    staging: stage/c\n  apart:\n    path: pub/d\n    staging: stage/d\n",
+        &[
+            "error: `staging` is the same as `path`: both are [CASE]/pub/same\n --> sluice.yaml:4:14",
+            "error: `staging` ([CASE]/pub/b/tmp) is inside `path` ([CASE]/pub/b)\n --> sluice.yaml:7:14",
+            "error: `path` ([CASE]/stage/c/current) is inside `staging` ([CASE]/stage/c)\n  --> sluice.yaml:10:14",
+            "give them separate folders",
+        ],
+    );
+    assert!(out.contains("has 3 errors"), "{out}");
+}
+
+#[test]
+fn an_impossible_date_bound_is_a_config_error_not_a_datafusion_cast_error() {
+    let (code, out) = check_with_data(
+        "datasets:\n  o:\n    path: o.csv\n    checks:\n      - range: { column: d, min: '2024-02-30' }\n      - range: { column: d, max: '2024-13-01' }\n      - range: { column: d, max: '2024-02-30T10:00:00' }\n",
+        "d\n2024-01-01\n2024-02-28\n",
+    );
+    assert_eq!(code, 2, "{out}");
+    for needle in [
+        "error: `2024-02-30` is not a date: February 2024 has 29 days\n --> sluice.yaml:5:34",
+        "error: `2024-13-01` is not a date: there is no month 13 (months are 01 to 12)\n --> sluice.yaml:6:34",
+        "error: `2024-02-30T10:00:00` is not a timestamp: February 2024 has 29 days\n --> sluice.yaml:7:34",
+        "has 3 errors; nothing was run",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    // A date that exists still runs (and passes).
+    let (code, out) = check_with_data(
+        "datasets:\n  o:\n    path: o.csv\n    checks:\n      - range: { column: d, min: '2024-01-01', max: '2024-02-29' }\n",
+        "d\n2024-01-01\n2024-02-28\n",
+    );
+    assert_eq!(code, 0, "{out}");
+}
+
 /// A valid config of `n` datasets that refer to each other every way a config can, each
 /// reference a name looked up among all datasets: `references` checks and a `parity`,
 /// stages reading and writing them, exposures depending on them. Short entries, so the

@@ -14,6 +14,7 @@ pub mod source;
 pub mod suggest;
 pub mod yaml;
 
+mod date;
 mod decode;
 mod sql;
 

@@ -231,19 +231,32 @@ impl Decoder<'_> {
     fn number(&mut self, node: &Node, what: &str) -> Option<f64> {
         match node.value {
             Value::Int(i) => Some(i as f64),
-            Value::Float(f) if f.is_nan() => {
-                self.err(Diagnostic::error(
-                    node.span,
-                    format!("{what} must not be NaN"),
-                ));
-                None
-            }
-            Value::Float(f) => Some(f),
+            Value::Float(f) => self.finite(node, what, f),
             _ => {
                 self.type_error(node, what, "a number", None);
                 None
             }
         }
+    }
+
+    /// `f` if it is a finite number; NaN (`.nan`) and infinities (`.inf`, `-.inf`, `1e999`)
+    /// are errors: a threshold or bound that no value can meet, or that every value meets,
+    /// is a mistake (and SQL has no literal for them).
+    fn finite(&mut self, node: &Node, what: &str, f: f64) -> Option<f64> {
+        if f.is_finite() {
+            return Some(f);
+        }
+        let (found, label) = if f.is_nan() {
+            ("NaN (not a number)", "not a number")
+        } else {
+            ("infinite", "infinite")
+        };
+        self.err(
+            Diagnostic::error(node.span, format!("{what} must be a finite number, found {found}"))
+                .label(label)
+                .help("give a finite number; to leave a side of a range open, leave out its bound (e.g. only `min:`)"),
+        );
+        None
     }
 
     fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
@@ -288,7 +301,7 @@ impl Decoder<'_> {
     fn literal(&mut self, node: &Node, what: &str) -> Option<Literal> {
         match &node.value {
             Value::Int(i) => Some(Literal::Int(*i)),
-            Value::Float(f) => Some(Literal::Float(*f)),
+            Value::Float(f) => self.finite(node, what, *f).map(Literal::Float),
             Value::Str(s) => Some(Literal::Str(s.clone())),
             Value::Bool(b) => Some(Literal::Bool(*b)),
             _ => {
@@ -296,6 +309,23 @@ impl Decoder<'_> {
                 None
             }
         }
+    }
+
+    /// A `range` bound: a number, or text — a date or timestamp that must exist
+    /// (`2024-02-30` is refused here rather than by the engine's cast at run time).
+    fn bound(&mut self, node: &Node, what: &str) -> Option<Literal> {
+        let lit = self.literal(node, what)?;
+        if let Literal::Str(s) = &lit
+            && let Some(why) = crate::date::impossible(s)
+        {
+            self.err(
+                Diagnostic::error(node.span, why)
+                    .label("no such date")
+                    .help("write a date that exists, as `YYYY-MM-DD` (or a timestamp `YYYY-MM-DDTHH:MM:SS`)"),
+            );
+            return None;
+        }
+        Some(lit)
     }
 
     /// Checks that `sql` parses as a SQL expression; the error points at the value.
@@ -659,6 +689,10 @@ impl Decoder<'_> {
                 normalize_path(&base.join(p))
             }
         };
+        if let (Some(st), Some(node), false) = (&staging, get(entries, "staging"), path.is_empty())
+        {
+            self.staging_apart(node, st, &location);
+        }
         Some(Dataset {
             name,
             span: name_node.span,
@@ -678,6 +712,28 @@ impl Decoder<'_> {
             staging,
             keep_versions,
         })
+    }
+
+    /// `staging:` must be apart from `path:`: publishing moves the one to the other, so the
+    /// same folder (or one inside the other) would publish into itself and leave a dangling
+    /// link. Both are compared resolved (absolute, `.` and `..` folded), as written — not
+    /// through symlinks: the published `path` is itself a link.
+    fn staging_apart(&mut self, node: &Node, staging: &Path, path: &Path) {
+        let (s, p) = (staging.display(), path.display());
+        let problem = if staging == path {
+            format!("`staging` is the same as `path`: both are {s}")
+        } else if staging.starts_with(path) {
+            format!("`staging` ({s}) is inside `path` ({p})")
+        } else if path.starts_with(staging) {
+            format!("`path` ({p}) is inside `staging` ({s})")
+        } else {
+            return;
+        };
+        self.err(
+            Diagnostic::error(node.span, problem)
+                .label("must be apart from `path`")
+                .help("the producing job writes to `staging:` and `sluice publish` moves its data to `path:`; give them separate folders, e.g. `path: published/forecast/` and `staging: staging/forecast/`"),
+        );
     }
 
     fn format(&mut self, node: &Node) -> Option<Format> {
@@ -1306,8 +1362,8 @@ impl Decoder<'_> {
             }
             "range" => {
                 let column = column(self);
-                let min = get(e, "min").map(|n| self.literal(n, "`min`"));
-                let max = get(e, "max").map(|n| self.literal(n, "`max`"));
+                let min = get(e, "min").map(|n| self.bound(n, "`min`"));
+                let max = get(e, "max").map(|n| self.bound(n, "`max`"));
                 let inclusive = get(e, "inclusive").map(|n| self.boolean(n, "`inclusive`"));
                 if min.is_none() && max.is_none() {
                     self.missing(
