@@ -43,20 +43,21 @@ pub(crate) fn impossible(text: &str) -> Option<String> {
         ));
     }
     // A time, if it is written as `HH:MM` or `HH:MM:SS...`; another shape is left alone.
-    if b.len() >= 16 && b[13] == b':' {
-        if let (Some(h), Some(m)) = (digits(11..13), digits(14..16)) {
-            if h > 23 {
-                return not(format!("there is no hour {h} (hours are 00 to 23)"));
-            }
-            if m > 59 {
-                return not(format!("there is no minute {m} (minutes are 00 to 59)"));
-            }
-            if b.get(16) == Some(&b':')
-                && let Some(s) = digits(17..19)
-                && s > 59
-            {
-                return not(format!("there is no second {s} (seconds are 00 to 59)"));
-            }
+    if b.len() >= 16
+        && b[13] == b':'
+        && let (Some(h), Some(m)) = (digits(11..13), digits(14..16))
+    {
+        if h > 23 {
+            return not(format!("there is no hour {h} (hours are 00 to 23)"));
+        }
+        if m > 59 {
+            return not(format!("there is no minute {m} (minutes are 00 to 59)"));
+        }
+        if b.get(16) == Some(&b':')
+            && let Some(s) = digits(17..19)
+            && s > 59
+        {
+            return not(format!("there is no second {s} (seconds are 00 to 59)"));
         }
     }
     None
