@@ -221,6 +221,34 @@ fn an_impossible_date_bound_is_a_config_error_not_a_datafusion_cast_error() {
     assert_eq!(code, 0, "{out}");
 }
 
+#[test]
+fn a_lone_carriage_return_ends_a_line_so_errors_quote_the_right_line() {
+    // Found by the fuzz test: the YAML parser counts a lone `\r` (old Mac line ends, a stray
+    // byte) as a line break, the quoted source did not, so the location and the line shown
+    // disagreed — or pointed past the end of the file.
+    assert_config_error(
+        "datasets:\r  o:\r    pth: o.csv\r",
+        &[
+            "error: unknown key `pth` in dataset `o`\n --> sluice.yaml:3:5",
+            "3 |     pth: o.csv\n",
+            "did you mean `path`?",
+        ],
+    );
+}
+
+#[test]
+fn a_syntax_error_at_the_end_of_the_file_points_at_its_last_line() {
+    // Found by the fuzz test: the parser reports the end of input on the line after it.
+    assert_config_error(
+        "datasets:\n  o:\n    path: o.csv\n    checks: [not_null: x",
+        &[
+            "error: invalid YAML",
+            "--> sluice.yaml:4:",
+            "4 |     checks: [not_null: x",
+        ],
+    );
+}
+
 /// A valid config of `n` datasets that refer to each other every way a config can, each
 /// reference a name looked up among all datasets: `references` checks and a `parity`,
 /// stages reading and writing them, exposures depending on them. Short entries, so the

@@ -158,7 +158,7 @@ pub fn parse(file: &SourceFile, vars: &Vars, diags: &mut Vec<Diagnostic>) -> Opt
         let (event, yspan) = match item {
             Ok(e) => e,
             Err(e) => {
-                let at = pos(e.marker());
+                let at = file.clamp(pos(e.marker()));
                 diags.push(
                     Diagnostic::error(Span::on_line(at, 1), format!("invalid YAML: {}", e.info()))
                         .label("here")
@@ -528,6 +528,22 @@ mod tests {
         assert_eq!(diags.len(), 1);
         let sp = diags[0].span.unwrap();
         assert_eq!((sp.start.col, sp.end.col), (12, 22));
+    }
+
+    #[test]
+    fn positions_count_lines_as_yaml_does_with_any_line_break() {
+        let text = "a: 1\rb: 2\r\nc: 3\nd: [";
+        let file = SourceFile::new("t.yaml", text);
+        let (root, diags) = load("a: 1\rb: 2\r\nc: 3\n");
+        let root = root.unwrap();
+        let lines: Vec<u32> = map(&root).iter().map(|(k, _)| k.span.start.line).collect();
+        assert_eq!(lines, [1, 2, 3]);
+        assert!(diags.is_empty());
+        assert_eq!(file.line(3), "c: 3");
+        // A syntax error at the end of the input points at the last line, not past it.
+        let (_, diags) = load(text);
+        let at = diags[0].span.unwrap().start;
+        assert_eq!((at.line, file.line(at.line)), (4, "d: ["), "{diags:?}");
     }
 
     #[test]
