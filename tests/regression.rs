@@ -237,14 +237,22 @@ fn a_lone_carriage_return_ends_a_line_so_errors_quote_the_right_line() {
 }
 
 #[test]
-fn a_syntax_error_at_the_end_of_the_file_points_at_its_last_line() {
-    // Found by the fuzz test: the parser reports the end of input on the line after it.
+fn errors_at_the_end_of_the_input_point_at_its_last_line_not_past_it() {
+    // Found by the fuzz test: the parser reports the end of input on the line after it, for
+    // a syntax error and for an empty node there (an empty `? ` key).
     assert_config_error(
         "datasets:\n  o:\n    path: o.csv\n    checks: [not_null: x",
         &[
             "error: invalid YAML",
             "--> sluice.yaml:4:",
             "4 |     checks: [not_null: x",
+        ],
+    );
+    assert_config_error(
+        "datasets:\n  o: { path: o.csv }\n? ",
+        &[
+            "error: unknown key `` in the config file\n --> sluice.yaml:3:3",
+            "3 | ? \n",
         ],
     );
 }

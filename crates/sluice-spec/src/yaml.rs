@@ -77,10 +77,11 @@ fn pos(m: &saphyr_parser::Marker) -> Pos {
     }
 }
 
-fn span(s: &YSpan) -> Span {
+/// The span of a parser event, inside the file (see [`SourceFile::clamp`]).
+fn span(file: &SourceFile, s: &YSpan) -> Span {
     Span {
-        start: pos(&s.start),
-        end: pos(&s.end),
+        start: file.clamp(pos(&s.start)),
+        end: file.clamp(pos(&s.end)),
     }
 }
 
@@ -167,7 +168,7 @@ pub fn parse(file: &SourceFile, vars: &Vars, diags: &mut Vec<Diagnostic>) -> Opt
                 return None;
             }
         };
-        let sp = span(&yspan);
+        let sp = span(file, &yspan);
         let (node, weight) = match event {
             Event::DocumentStart(_) => {
                 documents += 1;
