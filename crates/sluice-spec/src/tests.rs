@@ -778,3 +778,27 @@ fn undefined_datasets_list_at_most_twenty_names() {
         Some("defined datasets: `ds_0`, `ds_1`, `ds_2`")
     );
 }
+
+#[test]
+fn a_parity_named_like_a_check_or_an_earlier_parity_is_a_duplicate() {
+    let d = errors(
+        "datasets:\n  a:\n    path: a.csv\n    checks:\n      - not_null: { column: x, name: same }\n    parity:\n      - { against: b, name: same, row_count: true }\n      - { against: b, row_count: true }\n      - { against: b, row_count: true }\n  b:\n    path: b.csv\n",
+    );
+    let found: Vec<(&str, u32, u32)> = d
+        .iter()
+        .map(|d| {
+            (
+                d.message.as_str(),
+                d.span.unwrap().start.line,
+                d.related[0].span.start.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("duplicate check name `same` in dataset `a`", 7, 5),
+            ("duplicate check name `parity(b)` in dataset `a`", 9, 8),
+        ]
+    );
+}

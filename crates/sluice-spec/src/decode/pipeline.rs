@@ -585,7 +585,14 @@ impl Decoder<'_> {
             by_name.entry(d.name.as_str()).or_insert(d);
         }
         for ds in datasets {
-            for (i, p) in ds.parity.iter().enumerate() {
+            // Check names so far in this dataset -> where the first of each is.
+            let mut check_names: HashMap<&str, Span> = HashMap::new();
+            if !ds.parity.is_empty() {
+                for c in &ds.checks {
+                    check_names.entry(&c.name).or_insert(c.span);
+                }
+            }
+            for p in &ds.parity {
                 match by_name.get(p.against.as_str()).copied() {
                     None => self.undefined_dataset(p.span, &p.against, &names, &format!("`{}`", p.name)),
                     Some(other) if other.name == ds.name => self.err(
@@ -600,13 +607,9 @@ impl Decoder<'_> {
                     ),
                     Some(_) => {}
                 }
-                let clash = ds
-                    .checks
-                    .iter()
-                    .map(|c| (c.name.as_str(), c.span))
-                    .chain(ds.parity[..i].iter().map(|q| (q.name.as_str(), q.span)))
-                    .find(|(n, _)| *n == p.name);
-                if let Some((_, first)) = clash {
+                let clash = check_names.get(p.name.as_str()).copied();
+                check_names.entry(&p.name).or_insert(p.span);
+                if let Some(first) = clash {
                     self.err(
                         Diagnostic::error(
                             p.span,
