@@ -10,8 +10,9 @@
 //! `unique`, `range`, `accepted_values`, `references` to the previous dataset), a `parity:`
 //! on every tenth; a stage per two datasets; an exposure per twenty. About 360 bytes per
 //! dataset: 10 MB is ~23,000 datasets, 50 MB ~117,000. Then it is validated as `sluice
-//! validate` does — [`sluice_spec::load_str`] (YAML, decoding, every cross-check), then
-//! [`sluice_lineage::load`] (the graph) — 3 times, and the medians are printed with the
+//! validate` does — [`sluice_spec::load_str`] (`spec`: YAML, decoding, every cross-check),
+//! then [`sluice_lineage::load`] (`lineage`: the graph) — 3 times (`yaml` is the YAML tree
+//! alone, a part of `spec`), and the medians are printed with the
 //! time per MB and the ratio to the previous size: near-linear loading keeps the ratio near
 //! the size ratio (2 for doubling sizes). Everything runs on one thread; `cpu` is the
 //! process's CPU time for the same work (on a shared machine wall time includes waiting).
@@ -105,15 +106,24 @@ fn main() {
     let path = Path::new("/nonexistent/sluice.yaml");
     let vars = Vars::isolated(Default::default());
     println!(
-        "{:>8} {:>9} {:>10} {:>10} {:>10} {:>10} {:>9} {:>7}",
-        "MB", "datasets", "spec", "lineage", "total", "cpu", "s/MB", "ratio"
+        "{:>8} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>7}",
+        "MB", "datasets", "yaml", "spec", "lineage", "total", "cpu", "s/MB", "ratio"
     );
     let mut previous: Option<Duration> = None;
     for mb in sizes {
         let (text, datasets) = config((mb * 1e6) as usize);
         let size = text.len();
         let (mut spec, mut lineage, mut total, mut cpu) = (vec![], vec![], vec![], vec![]);
+        let mut yaml = vec![];
         for _ in 0..3 {
+            // The YAML tree alone (part of `spec`).
+            let t = Instant::now();
+            let file = sluice_spec::SourceFile::new(path, text.clone());
+            let tree = sluice_spec::yaml::parse(&file, &vars, &mut Vec::new());
+            yaml.push(t.elapsed());
+            assert!(tree.is_some());
+            drop((tree, file));
+
             let c0 = cpu_time();
             let t0 = Instant::now();
             let cfg = sluice_spec::load_str(path, text.clone(), &vars).expect("valid config");
@@ -139,9 +149,10 @@ fn main() {
             format!("{:.2}s", median(cpu).as_secs_f64())
         };
         println!(
-            "{:>8.2} {:>9} {:>9.2}s {:>9.2}s {:>9.2}s {:>10} {:>9.3} {:>7}",
+            "{:>8.2} {:>9} {:>9.2}s {:>9.2}s {:>9.2}s {:>9.2}s {:>10} {:>9.3} {:>7}",
             size as f64 / 1e6,
             datasets,
+            median(yaml).as_secs_f64(),
             median(spec).as_secs_f64(),
             median(lineage).as_secs_f64(),
             total.as_secs_f64(),

@@ -6,6 +6,7 @@
 //! after parsing. Scalars are typed by the YAML 1.2 core schema; `${VAR}` interpolation is
 //! applied to values (not keys) before typing, so `min: ${MIN_ROWS}` is a number.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
@@ -275,8 +276,10 @@ pub fn parse(file: &SourceFile, vars: &Vars, diags: &mut Vec<Diagnostic>) -> Opt
                     Value::Str(text.into_owned())
                 } else {
                     let quoted = !matches!(style, ScalarStyle::Plain);
-                    let text = match interpolate(&text, vars) {
-                        Ok(t) => t.into_owned(),
+                    let interpolated = match interpolate(&text, vars) {
+                        // No `${...}`: keep the parser's string rather than copy it.
+                        Ok(Cow::Borrowed(_)) => None,
+                        Ok(Cow::Owned(t)) => Some(t),
                         Err(e) => {
                             let shift = u32::from(quoted);
                             let at = if sp.start.line == sp.end.line {
@@ -285,13 +288,14 @@ pub fn parse(file: &SourceFile, vars: &Vars, diags: &mut Vec<Diagnostic>) -> Opt
                                 sp
                             };
                             diags.push(Diagnostic::error(at, e.message).label("here").help(e.help));
-                            text.into_owned()
+                            None
                         }
                     };
+                    let text = interpolated.unwrap_or_else(|| text.into_owned());
                     if quoted {
                         Value::Str(text)
                     } else {
-                        resolve_plain(&text)
+                        resolve_plain(text)
                     }
                 };
                 let weight = Weight {
@@ -418,8 +422,8 @@ pub fn parse(file: &SourceFile, vars: &Vars, diags: &mut Vec<Diagnostic>) -> Opt
 
 /// Types a plain scalar by the YAML 1.2 core schema (plus `_` digit separators in integers,
 /// which YAML 1.1 allowed and people still write: `10_000_000`).
-fn resolve_plain(text: &str) -> Value {
-    match text {
+fn resolve_plain(text: String) -> Value {
+    match text.as_str() {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
@@ -430,11 +434,15 @@ fn resolve_plain(text: &str) -> Value {
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(&text);
     if !digits.is_empty()
         && digits.starts_with(|c: char| c.is_ascii_digit())
         && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
-        && let Ok(i) = text.replace('_', "").parse::<i64>()
+        && let Ok(i) = if text.contains('_') {
+            text.replace('_', "").parse::<i64>()
+        } else {
+            text.parse::<i64>()
+        }
     {
         return Value::Int(i);
     }
@@ -455,7 +463,7 @@ fn resolve_plain(text: &str) -> Value {
     if looks_numeric && let Ok(f) = text.parse::<f64>() {
         return Value::Float(f);
     }
-    Value::Str(text.to_string())
+    Value::Str(text)
 }
 
 #[cfg(test)]
