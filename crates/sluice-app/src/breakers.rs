@@ -191,12 +191,15 @@ pub fn when(text: &str, now: DateTime<Utc>, forward: bool) -> Result<DateTime<Ut
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    let d = sluice_spec::duration::parse_duration(text)
-        .ok()
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .ok_or_else(|| {
-            format!("`{text}` is neither a time (2026-11-23T08:00:00Z) nor a duration (2h, 90d)")
-        })?;
+    let d = match sluice_spec::duration::parse(text) {
+        Ok(d) => chrono::Duration::from_std(d).map_err(|_| format!("`{text}` is too far away"))?,
+        Err(e @ sluice_spec::duration::DurationError::TooLong { .. }) => return Err(e.to_string()),
+        Err(_) => {
+            return Err(format!(
+                "`{text}` is neither a time (2026-11-23T08:00:00Z) nor a duration (2h, 90d)"
+            ));
+        }
+    };
     if forward {
         now.checked_add_signed(d)
     } else {

@@ -15,6 +15,7 @@ pub mod status;
 pub mod suggest;
 pub mod yaml;
 
+mod date;
 mod decode;
 mod sql;
 
@@ -96,10 +97,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
     let mut diagnostics = Vec::new();
     let root = yaml::parse(&file, vars, &mut diagnostics);
     let parts = match &root {
-        Some(root) => decode::Decoder {
-            diags: &mut diagnostics,
-        }
-        .config(root, &base_dir),
+        Some(root) => decode::Decoder::new(&mut diagnostics).config(root, &base_dir),
         None => {
             if diagnostics.is_empty() {
                 diagnostics.push(

@@ -61,8 +61,15 @@ impl SourceFile {
     /// Wraps the text read from `path`.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
+        // Line breaks as YAML counts them (and so the parser's positions): `\n`, `\r\n`, and a
+        // lone `\r`.
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                line_starts.push(i + 1);
+            }
+        }
         SourceFile {
             path: path.into(),
             text,
@@ -91,6 +98,25 @@ impl SourceFile {
             .copied()
             .unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    /// `pos` moved inside the text: a line past the last one becomes the end of the last
+    /// line (the YAML parser puts the end of the input on the line after it), and line and
+    /// column are at least 1. Constant time unless the line is past the end: the parser's
+    /// positions all go through here.
+    pub fn clamp(&self, pos: Pos) -> Pos {
+        let lines = self.line_starts.len() as u32;
+        if pos.line > lines {
+            let end = self.line(lines).chars().count() as u32 + 1;
+            return Pos {
+                line: lines,
+                col: end,
+            };
+        }
+        Pos {
+            line: pos.line.max(1),
+            col: pos.col.max(1),
+        }
     }
 
     /// `path:line:col` of a position, the form editors and terminals turn into links.
@@ -131,6 +157,24 @@ mod tests {
         assert_eq!(
             f.location(Pos { line: 2, col: 3 }).to_string(),
             "a.yaml:2:3"
+        );
+    }
+
+    #[test]
+    fn positions_past_the_end_are_clamped_to_it() {
+        let f = SourceFile::new("a.yaml", "ab\ncde");
+        let p = |line, col| Pos { line, col };
+        assert_eq!(f.clamp(p(3, 1)), p(2, 4));
+        assert_eq!(f.clamp(p(2, 2)), p(2, 2));
+        assert_eq!(f.clamp(p(0, 0)), p(1, 1));
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_as_in_yaml() {
+        let f = SourceFile::new("a.yaml", "one\rtwo\r\nthree\nfour");
+        assert_eq!(
+            (1..=5).map(|l| f.line(l)).collect::<Vec<_>>(),
+            ["one", "two", "three", "four", ""]
         );
     }
 }

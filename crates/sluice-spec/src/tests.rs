@@ -749,3 +749,56 @@ datasets:
         "every mistake says how to fix it: {helps:?}"
     );
 }
+
+/// `n` datasets `ds_0` .. and a stage reading each of `refs`.
+fn many_datasets(n: usize, refs: &[String]) -> String {
+    let mut text = String::from("datasets:\n");
+    for i in 0..n {
+        text.push_str(&format!("  ds_{i}: {{ path: d{i}.csv }}\n"));
+    }
+    text.push_str("stages:\n");
+    for (i, r) in refs.iter().enumerate() {
+        text.push_str(&format!("  st_{i}: {{ inputs: [{r}] }}\n"));
+    }
+    text
+}
+
+#[test]
+fn undefined_datasets_list_at_most_twenty_names() {
+    let d = errors(&many_datasets(25, &["zzzzzz".to_string()]));
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some(
+            "defined datasets: `ds_0`, `ds_1`, `ds_2`, `ds_3`, `ds_4`, `ds_5`, `ds_6`, `ds_7`, `ds_8`, `ds_9`, `ds_10`, `ds_11`, `ds_12`, `ds_13`, `ds_14`, `ds_15`, `ds_16`, `ds_17`, `ds_18`, `ds_19` and 5 more"
+        )
+    );
+    let d = errors(&many_datasets(3, &["zzzzzz".to_string()]));
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("defined datasets: `ds_0`, `ds_1`, `ds_2`")
+    );
+}
+
+#[test]
+fn a_parity_named_like_a_check_or_an_earlier_parity_is_a_duplicate() {
+    let d = errors(
+        "datasets:\n  a:\n    path: a.csv\n    checks:\n      - not_null: { column: x, name: same }\n    parity:\n      - { against: b, name: same, row_count: true }\n      - { against: b, row_count: true }\n      - { against: b, row_count: true }\n  b:\n    path: b.csv\n",
+    );
+    let found: Vec<(&str, u32, u32)> = d
+        .iter()
+        .map(|d| {
+            (
+                d.message.as_str(),
+                d.span.unwrap().start.line,
+                d.related[0].span.start.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("duplicate check name `same` in dataset `a`", 7, 5),
+            ("duplicate check name `parity(b)` in dataset `a`", 9, 8),
+        ]
+    );
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::{Decoder, get};
 use crate::diag::Diagnostic;
 use crate::model::*;
-use crate::suggest::did_you_mean;
+use crate::suggest::hint;
 use crate::yaml::Node;
 
 const BREAKER_KEYS: &[&str] = &["reset", "trip_on", "trip_after", "close_after"];
@@ -30,10 +30,7 @@ impl Decoder<'_> {
                 "auto" => p.reset = Reset::Auto,
                 "manual" => p.reset = Reset::Manual,
                 other => {
-                    let help = match did_you_mean(other, ["auto", "manual"]) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => "use `auto` (closes after passing runs) or `manual` (closes only by `sluice breaker reset`)".into(),
-                    };
+                    let help = hint(other, ["auto", "manual"]).unwrap_or_else(|| "use `auto` (closes after passing runs) or `manual` (closes only by `sluice breaker reset`)".into());
                     self.err(
                         Diagnostic::error(n.span, format!("unknown reset `{other}`"))
                             .label("expected `auto` or `manual`")

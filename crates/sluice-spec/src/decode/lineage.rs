@@ -1,11 +1,12 @@
 //! Decoding of what feeds the lineage graph: `exposures:` and `lineage:`.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use super::{Decoder, get};
 use crate::diag::Diagnostic;
 use crate::model::*;
-use crate::suggest::{did_you_mean, list};
+use crate::suggest::{hint, list};
 use crate::yaml::Node;
 
 const EXPOSURE_KEYS: &[&str] = &[
@@ -41,10 +42,8 @@ impl Decoder<'_> {
                 Some(n) => match self.string(n, "`type`") {
                     Some(t) if EXPOSURE_TYPES.contains(&t.as_str()) => t,
                     Some(t) => {
-                        let help = match did_you_mean(&t, EXPOSURE_TYPES.iter().copied()) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!("use one of {}", list(EXPOSURE_TYPES)),
-                        };
+                        let help = hint(&t, EXPOSURE_TYPES.iter().copied())
+                            .unwrap_or_else(|| format!("use one of {}", list(EXPOSURE_TYPES)));
                         self.err(
                             Diagnostic::error(n.span, format!("unknown exposure type `{t}`"))
                                 .label("unknown type")
@@ -96,6 +95,7 @@ impl Decoder<'_> {
         datasets: &[Dataset],
     ) -> LineageSources {
         let names: Vec<&str> = datasets.iter().map(|d| d.name.as_str()).collect();
+        let defined: HashSet<&str> = names.iter().copied().collect();
         let mut out = LineageSources::default();
         let Some(e) = self.map(
             node,
@@ -139,11 +139,8 @@ impl Decoder<'_> {
             )
         {
             for (k, v) in m {
-                if !names.contains(&k.key()) {
-                    let help = match did_you_mean(k.key(), names.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("defined datasets: {}", list(&names)),
-                    };
+                if !defined.contains(k.key()) {
+                    let help = self.dataset_help(k.key(), &names, true);
                     self.err(
                         Diagnostic::error(
                             k.span,
@@ -172,8 +169,9 @@ impl Decoder<'_> {
     /// An exposure may not take a dataset's name (they share the lineage graph). What it
     /// depends on may be a dbt or OpenLineage node, so that is checked when the graph is built.
     pub(super) fn check_lineage(&mut self, datasets: &[Dataset], exposures: &[Exposure]) {
+        let names: HashSet<&str> = datasets.iter().map(|d| d.name.as_str()).collect();
         for e in exposures {
-            if datasets.iter().any(|d| d.name == e.name) {
+            if names.contains(e.name.as_str()) {
                 self.err(
                     Diagnostic::error(e.span, format!("exposure `{}` has the name of a dataset", e.name))
                         .label("same name as a dataset")

@@ -4,13 +4,14 @@
 //! decoder carries on with the next key, check and dataset, so one `sluice validate` shows
 //! everything that is wrong with a file.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::diag::Diagnostic;
-use crate::duration::parse_duration;
+use crate::duration::{self, DurationError};
 use crate::model::*;
 use crate::source::Span;
-use crate::suggest::{did_you_mean, list};
+use crate::suggest::{did_you_mean, hint, list};
 use crate::yaml::{Node, Value};
 
 mod breaker;
@@ -22,6 +23,28 @@ type Entries = [(Node, Node)];
 /// Collects diagnostics while decoding.
 pub(crate) struct Decoder<'a> {
     pub diags: &'a mut Vec<Diagnostic>,
+    /// Candidates left to compare for dataset-name suggestions (see [`SUGGEST_BUDGET`]).
+    suggest_budget: usize,
+}
+
+/// How many candidate names the did-you-mean suggestions for undefined datasets may compare
+/// in one file, in all. Each suggestion compares the unknown name with every dataset, so a
+/// large file with many broken references would cost (references × datasets): with 100,000
+/// datasets, the first 20 or so undefined names get a suggestion, the rest the list. A file
+/// of 1,000 datasets gets suggestions for its first 2,000.
+const SUGGEST_BUDGET: usize = 2_000_000;
+
+/// Names listed in full in a "defined datasets: ..." help; beyond that, how many more.
+const LISTED: usize = 20;
+
+impl<'a> Decoder<'a> {
+    /// A decoder reporting into `diags`.
+    pub fn new(diags: &'a mut Vec<Diagnostic>) -> Decoder<'a> {
+        Decoder {
+            diags,
+            suggest_budget: SUGGEST_BUDGET,
+        }
+    }
 }
 
 /// "e.g. `tier: 1`": how to write a value of the expected type under the key in `what`.
@@ -120,16 +143,35 @@ impl Decoder<'_> {
             if allowed.contains(&key) {
                 continue;
             }
-            let help = match did_you_mean(key, allowed.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("{what} takes: {}", list(allowed)),
-            };
+            let help = hint(key, allowed.iter().copied())
+                .unwrap_or_else(|| format!("{what} takes: {}", list(allowed)));
             self.err(
                 Diagnostic::error(k.span, format!("unknown key `{key}` in {what}"))
                     .label("unknown key")
                     .help(help),
             );
         }
+    }
+
+    /// The help for an undefined dataset `name`: "did you mean `x`?", else the defined
+    /// `names` (`a`, `b` with `backticks`, else a, b), the first [`LISTED`] and how many more.
+    fn dataset_help(&mut self, name: &str, names: &[&str], backticks: bool) -> String {
+        if let Some(budget) = self.suggest_budget.checked_sub(names.len()) {
+            self.suggest_budget = budget;
+            if let Some(h) = hint(name, names.iter().copied()) {
+                return h;
+            }
+        }
+        let shown = &names[..names.len().min(LISTED)];
+        let mut text = if backticks {
+            list(shown)
+        } else {
+            shown.join(", ")
+        };
+        if names.len() > shown.len() {
+            text.push_str(&format!(" and {} more", names.len() - shown.len()));
+        }
+        format!("defined datasets: {text}")
     }
 
     fn missing(&mut self, at: Span, key: &str, what: &str, help: &str) {
@@ -189,19 +231,32 @@ impl Decoder<'_> {
     fn number(&mut self, node: &Node, what: &str) -> Option<f64> {
         match node.value {
             Value::Int(i) => Some(i as f64),
-            Value::Float(f) if f.is_nan() => {
-                self.err(Diagnostic::error(
-                    node.span,
-                    format!("{what} must not be NaN"),
-                ));
-                None
-            }
-            Value::Float(f) => Some(f),
+            Value::Float(f) => self.finite(node, what, f),
             _ => {
                 self.type_error(node, what, "a number", None);
                 None
             }
         }
+    }
+
+    /// `f` if it is a finite number; NaN (`.nan`) and infinities (`.inf`, `-.inf`, `1e999`)
+    /// are errors: a threshold or bound that no value can meet, or that every value meets,
+    /// is a mistake (and SQL has no literal for them).
+    fn finite(&mut self, node: &Node, what: &str, f: f64) -> Option<f64> {
+        if f.is_finite() {
+            return Some(f);
+        }
+        let (found, label) = if f.is_nan() {
+            ("NaN (not a number)", "not a number")
+        } else {
+            ("infinite", "infinite")
+        };
+        self.err(
+            Diagnostic::error(node.span, format!("{what} must be a finite number, found {found}"))
+                .label(label)
+                .help("give a finite number; to leave a side of a range open, leave out its bound (e.g. only `min:`)"),
+        );
+        None
     }
 
     fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
@@ -246,7 +301,7 @@ impl Decoder<'_> {
     fn literal(&mut self, node: &Node, what: &str) -> Option<Literal> {
         match &node.value {
             Value::Int(i) => Some(Literal::Int(*i)),
-            Value::Float(f) => Some(Literal::Float(*f)),
+            Value::Float(f) => self.finite(node, what, *f).map(Literal::Float),
             Value::Str(s) => Some(Literal::Str(s.clone())),
             Value::Bool(b) => Some(Literal::Bool(*b)),
             _ => {
@@ -254,6 +309,23 @@ impl Decoder<'_> {
                 None
             }
         }
+    }
+
+    /// A `range` bound: a number, or text — a date or timestamp that must exist
+    /// (`2024-02-30` is refused here rather than by the engine's cast at run time).
+    fn bound(&mut self, node: &Node, what: &str) -> Option<Literal> {
+        let lit = self.literal(node, what)?;
+        if let Literal::Str(s) = &lit
+            && let Some(why) = crate::date::impossible(s)
+        {
+            self.err(
+                Diagnostic::error(node.span, why)
+                    .label("no such date")
+                    .help("write a date that exists, as `YYYY-MM-DD` (or a timestamp `YYYY-MM-DDTHH:MM:SS`)"),
+            );
+            return None;
+        }
+        Some(lit)
     }
 
     /// Checks that `sql` parses as a SQL expression; the error points at the value.
@@ -405,12 +477,9 @@ impl Decoder<'_> {
             "error" => Some(Severity::Error),
             "warn" | "warning" => Some(Severity::Warn),
             other => {
-                let help = match did_you_mean(other, ["error", "warn"]) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => {
-                        "use `error` (fails the run) or `warn` (reported, the run passes)".into()
-                    }
-                };
+                let help = hint(other, ["error", "warn"]).unwrap_or_else(|| {
+                    "use `error` (fails the run) or `warn` (reported, the run passes)".into()
+                });
                 self.err(
                     Diagnostic::error(node.span, format!("unknown severity `{other}`"))
                         .label("expected `error` or `warn`")
@@ -620,6 +689,10 @@ impl Decoder<'_> {
                 normalize_path(&base.join(p))
             }
         };
+        if let (Some(st), Some(node), false) = (&staging, get(entries, "staging"), path.is_empty())
+        {
+            self.staging_apart(node, st, &location);
+        }
         Some(Dataset {
             name,
             span: name_node.span,
@@ -641,6 +714,28 @@ impl Decoder<'_> {
         })
     }
 
+    /// `staging:` must be apart from `path:`: publishing moves the one to the other, so the
+    /// same folder (or one inside the other) would publish into itself and leave a dangling
+    /// link. Both are compared resolved (absolute, `.` and `..` folded), as written — not
+    /// through symlinks: the published `path` is itself a link.
+    fn staging_apart(&mut self, node: &Node, staging: &Path, path: &Path) {
+        let (s, p) = (staging.display(), path.display());
+        let problem = if staging == path {
+            format!("`staging` is the same as `path`: both are {s}")
+        } else if staging.starts_with(path) {
+            format!("`staging` ({s}) is inside `path` ({p})")
+        } else if path.starts_with(staging) {
+            format!("`path` ({p}) is inside `staging` ({s})")
+        } else {
+            return;
+        };
+        self.err(
+            Diagnostic::error(node.span, problem)
+                .label("must be apart from `path`")
+                .help("the producing job writes to `staging:` and `sluice publish` moves its data to `path:`; give them separate folders, e.g. `path: published/forecast/` and `staging: staging/forecast/`"),
+        );
+    }
+
     fn format(&mut self, node: &Node) -> Option<Format> {
         let s = self.string(node, "`format`")?;
         let f = match s.to_ascii_lowercase().as_str() {
@@ -650,10 +745,8 @@ impl Decoder<'_> {
             "arrow" | "ipc" | "feather" => Format::Arrow,
             other => {
                 let names = ["parquet", "csv", "json", "arrow"];
-                let help = match did_you_mean(other, names) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("use one of {}", list(&names)),
-                };
+                let help =
+                    hint(other, names).unwrap_or_else(|| format!("use one of {}", list(&names)));
                 self.err(
                     Diagnostic::error(node.span, format!("unknown format `{other}`"))
                         .label("unknown format")
@@ -758,10 +851,8 @@ impl Decoder<'_> {
         match ColumnType::parse(&s) {
             Some(t) => Some(t),
             None => {
-                let help = match did_you_mean(&s, COLUMN_TYPES.iter().copied()) {
-                    Some(t) => format!("did you mean `{t}`?"),
-                    None => format!("known types: {}", COLUMN_TYPES.join(", ")),
-                };
+                let help = hint(&s, COLUMN_TYPES.iter().copied())
+                    .unwrap_or_else(|| format!("known types: {}", COLUMN_TYPES.join(", ")));
                 self.err(
                     Diagnostic::error(node.span, format!("unknown column type `{s}`"))
                         .label("unknown type")
@@ -815,10 +906,8 @@ impl Decoder<'_> {
         };
         let kind = kind_node.key();
         if !CHECK_KINDS.contains(&kind) {
-            let help = match did_you_mean(kind, CHECK_KINDS.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("check kinds are: {}", CHECK_KINDS.join(", ")),
-            };
+            let help = hint(kind, CHECK_KINDS.iter().copied())
+                .unwrap_or_else(|| format!("check kinds are: {}", CHECK_KINDS.join(", ")));
             self.err(
                 Diagnostic::error(kind_node.span, format!("unknown check kind `{kind}`"))
                     .label("unknown check kind")
@@ -1124,20 +1213,40 @@ impl Decoder<'_> {
                 None => Some(None),
                 Some(n) => {
                     let parsed = match &n.value {
-                        Value::Str(s) => parse_duration(s),
-                        Value::Int(i) if *i >= 0 => Ok(std::time::Duration::from_secs(*i as u64)),
-                        _ => Err(format!(
-                            "`max_age` must be a duration like `6h`, found {}",
-                            n.type_name()
-                        )),
+                        Value::Str(s) => duration::parse(s),
+                        Value::Int(i) if *i >= 0 => duration::from_secs(*i as u64, &i.to_string()),
+                        _ => {
+                            self.err(
+                                Diagnostic::error(
+                                    n.span,
+                                    format!(
+                                        "`max_age` must be a duration like `6h`, found {}",
+                                        n.type_name()
+                                    ),
+                                )
+                                .label("not a duration")
+                                .help("units: s, m, h, d, w; e.g. `max_age: 6h`"),
+                            );
+                            return None;
+                        }
                     };
                     match parsed {
                         Ok(d) => Some(Some(Threshold::MaxAge(d))),
-                        Err(msg) => {
+                        Err(e) => {
+                            let label = match e {
+                                DurationError::TooLong { .. } => "too long",
+                                _ => "not a duration",
+                            };
+                            let help = match e {
+                                DurationError::TooLong { .. } => {
+                                    "a freshness window is hours or days; e.g. `max_age: 6h`"
+                                }
+                                _ => "units: s, m, h, d, w; e.g. `max_age: 6h`",
+                            };
                             self.err(
-                                Diagnostic::error(n.span, msg)
-                                    .label("not a duration")
-                                    .help("units: s, m, h, d, w; e.g. `max_age: 6h`"),
+                                Diagnostic::error(n.span, e.to_string())
+                                    .label(label)
+                                    .help(help),
                             );
                             None
                         }
@@ -1253,8 +1362,8 @@ impl Decoder<'_> {
             }
             "range" => {
                 let column = column(self);
-                let min = get(e, "min").map(|n| self.literal(n, "`min`"));
-                let max = get(e, "max").map(|n| self.literal(n, "`max`"));
+                let min = get(e, "min").map(|n| self.bound(n, "`min`"));
+                let max = get(e, "max").map(|n| self.bound(n, "`max`"));
                 let inclusive = get(e, "inclusive").map(|n| self.boolean(n, "`inclusive`"));
                 if min.is_none() && max.is_none() {
                     self.missing(
@@ -1322,10 +1431,7 @@ impl Decoder<'_> {
                     Some(n) => self.string(n, "`format`").and_then(|f| match TextFormat::parse(&f) {
                         Some(t) => Some(t),
                         None => {
-                            let help = match did_you_mean(&f, TEXT_FORMATS.iter().copied()) {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => format!("formats are: {}; for anything else use `matches` with a regex", TEXT_FORMATS.join(", ")),
-                            };
+                            let help = hint(&f, TEXT_FORMATS.iter().copied()).unwrap_or_else(|| format!("formats are: {}; for anything else use `matches` with a regex", TEXT_FORMATS.join(", ")));
                             self.err(Diagnostic::error(n.span, format!("unknown format `{f}`")).label("unknown format").help(help));
                             None
                         }
@@ -1474,14 +1580,17 @@ impl Decoder<'_> {
 
     /// Checks that need the whole file: duplicate check names, references to datasets.
     fn cross_check(&mut self, datasets: &mut [Dataset]) {
-        let names: Vec<String> = datasets.iter().map(|d| d.name.clone()).collect();
-        let keys: Vec<(String, Vec<String>)> = datasets
-            .iter()
-            .map(|d| (d.name.clone(), d.key.clone()))
-            .collect();
+        let owned: Vec<String> = datasets.iter().map(|d| d.name.clone()).collect();
+        let names: Vec<&str> = owned.iter().map(String::as_str).collect();
+        // Name -> key of the first dataset of that name (a second one is already an error).
+        let mut keys: HashMap<String, Vec<String>> = HashMap::with_capacity(datasets.len());
+        for d in datasets.iter() {
+            keys.entry(d.name.clone()).or_insert_with(|| d.key.clone());
+        }
         for ds in datasets.iter_mut() {
-            for (i, c) in ds.checks.iter().enumerate() {
-                if let Some(first) = ds.checks[..i].iter().find(|p| p.name == c.name) {
+            let mut seen: HashMap<&str, &Check> = HashMap::with_capacity(ds.checks.len());
+            for c in &ds.checks {
+                if let Some(first) = seen.get(c.name.as_str()).copied() {
                     let (label, related) = if first.span == c.span {
                         ("this check expands to the same name twice", "")
                     } else {
@@ -1497,8 +1606,11 @@ impl Decoder<'_> {
                         d = d.related(first.span, related);
                     }
                     self.err(d);
+                } else {
+                    seen.insert(&c.name, c);
                 }
             }
+            drop(seen);
             for c in ds.checks.iter_mut() {
                 if let CheckKind::References {
                     column,
@@ -1506,13 +1618,9 @@ impl Decoder<'_> {
                     key,
                 } = &mut c.kind
                 {
-                    match keys.iter().find(|(n, _)| n == dataset) {
+                    match keys.get_key_value(dataset.as_str()) {
                         None => {
-                            let help = match did_you_mean(dataset, names.iter().map(String::as_str))
-                            {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => format!("defined datasets: {}", names.join(", ")),
-                            };
+                            let help = self.dataset_help(dataset, &names, false);
                             self.err(
                                 Diagnostic::error(
                                     c.span,
@@ -1588,4 +1696,32 @@ pub(crate) struct ConfigParts {
     pub lineage: LineageSources,
     pub state: Option<StateStore>,
     pub quarantine: std::path::PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_suggestions_stop_at_the_budget_then_list_the_names() {
+        let mut diags = Vec::new();
+        let mut d = Decoder::new(&mut diags);
+        d.suggest_budget = 25;
+        let names: Vec<String> = (0..10).map(|i| format!("orders_{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        // Two suggestions fit in 25 comparisons over 10 names; the third lists them.
+        assert_eq!(
+            d.dataset_help("orders_1x", &names, true),
+            "did you mean `orders_1`?"
+        );
+        assert_eq!(
+            d.dataset_help("orders_2x", &names, true),
+            "did you mean `orders_2`?"
+        );
+        assert_eq!(
+            d.dataset_help("orders_3x", &names, false),
+            "defined datasets: orders_0, orders_1, orders_2, orders_3, orders_4, orders_5, orders_6, orders_7, orders_8, orders_9"
+        );
+        assert_eq!(d.suggest_budget, 5);
+    }
 }

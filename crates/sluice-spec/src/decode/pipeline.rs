@@ -1,10 +1,12 @@
 //! Decoding of what connects datasets: `parity:` on a dataset, `stages:`, `reconcile:`.
 
+use std::collections::HashMap;
+
 use super::{Decoder, Entries, get};
 use crate::diag::Diagnostic;
 use crate::model::*;
 use crate::source::Span;
-use crate::suggest::{did_you_mean, list};
+use crate::suggest::{hint, list};
 use crate::yaml::{Node, Value};
 
 const PARITY_KEYS: &[&str] = &[
@@ -558,10 +560,7 @@ impl Decoder<'_> {
     }
 
     fn undefined_dataset(&mut self, span: Span, name: &str, names: &[&str], what: &str) {
-        let help = match did_you_mean(name, names.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("defined datasets: {}", list(names)),
-        };
+        let help = self.dataset_help(name, names, true);
         self.err(
             Diagnostic::error(
                 span,
@@ -580,9 +579,21 @@ impl Decoder<'_> {
         reconciles: &[Reconcile],
     ) {
         let names: Vec<&str> = datasets.iter().map(|d| d.name.as_str()).collect();
+        // Name -> the first dataset of that name (a second one is already an error).
+        let mut by_name: HashMap<&str, &Dataset> = HashMap::with_capacity(datasets.len());
+        for d in datasets {
+            by_name.entry(d.name.as_str()).or_insert(d);
+        }
         for ds in datasets {
-            for (i, p) in ds.parity.iter().enumerate() {
-                match datasets.iter().find(|d| d.name == p.against) {
+            // Check names so far in this dataset -> where the first of each is.
+            let mut check_names: HashMap<&str, Span> = HashMap::new();
+            if !ds.parity.is_empty() {
+                for c in &ds.checks {
+                    check_names.entry(&c.name).or_insert(c.span);
+                }
+            }
+            for p in &ds.parity {
+                match by_name.get(p.against.as_str()).copied() {
                     None => self.undefined_dataset(p.span, &p.against, &names, &format!("`{}`", p.name)),
                     Some(other) if other.name == ds.name => self.err(
                         Diagnostic::error(p.span, format!("`{}` compares `{}` with itself", p.name, ds.name))
@@ -596,13 +607,9 @@ impl Decoder<'_> {
                     ),
                     Some(_) => {}
                 }
-                let clash = ds
-                    .checks
-                    .iter()
-                    .map(|c| (c.name.as_str(), c.span))
-                    .chain(ds.parity[..i].iter().map(|q| (q.name.as_str(), q.span)))
-                    .find(|(n, _)| *n == p.name);
-                if let Some((_, first)) = clash {
+                let clash = check_names.get(p.name.as_str()).copied();
+                check_names.entry(&p.name).or_insert(p.span);
+                if let Some(first) = clash {
                     self.err(
                         Diagnostic::error(
                             p.span,
@@ -617,7 +624,7 @@ impl Decoder<'_> {
         }
         for st in stages {
             for name in st.inputs.iter().chain(&st.outputs) {
-                if !names.contains(&name.as_str()) {
+                if !by_name.contains_key(name.as_str()) {
                     self.undefined_dataset(st.span, name, &names, &format!("stage `{}`", st.name));
                 }
             }
@@ -635,9 +642,10 @@ impl Decoder<'_> {
                 );
             }
         }
-        for (i, r) in reconciles.iter().enumerate() {
+        let mut seen: HashMap<&str, &Reconcile> = HashMap::with_capacity(reconciles.len());
+        for r in reconciles {
             let what = format!("reconciliation `{}`", r.name);
-            if let Some(first) = reconciles[..i].iter().find(|o| o.name == r.name) {
+            if let Some(first) = seen.get(r.name.as_str()).copied() {
                 self.err(
                     Diagnostic::error(
                         r.span,
@@ -647,6 +655,8 @@ impl Decoder<'_> {
                     .related(first.span, "first defined here")
                     .help("reconciliation names are unique across the file"),
                 );
+            } else {
+                seen.insert(&r.name, r);
             }
             let mut distinct: Vec<&str> = r.datasets.iter().map(String::as_str).collect();
             distinct.sort_unstable();
@@ -665,7 +675,7 @@ impl Decoder<'_> {
                 );
             }
             for d in &r.datasets {
-                if !names.contains(&d.as_str()) {
+                if !by_name.contains_key(d.as_str()) {
                     self.undefined_dataset(r.span, d, &names, &what);
                 }
             }
@@ -677,10 +687,8 @@ impl Decoder<'_> {
             {
                 if !r.datasets.contains(d) {
                     let in_group: Vec<&str> = r.datasets.iter().map(String::as_str).collect();
-                    let help = match did_you_mean(d, in_group.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("its datasets are {}", list(&in_group)),
-                    };
+                    let help = hint(d, in_group.iter().copied())
+                        .unwrap_or_else(|| format!("its datasets are {}", list(&in_group)));
                     self.err(
                         Diagnostic::error(
                             r.span,
