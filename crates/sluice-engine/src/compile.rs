@@ -24,7 +24,7 @@
 //! it out of the scan.
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use sluice_spec::suggest::did_you_mean;
+use sluice_spec::suggest::hint;
 
 use crate::error::{CheckError, CheckErrorKind as K};
 use sluice_spec::{Check, CheckKind, ColumnType, Literal, SchemaSpec};
@@ -226,8 +226,8 @@ pub fn field<'a>(schema: &'a Schema, dataset: &str, name: &str) -> Result<&'a Fi
         return Ok(f);
     }
     let names = schema.fields().iter().map(|f| f.name().as_str());
-    let hint = match did_you_mean(name, names) {
-        Some(s) => format!("; did you mean `{s}`?"),
+    let hint = match hint(name, names) {
+        Some(h) => format!("; {h}"),
         None => ".".to_string(),
     };
     Err(CheckError::column(
@@ -600,8 +600,8 @@ fn schema_problems(spec: &SchemaSpec, schema: &Schema) -> Vec<String> {
         match schema.field_with_name(name) {
             Err(_) => {
                 let names = schema.fields().iter().map(|f| f.name().as_str());
-                let hint = match did_you_mean(name, names) {
-                    Some(s) => format!(" (did you mean `{s}`?)"),
+                let hint = match hint(name, names) {
+                    Some(h) => format!(" ({h})"),
                     None => String::new(),
                 };
                 problems.push(format!("missing column `{name}`{hint}"));

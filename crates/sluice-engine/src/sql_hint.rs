@@ -6,7 +6,7 @@
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
-use sluice_spec::suggest::did_you_mean;
+use sluice_spec::suggest::hint;
 
 /// "column `amout` not found in `orders`; did you mean `amount`? Its columns: ..." or
 /// "unknown function `avgg`; did you mean `avg`?" when `e` is such a planning error.
@@ -38,12 +38,10 @@ pub(crate) fn unknown_name(
         .filter(|n| !n.starts_with("__"))
         .collect();
     known.sort();
-    Some(
-        match did_you_mean(&name, known.iter().map(|s| s.as_str())) {
-            Some(s) => format!("unknown function `{name}`; did you mean `{s}`?"),
-            None => format!(
-                "unknown function `{name}`; see https://datafusion.apache.org/user-guide/sql/aggregate_functions.html"
-            ),
-        },
-    )
+    Some(match hint(&name, known.iter().map(|s| s.as_str())) {
+        Some(h) => format!("unknown function `{name}`; {h}"),
+        None => format!(
+            "unknown function `{name}`; see https://datafusion.apache.org/user-guide/sql/aggregate_functions.html"
+        ),
+    })
 }

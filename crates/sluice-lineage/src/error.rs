@@ -21,7 +21,7 @@ pub enum LineageError {
     },
     /// A name no node has.
     #[error("unknown node `{name}`{}", match did_you_mean {
-        Some(s) => format!("; did you mean `{s}`?"),
+        Some(s) => format!("; {}", sluice_spec::suggest::phrase(s)),
         None => "; `sluice lineage show` lists every node".to_string(),
     })]
     UnknownNode {

@@ -247,7 +247,7 @@ fn parse_criterion(raw: &str) -> Result<Criterion> {
             return Err(bad(format!("the `{base}:` method is not supported: {why}")));
         }
         let hint = match sluice_spec::suggest::did_you_mean(base, METHODS.iter().copied()) {
-            Some(s) => format!("did you mean `{s}:`?"),
+            Some(s) => sluice_spec::suggest::phrase(&format!("{s}:")),
             None => format!("methods: {}", METHODS.join(", ")),
         };
         return Err(bad(format!("unknown method `{base}:`; {hint}")));

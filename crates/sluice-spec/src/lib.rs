@@ -9,6 +9,7 @@
 pub mod diag;
 pub mod duration;
 pub mod interp;
+pub mod kinds;
 pub mod model;
 pub mod source;
 pub mod status;

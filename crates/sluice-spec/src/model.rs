@@ -103,7 +103,7 @@ pub struct UnknownName {
 impl UnknownName {
     fn hint(&self) -> String {
         match &self.suggestion {
-            Some(s) => format!("did you mean `{s}`?"),
+            Some(s) => crate::suggest::phrase(s),
             None if self.known.is_empty() => {
                 format!("{} defines no {}s", self.file.display(), self.what)
             }
@@ -509,56 +509,38 @@ pub enum CheckKind {
 }
 
 impl CheckKind {
-    /// The config spelling of the kind.
-    pub fn name(&self) -> &'static str {
+    /// The kind, in the registry ([`crate::kinds`]).
+    pub fn kind(&self) -> crate::kinds::Kind {
+        use crate::kinds::Kind as K;
         use CheckKind::*;
         match self {
-            RowCount => "row_count",
-            NotNull { .. } => "not_null",
-            Unique { .. } => "unique",
-            AcceptedValues { .. } => "accepted_values",
-            ForbiddenValues { .. } => "forbidden_values",
-            Range { .. } => "range",
-            Matches { .. } => "matches",
-            Format { .. } => "format",
-            Length { .. } => "length",
-            Freshness { .. } => "freshness",
-            Schema(_) => "schema",
-            RowsSatisfy { .. } => "rows_satisfy",
-            Metric { .. } => "metric",
-            References { .. } => "references",
+            RowCount => K::RowCount,
+            NotNull { .. } => K::NotNull,
+            Unique { .. } => K::Unique,
+            AcceptedValues { .. } => K::AcceptedValues,
+            ForbiddenValues { .. } => K::ForbiddenValues,
+            Range { .. } => K::Range,
+            Matches { .. } => K::Matches,
+            Format { .. } => K::Format,
+            Length { .. } => K::Length,
+            Freshness { .. } => K::Freshness,
+            Schema(_) => K::Schema,
+            RowsSatisfy { .. } => K::RowsSatisfy,
+            Metric { .. } => K::Metric,
+            References { .. } => K::References,
         }
+    }
+
+    /// The config spelling of the kind.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
     }
 
     /// Checks that count failing rows (thresholds `max_invalid` / `max_invalid_pct`).
     pub fn is_row_level(&self) -> bool {
-        !matches!(
-            self,
-            CheckKind::RowCount
-                | CheckKind::Freshness { .. }
-                | CheckKind::Schema(_)
-                | CheckKind::Metric { .. }
-        )
+        self.kind().is_row_level()
     }
 }
-
-/// Every check kind's config name.
-pub const CHECK_KINDS: &[&str] = &[
-    "row_count",
-    "not_null",
-    "unique",
-    "accepted_values",
-    "forbidden_values",
-    "range",
-    "matches",
-    "format",
-    "length",
-    "freshness",
-    "schema",
-    "rows_satisfy",
-    "metric",
-    "references",
-];
 
 /// `schema:` options.
 #[derive(Clone, Debug, PartialEq)]

@@ -96,7 +96,13 @@ pub fn hint<'a, I>(name: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    did_you_mean(name, candidates).map(|s| format!("did you mean `{s}`?"))
+    did_you_mean(name, candidates).map(phrase)
+}
+
+/// `did you mean `x`?`: the one wording of a suggestion, for errors that keep the
+/// suggested name (to show later) rather than the candidates.
+pub fn phrase(suggestion: &str) -> String {
+    format!("did you mean `{suggestion}`?")
 }
 
 /// Edit distance (insertions, deletions, substitutions) between two strings, by characters.

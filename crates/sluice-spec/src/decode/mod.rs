@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::diag::Diagnostic;
 use crate::duration::{self, DurationError};
+use crate::kinds::{self, Kind, ThresholdClass};
 use crate::model::*;
 use crate::source::Span;
 use crate::suggest::{did_you_mean, hint, list};
@@ -68,47 +69,23 @@ fn get<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
     entries.iter().find(|(k, _)| k.key() == key).map(|(_, v)| v)
 }
 
-/// Which threshold keys a check kind takes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ThresholdClass {
-    Bounds,
-    Invalid,
-    MaxAge,
-    Exact,
+/// What decoding one check's options needs: its kind, the shorthand value if written as
+/// one (`- not_null: order_id`), the option entries, and where the check is.
+struct Opts<'n> {
+    k: Kind,
+    shorthand: Option<&'n Node>,
+    e: &'n Entries,
+    at: Span,
 }
 
-impl ThresholdClass {
-    fn keys(self) -> &'static [&'static str] {
-        match self {
-            ThresholdClass::Bounds => &["min", "max", "between", "equals"],
-            ThresholdClass::Invalid => &["max_invalid", "max_invalid_pct"],
-            ThresholdClass::MaxAge => &["max_age"],
-            ThresholdClass::Exact => &[],
-        }
+impl Opts<'_> {
+    /// "a `range` check", for messages.
+    fn what(&self) -> String {
+        format!("a `{}` check", self.k.name())
     }
 }
 
 const COMMON_CHECK_KEYS: &[&str] = &["name", "severity", "where", "samples", "warn", "fail"];
-
-/// Kind-specific option keys, and the threshold class of each kind.
-fn kind_keys(kind: &str) -> (&'static [&'static str], ThresholdClass) {
-    use ThresholdClass::*;
-    match kind {
-        "row_count" => (&[], Bounds),
-        "not_null" | "unique" => (&["column", "columns"], Invalid),
-        "accepted_values" | "forbidden_values" => (&["column", "values"], Invalid),
-        "range" => (&["column", "min", "max", "inclusive"], Invalid),
-        "matches" => (&["column", "regex"], Invalid),
-        "format" => (&["column", "format"], Invalid),
-        "length" => (&["column", "min", "max"], Invalid),
-        "freshness" => (&["column"], MaxAge),
-        "schema" => (&["columns", "forbidden", "allow_extra"], Exact),
-        "rows_satisfy" => (&["condition"], Invalid),
-        "metric" => (&["sql"], Bounds),
-        "references" => (&["column", "dataset", "key"], Invalid),
-        _ => (&[], Exact),
-    }
-}
 
 impl Decoder<'_> {
     fn err(&mut self, d: Diagnostic) {
@@ -876,7 +853,7 @@ impl Decoder<'_> {
             Value::Map(entries) => {
                 let first = entries[0].0.key();
                 let keys: Vec<&str> = entries.iter().map(|(k, _)| k.key()).collect();
-                let help = if CHECK_KINDS.contains(&first) {
+                let help = if Kind::parse(first).is_some() {
                     format!(
                         "a check is one `kind: options` pair; put the other keys inside its options: `- {first}: {{ ..., {}: ... }}`",
                         keys[1]
@@ -904,18 +881,22 @@ impl Decoder<'_> {
                 return;
             }
         };
-        let kind = kind_node.key();
-        if !CHECK_KINDS.contains(&kind) {
-            let help = hint(kind, CHECK_KINDS.iter().copied())
-                .unwrap_or_else(|| format!("check kinds are: {}", CHECK_KINDS.join(", ")));
+        let name = kind_node.key();
+        let Some(kind) = Kind::parse(name) else {
+            let help = hint(name, kinds::names()).unwrap_or_else(|| {
+                format!(
+                    "check kinds are: {}",
+                    kinds::names().collect::<Vec<_>>().join(", ")
+                )
+            });
             self.err(
-                Diagnostic::error(kind_node.span, format!("unknown check kind `{kind}`"))
+                Diagnostic::error(kind_node.span, format!("unknown check kind `{name}`"))
                     .label("unknown check kind")
                     .help(help),
             );
             return;
-        }
-        let (specific, class) = kind_keys(kind);
+        };
+        let (specific, class) = (kind.info().options, kind.info().thresholds);
         // Normalise the body to option entries plus a shorthand value.
         let empty: Vec<(Node, Node)> = Vec::new();
         let mut shorthand: Option<&Node> = None;
@@ -1028,7 +1009,7 @@ impl Decoder<'_> {
                     max_pct: None,
                 }),
                 ThresholdClass::Exact => Some(Threshold::Exact),
-                ThresholdClass::Bounds if kind == "row_count" => Some(Threshold::Bounds {
+                ThresholdClass::Bounds if kind == Kind::RowCount => Some(Threshold::Bounds {
                     min: Some(1.0),
                     max: None,
                     equals: None,
@@ -1084,7 +1065,7 @@ impl Decoder<'_> {
         &mut self,
         class: ThresholdClass,
         entries: &Entries,
-        kind: &str,
+        kind: Kind,
         at: Span,
     ) -> Option<Option<Threshold>> {
         match class {
@@ -1161,7 +1142,7 @@ impl Decoder<'_> {
                     );
                     return None;
                 }
-                if kind == "row_count"
+                if kind == Kind::RowCount
                     && (lo.is_some_and(|v| v < 0.0)
                         || hi.is_some_and(|(v, _)| v < 0.0)
                         || eq.is_some_and(|v| v < 0.0))
@@ -1257,35 +1238,23 @@ impl Decoder<'_> {
         }
     }
 
-    /// Decodes the kind-specific options into one or more [`CheckKind`]s.
+    /// Decodes the kind-specific options into one or more [`CheckKind`]s: the simple kinds
+    /// here, the others in a method each.
     fn kind_options(
         &mut self,
-        kind: &str,
+        k: Kind,
         shorthand: Option<&Node>,
         e: &Entries,
         at: Span,
     ) -> Option<Vec<CheckKind>> {
-        let what = format!("a `{kind}` check");
-        // `column`: from the shorthand string, or the `column` key.
-        let column = |d: &mut Self| -> Option<String> {
-            if let Some(s) = shorthand {
-                return d.string(s, "the column");
-            }
-            match get(e, "column") {
-                Some(n) => d.string(n, "`column`"),
-                None => {
-                    d.missing(
-                        at,
-                        "column",
-                        &what,
-                        &format!("e.g. `- {kind}: {{ column: amount, ... }}`"),
-                    );
-                    None
-                }
-            }
+        let o = Opts {
+            k,
+            shorthand,
+            e,
+            at,
         };
-        Some(match kind {
-            "row_count" => {
+        Some(match k {
+            Kind::RowCount => {
                 if let Some(s) = shorthand {
                     self.type_error(
                         s,
@@ -1297,284 +1266,348 @@ impl Decoder<'_> {
                 }
                 vec![CheckKind::RowCount]
             }
-            "not_null" | "unique" => {
-                let cols = match (shorthand, get(e, "column"), get(e, "columns")) {
-                    (Some(s), _, _) => self.strings(s, "the columns")?,
-                    (None, Some(_), Some(c)) => {
-                        self.err(
-                            Diagnostic::error(c.span, "both `column` and `columns`")
-                                .help("use one"),
-                        );
-                        return None;
-                    }
-                    (None, Some(c), None) => vec![self.string(c, "`column`")?],
-                    (None, None, Some(c)) => self.strings(c, "`columns`")?,
-                    (None, None, None) => {
-                        self.missing(at, "column", &what, &format!("e.g. `- {kind}: order_id`"));
-                        return None;
-                    }
-                };
-                if kind == "unique" {
-                    vec![CheckKind::Unique { columns: cols }]
-                } else {
-                    cols.into_iter()
-                        .map(|column| CheckKind::NotNull { column })
-                        .collect()
-                }
-            }
-            "accepted_values" | "forbidden_values" => {
-                let column = column(self);
-                let values = match get(e, "values") {
-                    Some(n) => match &n.value {
-                        Value::Seq(items) if !items.is_empty() => {
-                            let vals: Vec<Option<Literal>> = items
-                                .iter()
-                                .map(|i| self.literal(i, "each value"))
-                                .collect();
-                            vals.into_iter().collect::<Option<Vec<_>>>()
-                        }
-                        _ => {
-                            self.type_error(
-                                n,
-                                "`values`",
-                                "a non-empty list",
-                                Some("e.g. `values: [placed, shipped]`".into()),
-                            );
-                            None
-                        }
-                    },
-                    None => {
-                        self.missing(
-                            at,
-                            "values",
-                            &what,
-                            "e.g. `values: [placed, shipped, returned]`",
-                        );
-                        None
-                    }
-                };
-                let (column, values) = (column?, values?);
-                if kind == "accepted_values" {
-                    vec![CheckKind::AcceptedValues { column, values }]
-                } else {
-                    vec![CheckKind::ForbiddenValues { column, values }]
-                }
-            }
-            "range" => {
-                let column = column(self);
-                let min = get(e, "min").map(|n| self.bound(n, "`min`"));
-                let max = get(e, "max").map(|n| self.bound(n, "`max`"));
-                let inclusive = get(e, "inclusive").map(|n| self.boolean(n, "`inclusive`"));
-                if min.is_none() && max.is_none() {
-                    self.missing(
-                        at,
-                        "min",
-                        &what,
-                        "give `min`, `max` or both, e.g. `- range: { column: amount, min: 0 }`",
-                    );
-                    return None;
-                }
-                let min = match min {
-                    Some(v) => Some(v?),
-                    None => None,
-                };
-                let max = match max {
-                    Some(v) => Some(v?),
-                    None => None,
-                };
-                if let (Some(lo), Some(hi)) = (&min, &max)
-                    && let (Some(l), Some(h)) = (lit_num(lo), lit_num(hi))
-                    && l > h
-                {
-                    self.err(
-                        Diagnostic::error(at, format!("`max` {h} is below `min` {l}"))
-                            .help("swap the bounds"),
-                    );
-                    return None;
-                }
-                let inclusive = match inclusive {
-                    Some(v) => v?,
-                    None => true,
-                };
-                vec![CheckKind::Range {
-                    column: column?,
-                    min,
-                    max,
-                    inclusive,
-                }]
-            }
-            "matches" => {
-                let column = column(self);
-                let regex = match get(e, "regex") {
-                    Some(n) => self.string(n, "`regex`").and_then(|r| match regex::Regex::new(&r) {
-                        Ok(_) => Some(r),
-                        Err(err) => {
-                            let detail = err.to_string();
-                            let last = detail.lines().last().unwrap_or("").trim().to_string();
-                            self.err(Diagnostic::error(n.span, format!("invalid regex: {last}")).label("invalid regex").help("patterns use Rust regex syntax (no look-around or backreferences); in YAML, single-quote them: '^[a-z]+$'"));
-                            None
-                        }
-                    }),
-                    None => {
-                        self.missing(at, "regex", &what, "e.g. `regex: '^[A-Z]{2}[0-9]{4}$'`");
-                        None
-                    }
-                };
-                vec![CheckKind::Matches {
-                    column: column?,
-                    regex: regex?,
-                }]
-            }
-            "format" => {
-                let column = column(self);
-                let format = match get(e, "format") {
-                    Some(n) => self.string(n, "`format`").and_then(|f| match TextFormat::parse(&f) {
-                        Some(t) => Some(t),
-                        None => {
-                            let help = hint(&f, TEXT_FORMATS.iter().copied()).unwrap_or_else(|| format!("formats are: {}; for anything else use `matches` with a regex", TEXT_FORMATS.join(", ")));
-                            self.err(Diagnostic::error(n.span, format!("unknown format `{f}`")).label("unknown format").help(help));
-                            None
-                        }
-                    }),
-                    None => {
-                        self.missing(at, "format", &what, &format!("one of: {}", TEXT_FORMATS.join(", ")));
-                        None
-                    }
-                };
-                vec![CheckKind::Format {
-                    column: column?,
-                    format: format?,
-                }]
-            }
-            "length" => {
-                let column = column(self);
-                let min = get(e, "min").map(|n| self.uint(n, "`min`"));
-                let max = get(e, "max").map(|n| self.uint(n, "`max`"));
-                if min.is_none() && max.is_none() {
-                    self.missing(at, "max", &what, "give `min`, `max` or both, e.g. `- length: { column: code, min: 2, max: 8 }`");
-                    return None;
-                }
-                let min = match min {
-                    Some(v) => Some(v?),
-                    None => None,
-                };
-                let max = match max {
-                    Some(v) => Some(v?),
-                    None => None,
-                };
-                if let (Some(l), Some(h)) = (min, max)
-                    && l > h
-                {
-                    self.err(
-                        Diagnostic::error(at, format!("`max` {h} is below `min` {l}"))
-                            .help("swap the bounds"),
-                    );
-                    return None;
-                }
-                vec![CheckKind::Length {
-                    column: column?,
-                    min,
-                    max,
-                }]
-            }
-            "freshness" => vec![CheckKind::Freshness {
-                column: column(self)?,
+            Kind::NotNull | Kind::Unique => self.columns_of(&o)?,
+            Kind::AcceptedValues | Kind::ForbiddenValues => self.value_list(&o)?,
+            Kind::Range => self.range(&o)?,
+            Kind::Matches => self.matches(&o)?,
+            Kind::Format => self.text_format(&o)?,
+            Kind::Length => self.length(&o)?,
+            Kind::Freshness => vec![CheckKind::Freshness {
+                column: self.column(&o)?,
             }],
-            "schema" => {
-                if let Some(s) = shorthand {
-                    self.type_error(
-                        s,
-                        "the options of `schema`",
-                        "a mapping",
-                        Some(
-                            "e.g. `- schema: { columns: { order_id: int64 }, allow_extra: true }`"
-                                .into(),
-                        ),
+            Kind::Schema => self.schema_check(&o)?,
+            Kind::RowsSatisfy => vec![CheckKind::RowsSatisfy {
+                condition: self.sql_option(&o, "condition", "the condition", "e.g. `- rows_satisfy: { name: positive_qty, condition: \"quantity > 0\" }`")?,
+            }],
+            Kind::Metric => vec![CheckKind::Metric {
+                sql: self.sql_option(&o, "sql", "the metric", "e.g. `- metric: { name: avg_amount, sql: \"avg(amount)\", between: [20, 80] }`")?,
+            }],
+            Kind::References => self.references(&o)?,
+        })
+    }
+
+    /// `column`: from the shorthand string, or the `column` key.
+    fn column(&mut self, o: &Opts<'_>) -> Option<String> {
+        if let Some(s) = o.shorthand {
+            return self.string(s, "the column");
+        }
+        match get(o.e, "column") {
+            Some(n) => self.string(n, "`column`"),
+            None => {
+                let kind = o.k.name();
+                self.missing(
+                    o.at,
+                    "column",
+                    &o.what(),
+                    &format!("e.g. `- {kind}: {{ column: amount, ... }}`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A SQL expression given as the shorthand or under `key` (`condition`, `sql`).
+    fn sql_option(&mut self, o: &Opts<'_>, key: &str, what: &str, example: &str) -> Option<String> {
+        match (o.shorthand, get(o.e, key)) {
+            (Some(s), _) => self.sql_expr(s, what),
+            (None, Some(n)) => self.sql_expr(n, &format!("`{key}`")),
+            (None, None) => {
+                self.missing(o.at, key, &o.what(), example);
+                None
+            }
+        }
+    }
+
+    /// `not_null` (one check per column) and `unique` (one check, a composite key).
+    fn columns_of(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
+        Some({
+            let cols = match (o.shorthand, get(o.e, "column"), get(o.e, "columns")) {
+                (Some(s), _, _) => self.strings(s, "the columns")?,
+                (None, Some(_), Some(c)) => {
+                    self.err(
+                        Diagnostic::error(c.span, "both `column` and `columns`").help("use one"),
                     );
                     return None;
                 }
-                let mut columns = Vec::new();
-                if let Some(n) = get(e, "columns") {
-                    match &n.value {
-                        Value::Map(m) => {
-                            for (k, v) in m {
-                                if let Some(t) = self.column_type(v) {
-                                    columns.push((k.key().to_string(), t));
-                                }
-                            }
-                        }
-                        Value::Seq(_) => {
-                            for c in self.strings(n, "`columns`")? {
-                                columns.push((c, ColumnType::Any));
-                            }
-                        }
-                        _ => {
-                            self.type_error(n, "`columns`", "a mapping of column name to type", Some("e.g. `columns: { order_id: int64, amount: float64 }` (type `any` to require only presence)".into()));
-                            return None;
-                        }
-                    }
-                }
-                let forbidden = match get(e, "forbidden") {
-                    Some(n) => self.strings(n, "`forbidden`")?,
-                    None => vec![],
-                };
-                let allow_extra = match get(e, "allow_extra") {
-                    Some(n) => self.boolean(n, "`allow_extra`")?,
-                    None => true,
-                };
-                if columns.is_empty() && forbidden.is_empty() && allow_extra {
-                    self.err(Diagnostic::error(at, "this `schema` check checks nothing").help("give `columns:` (required columns with types), `forbidden:` or `allow_extra: false`"));
+                (None, Some(c), None) => vec![self.string(c, "`column`")?],
+                (None, None, Some(c)) => self.strings(c, "`columns`")?,
+                (None, None, None) => {
+                    self.missing(
+                        o.at,
+                        "column",
+                        &o.what(),
+                        &format!("e.g. `- {}: order_id`", o.k.name()),
+                    );
                     return None;
                 }
-                vec![CheckKind::Schema(SchemaSpec {
-                    columns,
-                    forbidden,
-                    allow_extra,
-                })]
+            };
+            if o.k == Kind::Unique {
+                vec![CheckKind::Unique { columns: cols }]
+            } else {
+                cols.into_iter()
+                    .map(|column| CheckKind::NotNull { column })
+                    .collect()
             }
-            "rows_satisfy" => {
-                let condition = match (shorthand, get(e, "condition")) {
-                    (Some(s), _) => self.sql_expr(s, "the condition")?,
-                    (None, Some(n)) => self.sql_expr(n, "`condition`")?,
-                    (None, None) => {
-                        self.missing(at, "condition", &what, "e.g. `- rows_satisfy: { name: positive_qty, condition: \"quantity > 0\" }`");
-                        return None;
+        })
+    }
+
+    /// `accepted_values` and `forbidden_values`: a column and a non-empty list.
+    fn value_list(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
+        Some({
+            let column = self.column(o);
+            let values = match get(o.e, "values") {
+                Some(n) => match &n.value {
+                    Value::Seq(items) if !items.is_empty() => {
+                        let vals: Vec<Option<Literal>> = items
+                            .iter()
+                            .map(|i| self.literal(i, "each value"))
+                            .collect();
+                        vals.into_iter().collect::<Option<Vec<_>>>()
                     }
-                };
-                vec![CheckKind::RowsSatisfy { condition }]
-            }
-            "metric" => {
-                let sql = match (shorthand, get(e, "sql")) {
-                    (Some(s), _) => self.sql_expr(s, "the metric")?,
-                    (None, Some(n)) => self.sql_expr(n, "`sql`")?,
-                    (None, None) => {
-                        self.missing(at, "sql", &what, "e.g. `- metric: { name: avg_amount, sql: \"avg(amount)\", between: [20, 80] }`");
-                        return None;
-                    }
-                };
-                vec![CheckKind::Metric { sql }]
-            }
-            "references" => {
-                let column = column(self);
-                let dataset = match get(e, "dataset") {
-                    Some(n) => self.string(n, "`dataset`"),
-                    None => {
-                        self.missing(at, "dataset", &what, "e.g. `- references: { column: customer_id, dataset: customers, key: customer_id }`");
+                    _ => {
+                        self.type_error(
+                            n,
+                            "`values`",
+                            "a non-empty list",
+                            Some("e.g. `values: [placed, shipped]`".into()),
+                        );
                         None
                     }
-                };
-                // An empty key is filled in by cross_check (the target's `key:` or the same name).
-                let key = match get(e, "key") {
-                    Some(n) => self.string(n, "`key`")?,
-                    None => String::new(),
-                };
-                vec![CheckKind::References {
-                    column: column?,
-                    dataset: dataset?,
-                    key,
-                }]
+                },
+                None => {
+                    self.missing(
+                        o.at,
+                        "values",
+                        &o.what(),
+                        "e.g. `values: [placed, shipped, returned]`",
+                    );
+                    None
+                }
+            };
+            let (column, values) = (column?, values?);
+            if o.k == Kind::AcceptedValues {
+                vec![CheckKind::AcceptedValues { column, values }]
+            } else {
+                vec![CheckKind::ForbiddenValues { column, values }]
             }
-            _ => unreachable!("kind validated against CHECK_KINDS"),
+        })
+    }
+
+    /// `range`: a column, `min`, `max` (numbers or quoted dates), `inclusive`.
+    fn range(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
+        Some({
+            let column = self.column(o);
+            let min = get(o.e, "min").map(|n| self.bound(n, "`min`"));
+            let max = get(o.e, "max").map(|n| self.bound(n, "`max`"));
+            let inclusive = get(o.e, "inclusive").map(|n| self.boolean(n, "`inclusive`"));
+            if min.is_none() && max.is_none() {
+                self.missing(
+                    o.at,
+                    "min",
+                    &o.what(),
+                    "give `min`, `max` or both, e.g. `- range: { column: amount, min: 0 }`",
+                );
+                return None;
+            }
+            let min = match min {
+                Some(v) => Some(v?),
+                None => None,
+            };
+            let max = match max {
+                Some(v) => Some(v?),
+                None => None,
+            };
+            if let (Some(lo), Some(hi)) = (&min, &max)
+                && let (Some(l), Some(h)) = (lit_num(lo), lit_num(hi))
+                && l > h
+            {
+                self.err(
+                    Diagnostic::error(o.at, format!("`max` {h} is below `min` {l}"))
+                        .help("swap the bounds"),
+                );
+                return None;
+            }
+            let inclusive = match inclusive {
+                Some(v) => v?,
+                None => true,
+            };
+            vec![CheckKind::Range {
+                column: column?,
+                min,
+                max,
+                inclusive,
+            }]
+        })
+    }
+
+    /// `matches`: a column and a Rust regex.
+    fn matches(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
+        Some({
+            let column = self.column(o);
+            let regex = match get(o.e, "regex") {
+            Some(n) => self.string(n, "`regex`").and_then(|r| match regex::Regex::new(&r) {
+                Ok(_) => Some(r),
+                Err(err) => {
+                    let detail = err.to_string();
+                    let last = detail.lines().last().unwrap_or("").trim().to_string();
+                    self.err(Diagnostic::error(n.span, format!("invalid regex: {last}")).label("invalid regex").help("patterns use Rust regex syntax (no look-around or backreferences); in YAML, single-quote them: '^[a-z]+$'"));
+                    None
+                }
+            }),
+            None => {
+                self.missing(o.at, "regex", &o.what(), "e.g. `regex: '^[A-Z]{2}[0-9]{4}$'`");
+                None
+            }
+        };
+            vec![CheckKind::Matches {
+                column: column?,
+                regex: regex?,
+            }]
+        })
+    }
+
+    /// `format`: a column and a known format (`email`, `uuid`...).
+    fn text_format(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
+        Some({
+            let column = self.column(o);
+            let format = match get(o.e, "format") {
+            Some(n) => self.string(n, "`format`").and_then(|f| match TextFormat::parse(&f) {
+                Some(t) => Some(t),
+                None => {
+                    let help = hint(&f, TEXT_FORMATS.iter().copied()).unwrap_or_else(|| format!("formats are: {}; for anything else use `matches` with a regex", TEXT_FORMATS.join(", ")));
+                    self.err(Diagnostic::error(n.span, format!("unknown format `{f}`")).label("unknown format").help(help));
+                    None
+                }
+            }),
+            None => {
+                self.missing(o.at, "format", &o.what(), &format!("one of: {}", TEXT_FORMATS.join(", ")));
+                None
+            }
+        };
+            vec![CheckKind::Format {
+                column: column?,
+                format: format?,
+            }]
+        })
+    }
+
+    /// `length`: a string column and `min`/`max` characters.
+    fn length(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
+        Some({
+            let column = self.column(o);
+            let min = get(o.e, "min").map(|n| self.uint(n, "`min`"));
+            let max = get(o.e, "max").map(|n| self.uint(n, "`max`"));
+            if min.is_none() && max.is_none() {
+                self.missing(
+                    o.at,
+                    "max",
+                    &o.what(),
+                    "give `min`, `max` or both, e.g. `- length: { column: code, min: 2, max: 8 }`",
+                );
+                return None;
+            }
+            let min = match min {
+                Some(v) => Some(v?),
+                None => None,
+            };
+            let max = match max {
+                Some(v) => Some(v?),
+                None => None,
+            };
+            if let (Some(l), Some(h)) = (min, max)
+                && l > h
+            {
+                self.err(
+                    Diagnostic::error(o.at, format!("`max` {h} is below `min` {l}"))
+                        .help("swap the bounds"),
+                );
+                return None;
+            }
+            vec![CheckKind::Length {
+                column: column?,
+                min,
+                max,
+            }]
+        })
+    }
+
+    /// `schema`: required columns with types, `forbidden`, `allow_extra`.
+    fn schema_check(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
+        Some({
+            if let Some(s) = o.shorthand {
+                self.type_error(
+                    s,
+                    "the options of `schema`",
+                    "a mapping",
+                    Some(
+                        "e.g. `- schema: { columns: { order_id: int64 }, allow_extra: true }`"
+                            .into(),
+                    ),
+                );
+                return None;
+            }
+            let mut columns = Vec::new();
+            if let Some(n) = get(o.e, "columns") {
+                match &n.value {
+                    Value::Map(m) => {
+                        for (k, v) in m {
+                            if let Some(t) = self.column_type(v) {
+                                columns.push((k.key().to_string(), t));
+                            }
+                        }
+                    }
+                    Value::Seq(_) => {
+                        for c in self.strings(n, "`columns`")? {
+                            columns.push((c, ColumnType::Any));
+                        }
+                    }
+                    _ => {
+                        self.type_error(n, "`columns`", "a mapping of column name to type", Some("e.g. `columns: { order_id: int64, amount: float64 }` (type `any` to require only presence)".into()));
+                        return None;
+                    }
+                }
+            }
+            let forbidden = match get(o.e, "forbidden") {
+                Some(n) => self.strings(n, "`forbidden`")?,
+                None => vec![],
+            };
+            let allow_extra = match get(o.e, "allow_extra") {
+                Some(n) => self.boolean(n, "`allow_extra`")?,
+                None => true,
+            };
+            if columns.is_empty() && forbidden.is_empty() && allow_extra {
+                self.err(Diagnostic::error(o.at, "this `schema` check checks nothing").help("give `columns:` (required columns with types), `forbidden:` or `allow_extra: false`"));
+                return None;
+            }
+            vec![CheckKind::Schema(SchemaSpec {
+                columns,
+                forbidden,
+                allow_extra,
+            })]
+        })
+    }
+
+    /// `references`: a column, the dataset it points at, its key.
+    fn references(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
+        Some({
+            let column = self.column(o);
+            let dataset = match get(o.e, "dataset") {
+                Some(n) => self.string(n, "`dataset`"),
+                None => {
+                    self.missing(o.at, "dataset", &o.what(), "e.g. `- references: { column: customer_id, dataset: customers, key: customer_id }`");
+                    None
+                }
+            };
+            // An empty key is filled in by cross_check (the target's `key:` or the same name).
+            let key = match get(o.e, "key") {
+                Some(n) => self.string(n, "`key`")?,
+                None => String::new(),
+            };
+            vec![CheckKind::References {
+                column: column?,
+                dataset: dataset?,
+                key,
+            }]
         })
     }
 
