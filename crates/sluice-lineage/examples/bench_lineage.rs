@@ -613,6 +613,9 @@ fn source_json(src: &str, table: &str, rng: &mut Rng) -> (String, Value) {
 }
 
 /// A manifest of `models` models: returns its JSON and what the graph should hold.
+///
+/// Long because it writes a whole dbt manifest (sources, models, tests, exposures, the
+/// parent and child maps) in one pass, as dbt lays it out: test data, not logic.
 fn manifest(models: usize, rng: &mut Rng) -> (Value, Expect) {
     let mut ex = Expect::default();
     let mut nodes = Map::new();

@@ -145,6 +145,10 @@ const INDEX_FROM: usize = 16;
 /// Parses `file` into a node tree. Problems are pushed to `diags`; `None` when the text is
 /// not YAML at all (a syntax error stops the parse), is empty, nests deeper than
 /// [`MAX_DEPTH`], or has aliases that expand it beyond [`alias_limits`].
+///
+/// Long on purpose: it is one loop over the parser's event stream, and the explicit stack
+/// of open collections, the anchors and the alias budget are state every event updates;
+/// split across functions they would all be passed to each.
 pub fn parse(file: &SourceFile, vars: &Vars, diags: &mut Vec<Diagnostic>) -> Option<Node> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, (Node, Weight)> = HashMap::new();

@@ -480,6 +480,94 @@ impl Decoder<'_> {
         Some(n as u32)
     }
 
+    /// A dataset's `path:` (not a URL), or why not (reported).
+    fn dataset_path(&mut self, entries: &Entries, name_node: &Node, what: &str) -> Option<String> {
+        match get(entries, "path") {
+        Some(p) => self.string(p, "`path`").and_then(|s| {
+            if let Some((scheme, _)) = s.split_once("://")
+                && scheme != "file"
+            {
+                self.err(
+                    Diagnostic::error(p.span, format!("`{scheme}://` paths are not supported yet"))
+                        .label("remote path")
+                        .help("sync the files to a local folder and point `path:` at it; object stores are on the roadmap (see README)"),
+                );
+                return None;
+            }
+            Some(s)
+        }),
+        None => {
+            // `pth:` already got "did you mean `path`?"; don't say it twice.
+            let misspelt = entries
+                .iter()
+                .any(|(k, _)| did_you_mean(k.key(), ["path"]).is_some());
+            if !misspelt {
+                self.missing(
+                    name_node.span,
+                    "path",
+                    what,
+                    "add `path:` with a file, a folder or a glob, e.g. `path: data/orders.parquet`",
+                );
+            }
+            None
+        }
+    }
+    }
+
+    /// A dataset's `checks:` and `parity:` lists.
+    fn dataset_checks(
+        &mut self,
+        entries: &Entries,
+        defaults: &Defaults,
+    ) -> (Vec<Check>, Vec<Parity>) {
+        let mut checks = Vec::new();
+        if let Some(list) = get(entries, "checks") {
+            match &list.value {
+                Value::Seq(items) => {
+                    for item in items {
+                        self.check(item, defaults, &mut checks);
+                    }
+                }
+                Value::Null => {}
+                _ => self.type_error(
+                    list,
+                    "`checks`",
+                    "a list",
+                    Some("write each check as a list item: `- not_null: order_id`".into()),
+                ),
+            }
+        }
+        let mut parity = Vec::new();
+        if let Some(list) = get(entries, "parity") {
+            match &list.value {
+                Value::Seq(items) => {
+                    for item in items {
+                        if let Some(p) = self.parity(item, defaults) {
+                            parity.push(p);
+                        }
+                    }
+                }
+                Value::Map(_) => {
+                    if let Some(p) = self.parity(list, defaults) {
+                        parity.push(p);
+                    }
+                }
+                _ => self.type_error(
+                    list,
+                    "`parity`",
+                    "a list",
+                    Some("write each comparison as a list item: `- against: orders_raw`".into()),
+                ),
+            }
+        }
+        (checks, parity)
+    }
+
+    /// One dataset under `datasets:`: every key decoded, every mistake reported. A dataset
+    /// without a valid path is still returned, for the checks across the file.
+    ///
+    /// Long because a dataset has many keys: each is decoded where it is read (a line or a
+    /// few each), in file order; the lists and the path have functions of their own.
     fn dataset(
         &mut self,
         name_node: &Node,
@@ -525,36 +613,7 @@ impl Decoder<'_> {
             ],
             &what,
         );
-        let path = match get(entries, "path") {
-            Some(p) => self.string(p, "`path`").and_then(|s| {
-                if let Some((scheme, _)) = s.split_once("://")
-                    && scheme != "file"
-                {
-                    self.err(
-                        Diagnostic::error(p.span, format!("`{scheme}://` paths are not supported yet"))
-                            .label("remote path")
-                            .help("sync the files to a local folder and point `path:` at it; object stores are on the roadmap (see README)"),
-                    );
-                    return None;
-                }
-                Some(s)
-            }),
-            None => {
-                // `pth:` already got "did you mean `path`?"; don't say it twice.
-                let misspelt = entries
-                    .iter()
-                    .any(|(k, _)| did_you_mean(k.key(), ["path"]).is_some());
-                if !misspelt {
-                    self.missing(
-                        name_node.span,
-                        "path",
-                        &what,
-                        "add `path:` with a file, a folder or a glob, e.g. `path: data/orders.parquet`",
-                    );
-                }
-                None
-            }
-        };
+        let path = self.dataset_path(entries, name_node, &what);
         let format = get(entries, "format").and_then(|n| self.format(n));
         let csv = match get(entries, "csv") {
             Some(n) => {
@@ -593,46 +652,7 @@ impl Decoder<'_> {
                 None
             }
         });
-        let mut checks = Vec::new();
-        if let Some(list) = get(entries, "checks") {
-            match &list.value {
-                Value::Seq(items) => {
-                    for item in items {
-                        self.check(item, defaults, &mut checks);
-                    }
-                }
-                Value::Null => {}
-                _ => self.type_error(
-                    list,
-                    "`checks`",
-                    "a list",
-                    Some("write each check as a list item: `- not_null: order_id`".into()),
-                ),
-            }
-        }
-        let mut parity = Vec::new();
-        if let Some(list) = get(entries, "parity") {
-            match &list.value {
-                Value::Seq(items) => {
-                    for item in items {
-                        if let Some(p) = self.parity(item, defaults) {
-                            parity.push(p);
-                        }
-                    }
-                }
-                Value::Map(_) => {
-                    if let Some(p) = self.parity(list, defaults) {
-                        parity.push(p);
-                    }
-                }
-                _ => self.type_error(
-                    list,
-                    "`parity`",
-                    "a list",
-                    Some("write each comparison as a list item: `- against: orders_raw`".into()),
-                ),
-            }
-        }
+        let (checks, parity) = self.dataset_checks(entries, defaults);
         let staging = get(entries, "staging")
             .and_then(|n| self.string(n, "`staging`"))
             .map(|s| normalize_path(&base.join(s)));
@@ -933,6 +953,47 @@ impl Decoder<'_> {
         let filter = get(entries, "where").and_then(|n| self.sql_expr(n, "`where`"));
         let explicit_name = get(entries, "name").and_then(|n| self.text(n, "`name`"));
 
+        let (warn, fail) = self.zones(kind, entries, severity, at, &what);
+
+        let Some(kinds) = self.kind_options(kind, shorthand, entries, at) else {
+            return;
+        };
+        if kinds.len() > 1 && explicit_name.is_some() {
+            self.err(
+                Diagnostic::error(at, "`name` given to a check on several columns")
+                    .label("expands to one check per column")
+                    .help("each column becomes its own check named `not_null(column)`; split the list to name them"),
+            );
+            return;
+        }
+        for k in kinds {
+            let name = explicit_name.clone().unwrap_or_else(|| default_name(&k));
+            out.push(Check {
+                name,
+                kind: k,
+                severity,
+                filter: filter.clone(),
+                samples,
+                fail: fail.as_ref().map(|(t, _)| t.clone()),
+                warn: warn.as_ref().map(|(t, _)| t.clone()),
+                span: at,
+            });
+        }
+    }
+
+    /// A check's thresholds, as its fail and warn zones: the top-level ones fill the zone of
+    /// its severity, `warn:` and `fail:` their own; none gives the kind's default. Each
+    /// zone keeps where it was written.
+    #[allow(clippy::type_complexity)]
+    fn zones(
+        &mut self,
+        kind: Kind,
+        entries: &Entries,
+        severity: Severity,
+        at: Span,
+        what: &str,
+    ) -> (Option<(Threshold, Span)>, Option<(Threshold, Span)>) {
+        let class = kind.info().thresholds;
         // Thresholds: top level, `warn:`, `fail:`.
         let top = self.threshold(class, entries, kind, at);
         let mut thresholds_invalid = top.is_none();
@@ -1003,60 +1064,135 @@ impl Decoder<'_> {
             );
         }
         if warn.is_none() && fail.is_none() && !thresholds_invalid {
-            let default = match class {
-                ThresholdClass::Invalid => Some(Threshold::Invalid {
-                    max_count: Some(0),
-                    max_pct: None,
-                }),
-                ThresholdClass::Exact => Some(Threshold::Exact),
-                ThresholdClass::Bounds if kind == Kind::RowCount => Some(Threshold::Bounds {
-                    min: Some(1.0),
-                    max: None,
-                    equals: None,
-                }),
-                ThresholdClass::Bounds => {
-                    self.err(Diagnostic::error(at, "a `metric` check needs a threshold").label("no threshold").help("add `min`, `max`, `between: [lo, hi]` or `equals`, or `warn:`/`fail:` zones"));
-                    None
-                }
-                ThresholdClass::MaxAge => {
-                    self.err(
-                        Diagnostic::error(at, "a `freshness` check needs `max_age`")
-                            .label("no max_age")
-                            .help("e.g. `- freshness: { column: created_at, max_age: 6h }`"),
-                    );
-                    None
-                }
-            };
+            let default = self.default_threshold(kind, at);
             match severity {
                 Severity::Error => fail = default.map(|t| (t, at)),
                 Severity::Warn => warn = default.map(|t| (t, at)),
             }
         }
+        (warn, fail)
+    }
 
-        let Some(kinds) = self.kind_options(kind, shorthand, entries, at) else {
-            return;
-        };
-        if kinds.len() > 1 && explicit_name.is_some() {
+    /// The threshold of a check that gives none: no failing row, a `row_count` of at least
+    /// one, a `schema` that matches; a `metric` or `freshness` check must give one.
+    fn default_threshold(&mut self, kind: Kind, at: Span) -> Option<Threshold> {
+        match kind.info().thresholds {
+            ThresholdClass::Invalid => Some(Threshold::Invalid {
+                max_count: Some(0),
+                max_pct: None,
+            }),
+            ThresholdClass::Exact => Some(Threshold::Exact),
+            ThresholdClass::Bounds if kind == Kind::RowCount => Some(Threshold::Bounds {
+                min: Some(1.0),
+                max: None,
+                equals: None,
+            }),
+            ThresholdClass::Bounds => {
+                self.err(Diagnostic::error(at, "a `metric` check needs a threshold").label("no threshold").help("add `min`, `max`, `between: [lo, hi]` or `equals`, or `warn:`/`fail:` zones"));
+                None
+            }
+            ThresholdClass::MaxAge => {
+                self.err(
+                    Diagnostic::error(at, "a `freshness` check needs `max_age`")
+                        .label("no max_age")
+                        .help("e.g. `- freshness: { column: created_at, max_age: 6h }`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `min`, `max`, `between`, `equals`: `Some(None)` when there are none, `None` when
+    /// they are invalid (already reported).
+    fn bounds(&mut self, entries: &Entries, kind: Kind, at: Span) -> Option<Option<Threshold>> {
+        let mut min = get(entries, "min").map(|n| (self.number(n, "`min`"), n.span));
+        let mut max = get(entries, "max").map(|n| (self.number(n, "`max`"), n.span));
+        let equals = get(entries, "equals").map(|n| self.number(n, "`equals`"));
+        if let Some(b) = get(entries, "between") {
+            if min.is_some() || max.is_some() {
+                self.err(
+                    Diagnostic::error(b.span, "`between` together with `min`/`max`")
+                        .help("use either `between: [lo, hi]` or `min`/`max`"),
+                );
+                return None;
+            }
+            match &b.value {
+                Value::Seq(v) if v.len() == 2 => {
+                    min = Some((
+                        self.number(&v[0], "the lower bound of `between`"),
+                        v[0].span,
+                    ));
+                    max = Some((
+                        self.number(&v[1], "the upper bound of `between`"),
+                        v[1].span,
+                    ));
+                }
+                _ => {
+                    self.type_error(
+                        b,
+                        "`between`",
+                        "a list of two numbers",
+                        Some("e.g. `between: [1000, 5000]`".into()),
+                    );
+                    return None;
+                }
+            }
+        }
+        if min.is_none() && max.is_none() && equals.is_none() {
+            return Some(None);
+        }
+        if equals.is_some() && (min.is_some() || max.is_some()) {
             self.err(
-                Diagnostic::error(at, "`name` given to a check on several columns")
-                    .label("expands to one check per column")
-                    .help("each column becomes its own check named `not_null(column)`; split the list to name them"),
+                Diagnostic::error(at, "`equals` together with `min`/`max`/`between`")
+                    .help("`equals` alone already fixes the value"),
             );
-            return;
+            return None;
         }
-        for k in kinds {
-            let name = explicit_name.clone().unwrap_or_else(|| default_name(&k));
-            out.push(Check {
-                name,
-                kind: k,
-                severity,
-                filter: filter.clone(),
-                samples,
-                fail: fail.as_ref().map(|(t, _)| t.clone()),
-                warn: warn.as_ref().map(|(t, _)| t.clone()),
-                span: at,
-            });
+        let lo = match min {
+            Some((v, _)) => Some(v?),
+            None => None,
+        };
+        let hi = match max {
+            Some((v, sp)) => Some((v?, sp)),
+            None => None,
+        };
+        let eq = match equals {
+            Some(v) => Some(v?),
+            None => None,
+        };
+        if let (Some(l), Some((h, sp))) = (lo, hi)
+            && l > h
+        {
+            self.err(
+                Diagnostic::error(
+                    sp,
+                    format!(
+                        "the upper bound {} is below the lower bound {}",
+                        num(h),
+                        num(l)
+                    ),
+                )
+                .label("below the lower bound")
+                .help("swap the bounds"),
+            );
+            return None;
         }
+        if kind == Kind::RowCount
+            && (lo.is_some_and(|v| v < 0.0)
+                || hi.is_some_and(|(v, _)| v < 0.0)
+                || eq.is_some_and(|v| v < 0.0))
+        {
+            self.err(
+                Diagnostic::error(at, "a row count bound is negative")
+                    .help("row counts are 0 or more"),
+            );
+            return None;
+        }
+        Some(Some(Threshold::Bounds {
+            min: lo,
+            max: hi.map(|(h, _)| h),
+            equals: eq,
+        }))
     }
 
     /// Threshold keys of `class` found in `entries`: `Some(None)` when there are none,
@@ -1069,96 +1205,7 @@ impl Decoder<'_> {
         at: Span,
     ) -> Option<Option<Threshold>> {
         match class {
-            ThresholdClass::Bounds => {
-                let mut min = get(entries, "min").map(|n| (self.number(n, "`min`"), n.span));
-                let mut max = get(entries, "max").map(|n| (self.number(n, "`max`"), n.span));
-                let equals = get(entries, "equals").map(|n| self.number(n, "`equals`"));
-                if let Some(b) = get(entries, "between") {
-                    if min.is_some() || max.is_some() {
-                        self.err(
-                            Diagnostic::error(b.span, "`between` together with `min`/`max`")
-                                .help("use either `between: [lo, hi]` or `min`/`max`"),
-                        );
-                        return None;
-                    }
-                    match &b.value {
-                        Value::Seq(v) if v.len() == 2 => {
-                            min = Some((
-                                self.number(&v[0], "the lower bound of `between`"),
-                                v[0].span,
-                            ));
-                            max = Some((
-                                self.number(&v[1], "the upper bound of `between`"),
-                                v[1].span,
-                            ));
-                        }
-                        _ => {
-                            self.type_error(
-                                b,
-                                "`between`",
-                                "a list of two numbers",
-                                Some("e.g. `between: [1000, 5000]`".into()),
-                            );
-                            return None;
-                        }
-                    }
-                }
-                if min.is_none() && max.is_none() && equals.is_none() {
-                    return Some(None);
-                }
-                if equals.is_some() && (min.is_some() || max.is_some()) {
-                    self.err(
-                        Diagnostic::error(at, "`equals` together with `min`/`max`/`between`")
-                            .help("`equals` alone already fixes the value"),
-                    );
-                    return None;
-                }
-                let lo = match min {
-                    Some((v, _)) => Some(v?),
-                    None => None,
-                };
-                let hi = match max {
-                    Some((v, sp)) => Some((v?, sp)),
-                    None => None,
-                };
-                let eq = match equals {
-                    Some(v) => Some(v?),
-                    None => None,
-                };
-                if let (Some(l), Some((h, sp))) = (lo, hi)
-                    && l > h
-                {
-                    self.err(
-                        Diagnostic::error(
-                            sp,
-                            format!(
-                                "the upper bound {} is below the lower bound {}",
-                                num(h),
-                                num(l)
-                            ),
-                        )
-                        .label("below the lower bound")
-                        .help("swap the bounds"),
-                    );
-                    return None;
-                }
-                if kind == Kind::RowCount
-                    && (lo.is_some_and(|v| v < 0.0)
-                        || hi.is_some_and(|(v, _)| v < 0.0)
-                        || eq.is_some_and(|v| v < 0.0))
-                {
-                    self.err(
-                        Diagnostic::error(at, "a row count bound is negative")
-                            .help("row counts are 0 or more"),
-                    );
-                    return None;
-                }
-                Some(Some(Threshold::Bounds {
-                    min: lo,
-                    max: hi.map(|(h, _)| h),
-                    equals: eq,
-                }))
-            }
+            ThresholdClass::Bounds => self.bounds(entries, kind, at),
             ThresholdClass::Invalid => {
                 let count = get(entries, "max_invalid").map(|n| self.uint(n, "`max_invalid`"));
                 let pct = get(entries, "max_invalid_pct").map(|n| {

@@ -572,6 +572,9 @@ impl Decoder<'_> {
     }
 
     /// References between datasets, stages and reconciliations.
+    ///
+    /// Long because it is one pass over every cross-reference of the file (parity targets,
+    /// stage inputs and outputs, reconciliations), sharing the name indexes built first.
     pub(super) fn check_pipeline(
         &mut self,
         datasets: &[Dataset],
