@@ -1228,6 +1228,124 @@ fn a_state_store_that_cannot_be_written_names_the_folder_or_file_and_the_fix() {
     );
 }
 
+/// A small file system of its own (tmpfs) whose inodes can run out, mounted for one test
+/// and unmounted when dropped. `None` where this process may not mount (not root).
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(inodes: u32) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size=16m,nr_inodes={inodes}"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ok.then_some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Creates empty files until no inode is left; returns them (to free space later).
+    fn fill(&self) -> Vec<std::path::PathBuf> {
+        let mut made = Vec::new();
+        for i in 0.. {
+            let p = self.path().join(format!("filler-{i}"));
+            if std::fs::write(&p, b"").is_err() {
+                break;
+            }
+            made.push(p);
+        }
+        made
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// A full disk in the middle of a publish said neither which path nor where the data was.
+/// Now the error names the path, says where the staged data is, and the next publish (with
+/// space again) recovers it: nothing is lost.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_during_publish_names_the_path_and_where_the_data_is() {
+    let Some(disk) = SmallDisk::mount(64) else {
+        eprintln!(
+            "skipping a_full_disk_during_publish_names_the_path_and_where_the_data_is: cannot mount a tmpfs here (needs root)"
+        );
+        return;
+    };
+    let d = disk.path();
+    write_files(
+        d,
+        &[
+            (
+                "sluice.yaml",
+                b"datasets:\n  f:\n    path: pub/f/\n    staging: stg/f/\n    checks:\n      - row_count\n",
+            ),
+            ("stg/f/part-0.csv", b"a,b\n1,2\n"),
+        ],
+    );
+    std::fs::create_dir_all(d.join("pub")).unwrap();
+    // The state store lives elsewhere: it is the data's disk that fills up.
+    let state_dir = tempfile::tempdir().unwrap();
+    let state = format!("sqlite:{}", state_dir.path().join("state.db").display());
+    let publish = || {
+        sluice()
+            .args(["--color", "never", "publish", "f"])
+            .current_dir(d)
+            .env_remove("SLUICE_NO_STATE")
+            .env("SLUICE_STATE", &state)
+            .output()
+            .unwrap()
+    };
+    let o = publish();
+    assert_eq!(o.status.code(), Some(0), "{}", transcript(&o, d));
+    // New data staged, then the disk is full: the switch to v2 needs a new link.
+    write_files(d, &[("stg/f/part-0.csv", b"a,b\n3,4\n")]);
+    let fillers = disk.fill();
+    let o = publish();
+    let out = transcript(&o, d);
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(out.contains("No space left on device"), "{out}");
+    assert!(out.contains("cannot point [CASE]/pub/f at v2"), "{out}");
+    assert!(
+        out.contains("the staged data is at [CASE]/pub/.f.versions/v2"),
+        "{out}"
+    );
+    assert!(!out.contains("panicked"), "{out}");
+    // Readers still see v1; the new data is where the message says.
+    let read = |p: &str| std::fs::read_to_string(d.join(p)).ok();
+    assert_eq!(read("pub/f/part-0.csv").as_deref(), Some("a,b\n1,2\n"));
+    assert_eq!(
+        read("pub/.f.versions/v2/part-0.csv").as_deref(),
+        Some("a,b\n3,4\n")
+    );
+    // With space again, the next publish recovers it and publishes it.
+    for f in fillers {
+        std::fs::remove_file(f).unwrap();
+    }
+    let o = publish();
+    let out = transcript(&o, d);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("recovered an interrupted publish"), "{out}");
+    assert_eq!(read("pub/f/part-0.csv").as_deref(), Some("a,b\n3,4\n"));
+}
+
 // ---- the command line -----------------------------------------------------------------
 
 const SMALL: &str = "version: 1\ndatasets:\n  orders:\n    path: orders.csv\n    checks:\n      - row_count: { min: 1 }\n";
