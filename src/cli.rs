@@ -70,6 +70,31 @@ pub enum Command {
     /// Write–audit–publish: guard X, check its `staging:` data, promote it to `path:`
     /// atomically on pass, quarantine it (and open the breaker) on failure.
     Publish(PublishArgs),
+    /// X's metric history: every check's observed value and the dataset metrics
+    /// (row_count; null_count, min, max, mean of checked columns) over recorded runs.
+    History(MetricHistoryArgs),
+}
+
+/// `sluice history`.
+#[derive(Debug, Args)]
+pub struct MetricHistoryArgs {
+    /// The dataset.
+    pub dataset: String,
+    /// Only this metric: a check's name (`not_null(amount)`), `check.field`, or a dataset
+    /// metric (`row_count`, `mean(amount)`).
+    #[arg(long = "check", value_name = "NAME")]
+    pub metric: Option<String>,
+    /// Only runs whose partition has KEY=VALUE (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub partition: Vec<String>,
+    /// The last N values per metric.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub last: usize,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StateFormat::Text)]
+    pub format: StateFormat,
 }
 
 /// `sluice publish`.
@@ -89,6 +114,10 @@ pub struct PublishArgs {
     /// Who [default: the Airflow task from AIRFLOW_CTX_*, else $USER].
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
+    /// The slice of the data this run publishes (repeatable), e.g. --partition ds=2026-11-30:
+    /// metric history is recorded under it and compared within it.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub partition: Vec<String>,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -429,6 +458,11 @@ pub struct CheckArgs {
     /// Run the checks without recording the run or touching any breaker.
     #[arg(long, env = "SLUICE_NO_STATE", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_state: bool,
+
+    /// The slice of the data this run checks (repeatable), e.g. --partition ds={{ ds }}:
+    /// metric history is recorded under it, and `change`/`anomaly` compare within it.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub partition: Vec<String>,
 }
 
 /// `--format`.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use sluice_app::breaker::Partition;
 use sluice_app::breakers::{Action, ManualRequest};
 use sluice_app::check::CheckRequest;
 use sluice_app::engine::RunStatus;
@@ -17,7 +18,8 @@ use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
 
 use crate::cli::{
     BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GraphFormat, GuardArgs,
-    ImpactArgs, LineageCommand, ManualArgs, PublishArgs, SelectionArgs, SourceArgs, StateFormat,
+    ImpactArgs, LineageCommand, ManualArgs, MetricHistoryArgs, PublishArgs, SelectionArgs,
+    SourceArgs, StateFormat,
 };
 use crate::render::{self, Style};
 use crate::{Usage, code, output, progress, use_color};
@@ -33,6 +35,7 @@ pub fn run(cli: &Cli, color: bool) -> anyhow::Result<u8> {
         Command::Breaker(cmd) => breaker(cmd, color),
         Command::Guard(args) => guard(args, color),
         Command::Publish(args) => publish(args, quiet, color),
+        Command::History(args) => history(args, color),
     }
 }
 
@@ -133,6 +136,7 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<u8> {
         target_partitions: None,
         progress: progress.clone(),
         record: !args.no_state,
+        partition: Partition::parse(&args.partition).map_err(sluice_app::Error::from)?,
     };
     let outcome = runtime()?.block_on(async {
         let display = progress.map(|p| tokio::spawn(progress::display(Arc::clone(&p), color)));
@@ -251,6 +255,23 @@ fn guard(args: &GuardArgs, color: bool) -> anyhow::Result<u8> {
     })
 }
 
+/// `sluice history X [--check NAME] [--partition K=V] [--last N]`.
+fn history(args: &MetricHistoryArgs, color: bool) -> anyhow::Result<u8> {
+    let ws = workspace(&args.config)?;
+    let req = sluice_app::history::HistoryRequest {
+        dataset: args.dataset.clone(),
+        metric: args.metric.clone(),
+        partition: Partition::parse(&args.partition).map_err(sluice_app::Error::from)?,
+        last: args.last,
+    };
+    let view = sluice_app::history::history(&ws, &req)?;
+    output::stdout(&match args.format {
+        StateFormat::Json => json_text(&view),
+        StateFormat::Text => render::history::render(&view, &Style { color }),
+    })?;
+    Ok(code::PASSED)
+}
+
 /// `sluice publish X [--rollback [--to V]]`.
 fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<u8> {
     let ws = workspace(&args.config)?;
@@ -260,6 +281,7 @@ fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<u8> {
         to: args.to.clone(),
         wait: args.wait,
         by: args.by.clone(),
+        partition: Partition::parse(&args.partition).map_err(sluice_app::Error::from)?,
     };
     let note = |r: &sluice_app::breaker::publish::Recovered| {
         output::note(&format!(

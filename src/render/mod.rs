@@ -1,6 +1,7 @@
 //! One renderer per report format, each in its own file.
 
 pub mod breaker;
+pub mod history;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -1,11 +1,19 @@
-//! Check: run the checks a request selects, record the run in the state store and move the
-//! breakers of the datasets it checked.
+//! Check: run the checks a request selects, record the run (its results and metric history)
+//! in the state store and move the breakers of the datasets it checked.
+//!
+//! History checks (`change`, `anomaly`) read the earlier values of their metrics from the
+//! store before the run, for the run's series (its partition, dates as `*`) and earlier
+//! logical dates; see `sluice_breaker::store::metrics`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sluice_breaker::{CheckRecord, Outcome, RunRecord, Store, Transition};
+use sluice_breaker::{
+    CheckRecord, MetricPoint, Outcome, Partition, PointQuery, RunRecord, RunRecording, Store,
+    Transition,
+};
+use sluice_engine::history::{History, Point};
 use sluice_engine::{Progress, RunOptions, RunReport};
 use sluice_spec::Config;
 use tracing::Instrument;
@@ -33,6 +41,9 @@ pub struct CheckRequest {
     pub progress: Option<Arc<Progress>>,
     /// Record the run and move breakers (`false`: `--no-state`).
     pub record: bool,
+    /// The slice of the data this run checks (`--partition ds=2026-11-30`): history is
+    /// recorded under it and compared within its series.
+    pub partition: Partition,
 }
 
 /// What a check did.
@@ -49,10 +60,12 @@ pub struct CheckOutcome {
 /// report (status `error`), not an error.
 pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
     let config = ws.config();
-    sluice_engine::select(config, &req.datasets, req.stage.as_deref())?;
+    let selection = sluice_engine::select(config, &req.datasets, req.stage.as_deref())?;
     if req.record {
         ws.open_store()?;
     }
+    let checked: Vec<&str> = selection.checked.iter().map(|d| d.name.as_str()).collect();
+    let history = history(ws, config, &checked, &req.partition, req.record)?;
     let opts = RunOptions {
         datasets: req.datasets,
         stage: req.stage,
@@ -61,11 +74,13 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
         memory_limit: req.memory_limit,
         target_partitions: req.target_partitions,
         progress: req.progress,
+        history: Arc::new(history),
+        dataset_metrics: req.record,
     };
     let report = run(config, &opts).await?;
     let transitions = if req.record {
         let actor = ws.actor(None);
-        ws.with_store(|store| record(store, config, &report, &actor))?
+        ws.with_store(|store| record(store, config, &report, &actor, &req.partition))?
     } else {
         vec![]
     };
@@ -81,13 +96,72 @@ pub(crate) async fn run(config: &Config, opts: &RunOptions) -> Result<RunReport>
     Ok(sluice_engine::run(config, opts).instrument(span).await?)
 }
 
-/// Records a finished run and moves the breakers of the datasets it checked; returns the
-/// transitions.
+/// The earlier values the history checks of `datasets` compare with: for each watched
+/// metric, the points of `partition`'s series before its logical date (the partition's
+/// date, else now). Without the store (`record` false), none, and the checks say why.
+pub(crate) fn history(
+    ws: &Workspace,
+    config: &Config,
+    datasets: &[&str],
+    partition: &Partition,
+    record: bool,
+) -> Result<History> {
+    let logical = partition.logical().unwrap_or_else(|| ws.now());
+    let mut h = History {
+        logical: Some(logical),
+        ..History::default()
+    };
+    let wanted: Vec<(String, String)> = config
+        .datasets
+        .iter()
+        .filter(|d| datasets.contains(&d.name.as_str()))
+        .flat_map(|d| sluice_engine::history::wanted(&d.name, &d.checks))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(h);
+    }
+    if !record {
+        h.unavailable = Some("--no-state: no history is read".into());
+        return Ok(h);
+    }
+    let series = partition.series();
+    let _span = tracing::info_span!("history", metrics = wanted.len()).entered();
+    ws.with_store(|store| {
+        store.write(|tx| {
+            for (dataset, metric) in wanted {
+                let points = tx.metric_points(&PointQuery {
+                    dataset: &dataset,
+                    metric: Some(&metric),
+                    series: Some(&series),
+                    before: Some(logical),
+                    last: None,
+                })?;
+                let points = points
+                    .into_iter()
+                    .map(|p| Point {
+                        run_id: p.run_id,
+                        logical: p.logical_at,
+                        value: p.value,
+                        passed: p.passed,
+                    })
+                    .collect();
+                h.points.insert((dataset, metric), points);
+            }
+            Ok(())
+        })?;
+        Ok(())
+    })?;
+    Ok(h)
+}
+
+/// Records a finished run (its results and metric history, under `partition`) and moves
+/// the breakers of the datasets it checked; returns the transitions.
 pub(crate) fn record(
     store: &mut Store,
     config: &Config,
     report: &RunReport,
     actor: &str,
+    partition: &Partition,
 ) -> Result<Vec<Transition>> {
     let at = |s: &str| {
         DateTime::parse_from_rfc3339(s)
@@ -118,6 +192,10 @@ pub(crate) fn record(
         })
         .collect();
     let mut outcomes = Vec::new();
+    let mut metrics = Vec::new();
+    let logical = partition
+        .logical()
+        .unwrap_or_else(|| at(&report.started_at));
     for d in &report.datasets {
         let Ok(ds) = config.dataset(&d.name) else {
             continue;
@@ -132,6 +210,25 @@ pub(crate) fn record(
         if d.status == "error" && failing.is_empty() {
             failing.push("unreadable".to_string());
         }
+        let point = |metric: String, value: f64, status: &str| MetricPoint {
+            run_id: report.run_id.clone(),
+            dataset: d.name.clone(),
+            metric,
+            value,
+            partition: partition.clone(),
+            logical_at: logical,
+            at: finished,
+            status: status.to_string(),
+            passed: failing.is_empty(),
+        };
+        for (name, v) in &d.metrics {
+            metrics.push(point(name.clone(), *v, "ok"));
+        }
+        for c in report.checks.iter().filter(|c| c.dataset == d.name) {
+            for (name, v) in c.metrics() {
+                metrics.push(point(name, v, c.status.as_str()));
+            }
+        }
         outcomes.push((
             ds.breaker,
             Outcome {
@@ -142,5 +239,12 @@ pub(crate) fn record(
             d.name.clone(),
         ));
     }
-    Ok(sluice_breaker::record_run(store, &run, &checks, &outcomes)?)
+    let keep = chrono::Duration::from_std(config.history.keep).unwrap_or(chrono::Duration::MAX);
+    let rec = RunRecording {
+        run: &run,
+        checks: &checks,
+        metrics: &metrics,
+        forget_before: finished.checked_sub_signed(keep),
+    };
+    Ok(sluice_breaker::record_run(store, &rec, &outcomes)?)
 }

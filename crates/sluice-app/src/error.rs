@@ -98,6 +98,12 @@ pub enum Error {
         /// The end given.
         until: DateTime<Utc>,
     },
+    /// A `--partition` that is not `KEY=VALUE`.
+    #[error(transparent)]
+    Partition(Box<sluice_breaker::PartitionError>),
+    /// `history --check NAME` naming nothing the dataset records.
+    #[error(transparent)]
+    UnknownMetric(Box<crate::history::UnknownMetric>),
     /// A time argument that is neither a time nor a duration.
     #[error("{flag} {message}")]
     BadTime {
@@ -126,6 +132,7 @@ boxed_from! {
     LineageError => Lineage,
     sluice_engine::Error => Engine,
     PublishError => Publish,
+    sluice_breaker::PartitionError => Partition,
 }
 
 /// Result of the use cases.
@@ -144,8 +151,9 @@ impl Error {
             | Error::UntilRequired
             | Error::UntilNotAllowed
             | Error::UntilInPast { .. }
-            | Error::BadTime { .. } => ErrorKind::Invalid,
-            Error::UnknownName(_) => ErrorKind::NotFound,
+            | Error::BadTime { .. }
+            | Error::Partition(_) => ErrorKind::Invalid,
+            Error::UnknownName(_) | Error::UnknownMetric(_) => ErrorKind::NotFound,
             Error::Store(_) => ErrorKind::Unavailable,
             Error::Lineage(e) => match &**e {
                 _ if e.is_io() => ErrorKind::Unavailable,

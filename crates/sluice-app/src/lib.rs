@@ -10,6 +10,7 @@
 //! | may X publish? | [`breakers::guard`] | [`views::GuardView`] |
 //! | publish, rollback (and recover) | [`publish::publish`] | [`publish::PublishOutcome`] |
 //! | breaker status, history, trip/reset/override, report | [`breakers`] | [`views`] |
+//! | metric history | [`history::history`] | [`history::HistoryView`] |
 //! | impact, select, show | [`lineage`] | nodes of the graph |
 //!
 //! Async where the engine is (check, publish); the caller owns the runtime: no function
@@ -25,6 +26,7 @@
 pub mod breakers;
 pub mod check;
 pub mod error;
+pub mod history;
 pub mod lineage;
 pub mod publish;
 pub mod views;

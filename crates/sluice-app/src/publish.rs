@@ -31,6 +31,8 @@ pub struct PublishRequest {
     pub wait: Duration,
     /// Who (default: the workspace's actor).
     pub by: Option<String>,
+    /// The slice of the data published (`--partition ds=2026-11-30`), for metric history.
+    pub partition: sluice_breaker::Partition,
 }
 
 /// What a publish did.
@@ -148,14 +150,18 @@ async fn locked(
         d.location = staging.to_path_buf();
         d.path = staging.display().to_string();
     }
+    let history = crate::check::history(ws, config, &[&ds.name], &req.partition, true)?;
     let opts = RunOptions {
         datasets: vec![ds.name.clone()],
         now: ws.now(),
+        history: std::sync::Arc::new(history),
+        dataset_metrics: true,
         ..RunOptions::default()
     };
     let report = crate::check::run(&staged_config, &opts).await?;
     let actor = ws.actor(None);
-    let transitions = ws.with_store(|s| crate::check::record(s, config, &report, &actor))?;
+    let transitions =
+        ws.with_store(|s| crate::check::record(s, config, &report, &actor, &req.partition))?;
     steps::fault("publish:checked");
     if !matches!(report.status, RunStatus::Passed | RunStatus::Warned) {
         // 4b. Quarantine: the staged data and its report, under the run id.

@@ -25,21 +25,38 @@ pub use machine::{
 };
 pub use publish::PublishError;
 pub use store::{
-    CheckRecord, Logged, Publication, PublicationEvent, PublicationStatus, Result, RunRecord,
-    Store, StoreError,
+    CheckRecord, Logged, MetricPoint, Partition, PartitionError, PointQuery, Publication,
+    PublicationEvent, PublicationStatus, Result, RunRecord, Store, StoreError,
 };
 
-/// Records a run: the run, its check results, and each checked dataset's outcome applied
-/// to its breaker (expired overlays fall back first). Returns the transitions, in order.
+/// What a run leaves in the store besides its breakers' outcomes.
+#[derive(Clone, Debug)]
+pub struct RunRecording<'a> {
+    /// The run.
+    pub run: &'a RunRecord,
+    /// Its check results.
+    pub checks: &'a [CheckRecord],
+    /// Its metric values.
+    pub metrics: &'a [MetricPoint],
+    /// Metric values of runs that finished before this are deleted (retention).
+    pub forget_before: Option<DateTime<Utc>>,
+}
+
+/// Records a run: the run, its check results and metrics, and each checked dataset's
+/// outcome applied to its breaker (expired overlays fall back first), in one transaction.
+/// Returns the transitions, in order.
 pub fn record_run(
     store: &mut Store,
-    run: &RunRecord,
-    checks: &[CheckRecord],
+    rec: &RunRecording<'_>,
     outcomes: &[(BreakerPolicy, Outcome, String)],
 ) -> Result<Vec<Transition>> {
-    let _span = tracing::info_span!("record_run", run_id = %run.run_id).entered();
+    let _span = tracing::info_span!("record_run", run_id = %rec.run.run_id).entered();
     store.write(|tx| {
-        tx.record_run(run, checks)?;
+        tx.record_run(rec.run, rec.checks)?;
+        tx.record_metrics(rec.metrics)?;
+        if let Some(before) = rec.forget_before {
+            tx.prune_metrics(before)?;
+        }
         let mut out = Vec::new();
         for (policy, outcome, dataset) in outcomes {
             let mut b = tx
@@ -171,8 +188,38 @@ mod tests {
             observed: serde_json::json!(3),
             message: "3 of 10 rows".into(),
         };
-        let ts = record_run(&mut s, &run(1), &[check], &[(policy, o, "orders".into())]).unwrap();
+        let point = |run: &str, at: i64, value: f64| MetricPoint {
+            run_id: run.into(),
+            dataset: "orders".into(),
+            metric: "row_count".into(),
+            value,
+            partition: Partition::parse(&["ds=2026-11-30"]).unwrap(),
+            logical_at: t(at),
+            at: t(at),
+            status: "ok".into(),
+            passed: false,
+        };
+        let metrics = [point("run-0", 0, 8.0), point("run-1", 1, 10.0)];
+        let rec = RunRecording {
+            run: &run(1),
+            checks: &[check],
+            metrics: &metrics,
+            forget_before: Some(t(1)),
+        };
+        let ts = record_run(&mut s, &rec, &[(policy, o, "orders".into())]).unwrap();
         assert_eq!(ts.len(), 1);
+        // The metric is kept, as a real number; retention deleted the older one.
+        let kept = s
+            .write(|tx| {
+                tx.metric_points(&PointQuery {
+                    dataset: "orders",
+                    metric: Some("row_count"),
+                    series: Some(r#"{"ds":"*"}"#),
+                    ..Default::default()
+                })
+            })
+            .unwrap();
+        assert_eq!(kept, [point("run-1", 1, 10.0)]);
         drop(s);
         // Reopened: migrations are not applied twice, the state is there.
         let mut s = Store::open_sqlite(&path).unwrap();
@@ -265,15 +312,15 @@ mod tests {
         // An empty file and a database without tables are initialised.
         let empty = dir.path().join("empty.db");
         std::fs::write(&empty, b"").unwrap();
-        assert_eq!(Store::open_sqlite(&empty).unwrap().version().unwrap(), 2);
+        assert_eq!(Store::open_sqlite(&empty).unwrap().version().unwrap(), 3);
         let bare = dir.path().join("bare.db");
         rusqlite::Connection::open(&bare)
             .unwrap()
             .execute_batch("PRAGMA user_version = 3;")
             .unwrap();
-        assert_eq!(Store::open_sqlite(&bare).unwrap().version().unwrap(), 2);
+        assert_eq!(Store::open_sqlite(&bare).unwrap().version().unwrap(), 3);
         // And a store of sluice's own opens again.
-        assert_eq!(Store::open_sqlite(&empty).unwrap().version().unwrap(), 2);
+        assert_eq!(Store::open_sqlite(&empty).unwrap().version().unwrap(), 3);
     }
 
     #[test]
@@ -291,13 +338,13 @@ mod tests {
         )
         .unwrap();
         drop(s);
-        // Back to schema 1, as a sluice before publishing left it.
+        // Back to schema 1, as a sluice before publishing and metric history left it.
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE publications; DROP TABLE locks; DELETE FROM schema_migrations WHERE version = 2;")
+        c.execute_batch("DROP TABLE publications; DROP TABLE locks; DROP TABLE metrics; DELETE FROM schema_migrations WHERE version >= 2;")
             .unwrap();
         drop(c);
         let mut s = Store::open_sqlite(&path).unwrap();
-        assert_eq!(s.version().unwrap(), 2);
+        assert_eq!(s.version().unwrap(), 3);
         assert_eq!(
             history(&mut s, Some("orders"), 10).unwrap().len(),
             1,
@@ -332,7 +379,7 @@ mod tests {
         let e = Store::open_sqlite(&path).err().expect("refused");
         assert!(
             e.to_string()
-                .contains("schema version 99, newer than this sluice knows (2)"),
+                .contains("schema version 99, newer than this sluice knows (3)"),
             "{e}"
         );
     }

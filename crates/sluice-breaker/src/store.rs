@@ -132,6 +132,9 @@ fn list_names(names: &[String]) -> String {
     s
 }
 
+mod metrics;
+pub use metrics::{MetricPoint, Partition, PartitionError, PointQuery};
+
 /// Schema migrations, applied in order; each runs once, in the transaction that records it.
 const MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -210,6 +213,26 @@ CREATE TABLE locks (
     acquired_at TEXT NOT NULL,
     expires_at  TEXT NOT NULL
 );
+"#,
+    ),
+    (
+        3,
+        r#"
+CREATE TABLE metrics (
+    run_id     TEXT NOT NULL,
+    dataset    TEXT NOT NULL,
+    metric     TEXT NOT NULL,
+    value      DOUBLE PRECISION NOT NULL,
+    partition  TEXT NOT NULL,
+    series     TEXT NOT NULL,
+    logical_at TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    passed     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, dataset, metric)
+);
+CREATE INDEX metrics_by_series ON metrics (dataset, metric, series, logical_at);
+CREATE INDEX metrics_by_age ON metrics (at);
 "#,
     ),
 ];
@@ -388,6 +411,7 @@ pub struct Publication {
 #[derive(Clone, Debug, PartialEq)]
 enum Val {
     Int(Option<i64>),
+    Real(Option<f64>),
     Text(Option<String>),
 }
 
@@ -396,6 +420,15 @@ impl Val {
         match self {
             Val::Text(t) => t.clone(),
             Val::Int(i) => i.map(|i| i.to_string()),
+            Val::Real(r) => r.map(|r| r.to_string()),
+        }
+    }
+
+    fn real(&self) -> Option<f64> {
+        match self {
+            Val::Real(r) => *r,
+            Val::Int(i) => i.map(|i| i as f64),
+            Val::Text(t) => t.as_deref().and_then(|t| t.parse().ok()),
         }
     }
 
@@ -403,6 +436,7 @@ impl Val {
         match self {
             Val::Int(i) => *i,
             Val::Text(t) => t.as_deref().and_then(|t| t.parse().ok()),
+            Val::Real(_) => None,
         }
     }
 }
@@ -514,6 +548,7 @@ impl RawTx<'_> {
                             .map(|i| {
                                 Ok(match r.get_ref(i)? {
                                     rusqlite::types::ValueRef::Integer(v) => Val::Int(Some(v)),
+                                    rusqlite::types::ValueRef::Real(v) => Val::Real(Some(v)),
                                     rusqlite::types::ValueRef::Null => Val::Text(None),
                                     v => Val::Text(Some(v.as_str()?.to_string())),
                                 })
@@ -540,6 +575,7 @@ impl RawTx<'_> {
                                     postgres::types::Type::INT4 => {
                                         Val::Int(r.get::<_, Option<i32>>(i).map(i64::from))
                                     }
+                                    postgres::types::Type::FLOAT8 => Val::Real(r.get(i)),
                                     _ => Val::Text(r.get(i)),
                                 })
                                 .collect()
@@ -594,6 +630,7 @@ impl RawTx<'_> {
 fn sqlite_param(v: &Val) -> &dyn rusqlite::ToSql {
     match v {
         Val::Int(i) => i,
+        Val::Real(r) => r,
         Val::Text(t) => t,
     }
 }
@@ -604,6 +641,7 @@ fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
         .map(|v| -> Box<dyn postgres::types::ToSql + Sync> {
             match v {
                 Val::Int(i) => Box::new(*i),
+                Val::Real(r) => Box::new(*r),
                 Val::Text(t) => Box::new(t.clone()),
             }
         })

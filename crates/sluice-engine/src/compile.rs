@@ -60,6 +60,8 @@ pub(crate) enum Eval {
     Metric,
     /// Nothing to query: the mismatches between the schema and the spec.
     Schema(Vec<String>),
+    /// Nothing to query: judged after the other checks ([`crate::history`]).
+    History,
 }
 
 /// A query a check runs besides the fused scan.
@@ -405,6 +407,13 @@ pub(crate) fn compile(
             dataset: target,
             key,
         } => references(&cx, column, target, key, parent),
+        // Judged after the other checks, from their values and the run's history.
+        Change { .. } | Anomaly(_) => Ok(Compiled {
+            aggs: vec![],
+            eval: Eval::History,
+            own: None,
+            sample: None,
+        }),
     }
 }
 

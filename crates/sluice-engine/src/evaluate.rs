@@ -30,6 +30,15 @@ pub(crate) enum Measure {
     Newest(Option<(DateTime<Utc>, i64)>),
     /// Schema mismatches.
     Problems(Vec<String>),
+    /// A change against an earlier run: absolute and in percent of it.
+    Change {
+        /// The change.
+        abs: f64,
+        /// In percent of the earlier value (±infinity from 0).
+        pct: Option<f64>,
+    },
+    /// An anomaly score (±infinity: off a history with no spread).
+    Score(f64),
 }
 
 fn violates(t: &Threshold, m: &Measure) -> bool {
@@ -54,6 +63,13 @@ fn violates(t: &Threshold, m: &Measure) -> bool {
             Some((_, age)) => *age > 0 && Duration::from_secs(*age as u64) > *max,
         },
         (Threshold::Exact, Measure::Problems(p)) => !p.is_empty(),
+        (Threshold::Bounds { min, max, equals }, Measure::Change { abs, .. }) => {
+            bounds_violated(*min, *max, *equals, Some(*abs))
+        }
+        (Threshold::ChangePct { min, max }, Measure::Change { pct, .. }) => {
+            bounds_violated(*min, *max, None, *pct)
+        }
+        (Threshold::MaxScore(m), Measure::Score(s)) => s.is_nan() || s.abs() > *m,
         // A threshold of another class never applies (the config decoder prevents it).
         _ => false,
     }
@@ -98,6 +114,18 @@ pub fn threshold_text(check: &Check) -> Option<String> {
     }
 }
 
+/// The status `m` earns in the check's zones: `fail` if it violates the fail zone, else
+/// `warn` if it violates the warn zone, else `pass`.
+pub(crate) fn zone_status(check: &Check, m: &Measure) -> CheckStatus {
+    if check.fail.as_ref().is_some_and(|t| violates(t, m)) {
+        CheckStatus::Fail
+    } else if check.warn.as_ref().is_some_and(|t| violates(t, m)) {
+        CheckStatus::Warn
+    } else {
+        CheckStatus::Pass
+    }
+}
+
 /// Everything about a check's result except its samples.
 pub(crate) fn evaluate(
     check: &Check,
@@ -106,13 +134,7 @@ pub(crate) fn evaluate(
     rows_scanned: u64,
     m: Measure,
 ) -> CheckResult {
-    let status = if check.fail.as_ref().is_some_and(|t| violates(t, &m)) {
-        CheckStatus::Fail
-    } else if check.warn.as_ref().is_some_and(|t| violates(t, &m)) {
-        CheckStatus::Warn
-    } else {
-        CheckStatus::Pass
-    };
+    let status = zone_status(check, &m);
     let scope = check
         .filter
         .as_deref()
@@ -169,6 +191,9 @@ pub(crate) fn evaluate(
                 }
             }
         }
+        // History checks build their own results (`crate::history`); this is a fallback.
+        Measure::Change { abs, .. } => (float(*abs), None, None, format!("change {abs}")),
+        Measure::Score(x) => (float(*x), None, None, format!("score {x}")),
         Measure::Problems(p) => {
             let msg = if p.is_empty() {
                 "schema matches".to_string()
@@ -191,7 +216,7 @@ pub(crate) fn evaluate(
 }
 
 /// The parts of a result every check has, with nothing measured yet.
-fn skeleton(check: &Check, dataset: &str, location: String) -> CheckResult {
+pub(crate) fn skeleton(check: &Check, dataset: &str, location: String) -> CheckResult {
     let columns: Vec<String> = check.columns().iter().map(|c| c.to_string()).collect();
     CheckResult {
         column: (columns.len() == 1).then(|| columns[0].clone()),
@@ -320,7 +345,9 @@ fn invalid_message(
             dataset,
             key,
         } => format!("{of} have {column} not found in {dataset}.{key}{scope}"),
-        RowCount | Freshness { .. } | Schema(_) | Metric { .. } => format!("{of} fail{scope}"),
+        RowCount | Freshness { .. } | Schema(_) | Metric { .. } | Change { .. } | Anomaly(_) => {
+            format!("{of} fail{scope}")
+        }
     }
 }
 

@@ -25,6 +25,7 @@ mod dataset;
 mod diagnose;
 mod diff;
 mod evaluate;
+pub mod history;
 mod parity;
 mod query;
 mod reconcile;
@@ -62,6 +63,10 @@ pub struct RunOptions {
     pub progress: Option<Arc<Progress>>,
     /// Write every keyed diff's differing rows to Parquet files in this folder.
     pub diff_output: Option<PathBuf>,
+    /// Earlier metric values, for the `change` and `anomaly` checks.
+    pub history: Arc<history::History>,
+    /// Compute every dataset's metrics (for recording them) even without history checks.
+    pub dataset_metrics: bool,
 }
 
 impl Default for RunOptions {
@@ -74,6 +79,8 @@ impl Default for RunOptions {
             target_partitions: None,
             progress: None,
             diff_output: None,
+            history: Arc::default(),
+            dataset_metrics: false,
         }
     }
 }

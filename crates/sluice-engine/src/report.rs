@@ -3,6 +3,8 @@
 //! The serde shape of [`RunReport`] *is* the JSON report contract; it is specified with an
 //! example in the CLI's JSON renderer (`src/render/json.rs`). Fields are only ever added.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sluice_spec::Severity;
@@ -68,6 +70,28 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// Its values as metric history records them: a numeric `observed` under the check's
+    /// name, each numeric field of an object `observed` as `name.field`. None for a check
+    /// that errored, and none for history checks themselves.
+    pub fn metrics(&self) -> Vec<(String, f64)> {
+        let history = sluice_spec::kinds::Kind::parse(&self.kind).is_some_and(|k| k.is_history());
+        if history || matches!(self.status, CheckStatus::Error) {
+            return vec![];
+        }
+        match &self.observed {
+            Value::Number(n) => n
+                .as_f64()
+                .map(|v| (self.name.clone(), v))
+                .into_iter()
+                .collect(),
+            Value::Object(m) => m
+                .iter()
+                .filter_map(|(k, v)| Some((format!("{}.{k}", self.name), v.as_f64()?)))
+                .collect(),
+            _ => vec![],
+        }
+    }
+
     /// A result with nothing measured yet (status `error`, empty message): the start of
     /// every check's, parity's and reconciliation's result.
     pub fn blank(
@@ -124,6 +148,11 @@ pub struct DatasetReport {
     /// Why it could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The dataset metrics of its scan, recorded as metric history: `row_count`, and
+    /// `null_count(c)`, `min(c)`, `max(c)`, `mean(c)` of the checked columns. Computed
+    /// when the run is recorded or a history check needs them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, f64>,
 }
 
 /// A whole run: every dataset and check.

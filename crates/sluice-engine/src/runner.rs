@@ -71,6 +71,8 @@ pub(crate) async fn run(
             sources: &sources,
             now: opts.now,
             progress: opts.progress.as_deref(),
+            history: &opts.history,
+            dataset_metrics: opts.dataset_metrics,
         };
         let scans = scan_all(&cx, opts, sel, &to_open, &extras).await;
         let comparisons = Comparisons {

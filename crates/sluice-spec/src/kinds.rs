@@ -19,6 +19,11 @@ pub enum ThresholdClass {
     MaxAge,
     /// None: any mismatch fails (`schema`).
     Exact,
+    /// `min`, `max`, `between`, `equals` on the change, or `min_pct`, `max_pct`,
+    /// `between_pct` on the change in percent (`change`).
+    Change,
+    /// `max_score` (`anomaly`).
+    Score,
 }
 
 impl ThresholdClass {
@@ -29,6 +34,16 @@ impl ThresholdClass {
             ThresholdClass::Invalid => &["max_invalid", "max_invalid_pct"],
             ThresholdClass::MaxAge => &["max_age"],
             ThresholdClass::Exact => &[],
+            ThresholdClass::Change => &[
+                "min",
+                "max",
+                "between",
+                "equals",
+                "min_pct",
+                "max_pct",
+                "between_pct",
+            ],
+            ThresholdClass::Score => &["max_score"],
         }
     }
 }
@@ -65,6 +80,10 @@ pub enum Kind {
     Metric,
     /// `references`.
     References,
+    /// `change`.
+    Change,
+    /// `anomaly`.
+    Anomaly,
 }
 
 /// What the registry says of a kind.
@@ -157,6 +176,25 @@ pub const KINDS: &[KindInfo] = &[
         &["column", "dataset", "key"],
         ThresholdClass::Invalid,
     ),
+    info(
+        Kind::Change,
+        "change",
+        &["metric", "vs"],
+        ThresholdClass::Change,
+    ),
+    info(
+        Kind::Anomaly,
+        "anomaly",
+        &[
+            "metric",
+            "method",
+            "window",
+            "seasonality",
+            "min_history",
+            "too_little_history",
+        ],
+        ThresholdClass::Score,
+    ),
 ];
 
 const fn info(
@@ -189,6 +227,12 @@ impl Kind {
         KINDS.iter().find(|k| k.name == name).map(|k| k.kind)
     }
 
+    /// Whether it judges a metric against the history of earlier runs (`change`,
+    /// `anomaly`): evaluated after the dataset's other checks, from the state store.
+    pub fn is_history(self) -> bool {
+        matches!(self, Kind::Change | Kind::Anomaly)
+    }
+
     /// Whether it counts failing rows (thresholds `max_invalid` / `max_invalid_pct`).
     pub fn is_row_level(self) -> bool {
         self.info().thresholds == ThresholdClass::Invalid
@@ -216,7 +260,7 @@ mod tests {
             assert_eq!(k.kind as usize, i, "{} is out of place", k.name);
             assert_eq!(Kind::parse(k.name), Some(k.kind));
         }
-        assert_eq!(KINDS.len(), Kind::References as usize + 1);
+        assert_eq!(KINDS.len(), Kind::Anomaly as usize + 1);
         assert_eq!(Kind::parse("not_a_kind"), None);
     }
 

@@ -8,6 +8,7 @@
 
 pub mod diag;
 pub mod duration;
+pub mod history;
 pub mod interp;
 pub mod kinds;
 pub mod model;
@@ -24,6 +25,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Level};
+pub use history::{AnomalySpec, Baseline, HistoryPolicy, MetricRef};
 pub use interp::Vars;
 pub use model::*;
 pub use source::{Location, Pos, SourceFile, Span};
@@ -133,6 +135,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         lineage: parts.lineage,
         state: parts.state,
         quarantine: parts.quarantine,
+        history: parts.history,
     })
 }
 

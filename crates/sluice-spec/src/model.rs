@@ -38,6 +38,8 @@ pub struct Config {
     /// `state:`: where breakers, runs and the audit log live (`None`: the default,
     /// `sqlite:.sluice/state.db` next to the config, unless `SLUICE_STATE` says otherwise).
     pub state: Option<StateStore>,
+    /// `history:`: how long metric history is kept.
+    pub history: crate::HistoryPolicy,
 }
 
 impl Config {
@@ -413,6 +415,7 @@ impl CheckKind {
             | References { column, .. } => vec![column.as_str()],
             Unique { columns } => columns.iter().map(String::as_str).collect(),
             RowCount | Schema(_) | RowsSatisfy { .. } | Metric { .. } => vec![],
+            Change { .. } | Anomaly(_) => vec![],
         }
     }
 }
@@ -506,6 +509,15 @@ pub enum CheckKind {
         /// Its key column.
         key: String,
     },
+    /// A metric against an earlier run of the same series.
+    Change {
+        /// The metric.
+        metric: crate::MetricRef,
+        /// `vs:`: which run.
+        vs: crate::Baseline,
+    },
+    /// A metric against its own history.
+    Anomaly(crate::AnomalySpec),
 }
 
 impl CheckKind {
@@ -528,6 +540,8 @@ impl CheckKind {
             RowsSatisfy { .. } => K::RowsSatisfy,
             Metric { .. } => K::Metric,
             References { .. } => K::References,
+            Change { .. } => K::Change,
+            Anomaly(_) => K::Anomaly,
         }
     }
 
@@ -802,6 +816,15 @@ pub enum Threshold {
     MaxAge(Duration),
     /// For `schema`: any mismatch violates.
     Exact,
+    /// For `change`: the change in percent of the baseline must be within bounds.
+    ChangePct {
+        /// Smallest allowed change, in percent (e.g. -20).
+        min: Option<f64>,
+        /// Largest allowed change, in percent.
+        max: Option<f64>,
+    },
+    /// For `anomaly`: the absolute score must be at most this.
+    MaxScore(f64),
 }
 
 impl fmt::Display for Threshold {
@@ -830,6 +853,14 @@ impl fmt::Display for Threshold {
             }
             Threshold::MaxAge(d) => write!(f, "max_age = {}", HumanDuration(*d)),
             Threshold::Exact => f.write_str("exact"),
+            Threshold::ChangePct {
+                min: Some(lo),
+                max: Some(hi),
+            } => write!(f, "change between {}% and {}%", num(*lo), num(*hi)),
+            Threshold::ChangePct { min: Some(lo), .. } => write!(f, "change >= {}%", num(*lo)),
+            Threshold::ChangePct { max: Some(hi), .. } => write!(f, "change <= {}%", num(*hi)),
+            Threshold::ChangePct { .. } => f.write_str("any change"),
+            Threshold::MaxScore(s) => write!(f, "score <= {}", num(*s)),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! ([`samples`]).
 
 mod explain;
+mod metrics;
 mod own;
 mod plan;
 mod samples;
@@ -22,6 +23,7 @@ use tracing::instrument;
 
 use crate::error::{CheckError, SourceError, SourceErrorKind, df_message};
 use crate::evaluate::errored;
+use crate::history::{self, History};
 use crate::parity::Extra;
 use crate::progress::Progress;
 use crate::report::{CheckResult, DatasetReport};
@@ -38,6 +40,10 @@ pub(crate) struct RunContext<'a> {
     pub sources: &'a HashMap<String, Result<Source, SourceError>>,
     pub now: DateTime<Utc>,
     pub progress: Option<&'a Progress>,
+    /// Earlier metric values, for history checks.
+    pub history: &'a History,
+    /// Compute the dataset metrics (for recording) even without history checks.
+    pub dataset_metrics: bool,
 }
 
 /// What running a dataset produced.
@@ -61,6 +67,7 @@ fn new_report(ds: &Dataset) -> DatasetReport {
         queries: 0,
         duration_ms: 0,
         error: None,
+        metrics: Default::default(),
     }
 }
 
@@ -113,12 +120,19 @@ pub(crate) async fn run(
         .map(|c| CheckPlan::new(cx, ds, source, &df, c))
         .collect();
     let mut extra_units: Vec<_> = extras.iter().map(|x| extra_unit(&df, x)).collect();
+    let has_history = checks.iter().any(|c| c.kind.kind().is_history());
+    let mut metric_units = if cx.dataset_metrics || has_history {
+        metrics::plan(&df, checks, &source.schema)
+    } else {
+        vec![]
+    };
 
     // 2. The fused scan.
     let units: scan::Units = plans
         .iter_mut()
         .map(|p| (&mut p.unit, Some(p.check)))
         .chain(extra_units.iter_mut().map(|u| (u, None)))
+        .chain(metric_units.iter_mut().map(|(_, u)| (u, None)))
         .collect();
     let total_rows = match scan::fused(cx, ds, source, &df, units, &mut report).await {
         Ok(n) => n,
@@ -138,6 +152,20 @@ pub(crate) async fn run(
     // 4. The verdicts, then 5. samples for failed (and warned) checks.
     let mut results: Vec<CheckResult> =
         plans.iter().map(|p| p.result(cx, ds, total_rows)).collect();
+    if cx.dataset_metrics || has_history {
+        report.metrics = metrics::values(metric_units, total_rows);
+    }
+    // History checks last: they watch the other checks' values and the dataset metrics.
+    for (i, p) in plans.iter().enumerate() {
+        let metric = match &p.check.kind {
+            sluice_spec::CheckKind::Change { metric, .. } => metric,
+            sluice_spec::CheckKind::Anomaly(a) => &a.metric,
+            _ => continue,
+        };
+        let current = metrics::current(metric, &results, &report.metrics, &source.schema);
+        let location = cx.config.location(p.check.span).to_string();
+        results[i] = history::judge(p.check, &ds.name, location, total_rows, current, cx.history);
+    }
     samples::fetch_all(cx, ds, source, &plans, &mut results, &mut report).await;
 
     report.duration_ms = started.elapsed().as_millis() as u64;

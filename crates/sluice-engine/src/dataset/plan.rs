@@ -145,6 +145,12 @@ impl<'a> CheckPlan<'a> {
             ),
             Eval::Metric => Measure::Value(v.first().and_then(as_f64)),
             Eval::Schema(problems) => Measure::Problems(problems.clone()),
+            Eval::History => {
+                return Err(CheckError::new(
+                    K::Internal,
+                    "judged after the other checks",
+                ));
+            }
         })
     }
 

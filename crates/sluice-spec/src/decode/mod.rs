@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::diag::Diagnostic;
 use crate::duration::{self, DurationError};
+use crate::history::HistoryPolicy;
 use crate::kinds::{self, Kind, ThresholdClass};
 use crate::model::*;
 use crate::source::Span;
@@ -16,6 +17,7 @@ use crate::suggest::{did_you_mean, hint, list};
 use crate::yaml::{Node, Value};
 
 mod breaker;
+mod history;
 mod lineage;
 mod pipeline;
 
@@ -340,6 +342,7 @@ impl Decoder<'_> {
                 "lineage",
                 "state",
                 "quarantine",
+                "history",
             ],
             "the config file",
         );
@@ -411,6 +414,9 @@ impl Decoder<'_> {
                 || file_base.join("quarantine"),
                 |q| normalize_path(&file_base.join(q)),
             );
+        let history = get(top, "history")
+            .map(|n| self.history_policy(n))
+            .unwrap_or_default();
         self.check_pipeline(&datasets, &stages, &reconciles);
         self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
@@ -423,6 +429,7 @@ impl Decoder<'_> {
             lineage,
             state,
             quarantine,
+            history,
         })
     }
 
@@ -968,14 +975,28 @@ impl Decoder<'_> {
         }
         for k in kinds {
             let name = explicit_name.clone().unwrap_or_else(|| default_name(&k));
+            let mut fail = fail.as_ref().map(|(t, _)| t.clone());
+            let mut warn = warn.as_ref().map(|(t, _)| t.clone());
+            // The default score depends on the method, known only now.
+            if let CheckKind::Anomaly(a) = &k
+                && ["max_score", "warn", "fail"]
+                    .iter()
+                    .all(|key| get(entries, key).is_none())
+            {
+                let t = Some(Threshold::MaxScore(a.method.default_max_score()));
+                match severity {
+                    Severity::Error => fail = t,
+                    Severity::Warn => warn = t,
+                }
+            }
             out.push(Check {
                 name,
                 kind: k,
                 severity,
                 filter: filter.clone(),
                 samples,
-                fail: fail.as_ref().map(|(t, _)| t.clone()),
-                warn: warn.as_ref().map(|(t, _)| t.clone()),
+                fail,
+                warn,
                 span: at,
             });
         }
@@ -1089,6 +1110,17 @@ impl Decoder<'_> {
             }),
             ThresholdClass::Bounds => {
                 self.err(Diagnostic::error(at, "a `metric` check needs a threshold").label("no threshold").help("add `min`, `max`, `between: [lo, hi]` or `equals`, or `warn:`/`fail:` zones"));
+                None
+            }
+            ThresholdClass::Score => Some(Threshold::MaxScore(
+                crate::history::AnomalyMethod::Mad.default_max_score(),
+            )),
+            ThresholdClass::Change => {
+                self.err(
+                    Diagnostic::error(at, "a `change` check needs a threshold")
+                        .label("no threshold")
+                        .help("e.g. `between_pct: [-20, 20]` (at most 20 % either way), `max_pct: 50`, or `min`/`max`/`between` on the change itself"),
+                );
                 None
             }
             ThresholdClass::MaxAge => {
@@ -1282,6 +1314,8 @@ impl Decoder<'_> {
                 }
             },
             ThresholdClass::Exact => Some(None),
+            ThresholdClass::Change => self.change_threshold(entries, at),
+            ThresholdClass::Score => self.score_threshold(entries),
         }
     }
 
@@ -1330,6 +1364,8 @@ impl Decoder<'_> {
                 sql: self.sql_option(&o, "sql", "the metric", "e.g. `- metric: { name: avg_amount, sql: \"avg(amount)\", between: [20, 80] }`")?,
             }],
             Kind::References => self.references(&o)?,
+            Kind::Change => self.change(&o)?,
+            Kind::Anomaly => self.anomaly(&o)?,
         })
     }
 
@@ -1691,6 +1727,7 @@ impl Decoder<'_> {
                 }
             }
             drop(seen);
+            self.check_metric_refs(ds);
             for c in ds.checks.iter_mut() {
                 if let CheckKind::References {
                     column,
@@ -1761,6 +1798,8 @@ fn default_name(kind: &CheckKind) -> String {
         CheckKind::RowsSatisfy { condition: sql } | CheckKind::Metric { sql } => {
             format!("{}({sql})", kind.name())
         }
+        CheckKind::Change { metric, .. } => format!("{}({metric})", kind.name()),
+        CheckKind::Anomaly(a) => format!("{}({})", kind.name(), a.metric),
         _ => format!("{}({})", kind.name(), kind.columns().join(", ")),
     }
 }
@@ -1776,6 +1815,7 @@ pub(crate) struct ConfigParts {
     pub lineage: LineageSources,
     pub state: Option<StateStore>,
     pub quarantine: std::path::PathBuf,
+    pub history: HistoryPolicy,
 }
 
 #[cfg(test)]
