@@ -328,6 +328,26 @@ fn history_shows_every_metric_and_one_metric_run_by_run() {
 }
 
 #[test]
+fn the_report_shows_the_dataset_metrics_it_records() {
+    let dir = project("      - range: { column: units, min: 0 }\n", "");
+    std::fs::write(
+        dir.path().join("sales.csv"),
+        "id,units\n1,2\n2,\n3,7\n4,3\n",
+    )
+    .unwrap();
+    let o = run(dir.path(), &["check", "-f", "json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        json(&o)["datasets"][0]["metrics"],
+        serde_json::json!({"row_count": 4.0, "null_count(units)": 1.0, "min(units)": 2.0,
+                           "max(units)": 7.0, "mean(units)": 4.0})
+    );
+    // Without the store nothing is recorded, and the scan computes none of them.
+    let o = run(dir.path(), &["check", "--no-state", "-f", "json"]);
+    assert_eq!(json(&o)["datasets"][0].get("metrics"), None);
+}
+
+#[test]
 fn history_bad_inputs_name_what_is_wrong() {
     let dir = project("      - not_null: units\n", "");
     let d = dir.path();

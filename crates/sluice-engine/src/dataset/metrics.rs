@@ -49,7 +49,8 @@ pub(super) fn plan(df: &DataFrame, checks: &[Check], schema: &Schema) -> Vec<(St
                 continue;
             }
             let sql = match func {
-                ColumnMetric::NullCount => format!("count(*) FILTER (WHERE {c} IS NULL)"),
+                // `count(c)` reads only the null bitmap; nulls = rows - it (in `values`).
+                ColumnMetric::NullCount => format!("count({c})"),
                 ColumnMetric::Min => format!("CAST(min({c}) AS DOUBLE)"),
                 ColumnMetric::Max => format!("CAST(max({c}) AS DOUBLE)"),
                 ColumnMetric::Mean => format!("avg(CAST({c} AS DOUBLE))"),
@@ -80,6 +81,11 @@ pub(super) fn values(units: Vec<(String, Unit)>, rows: u64) -> BTreeMap<String, 
         if let Ok(v) = unit.into_value()
             && let Some(x) = as_f64(&v)
         {
+            let x = if name.starts_with(ColumnMetric::NullCount.as_str()) {
+                rows as f64 - x
+            } else {
+                x
+            };
             out.insert(name, x);
         }
     }
