@@ -660,6 +660,7 @@ mod tests {
                 max_pct: None,
             }),
             warn: None,
+            after: vec![],
             span: Span::default(),
         }
     }

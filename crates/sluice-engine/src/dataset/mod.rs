@@ -1,8 +1,10 @@
 //! Runs every check of one dataset: each check planned on its own ([`plan`]), one fused
 //! aggregate scan for all of them ([`scan`]), the few own queries some checks need
 //! ([`own`]), the verdicts, then LIMITed sample queries for the checks that failed
-//! ([`samples`]).
+//! ([`samples`]). Checks that wait for others (`after:`) are settled in order, and skipped
+//! when what they wait for fails ([`after`]).
 
+mod after;
 mod explain;
 mod own;
 mod plan;
@@ -21,11 +23,12 @@ use sluice_spec::{Check, Config, Dataset};
 use tracing::instrument;
 
 use crate::error::{CheckError, SourceError, SourceErrorKind, df_message};
-use crate::evaluate::errored;
+use crate::evaluate::{errored, skipped};
 use crate::parity::Extra;
 use crate::progress::Progress;
 use crate::report::{CheckResult, DatasetReport};
 use crate::source::Source;
+use after::Order;
 use plan::{CheckPlan, extra_unit};
 
 /// What every dataset of a run shares.
@@ -114,10 +117,20 @@ pub(crate) async fn run(
         .collect();
     let mut extra_units: Vec<_> = extras.iter().map(|x| extra_unit(&df, x)).collect();
 
-    // 2. The fused scan.
+    // 2. What planning alone decides (`schema` checks, checks that cannot be planned):
+    //    the checks waiting for one of those that failed are skipped, left out of the scan.
+    let mut order = Order::new(&plans, &source.schema);
+    order.settle(
+        |i| plans[i].settled_by_planning(),
+        |i| plans[i].result(cx, ds, 0).status,
+    );
+
+    // 3. The fused scan.
     let units: scan::Units = plans
         .iter_mut()
-        .map(|p| (&mut p.unit, Some(p.check)))
+        .enumerate()
+        .filter(|(i, _)| order.skipped(*i).is_none())
+        .map(|(_, p)| (&mut p.unit, Some(p.check)))
         .chain(extra_units.iter_mut().map(|u| (u, None)))
         .collect();
     let total_rows = match scan::fused(cx, ds, source, &df, units, &mut report).await {
@@ -127,17 +140,41 @@ pub(crate) async fn run(
     tracing::Span::current().record("rows", total_rows);
     report.rows_scanned = Some(total_rows);
 
-    // 3. Own queries (`unique`, `references`), after the fused scan so their memory does
-    //    not add to its, concurrently with each other.
-    let owns = join_all(plans.iter().map(|p| own::run(cx, ds, source, p))).await;
-    report.queries += owns.iter().filter(|o| o.is_some()).count() as u32;
-    for (p, o) in plans.iter_mut().zip(owns) {
-        p.own = o;
+    // 4. The verdicts in dependency order, with the own queries (`unique`, `references`)
+    //    after the fused scan so their memory does not add to its, concurrently with each
+    //    other, in waves: a check's only once the checks it waits for passed.
+    let mut tried = vec![false; plans.len()];
+    loop {
+        let waiting = order.settle(
+            |i| tried[i] || !plans[i].has_own_query(),
+            |i| plans[i].result(cx, ds, total_rows).status,
+        );
+        let wave: Vec<usize> = waiting.into_iter().filter(|&i| !tried[i]).collect();
+        if wave.is_empty() {
+            break;
+        }
+        let owns = join_all(wave.iter().map(|&i| own::run(cx, ds, source, &plans[i]))).await;
+        report.queries += owns.iter().filter(|o| o.is_some()).count() as u32;
+        for (&i, o) in wave.iter().zip(owns) {
+            plans[i].own = o;
+            tried[i] = true;
+        }
     }
 
-    // 4. The verdicts, then 5. samples for failed (and warned) checks.
-    let mut results: Vec<CheckResult> =
-        plans.iter().map(|p| p.result(cx, ds, total_rows)).collect();
+    // 5. The results (the skipped ones say why), then samples for failed (and warned)
+    //    checks.
+    let mut results: Vec<CheckResult> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match order.skipped(i) {
+            Some(skip) => {
+                tracing::debug!(check = %p.check.name, reason = %skip.message, "skipped");
+                let location = cx.config.location(p.check.span).to_string();
+                skipped(p.check, &ds.name, location, skip.by.clone(), skip.message.clone())
+            }
+            None => p.result(cx, ds, total_rows),
+        })
+        .collect();
     samples::fetch_all(cx, ds, source, &plans, &mut results, &mut report).await;
 
     report.duration_ms = started.elapsed().as_millis() as u64;
