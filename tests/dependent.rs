@@ -169,7 +169,7 @@ fn a_failing_schema_skips_what_waits_for_it_junit_and_markdown() {
         "{md}"
     );
     assert!(
-        md.contains("| ⏭️ skipped | forecast | `range(p50)` |  |  | skipped: unique(region, ds) was skipped (schema failed) |"),
+        md.contains("| ⏭️ skipped | forecast | `range(p50)` | null | max_invalid = 0 | skipped: unique(region, ds) was skipped (schema failed) |"),
         "{md}"
     );
 }
