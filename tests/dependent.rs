@@ -142,7 +142,10 @@ fn a_failing_schema_skips_what_waits_for_it_json() {
         .iter()
         .find(|c| c["name"] == "range(p50)")
         .unwrap();
-    assert_eq!(range["skipped_by"], serde_json::json!(["unique(region, ds)"]));
+    assert_eq!(
+        range["skipped_by"],
+        serde_json::json!(["unique(region, ds)"])
+    );
     assert_eq!(range["observed"], serde_json::Value::Null);
     assert_eq!(range["samples"], serde_json::json!([]));
     // One query: the fused scan. The skipped `unique` ran no query of its own.
@@ -181,10 +184,7 @@ fn a_prerequisite_failing_on_the_data_skips_own_queries_and_samples() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(transcript(&out, dir.path()));
     let r = json(&out);
-    let got: Vec<(String, String)> = statuses(&r)
-        .into_iter()
-        .map(|(n, s, _)| (n, s))
-        .collect();
+    let got: Vec<(String, String)> = statuses(&r).into_iter().map(|(n, s, _)| (n, s)).collect();
     let want = [
         ("not_null(p50)", "fail"),
         ("unique(region, ds)", "skipped"),
@@ -301,7 +301,10 @@ datasets:
     assert_eq!(out.status.code(), Some(4), "the prerequisite errored");
     let r = json(&out);
     let (_, status, message) = statuses(&r).remove(1);
-    assert_eq!((status.as_str(), message.as_str()), ("skipped", "skipped: spread errored"));
+    assert_eq!(
+        (status.as_str(), message.as_str()),
+        ("skipped", "skipped: spread errored")
+    );
     let out = run(&["breaker", "status", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let status = json(&out);

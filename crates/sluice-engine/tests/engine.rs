@@ -313,7 +313,10 @@ datasets:
     assert_eq!(report.checks[0].skipped_by, ["unique(customer_id)"]);
     assert_eq!(report.checks[3].skipped_by, ["references(customer_id)"]);
     assert!(report.checks[0].samples.is_empty());
-    assert_eq!(report.checks[0].duration_ms, None, "ran no query of its own");
+    assert_eq!(
+        report.checks[0].duration_ms, None,
+        "ran no query of its own"
+    );
     // The fused scan, then `unique(order_id)`'s own query, then (its prerequisite passed)
     // `unique(customer_id)`'s and its samples. No anti-join.
     let orders = report.datasets.iter().find(|d| d.name == "orders").unwrap();
@@ -411,7 +414,11 @@ datasets:
     );
     // A column the schema check does not mention is still an error.
     assert_eq!(got[5].1, Error);
-    assert!(got[5].2.starts_with("column `coupon` not found"), "{}", got[5].2);
+    assert!(
+        got[5].2.starts_with("column `coupon` not found"),
+        "{}",
+        got[5].2
+    );
     assert_eq!(got[6].1, Pass);
     assert_eq!(report.status, RunStatus::Error);
     assert_eq!(report.datasets[0].queries, 1);

@@ -51,7 +51,10 @@ pub(super) fn check_exprs(
     let scope = match &check.filter {
         Some(f) => Some(df.parse_sql_expr(f).map_err(|e| {
             let why = unknown(&e).unwrap_or_else(|| df_message(&e));
-            about(CheckError::new(K::Sql, format!("invalid `where`: {why}")), &e)
+            about(
+                CheckError::new(K::Sql, format!("invalid `where`: {why}")),
+                &e,
+            )
         })?),
         None => None,
     };

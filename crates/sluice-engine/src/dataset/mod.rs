@@ -170,7 +170,13 @@ pub(crate) async fn run(
             Some(skip) => {
                 tracing::debug!(check = %p.check.name, reason = %skip.message, "skipped");
                 let location = cx.config.location(p.check.span).to_string();
-                skipped(p.check, &ds.name, location, skip.by.clone(), skip.message.clone())
+                skipped(
+                    p.check,
+                    &ds.name,
+                    location,
+                    skip.by.clone(),
+                    skip.message.clone(),
+                )
             }
             None => p.result(cx, ds, total_rows),
         })

@@ -995,7 +995,12 @@ impl Decoder<'_> {
             Value::Seq(items) => items.iter().collect(),
             Value::Str(_) => vec![node],
             _ => {
-                self.type_error(node, "`after`", "a name or a list of names", Some(help.into()));
+                self.type_error(
+                    node,
+                    "`after`",
+                    "a name or a list of names",
+                    Some(help.into()),
+                );
                 return vec![];
             }
         };
@@ -1869,7 +1874,11 @@ fn after_help(name: &str, names: &[&str]) -> String {
     if let Some(h) = hint(name, names.iter().copied()) {
         return h;
     }
-    let shown: Vec<String> = names.iter().take(LISTED).map(|n| format!("`{n}`")).collect();
+    let shown: Vec<String> = names
+        .iter()
+        .take(LISTED)
+        .map(|n| format!("`{n}`"))
+        .collect();
     let more = names.len().saturating_sub(LISTED);
     let mut s = format!("checks of this dataset: {}", shown.join(", "));
     if more > 0 {
