@@ -442,6 +442,35 @@ fn history_checks_config_errors_point_at_the_check() {
 }
 
 #[test]
+fn a_history_check_watching_a_skipped_check_is_skipped_too() {
+    let dir = project(
+        "      - schema: { columns: { amount: float64 } }\n      - not_null: { column: amount, after: [schema] }\n      - change: { metric: not_null(amount), max: 0 }\n",
+        "",
+    );
+    data(dir.path(), 10, 1.0);
+    let o = run(dir.path(), &["check", "-f", "json"]);
+    assert_eq!(code(&o), 1);
+    let j = json(&o);
+    assert_eq!(j["checks"][2]["status"], "skipped", "{j}");
+    assert_eq!(
+        j["checks"][2]["message"],
+        "skipped: it watches not_null(amount), which was skipped"
+    );
+    // And nothing may wait for a history check: it is judged last.
+    let dir = project(
+        "      - change: { name: growth, metric: row_count, max_pct: 5 }\n      - not_null: { column: units, after: [growth] }\n",
+        "",
+    );
+    let o = run(dir.path(), &["validate"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("`not_null(units)` waits for `growth`, a history check"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn metric_history_lives_in_postgres_too() {
     let Some(url) = postgres_db("metric_history") else {
         return;

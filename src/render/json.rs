@@ -13,7 +13,8 @@
 //!   "now": "2026-11-21T10:00:00Z",
 //!   "config": "sluice.yaml",
 //!   "status": "failed",
-//!   "summary": { "total": 12, "passed": 9, "warned": 1, "failed": 2, "errored": 0 },
+//!   "summary": { "total": 12, "passed": 9, "warned": 1, "failed": 2, "errored": 0,
+//!                "skipped": 0 },
 //!   "datasets": [
 //!     { "name": "orders_clean", "path": "data/clean/orders/", "format": "parquet",
 //!       "status": "ok", "rows_scanned": 5000000, "files": 4, "duration_ms": 1100 }
@@ -31,7 +32,11 @@
 //! ```
 //!
 //! - `status` of the run: `passed` | `warned` | `failed` | `error`; of a check: `pass` |
-//!   `warn` | `fail` | `error`. The exit code follows the run status: 0, 0, 1, 4.
+//!   `warn` | `fail` | `error` | `skipped`. The exit code follows the run status: 0, 0, 1, 4.
+//!   A `skipped` check did not run because a check it waits for (`after:`, or a failing
+//!   `schema` check reporting a column it needs missing) failed, errored or was skipped; it
+//!   counts in `summary.skipped` and neither passes nor fails the run. Its `message` says
+//!   why (`skipped: schema failed`) and `skipped_by` names those checks.
 //! - `observed`: failing rows for row-level checks (`not_null`, `unique` — duplicate rows,
 //!   i.e. rows minus distinct values —, `accepted_values`, `forbidden_values`, `range`,
 //!   `matches`, `format`, `length`, `rows_satisfy`, `references`); the count for

@@ -1,6 +1,6 @@
 //! JUnit XML: a `<testsuite>` per dataset, a `<testcase>` per check. Failed checks carry a
-//! `<failure>` with the message, errored ones an `<error>`; warnings pass with the warning
-//! in `<system-out>` (JUnit has no warning state). CI systems (GitLab, Jenkins, GitHub
+//! `<failure>` with the message, errored ones an `<error>`, skipped ones a `<skipped>`
+//! with why; warnings pass with the warning in `<system-out>` (JUnit has no warning state). CI systems (GitLab, Jenkins, GitHub
 //! test reporters) read this.
 
 use std::fmt::Write;
@@ -48,10 +48,11 @@ pub fn render(report: &RunReport) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"sluice\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">",
+        "<testsuites name=\"sluice\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
         s.total,
         s.failed,
         s.errored,
+        s.skipped,
         report.duration_ms as f64 / 1000.0
     );
     for group in groups(report) {
@@ -64,9 +65,13 @@ pub fn render(report: &RunReport) -> String {
             .iter()
             .filter(|c| c.status == CheckStatus::Error)
             .count();
+        let skipped = checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Skipped)
+            .count();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{:.3}\">",
             esc(group.name),
             checks.len(),
             group
@@ -92,6 +97,13 @@ pub fn render(report: &RunReport) -> String {
                         ">\n      <system-out>warning: {}\n{}</system-out>\n    </testcase>",
                         esc(&c.message),
                         esc(&details(c))
+                    );
+                }
+                CheckStatus::Skipped => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        esc(&c.message)
                     );
                 }
                 CheckStatus::Fail | CheckStatus::Error => {

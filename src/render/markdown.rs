@@ -19,6 +19,7 @@ fn badge(s: CheckStatus) -> &'static str {
         CheckStatus::Warn => "⚠️ warn",
         CheckStatus::Fail => "❌ fail",
         CheckStatus::Error => "💥 error",
+        CheckStatus::Skipped => "⏭️ skipped",
     }
 }
 
@@ -26,7 +27,7 @@ fn badge(s: CheckStatus) -> &'static str {
 pub fn render(report: &RunReport) -> String {
     let s = &report.summary;
     let mut out = format!(
-        "### sluice: {} — {} checks: {} passed, {} warned, {} failed, {} errors\n\n",
+        "### sluice: {} — {} checks: {} passed, {} warned, {} failed, {} errors",
         report.status.as_str(),
         s.total,
         s.passed,
@@ -34,6 +35,10 @@ pub fn render(report: &RunReport) -> String {
         s.failed,
         s.errored
     );
+    if s.skipped > 0 {
+        let _ = write!(out, ", {} skipped", s.skipped);
+    }
+    out.push_str("\n\n");
     out.push_str("| Status | Dataset | Check | Observed | Threshold | Details |\n");
     out.push_str("| --- | --- | --- | ---: | --- | --- |\n");
     for c in &report.checks {

@@ -10,6 +10,9 @@
 //!
 //! 2 checks: 1 passed, 0 warned, 1 failed, 0 errors · 1 dataset · 0.02 s
 //! ```
+//!
+//! A skipped check shows `SKIP` and why (`skipped: schema failed`); the summary adds
+//! `, N skipped` when there are any.
 
 use std::fmt::Write;
 
@@ -24,6 +27,7 @@ fn status(st: &Style, s: CheckStatus) -> String {
         CheckStatus::Warn => ("WARN ", "33"),
         CheckStatus::Fail => ("FAIL ", "1;31"),
         CheckStatus::Error => ("ERROR", "1;35"),
+        CheckStatus::Skipped => ("SKIP ", "36"),
     };
     st.paint(code, word)
 }
@@ -304,6 +308,8 @@ pub fn render(report: &RunReport, st: &Style) -> String {
                     line.push_str(&c.message);
                     line.push_str(&st.paint("2", &format!("  ({})", c.location)));
                 }
+            } else if c.status == CheckStatus::Skipped {
+                line.push_str(&st.paint("2", &c.message));
             } else {
                 line.push_str(&c.message);
                 if let Some(t) = &c.threshold {
@@ -325,7 +331,7 @@ pub fn render(report: &RunReport, st: &Style) -> String {
         RunStatus::Failed => "1;31",
         RunStatus::Error => "1;35",
     };
-    let headline = format!(
+    let mut headline = format!(
         "{} check{}: {} passed, {} warned, {} failed, {} error{}",
         s.total,
         if s.total == 1 { "" } else { "s" },
@@ -335,6 +341,9 @@ pub fn render(report: &RunReport, st: &Style) -> String {
         s.errored,
         if s.errored == 1 { "" } else { "s" }
     );
+    if s.skipped > 0 {
+        let _ = write!(headline, ", {} skipped", s.skipped);
+    }
     let n = report.datasets.len();
     let _ = writeln!(
         out,

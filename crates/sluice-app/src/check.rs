@@ -229,12 +229,20 @@ pub(crate) fn record(
                 metrics.push(point(name, v, c.status.as_str()));
             }
         }
+        let unverified: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|c| c.dataset == d.name)
+            .filter(|c| sluice_breaker::machine::unverified(&ds.breaker, c.severity, c.status))
+            .map(|c| c.name.clone())
+            .collect();
         outcomes.push((
             ds.breaker,
             Outcome {
                 run_id: report.run_id.clone(),
                 at: finished,
                 failing,
+                unverified,
             },
             d.name.clone(),
         ));

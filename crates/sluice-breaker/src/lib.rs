@@ -178,6 +178,7 @@ mod tests {
             run_id: "run-1".into(),
             at: t(1),
             failing: vec!["not_null(id)".into()],
+            unverified: vec![],
         };
         let check = CheckRecord {
             dataset: "orders".into(),

@@ -247,7 +247,8 @@ pub struct LastRun {
     pub run_id: String,
     /// When it finished.
     pub at: DateTime<Utc>,
-    /// `passed`, or `failed` (a check counting against the dataset failed or errored).
+    /// `passed`, `failed` (a check counting against the dataset failed or errored), or
+    /// `error` (held: a check counting against it was skipped, none failed).
     pub status: RunStatus,
 }
 
@@ -281,13 +282,17 @@ pub struct Outcome {
     pub at: DateTime<Utc>,
     /// Checks that count against the dataset under its policy (empty: it passed).
     pub failing: Vec<String>,
+    /// Skipped checks of a severity the policy trips on (see [`unverified`]): with no
+    /// failing check, the run neither trips the breaker nor counts as a passing run.
+    pub unverified: Vec<String>,
 }
 
 /// Whether a check counts against its dataset: a failure, or a check that could not run
-/// (unverified data must not flow), of a severity the policy trips on.
+/// (unverified data must not flow), of a severity the policy trips on. A skipped check
+/// does not: what stopped it (a failed or errored check of the same dataset) does.
 pub fn counts(policy: &BreakerPolicy, severity: Severity, status: CheckStatus) -> bool {
     match status {
-        CheckStatus::Pass => false,
+        CheckStatus::Pass | CheckStatus::Skipped => false,
         CheckStatus::Warn => policy.trip_on == Severity::Warn,
         CheckStatus::Fail | CheckStatus::Error => {
             severity == Severity::Error || policy.trip_on == Severity::Warn
@@ -295,21 +300,35 @@ pub fn counts(policy: &BreakerPolicy, severity: Severity, status: CheckStatus) -
     }
 }
 
+/// Whether a skipped check leaves its dataset unverified: it is of a severity the policy
+/// trips on, so had it run and failed, it would count. A run with such a check and no
+/// failing one (what stopped it was an errored `severity: warn` check) is held: it neither
+/// trips the breaker nor counts towards closing it.
+pub fn unverified(policy: &BreakerPolicy, severity: Severity, status: CheckStatus) -> bool {
+    status == CheckStatus::Skipped
+        && (severity == Severity::Error || policy.trip_on == Severity::Warn)
+}
+
 /// Applies a run's outcome; returns the transition, if the effective state changed.
 pub fn on_run(b: &mut Breaker, policy: &BreakerPolicy, o: &Outcome) -> Option<Transition> {
     let before = b.effective();
     let failed = !o.failing.is_empty();
+    let held = !failed && !o.unverified.is_empty();
     b.last_run = Some(LastRun {
         run_id: o.run_id.clone(),
         at: o.at,
         status: if failed {
             RunStatus::Failed
+        } else if held {
+            RunStatus::Error
         } else {
             RunStatus::Passed
         },
     });
     let mut event = None;
-    if failed {
+    if held {
+        // Checks it needed did not run: neither streak moves.
+    } else if failed {
         b.fail_streak += 1;
         b.pass_streak = 0;
         if b.state == State::Closed && b.fail_streak >= policy.trip_after {
@@ -495,8 +514,57 @@ mod tests {
                 run_id: format!("r{n}"),
                 at: t(n),
                 failing: failing.iter().map(|s| s.to_string()).collect(),
+                unverified: vec![],
             },
         )
+    }
+
+    #[test]
+    fn a_run_with_unverified_skipped_checks_neither_trips_nor_closes() {
+        let p = BreakerPolicy {
+            trip_after: 2,
+            ..BreakerPolicy::default()
+        };
+        let held = |b: &mut Breaker, n: i64| {
+            on_run(
+                b,
+                &p,
+                &Outcome {
+                    run_id: format!("r{n}"),
+                    at: t(n),
+                    failing: vec![],
+                    unverified: vec!["range(p50)".into()],
+                },
+            )
+        };
+        let mut b = Breaker::new("forecast", t(0));
+        assert!(run(&mut b, &p, 1, &["schema"]).is_none());
+        // A held run does not break the failing streak...
+        assert!(held(&mut b, 2).is_none());
+        assert_eq!((b.fail_streak, b.pass_streak), (1, 0));
+        assert_eq!(b.last_run.as_ref().unwrap().status, RunStatus::Error);
+        let tr = run(&mut b, &p, 3, &["schema"]).unwrap();
+        assert_eq!(tr.event, Event::Trip);
+        // ...nor count as a passing run towards closing it (`reset: auto`).
+        assert!(held(&mut b, 4).is_none());
+        assert_eq!(b.effective(), Effective::Open);
+        assert_eq!(b.pass_streak, 0);
+        assert_eq!(run(&mut b, &p, 5, &[]).unwrap().event, Event::Close);
+    }
+
+    #[test]
+    fn skipped_checks_do_not_count_but_leave_their_dataset_unverified() {
+        let def = BreakerPolicy::default();
+        let warn = BreakerPolicy {
+            trip_on: Severity::Warn,
+            ..BreakerPolicy::default()
+        };
+        assert!(!counts(&def, Severity::Error, CheckStatus::Skipped));
+        assert!(!counts(&warn, Severity::Warn, CheckStatus::Skipped));
+        assert!(unverified(&def, Severity::Error, CheckStatus::Skipped));
+        assert!(!unverified(&def, Severity::Warn, CheckStatus::Skipped));
+        assert!(unverified(&warn, Severity::Warn, CheckStatus::Skipped));
+        assert!(!unverified(&def, Severity::Error, CheckStatus::Fail));
     }
 
     #[test]

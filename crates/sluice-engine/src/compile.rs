@@ -669,6 +669,7 @@ mod tests {
                 max_pct: None,
             }),
             warn: None,
+            after: vec![],
             span: Span::default(),
         }
     }

@@ -247,6 +247,24 @@ pub(crate) fn errored(
     }
 }
 
+/// A check that did not run because checks it waits for (`after:`, or a failing `schema`
+/// check reporting a column it needs missing) failed, errored or were skipped: `by` names
+/// them, `message` says why (`skipped: schema failed`).
+pub(crate) fn skipped(
+    check: &Check,
+    dataset: &str,
+    location: String,
+    by: Vec<String>,
+    message: String,
+) -> CheckResult {
+    CheckResult {
+        status: CheckStatus::Skipped,
+        skipped_by: by,
+        message,
+        ..skeleton(check, dataset, location)
+    }
+}
+
 fn plural(n: u64, word: &str) -> String {
     if n == 1 {
         word.to_string()
@@ -365,6 +383,7 @@ mod tests {
             samples: 5,
             fail,
             warn,
+            after: vec![],
             span: Span::default(),
         }
     }

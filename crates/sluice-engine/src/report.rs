@@ -23,6 +23,10 @@ pub struct Summary {
     pub failed: usize,
     /// Errored.
     pub errored: usize,
+    /// Skipped: not run because a check they wait for failed, errored or was skipped.
+    /// Neither passes nor fails the run. (Absent from reports written before it existed.)
+    #[serde(default)]
+    pub skipped: usize,
 }
 
 /// One check's result.
@@ -60,8 +64,11 @@ pub struct CheckResult {
     pub failing_pct: Option<f64>,
     /// Examples of failing rows: the checked columns plus the dataset's `key` columns.
     pub samples: Vec<Map<String, Value>>,
-    /// What was found, in one sentence.
+    /// What was found, in one sentence (for a skipped check: why, `skipped: schema failed`).
     pub message: String,
+    /// For a skipped check: the checks it waits for that failed, errored or were skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_by: Vec<String>,
     /// Where the check is defined: `file:line:col`.
     pub location: String,
     /// Time spent evaluating it, when it ran its own query.
@@ -117,6 +124,7 @@ impl CheckResult {
             failing_pct: None,
             samples: vec![],
             message: String::new(),
+            skipped_by: vec![],
             location,
             duration_ms: None,
         }
@@ -204,8 +212,10 @@ impl RunReport {
                 CheckStatus::Warn => s.warned += 1,
                 CheckStatus::Fail => s.failed += 1,
                 CheckStatus::Error => s.errored += 1,
+                CheckStatus::Skipped => s.skipped += 1,
             }
         }
+        // A skipped check neither passes nor fails the run: what stopped it counts.
         let status = if s.errored > 0 {
             RunStatus::Error
         } else if s.failed > 0 {
@@ -216,5 +226,40 @@ impl RunReport {
             RunStatus::Passed
         };
         (s, status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(status: CheckStatus) -> CheckResult {
+        CheckResult {
+            status,
+            ..CheckResult::blank("d", "c", "not_null", Severity::Error, String::new())
+        }
+    }
+
+    #[test]
+    fn skipped_checks_neither_pass_nor_fail_the_run() {
+        use CheckStatus::*;
+        let run = |statuses: &[CheckStatus]| {
+            let checks: Vec<CheckResult> = statuses.iter().map(|s| result(*s)).collect();
+            RunReport::summarize(&checks)
+        };
+        let (s, status) = run(&[Pass, Skipped, Skipped]);
+        assert_eq!(status, RunStatus::Passed);
+        assert_eq!((s.total, s.passed, s.skipped), (3, 1, 2));
+        assert_eq!(run(&[Warn, Skipped]).1, RunStatus::Warned);
+        assert_eq!(run(&[Fail, Skipped]).1, RunStatus::Failed);
+        assert_eq!(run(&[Error, Skipped]).1, RunStatus::Error);
+        // The summary always has `skipped`; an older report without it still reads.
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["skipped"], 2);
+        let old: Summary = serde_json::from_str(
+            r#"{"total": 1, "passed": 1, "warned": 0, "failed": 0, "errored": 0}"#,
+        )
+        .unwrap();
+        assert_eq!(old.skipped, 0);
     }
 }

@@ -8,6 +8,18 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use sluice_spec::suggest::hint;
 
+/// The column an "unknown column" planning error is about (so a failing `schema` check
+/// reporting it missing can explain the error).
+pub(crate) fn unknown_column(e: &DataFusionError) -> Option<String> {
+    match e.find_root() {
+        DataFusionError::SchemaError(se, _) => match se.as_ref() {
+            SchemaError::FieldNotFound { field, .. } => Some(field.name.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// "column `amout` not found in `orders`; did you mean `amount`? Its columns: ..." or
 /// "unknown function `avgg`; did you mean `avg`?" when `e` is such a planning error.
 /// `functions` are the session's, for the function names it knows.

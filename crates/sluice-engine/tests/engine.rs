@@ -251,3 +251,175 @@ fn keyed_diffs_spill_when_the_hash_join_does_not_fit() {
         assert_eq!(o["changed_by_column"]["amount"], 2);
     }
 }
+
+/// `(name, status, message)` of each check.
+fn outcomes(report: &sluice_engine::RunReport) -> Vec<(&str, CheckStatus, &str)> {
+    report
+        .checks
+        .iter()
+        .map(|c| (c.name.as_str(), c.status, c.message.as_str()))
+        .collect()
+}
+
+#[test]
+fn dependents_wait_for_own_queries_and_are_skipped_in_waves() {
+    let dir = tempfile::tempdir().unwrap();
+    write_orders(dir.path());
+    let cfg = config(
+        dir.path(),
+        r#"
+datasets:
+  orders:
+    path: orders.csv
+    key: [order_id]
+    checks:
+      - references: { column: customer_id, dataset: customers, key: customer_id, after: ["unique(customer_id)"] }
+      - unique: { column: customer_id, after: ["unique(order_id)"] }
+      - unique: order_id
+      - metric: { name: spend, sql: "sum(amount)", min: 0, after: ["references(customer_id)"] }
+  customers:
+    path: customers.csv
+"#,
+    );
+    let report = runtime()
+        .block_on(run(&cfg, &RunOptions::default()))
+        .unwrap();
+    use CheckStatus::*;
+    assert_eq!(
+        outcomes(&report),
+        [
+            (
+                "references(customer_id)",
+                Skipped,
+                "skipped: unique(customer_id) failed"
+            ),
+            (
+                "unique(customer_id)",
+                Fail,
+                "956 duplicate rows in (customer_id): 40 of 40 distinct values occur more than once"
+            ),
+            (
+                "unique(order_id)",
+                Pass,
+                "0 duplicate rows in (order_id): 0 of 1000 distinct values occur more than once"
+            ),
+            (
+                "spend",
+                Skipped,
+                "skipped: references(customer_id) was skipped (unique(customer_id) failed)"
+            ),
+        ]
+    );
+    assert_eq!(report.checks[0].skipped_by, ["unique(customer_id)"]);
+    assert_eq!(report.checks[3].skipped_by, ["references(customer_id)"]);
+    assert!(report.checks[0].samples.is_empty());
+    assert_eq!(
+        report.checks[0].duration_ms, None,
+        "ran no query of its own"
+    );
+    // The fused scan, then `unique(order_id)`'s own query, then (its prerequisite passed)
+    // `unique(customer_id)`'s and its samples. No anti-join.
+    let orders = report.datasets.iter().find(|d| d.name == "orders").unwrap();
+    assert_eq!(orders.queries, 4);
+    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!((report.summary.failed, report.summary.skipped), (1, 2));
+}
+
+#[test]
+fn a_dependent_that_would_fail_on_the_data_is_skipped_not_errored() {
+    let dir = tempfile::tempdir().unwrap();
+    write_orders(dir.path());
+    let cfg = config(
+        dir.path(),
+        r#"
+datasets:
+  orders:
+    path: orders.csv
+    checks:
+      - row_count: { max: 10 }
+      - metric: { name: boom, sql: "sum(quantity) / (count(*) - count(order_id))", min: 0, after: row_count }
+      - not_null: { column: order_id, after: row_count }
+"#,
+    );
+    let report = runtime()
+        .block_on(run(&cfg, &RunOptions::default()))
+        .unwrap();
+    use CheckStatus::*;
+    assert_eq!(
+        outcomes(&report),
+        [
+            ("row_count", Fail, "1000 rows"),
+            ("boom", Skipped, "skipped: row_count failed"),
+            ("not_null(order_id)", Skipped, "skipped: row_count failed"),
+        ]
+    );
+    // Failed, not error: the division by zero of a skipped check does not count.
+    assert_eq!(report.status, RunStatus::Failed);
+}
+
+#[test]
+fn a_failing_schema_skips_checks_needing_its_missing_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    write_orders(dir.path());
+    let cfg = config(
+        dir.path(),
+        r#"
+datasets:
+  orders:
+    path: orders.csv
+    checks:
+      - schema: { columns: { order_id: int64, discount: float64, region: string } }
+      - range: { column: discount, min: 0 }
+      - not_null: { column: order_id, where: "region = 'eu'" }
+      - rows_satisfy: { name: net, condition: "amount - discount >= 0" }
+      - metric: { name: spend, sql: "sum(amount)", min: 0, after: net }
+      - not_null: coupon
+      - not_null: amount
+"#,
+    );
+    let report = runtime()
+        .block_on(run(&cfg, &RunOptions::default()))
+        .unwrap();
+    use CheckStatus::*;
+    let got = outcomes(&report);
+    assert_eq!(got[0].1, Fail);
+    assert_eq!(
+        &got[1..4],
+        [
+            (
+                "range(discount)",
+                Skipped,
+                "skipped: schema failed: column `discount` is missing"
+            ),
+            // Its `where:` needs the column.
+            (
+                "not_null(order_id)",
+                Skipped,
+                "skipped: schema failed: column `region` is missing"
+            ),
+            (
+                "net",
+                Skipped,
+                "skipped: schema failed: column `discount` is missing"
+            ),
+        ]
+    );
+    assert_eq!(
+        got[4],
+        (
+            "spend",
+            Skipped,
+            "skipped: net was skipped (schema failed: column `discount` is missing)"
+        )
+    );
+    // A column the schema check does not mention is still an error.
+    assert_eq!(got[5].1, Error);
+    assert!(
+        got[5].2.starts_with("column `coupon` not found"),
+        "{}",
+        got[5].2
+    );
+    assert_eq!(got[6].1, Pass);
+    assert_eq!(report.status, RunStatus::Error);
+    assert_eq!(report.datasets[0].queries, 1);
+}

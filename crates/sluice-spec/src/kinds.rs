@@ -93,7 +93,7 @@ pub struct KindInfo {
     pub kind: Kind,
     /// Its name in `sluice.yaml` and in reports.
     pub name: &'static str,
-    /// Its own option keys (besides `name`, `severity`, `where`, `samples`, `warn`, `fail`
+    /// Its own option keys (besides `name`, `severity`, `where`, `samples`, `warn`, `fail`, `after`
     /// and its threshold keys).
     pub options: &'static [&'static str],
     /// The thresholds it takes.

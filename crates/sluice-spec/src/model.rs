@@ -388,7 +388,20 @@ pub struct Check {
     pub fail: Option<Threshold>,
     /// The warn zone (status `warn`).
     pub warn: Option<Threshold>,
+    /// `after:`: checks of the same dataset that must not fail, error or be skipped for
+    /// this one to run (else it is `skipped`). Validated: each names another check of the
+    /// dataset, and they form no cycle.
+    pub after: Vec<Prerequisite>,
     /// Where the check is defined.
+    pub span: Span,
+}
+
+/// A check named in another check's `after:`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prerequisite {
+    /// The check's name (`schema`, `not_null(x)`, or its `name:`).
+    pub name: String,
+    /// Where it is named.
     pub span: Span,
 }
 

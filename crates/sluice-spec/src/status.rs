@@ -15,25 +15,39 @@ pub enum CheckStatus {
     Fail,
     /// Could not be evaluated: unreadable source, missing column, invalid SQL...
     Error,
+    /// Not run: a check it runs `after:` failed, errored or was skipped, or a failed
+    /// `schema` check reports a column it needs missing. Neither passes nor fails the run.
+    Skipped,
 }
 
 impl CheckStatus {
     /// Every status, in order of severity.
-    pub const ALL: [CheckStatus; 4] = [
+    pub const ALL: [CheckStatus; 5] = [
         CheckStatus::Pass,
         CheckStatus::Warn,
         CheckStatus::Fail,
         CheckStatus::Error,
+        CheckStatus::Skipped,
     ];
 
-    /// `pass`, `warn`, `fail`, `error`.
+    /// `pass`, `warn`, `fail`, `error`, `skipped`.
     pub fn as_str(self) -> &'static str {
         match self {
             CheckStatus::Pass => "pass",
             CheckStatus::Warn => "warn",
             CheckStatus::Fail => "fail",
             CheckStatus::Error => "error",
+            CheckStatus::Skipped => "skipped",
         }
+    }
+
+    /// Whether a check that runs `after:` this one is skipped: it failed, errored or was
+    /// skipped itself. A warning does not skip its dependents.
+    pub fn stops_dependents(self) -> bool {
+        matches!(
+            self,
+            CheckStatus::Fail | CheckStatus::Error | CheckStatus::Skipped
+        )
     }
 
     /// The status [`as_str`](Self::as_str) names.
@@ -94,5 +108,18 @@ mod tests {
             assert_eq!(RunStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(CheckStatus::parse("passed"), None);
+        assert_eq!(CheckStatus::parse("skipped"), Some(CheckStatus::Skipped));
+    }
+
+    #[test]
+    fn only_failures_errors_and_skips_stop_dependents() {
+        let stopping: Vec<CheckStatus> = CheckStatus::ALL
+            .into_iter()
+            .filter(|s| s.stops_dependents())
+            .collect();
+        assert_eq!(
+            stopping,
+            [CheckStatus::Fail, CheckStatus::Error, CheckStatus::Skipped]
+        );
     }
 }

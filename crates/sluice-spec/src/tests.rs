@@ -240,7 +240,7 @@ fn every_error_in_a_file_is_reported() {
         [
             "3:5 unknown key `pth` in dataset `orders` | did you mean `path`?",
             "5:9 unknown check kind `not_nul` | did you mean `not_null`?",
-            "6:22 unknown key `thresold` in a `row_count` check | a `row_count` check takes: `name`, `severity`, `where`, `samples`, `warn`, `fail`, `min`, `max`, `between`, `equals`",
+            "6:22 unknown key `thresold` in a `row_count` check | a `row_count` check takes: `name`, `severity`, `where`, `samples`, `warn`, `fail`, `after`, `min`, `max`, `between`, `equals`",
             "7:9 `references(c)` refers to dataset `custmers`, which is not defined | did you mean `customers`?",
             "10:13 unknown format `parket` | did you mean `parquet`?",
         ]
@@ -799,6 +799,135 @@ fn a_parity_named_like_a_check_or_an_earlier_parity_is_a_duplicate() {
         [
             ("duplicate check name `same` in dataset `a`", 7, 5),
             ("duplicate check name `parity(b)` in dataset `a`", 9, 8),
+        ]
+    );
+}
+
+/// `(line:col message | help)` of each diagnostic.
+fn located(d: &[Diagnostic]) -> Vec<String> {
+    d.iter()
+        .map(|d| {
+            format!(
+                "{}:{} {} | {}",
+                d.span.unwrap().start.line,
+                d.span.unwrap().start.col,
+                d.message,
+                d.help.clone().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn after_names_checks_of_the_dataset() {
+    let cs = checks(
+        r#"datasets:
+  f:
+    path: f.csv
+    checks:
+      - schema: { columns: { region: string } }
+      - unique: { columns: [region, ds], name: one_row_each }
+      - not_null: { columns: [region, p50], after: schema }
+      - range: { column: p50, min: 0, after: [schema, one_row_each, "not_null(p50)", schema] }
+"#,
+    );
+    let after: Vec<Vec<&str>> = cs
+        .iter()
+        .map(|c| c.after.iter().map(|p| p.name.as_str()).collect())
+        .collect();
+    assert_eq!(
+        after,
+        [
+            vec![],
+            vec![],
+            vec!["schema"],
+            vec!["schema"],
+            // A name given twice counts once.
+            vec!["schema", "one_row_each", "not_null(p50)"],
+        ]
+    );
+    // Each entry keeps where it is written.
+    let p = &cs[4].after[1];
+    assert_eq!((p.span.start.line, p.span.start.col), (8, 55));
+}
+
+#[test]
+fn after_an_unknown_check_is_located_with_a_did_you_mean() {
+    let d = errors(
+        r#"datasets:
+  f:
+    path: f.csv
+    checks:
+      - schema: { columns: { region: string } }
+      - not_null: { column: region, after: [schem] }
+      - not_null: { column: p50, after: [row_count] }
+      - unique: { columns: [region, ds], after: [unique(region, ds)] }
+  g:
+    path: g.csv
+    checks:
+      - row_count: { min: 1 }
+"#,
+    );
+    assert_eq!(
+        located(&d),
+        [
+            "6:45 `after` names `schem`, which is not a check of dataset `f` | did you mean `schema`?",
+            // `row_count` is a check of `g`, not of `f`: names are per dataset.
+            "7:42 `after` names `row_count`, which is not a check of dataset `f` | checks of this dataset: `schema`, `not_null(region)`, `not_null(p50)`, `unique(region, ds)`",
+            // An unquoted comma splits the flow list.
+            "8:50 `after` names `unique(region`, which is not a check of dataset `f` | a name with a comma must be quoted in a list: `after: [\"unique(a, b)\"]`",
+            "8:65 `after` names `ds)`, which is not a check of dataset `f` | checks of this dataset: `schema`, `not_null(region)`, `not_null(p50)`, `unique(region, ds)`",
+        ]
+    );
+}
+
+#[test]
+fn after_itself_or_in_a_cycle_is_an_error_naming_the_cycle() {
+    let d = errors(
+        r#"datasets:
+  f:
+    path: f.csv
+    checks:
+      - schema: { columns: { region: string }, after: [schema] }
+      - row_count: { min: 1, after: [c] }
+      - metric: { name: a, sql: "sum(x)", min: 0, after: [b] }
+      - metric: { name: b, sql: "sum(y)", min: 0, after: [c] }
+      - metric: { name: c, sql: "sum(z)", min: 0, after: [a] }
+"#,
+    );
+    assert_eq!(
+        located(&d),
+        [
+            "5:56 check `schema` names itself in `after` | `after` lists other checks of the dataset that must pass first; remove this entry",
+            "8:59 `after` forms a cycle: c -> a -> b -> c | each check in it waits for the next, so none could run; remove one of these `after` entries",
+        ]
+    );
+    // A check expanded from a list cannot wait for its own expansion.
+    let d = errors(
+        "datasets:\n  f:\n    path: f.csv\n    checks:\n      - not_null: { columns: [a, b], after: [\"not_null(a)\"] }\n",
+    );
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].message, "check `not_null(a)` names itself in `after`");
+    // Two checks waiting for each other.
+    let d = errors(
+        "datasets:\n  f:\n    path: f.csv\n    checks:\n      - row_count: { min: 1, after: schema }\n      - schema: { columns: { a: any }, after: row_count }\n",
+    );
+    assert_eq!(
+        d.iter().map(|d| d.message.as_str()).collect::<Vec<_>>(),
+        ["`after` forms a cycle: row_count -> schema -> row_count"]
+    );
+}
+
+#[test]
+fn after_must_be_names() {
+    let d = errors(
+        "datasets:\n  f:\n    path: f.csv\n    checks:\n      - row_count: { min: 1, after: { schema: 1 } }\n      - not_null: { column: a, after: [] }\n",
+    );
+    assert_eq!(
+        d.iter().map(|d| d.message.as_str()).collect::<Vec<_>>(),
+        [
+            "`after` must be a name or a list of names, found a mapping",
+            "`after` is an empty list",
         ]
     );
 }

@@ -43,10 +43,18 @@ pub(super) fn check_exprs(
 ) -> Result<Vec<Expr>, CheckError> {
     let unknown =
         |e: &DataFusionError| crate::sql_hint::unknown_name(e, dataset, schema, &df.task_ctx());
+    // An unknown column keeps its name on the error.
+    let about = |mut err: CheckError, e: &DataFusionError| {
+        err.column = crate::sql_hint::unknown_column(e);
+        err
+    };
     let scope = match &check.filter {
         Some(f) => Some(df.parse_sql_expr(f).map_err(|e| {
             let why = unknown(&e).unwrap_or_else(|| df_message(&e));
-            CheckError::new(K::Sql, format!("invalid `where`: {why}"))
+            about(
+                CheckError::new(K::Sql, format!("invalid `where`: {why}")),
+                &e,
+            )
         })?),
         None => None,
     };
@@ -54,7 +62,7 @@ pub(super) fn check_exprs(
         .iter()
         .map(|sql| {
             let e = df.parse_sql_expr(sql).map_err(|e| match unknown(&e) {
-                Some(why) => CheckError::new(K::Sql, with_subject(check, why)),
+                Some(why) => about(CheckError::new(K::Sql, with_subject(check, why)), &e),
                 None => explain(check, &e, schema, K::Sql),
             })?;
             scoped(e, scope.as_ref()).map_err(|e| explain(check, &e, schema, K::Sql))

@@ -1,8 +1,10 @@
 //! Runs every check of one dataset: each check planned on its own ([`plan`]), one fused
 //! aggregate scan for all of them ([`scan`]), the few own queries some checks need
 //! ([`own`]), the verdicts, then LIMITed sample queries for the checks that failed
-//! ([`samples`]).
+//! ([`samples`]). Checks that wait for others (`after:`) are settled in order, and skipped
+//! when what they wait for fails ([`after`]).
 
+mod after;
 mod explain;
 mod metrics;
 mod own;
@@ -22,12 +24,13 @@ use sluice_spec::{Check, Config, Dataset};
 use tracing::instrument;
 
 use crate::error::{CheckError, SourceError, SourceErrorKind, df_message};
-use crate::evaluate::errored;
+use crate::evaluate::{errored, skipped};
 use crate::history::{self, History};
 use crate::parity::Extra;
 use crate::progress::Progress;
 use crate::report::{CheckResult, DatasetReport};
 use crate::source::Source;
+use after::Order;
 use plan::{CheckPlan, extra_unit};
 
 /// What every dataset of a run shares.
@@ -127,10 +130,20 @@ pub(crate) async fn run(
         vec![]
     };
 
-    // 2. The fused scan.
+    // 2. What planning alone decides (`schema` checks, checks that cannot be planned):
+    //    the checks waiting for one of those that failed are skipped, left out of the scan.
+    let mut order = Order::new(&plans, &source.schema);
+    order.settle(
+        |i| plans[i].settled_by_planning(),
+        |i| plans[i].result(cx, ds, 0).status,
+    );
+
+    // 3. The fused scan.
     let units: scan::Units = plans
         .iter_mut()
-        .map(|p| (&mut p.unit, Some(p.check)))
+        .enumerate()
+        .filter(|(i, _)| order.skipped(*i).is_none())
+        .map(|(_, p)| (&mut p.unit, Some(p.check)))
         .chain(extra_units.iter_mut().map(|u| (u, None)))
         .chain(metric_units.iter_mut().map(|(_, u)| (u, None)))
         .collect();
@@ -141,17 +154,47 @@ pub(crate) async fn run(
     tracing::Span::current().record("rows", total_rows);
     report.rows_scanned = Some(total_rows);
 
-    // 3. Own queries (`unique`, `references`), after the fused scan so their memory does
-    //    not add to its, concurrently with each other.
-    let owns = join_all(plans.iter().map(|p| own::run(cx, ds, source, p))).await;
-    report.queries += owns.iter().filter(|o| o.is_some()).count() as u32;
-    for (p, o) in plans.iter_mut().zip(owns) {
-        p.own = o;
+    // 4. The verdicts in dependency order, with the own queries (`unique`, `references`)
+    //    after the fused scan so their memory does not add to its, concurrently with each
+    //    other, in waves: a check's only once the checks it waits for passed.
+    let mut tried = vec![false; plans.len()];
+    loop {
+        let waiting = order.settle(
+            |i| tried[i] || !plans[i].has_own_query(),
+            |i| plans[i].result(cx, ds, total_rows).status,
+        );
+        let wave: Vec<usize> = waiting.into_iter().filter(|&i| !tried[i]).collect();
+        if wave.is_empty() {
+            break;
+        }
+        let owns = join_all(wave.iter().map(|&i| own::run(cx, ds, source, &plans[i]))).await;
+        report.queries += owns.iter().filter(|o| o.is_some()).count() as u32;
+        for (&i, o) in wave.iter().zip(owns) {
+            plans[i].own = o;
+            tried[i] = true;
+        }
     }
 
-    // 4. The verdicts, then 5. samples for failed (and warned) checks.
-    let mut results: Vec<CheckResult> =
-        plans.iter().map(|p| p.result(cx, ds, total_rows)).collect();
+    // 5. The results (the skipped ones say why), then samples for failed (and warned)
+    //    checks.
+    let mut results: Vec<CheckResult> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match order.skipped(i) {
+            Some(skip) => {
+                tracing::debug!(check = %p.check.name, reason = %skip.message, "skipped");
+                let location = cx.config.location(p.check.span).to_string();
+                skipped(
+                    p.check,
+                    &ds.name,
+                    location,
+                    skip.by.clone(),
+                    skip.message.clone(),
+                )
+            }
+            None => p.result(cx, ds, total_rows),
+        })
+        .collect();
     if cx.dataset_metrics || has_history {
         report.metrics = metrics::values(metric_units, total_rows);
     }
@@ -162,8 +205,22 @@ pub(crate) async fn run(
             sluice_spec::CheckKind::Anomaly(a) => &a.metric,
             _ => continue,
         };
-        let current = metrics::current(metric, &results, &report.metrics, &source.schema);
+        if order.skipped(i).is_some() {
+            continue;
+        }
         let location = cx.config.location(p.check.span).to_string();
+        // Watching a check that was skipped: skipped too, for the same reason.
+        let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+        if let Some(w) = metric
+            .check_name(&names)
+            .and_then(|n| results.iter().find(|r| r.name == n))
+            .filter(|r| r.status == crate::report::CheckStatus::Skipped)
+        {
+            let message = format!("skipped: it watches {}, which was skipped", w.name);
+            results[i] = skipped(p.check, &ds.name, location, vec![w.name.clone()], message);
+            continue;
+        }
+        let current = metrics::current(metric, &results, &report.metrics, &source.schema);
         results[i] = history::judge(p.check, &ds.name, location, total_rows, current, cx.history);
     }
     samples::fetch_all(cx, ds, source, &plans, &mut results, &mut report).await;

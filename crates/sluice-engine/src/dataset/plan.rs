@@ -109,6 +109,22 @@ impl<'a> CheckPlan<'a> {
         }
     }
 
+    /// Whether planning alone decides it: it could not be planned, or it reads nothing
+    /// from the data (`schema`).
+    pub fn settled_by_planning(&self) -> bool {
+        match (&self.unit.exprs, &self.compiled) {
+            (Err(_), _) => true,
+            (Ok(exprs), Some(c)) => exprs.is_empty() && c.own.is_none(),
+            (Ok(_), None) => false,
+        }
+    }
+
+    /// Whether it runs a query of its own after the fused scan (it was scanned, and its
+    /// kind needs one).
+    pub fn has_own_query(&self) -> bool {
+        self.unit.values.is_some() && self.compiled.as_ref().is_some_and(|c| c.own.is_some())
+    }
+
     /// What the check measured, from its aggregates (and own query).
     fn measure(&self, now: DateTime<Utc>, total_rows: u64) -> Result<Measure, CheckError> {
         let compiled = match (&self.compiled, &self.unit.exprs) {

@@ -367,9 +367,26 @@ impl Decoder<'_> {
     }
 
     /// Every history check's `metric:` names a check of its dataset (not another history
-    /// check) or a dataset metric.
+    /// check) or a dataset metric; no check waits (`after:`) for a history check, which is
+    /// judged after every other.
     pub(super) fn check_metric_refs(&mut self, ds: &Dataset) {
         let names: Vec<&str> = ds.checks.iter().map(|c| c.name.as_str()).collect();
+        for c in &ds.checks {
+            for p in &c.after {
+                if let Some(h) = ds
+                    .checks
+                    .iter()
+                    .find(|o| o.name == p.name && o.kind.kind().is_history())
+                {
+                    self.err(
+                        Diagnostic::error(p.span, format!("`{}` waits for `{}`, a history check", c.name, h.name))
+                            .label("judged last")
+                            .related(h.span, "defined here")
+                            .help("history checks (`change`, `anomaly`) are judged after every other check of the dataset: nothing can run after them; wait for the check they watch instead"),
+                    );
+                }
+            }
+        }
         for c in &ds.checks {
             let m = match &c.kind {
                 CheckKind::Change { metric, .. } => metric,

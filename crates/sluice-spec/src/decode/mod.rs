@@ -87,7 +87,9 @@ impl Opts<'_> {
     }
 }
 
-const COMMON_CHECK_KEYS: &[&str] = &["name", "severity", "where", "samples", "warn", "fail"];
+const COMMON_CHECK_KEYS: &[&str] = &[
+    "name", "severity", "where", "samples", "warn", "fail", "after",
+];
 
 impl Decoder<'_> {
     fn err(&mut self, d: Diagnostic) {
@@ -959,6 +961,9 @@ impl Decoder<'_> {
             .unwrap_or(defaults.samples);
         let filter = get(entries, "where").and_then(|n| self.sql_expr(n, "`where`"));
         let explicit_name = get(entries, "name").and_then(|n| self.text(n, "`name`"));
+        let after = get(entries, "after")
+            .map(|n| self.after(n))
+            .unwrap_or_default();
 
         let (warn, fail) = self.zones(kind, entries, severity, at, &what);
 
@@ -997,9 +1002,49 @@ impl Decoder<'_> {
                 samples,
                 fail,
                 warn,
+                after: after.clone(),
                 span: at,
             });
         }
+    }
+
+    /// `after:` — a check name or a list of them, each kept with where it is written
+    /// (whether they exist is checked with the whole dataset, in [`Self::cross_check`]).
+    fn after(&mut self, node: &Node) -> Vec<Prerequisite> {
+        let help = "name checks of the same dataset, e.g. `after: [schema, \"not_null(region)\"]`";
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            Value::Str(_) => vec![node],
+            _ => {
+                self.type_error(
+                    node,
+                    "`after`",
+                    "a name or a list of names",
+                    Some(help.into()),
+                );
+                return vec![];
+            }
+        };
+        if items.is_empty() {
+            self.err(
+                Diagnostic::error(node.span, "`after` is an empty list")
+                    .label("empty")
+                    .help(format!("{help}, or remove `after:`")),
+            );
+        }
+        let mut out: Vec<Prerequisite> = Vec::new();
+        for item in items {
+            let Some(name) = self.text(item, "each entry of `after`") else {
+                continue;
+            };
+            if !out.iter().any(|p| p.name == name) {
+                out.push(Prerequisite {
+                    name,
+                    span: item.span,
+                });
+            }
+        }
+        out
     }
 
     /// A check's thresholds, as its fail and warn zones: the top-level ones fill the zone of
@@ -1728,6 +1773,7 @@ impl Decoder<'_> {
             }
             drop(seen);
             self.check_metric_refs(ds);
+            self.check_after(ds);
             for c in ds.checks.iter_mut() {
                 if let CheckKind::References {
                     column,
@@ -1763,6 +1809,119 @@ impl Decoder<'_> {
             }
         }
     }
+}
+
+impl Decoder<'_> {
+    /// Every `after:` of the dataset's checks names another of its checks, and none runs
+    /// after itself through others (the cycle is named: `a -> b -> a`, read "a runs after
+    /// b, which runs after a").
+    fn check_after(&mut self, ds: &Dataset) {
+        let names: Vec<&str> = ds.checks.iter().map(|c| c.name.as_str()).collect();
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n).or_insert(i);
+        }
+        // Edges: check -> the checks it runs after, each with where it is named.
+        let mut edges: Vec<Vec<(usize, Span)>> = vec![Vec::new(); names.len()];
+        for (i, c) in ds.checks.iter().enumerate() {
+            for p in &c.after {
+                if p.name == c.name {
+                    self.err(
+                        Diagnostic::error(
+                            p.span,
+                            format!("check `{}` names itself in `after`", c.name),
+                        )
+                        .label("the check itself")
+                        .help("`after` lists other checks of the dataset that must pass first; remove this entry"),
+                    );
+                } else if let Some(&j) = index.get(p.name.as_str()) {
+                    edges[i].push((j, p.span));
+                } else {
+                    self.err(
+                        Diagnostic::error(
+                            p.span,
+                            format!(
+                                "`after` names `{}`, which is not a check of dataset `{}`",
+                                p.name, ds.name
+                            ),
+                        )
+                        .label("unknown check")
+                        .help(after_help(&p.name, &names)),
+                    );
+                }
+            }
+        }
+        self.after_cycles(&names, &edges);
+    }
+
+    /// Reports each `after:` entry that closes a cycle (an iterative depth-first search:
+    /// a long chain of checks cannot overflow the stack).
+    fn after_cycles(&mut self, names: &[&str], edges: &[Vec<(usize, Span)>]) {
+        const NEW: u8 = 0;
+        const OPEN: u8 = 1;
+        const DONE: u8 = 2;
+        let mut colour = vec![NEW; names.len()];
+        for start in 0..names.len() {
+            if colour[start] != NEW {
+                continue;
+            }
+            colour[start] = OPEN;
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            while let Some(top) = stack.last_mut() {
+                let (v, next) = *top;
+                let Some(&(w, span)) = edges[v].get(next) else {
+                    colour[v] = DONE;
+                    stack.pop();
+                    continue;
+                };
+                top.1 += 1;
+                match colour[w] {
+                    NEW => {
+                        colour[w] = OPEN;
+                        stack.push((w, 0));
+                    }
+                    OPEN => {
+                        let from = stack.iter().position(|&(x, _)| x == w).unwrap_or(0);
+                        let cycle: Vec<&str> = stack[from..]
+                            .iter()
+                            .map(|&(x, _)| names[x])
+                            .chain([names[w]])
+                            .collect();
+                        self.err(
+                            Diagnostic::error(
+                                span,
+                                format!("`after` forms a cycle: {}", cycle.join(" -> ")),
+                            )
+                            .label("closes the cycle")
+                            .help("each check in it waits for the next, so none could run; remove one of these `after` entries"),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The help for an `after:` entry naming no check: the closest name, else the names.
+fn after_help(name: &str, names: &[&str]) -> String {
+    if name.contains('(') && !name.contains(')') {
+        return "a name with a comma must be quoted in a list: `after: [\"unique(a, b)\"]`".into();
+    }
+    if let Some(h) = hint(name, names.iter().copied()) {
+        return h;
+    }
+    let shown: Vec<String> = names
+        .iter()
+        .take(LISTED)
+        .map(|n| format!("`{n}`"))
+        .collect();
+    let more = names.len().saturating_sub(LISTED);
+    let mut s = format!("checks of this dataset: {}", shown.join(", "));
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
 }
 
 /// Folds `.` and `..` without touching the file system (the path may not exist yet).
