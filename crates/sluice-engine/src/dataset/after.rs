@@ -51,7 +51,7 @@ pub(super) struct Skip {
 
 /// Where a check stands.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum State {
+enum State {
     /// Not decided yet.
     Pending,
     /// Decided: its status (its result is computed at the end).
@@ -66,7 +66,7 @@ pub(super) struct Order {
     edges: Vec<Vec<Edge>>,
     names: Vec<String>,
     /// Where each check stands.
-    pub states: Vec<State>,
+    states: Vec<State>,
 }
 
 impl Order {
