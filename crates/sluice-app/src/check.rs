@@ -1,12 +1,14 @@
 //! Check: run the checks a request selects, record the run in the state store and move the
 //! breakers of the datasets it checked.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sluice_breaker::{CheckRecord, Outcome, RunRecord, Store, Transition};
-use sluice_engine::{Progress, RunOptions, RunReport};
+use sluice_breaker::publish::Layout;
+use sluice_engine::{Progress, Published, RunOptions, RunReport};
 use sluice_spec::Config;
 use tracing::Instrument;
 
@@ -61,6 +63,7 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
         memory_limit: req.memory_limit,
         target_partitions: req.target_partitions,
         progress: req.progress,
+        published: previous_versions(config),
     };
     let report = run(config, &opts).await?;
     let transitions = if req.record {
@@ -73,6 +76,33 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
         report,
         transitions,
     })
+}
+
+/// Under `sluice check`, the data at a published dataset's `path` is its current version:
+/// the checks that compare with "the published version" compare it with the version
+/// before it (none: they pass with a note).
+fn previous_versions(config: &Config) -> HashMap<String, Published> {
+    config
+        .datasets
+        .iter()
+        .filter(|d| d.staging.is_some())
+        .filter(|d| d.checks.iter().any(sluice_engine::compare::uses_published))
+        .filter_map(|d| {
+            let layout = Layout::of(d);
+            let current: u64 = layout.current()?.strip_prefix('v')?.parse().ok()?;
+            let (_, previous) = layout
+                .versions()
+                .into_iter()
+                .rfind(|(k, _)| *k < current)?;
+            Some((
+                d.name.clone(),
+                Published {
+                    location: layout.versions.join(&previous),
+                    label: format!("the previous version {previous}"),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Runs the engine (the caller's runtime drives it).

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sluice_breaker::Transition;
 use sluice_breaker::publish::{self as steps, Promotion, Recovered, Rollback};
-use sluice_engine::{RunOptions, RunReport, RunStatus};
+use sluice_engine::{Published, RunOptions, RunReport, RunStatus};
 
 use crate::breakers;
 use crate::error::{Error, Result};
@@ -148,9 +148,24 @@ async fn locked(
         d.location = staging.to_path_buf();
         d.path = staging.display().to_string();
     }
+    // The checks comparing with the published version read what `path` points at now.
+    let published = steps::Layout::of(ds)
+        .current()
+        .map(|v| {
+            (
+                ds.name.clone(),
+                Published {
+                    location: ds.location.clone(),
+                    label: format!("the published version {v}"),
+                },
+            )
+        })
+        .into_iter()
+        .collect();
     let opts = RunOptions {
         datasets: vec![ds.name.clone()],
         now: ws.now(),
+        published,
         ..RunOptions::default()
     };
     let report = crate::check::run(&staged_config, &opts).await?;

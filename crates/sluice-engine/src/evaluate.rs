@@ -30,6 +30,8 @@ pub(crate) enum Measure {
     Newest(Option<(DateTime<Utc>, i64)>),
     /// Schema mismatches.
     Problems(Vec<String>),
+    /// What a comparison with another dataset or the published version found.
+    Compared(crate::compare::Comparison),
 }
 
 fn violates(t: &Threshold, m: &Measure) -> bool {
@@ -54,6 +56,15 @@ fn violates(t: &Threshold, m: &Measure) -> bool {
             Some((_, age)) => *age > 0 && Duration::from_secs(*age as u64) > *max,
         },
         (Threshold::Exact, Measure::Problems(p)) => !p.is_empty(),
+        (Threshold::Limits(limits), Measure::Compared(c)) => limits
+            .iter()
+            .any(|l| c.stat(l.stat()).is_some_and(|v| l.violated_by(v))),
+        (Threshold::Invalid { max_count, max_pct }, Measure::Compared(c)) => {
+            c.failing.is_some_and(|(failing, in_scope)| {
+                max_count.is_some_and(|m| failing > m)
+                    || max_pct.is_some_and(|p| pct(failing, in_scope) > p)
+            })
+        }
         // A threshold of another class never applies (the config decoder prevents it).
         _ => false,
     }
@@ -177,6 +188,12 @@ pub(crate) fn evaluate(
             };
             (Value::from(p.clone()), None, None, msg)
         }
+        Measure::Compared(c) => (
+            c.observed.clone(),
+            c.failing.map(|(f, _)| f),
+            c.failing.map(|(_, s)| s),
+            format!("{}{scope}", c.message),
+        ),
     };
     CheckResult {
         status,
@@ -320,7 +337,14 @@ fn invalid_message(
             dataset,
             key,
         } => format!("{of} have {column} not found in {dataset}.{key}{scope}"),
-        RowCount | Freshness { .. } | Schema(_) | Metric { .. } => format!("{of} fail{scope}"),
+        RowCount
+        | Freshness { .. }
+        | Schema(_)
+        | Metric { .. }
+        | Distribution(_)
+        | WithinHistory(_)
+        | ChangeVsPublished(_)
+        | ForecastAccuracy(_) => format!("{of} fail{scope}"),
     }
 }
 

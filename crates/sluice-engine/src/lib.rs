@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod compile;
 pub mod duplicates;
 pub mod error;
@@ -32,6 +33,7 @@ mod runner;
 mod session;
 mod sql_hint;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -40,6 +42,7 @@ use chrono::{DateTime, Utc};
 use sluice_spec::{Config, Dataset, Parity, Reconcile};
 
 pub use error::{CheckError, CheckErrorKind, Error, Result, SourceError, SourceErrorKind};
+pub use compare::Published;
 pub use evaluate::{pct, threshold_text};
 pub use progress::{Progress, ProgressSnapshot};
 pub use report::{CheckResult, CheckStatus, DatasetReport, RunReport, RunStatus, Summary};
@@ -62,6 +65,11 @@ pub struct RunOptions {
     pub progress: Option<Arc<Progress>>,
     /// Write every keyed diff's differing rows to Parquet files in this folder.
     pub diff_output: Option<PathBuf>,
+    /// The published version of each dataset that `distribution: { reference: published }`
+    /// and `change_vs_published` compare with (none: they pass with a note). The
+    /// application layer sets it: while `sluice publish` checks the staged data, the
+    /// published path; under `sluice check`, the version before the current one.
+    pub published: HashMap<String, compare::Published>,
 }
 
 impl Default for RunOptions {
@@ -74,6 +82,7 @@ impl Default for RunOptions {
             target_partitions: None,
             progress: None,
             diff_output: None,
+            published: HashMap::new(),
         }
     }
 }

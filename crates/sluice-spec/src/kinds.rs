@@ -19,6 +19,9 @@ pub enum ThresholdClass {
     MaxAge,
     /// None: any mismatch fails (`schema`).
     Exact,
+    /// Limits on named statistics (`max_psi`, `min_ks_p`, `max_wape_pct`...): a key
+    /// `max_<stat>` or `min_<stat>` bounds the statistic `<stat>` the check reports.
+    Limits(&'static [&'static str]),
 }
 
 impl ThresholdClass {
@@ -29,6 +32,7 @@ impl ThresholdClass {
             ThresholdClass::Invalid => &["max_invalid", "max_invalid_pct"],
             ThresholdClass::MaxAge => &["max_age"],
             ThresholdClass::Exact => &[],
+            ThresholdClass::Limits(keys) => keys,
         }
     }
 }
@@ -65,6 +69,14 @@ pub enum Kind {
     Metric,
     /// `references`.
     References,
+    /// `distribution`.
+    Distribution,
+    /// `within_history`.
+    WithinHistory,
+    /// `change_vs_published`.
+    ChangeVsPublished,
+    /// `forecast_accuracy`.
+    ForecastAccuracy,
 }
 
 /// What the registry says of a kind.
@@ -157,6 +169,46 @@ pub const KINDS: &[KindInfo] = &[
         &["column", "dataset", "key"],
         ThresholdClass::Invalid,
     ),
+    info(
+        Kind::Distribution,
+        "distribution",
+        &["column", "reference", "reference_column", "bins", "categorical"],
+        ThresholdClass::Limits(&["max_ks_d", "min_ks_p", "max_psi", "min_chi2_p"]),
+    ),
+    info(
+        Kind::WithinHistory,
+        "within_history",
+        &[
+            "actuals",
+            "series",
+            "column",
+            "actual_column",
+            "factor",
+            "q_low",
+            "q_high",
+        ],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::ChangeVsPublished,
+        "change_vs_published",
+        &["keys", "column"],
+        ThresholdClass::Limits(&["max_wape_pct", "max_change_pct"]),
+    ),
+    info(
+        Kind::ForecastAccuracy,
+        "forecast_accuracy",
+        &[
+            "actuals",
+            "keys",
+            "point",
+            "actual_column",
+            "lower",
+            "upper",
+            "season",
+        ],
+        ThresholdClass::Limits(&["min_coverage_pct", "max_mase", "max_wape_pct"]),
+    ),
 ];
 
 const fn info(
@@ -216,7 +268,7 @@ mod tests {
             assert_eq!(k.kind as usize, i, "{} is out of place", k.name);
             assert_eq!(Kind::parse(k.name), Some(k.kind));
         }
-        assert_eq!(KINDS.len(), Kind::References as usize + 1);
+        assert_eq!(KINDS.len(), Kind::ForecastAccuracy as usize + 1);
         assert_eq!(Kind::parse("not_a_kind"), None);
     }
 
@@ -239,7 +291,8 @@ mod tests {
                 "format",
                 "length",
                 "rows_satisfy",
-                "references"
+                "references",
+                "within_history"
             ]
         );
     }

@@ -38,6 +38,8 @@ pub(crate) struct RunContext<'a> {
     pub sources: &'a HashMap<String, Result<Source, SourceError>>,
     pub now: DateTime<Utc>,
     pub progress: Option<&'a Progress>,
+    /// Published versions to compare with, by dataset.
+    pub published: &'a HashMap<String, crate::compare::Published>,
 }
 
 /// What running a dataset produced.

@@ -16,6 +16,7 @@ use crate::suggest::{did_you_mean, hint, list};
 use crate::yaml::{Node, Value};
 
 mod breaker;
+mod compare;
 mod lineage;
 mod pipeline;
 
@@ -1082,6 +1083,7 @@ impl Decoder<'_> {
                 max_pct: None,
             }),
             ThresholdClass::Exact => Some(Threshold::Exact),
+            ThresholdClass::Limits(keys) => self.default_limits(kind, keys, at),
             ThresholdClass::Bounds if kind == Kind::RowCount => Some(Threshold::Bounds {
                 min: Some(1.0),
                 max: None,
@@ -1282,6 +1284,7 @@ impl Decoder<'_> {
                 }
             },
             ThresholdClass::Exact => Some(None),
+            ThresholdClass::Limits(keys) => self.limits(entries, keys),
         }
     }
 
@@ -1330,6 +1333,10 @@ impl Decoder<'_> {
                 sql: self.sql_option(&o, "sql", "the metric", "e.g. `- metric: { name: avg_amount, sql: \"avg(amount)\", between: [20, 80] }`")?,
             }],
             Kind::References => self.references(&o)?,
+            Kind::Distribution => self.distribution(&o)?,
+            Kind::WithinHistory => self.within_history(&o)?,
+            Kind::ChangeVsPublished => self.change_vs_published(&o)?,
+            Kind::ForecastAccuracy => self.forecast_accuracy(&o)?,
         })
     }
 
@@ -1724,6 +1731,7 @@ impl Decoder<'_> {
                     }
                 }
             }
+            self.compare_refs(ds, &names);
         }
     }
 }
