@@ -17,7 +17,7 @@
 use serde_json::{Map, Value, json};
 use sluice_spec::AccuracySpec;
 
-use super::{Comparison, Other, Query, cols, cols_then, join_on, round, short};
+use super::{exact, Comparison, Other, Query, cols, cols_then, join_on, short};
 use crate::compile::ident;
 use crate::error::CheckError;
 use crate::values::{as_f64, as_u64, rows};
@@ -86,10 +86,10 @@ pub(super) async fn run(
     );
     let v = q
         .row(&format!(
-            "{base} SELECT count(*), sum(err__), sum(abs(actual__)), \
+            "{base} SELECT count(*) AS evaluated__, sum(err__), sum(abs(actual__)), \
                count(*) FILTER (WHERE interval__), count(*) FILTER (WHERE interval__ AND covered__), \
                avg(err__ / scale__) FILTER (WHERE scale__ > 0), count(*) FILTER (WHERE scale__ > 0), \
-               (SELECT count(*) FROM f) \
+               (SELECT count(*) FROM f) AS forecast_rows__ \
              FROM e"
         ))
         .await?;
@@ -124,7 +124,7 @@ pub(super) async fn run(
         f64::INFINITY
     };
     stats.push(("wape_pct", wape));
-    observed.insert("wape_pct".into(), round(wape));
+    observed.insert("wape_pct".into(), exact(wape));
     parts.push(format!("WAPE {}%", short(wape)));
     let (interval_rows, covered_rows) = (u(3), u(4));
     if spec.lower.is_some() {
@@ -133,7 +133,7 @@ pub(super) async fn run(
         if interval_rows > 0 {
             let coverage = covered_rows as f64 / interval_rows as f64 * 100.0;
             stats.push(("coverage_pct", coverage));
-            observed.insert("coverage_pct".into(), round(coverage));
+            observed.insert("coverage_pct".into(), exact(coverage));
             parts.push(format!(
                 "coverage {}% ({covered_rows} of {interval_rows} actuals within [{}, {}])",
                 short(coverage),
@@ -147,7 +147,7 @@ pub(super) async fn run(
     match mase {
         Some(mase) if scaled > 0 => {
             stats.push(("mase", mase));
-            observed.insert("mase".into(), round(mase));
+            observed.insert("mase".into(), exact(mase));
             parts.push(format!("MASE {} (season {m})", short(mase)));
         }
         _ => {

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use sluice_spec::DistributionSpec;
 
 use super::stats::{chi2_homogeneity, ks_pvalue, psi, share};
-use super::{Comparison, Other, Query, f64_column, lit, round, short};
+use super::{exact, Comparison, Other, Query, f64_column, lit, round, short};
 use crate::compile::{field, ident};
 use crate::error::{CheckError, CheckErrorKind as K};
 use crate::values::{as_f64, as_u64};
@@ -106,8 +106,8 @@ async fn numeric_cmp(
     if m == 0 {
         return Err(no_values("the reference", spec.reference_column()));
     }
-    let exact = m <= EXACT_QUANTILES;
-    let func = if exact {
+    let exact_quantiles = m <= EXACT_QUANTILES;
+    let func = if exact_quantiles {
         "percentile_cont"
     } else {
         "approx_percentile_cont"
@@ -166,13 +166,17 @@ async fn numeric_cmp(
 
     observed.insert("values".into(), json!(n));
     observed.insert("reference_values".into(), json!(m));
-    observed.insert("ks_d".into(), round(d));
-    observed.insert("ks_p".into(), round(p));
+    observed.insert("ks_d".into(), exact(d));
+    observed.insert("ks_p".into(), exact(p));
     observed.insert("ks_at".into(), at.map(round).unwrap_or(Value::Null));
-    observed.insert("psi".into(), round(psi_total));
+    observed.insert("psi".into(), exact(psi_total));
     observed.insert(
         "quantiles".into(),
-        json!(if exact { "exact" } else { "approximate" }),
+        json!(if exact_quantiles {
+            "exact"
+        } else {
+            "approximate"
+        }),
     );
     let bins: Vec<Map<String, Value>> = (0..new_counts.len())
         .map(|i| {
@@ -270,13 +274,13 @@ async fn categorical_cmp(
     let chi = chi2_homogeneity(&a, &b);
     observed.insert("values".into(), json!(n));
     observed.insert("reference_values".into(), json!(m));
-    observed.insert("psi".into(), round(psi_total));
+    observed.insert("psi".into(), exact(psi_total));
     let mut stats = vec![("psi", psi_total)];
     let chi_text = match chi {
         Some((stat, dof, p)) => {
-            observed.insert("chi2".into(), round(stat));
+            observed.insert("chi2".into(), exact(stat));
             observed.insert("chi2_dof".into(), json!(dof));
-            observed.insert("chi2_p".into(), round(p));
+            observed.insert("chi2_p".into(), exact(p));
             stats.push(("chi2_p", p));
             format!(", chi² = {} (dof {dof}, p = {})", short(stat), short(p))
         }

@@ -119,6 +119,11 @@ pub(crate) fn validate(
 ) -> Result<(), CheckError> {
     let other_name = other_table(check, dataset).unwrap_or_default();
     let shown = shown_name(&other_name);
+    // The other side's name in "column `x` not found in `...`".
+    let plain = match other_name.strip_suffix("@published") {
+        Some(ds) => format!("{ds} (published)"),
+        None => other_name.clone(),
+    };
     let other = match other {
         Some(Ok(s)) => Some(s),
         Some(Err(why)) => {
@@ -157,7 +162,7 @@ pub(crate) fn validate(
         }
         if let Some(o) = other {
             for c in theirs {
-                field(o, &shown, c)?;
+                field(o, &plain, c)?;
             }
         }
         Ok(())
@@ -169,9 +174,9 @@ pub(crate) fn validate(
                 .categorical
                 .unwrap_or(!f.data_type().is_numeric());
             if let Some(o) = other {
-                let rf = field(o, &shown, d.reference_column())?;
+                let rf = field(o, &plain, d.reference_column())?;
                 if !categorical && !rf.data_type().is_numeric() {
-                    numeric(o, &shown, d.reference_column())?;
+                    numeric(o, &plain, d.reference_column())?;
                 }
             }
             if !categorical && !f.data_type().is_numeric() {
@@ -184,7 +189,7 @@ pub(crate) fn validate(
             both(&series, &series)?;
             numeric(schema, dataset, &w.column)?;
             if let Some(o) = other {
-                numeric(o, &shown, w.actual_column())?;
+                numeric(o, &plain, w.actual_column())?;
             }
             Ok(())
         }
@@ -193,7 +198,7 @@ pub(crate) fn validate(
             both(&keys, &keys)?;
             numeric(schema, dataset, &c.column)?;
             if let Some(o) = other {
-                numeric(o, &shown, &c.column)?;
+                numeric(o, &plain, &c.column)?;
             }
             Ok(())
         }
@@ -205,7 +210,7 @@ pub(crate) fn validate(
                 numeric(schema, dataset, c)?;
             }
             if let Some(o) = other {
-                numeric(o, &shown, a.actual_column())?;
+                numeric(o, &plain, a.actual_column())?;
             }
             Ok(())
         }
@@ -409,6 +414,16 @@ fn f64_column(batches: &[RecordBatch], i: usize) -> Vec<Option<f64>> {
         }
     }
     out
+}
+
+/// A statistic at full precision for the report (JSON has no NaN or infinity: those
+/// become `null`).
+fn exact(x: f64) -> Value {
+    if x.is_finite() {
+        crate::values::float(x)
+    } else {
+        Value::Null
+    }
 }
 
 /// A float rounded to 6 significant decimals for reports (JSON has no NaN or infinity:

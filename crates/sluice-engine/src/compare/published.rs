@@ -11,7 +11,7 @@
 use serde_json::{Map, Value, json};
 use sluice_spec::{ChangeSpec, Threshold};
 
-use super::{Comparison, Other, Query, cols, cols_then, join_on, round, short};
+use super::{exact, Comparison, Other, Query, cols, cols_then, join_on, short};
 use crate::compile::ident;
 use crate::error::{CheckError, CheckErrorKind as K};
 use crate::values::{as_f64, as_u64, rows};
@@ -115,8 +115,8 @@ pub(super) async fn run(
     } else {
         max_rel.unwrap_or(0.0)
     };
-    observed.insert("wape_pct".into(), round(wape));
-    observed.insert("max_change_pct".into(), round(largest));
+    observed.insert("wape_pct".into(), exact(wape));
+    observed.insert("max_change_pct".into(), exact(largest));
     observed.insert("changed_from_zero".into(), json!(from_zero));
     if limit.is_some() {
         observed.insert("keys_over_max_change".into(), json!(over_limit));
