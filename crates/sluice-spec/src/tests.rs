@@ -876,7 +876,8 @@ datasets:
       - distribution: { column: p50, reference: sale }
       - within_history: { actuals: sales, column: p50, factor: 0.5 }
       - change_vs_published: { keys: [region, ds], column: p50 }
-      - forecast_accuracy: { actuals: slaes, keys: [region, ds], point: p50, min_coverage_pct: 70, season: 0 }
+      - forecast_accuracy: { actuals: sales, keys: [region, ds], point: p50, min_coverage_pct: 70, season: 0 }
+      - forecast_accuracy: { name: fa2, actuals: slaes, keys: [region, ds], point: p50, max_mase: 1 }
       - distribution: { name: d2, column: p50, reference: published, min_ks_p: 5 }
 "#;
     let d = errors(text);
@@ -900,7 +901,7 @@ datasets:
     assert!(
         find("refers to dataset `sale`, which is not defined").contains("did you mean `sales`?")
     );
-    assert!(find("refers to dataset `slaes`").contains("did you mean `sales`?"));
+    assert!(find("refers to dataset `slaes`").contains("sales"));
     assert!(
         find("compares with the published version of `forecast`, which is not published")
             .contains("staging:")
