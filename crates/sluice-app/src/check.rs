@@ -5,16 +5,18 @@
 //! store before the run, for the run's series (its partition, dates as `*`) and earlier
 //! logical dates; see `sluice_breaker::store::metrics`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use sluice_breaker::publish::Layout;
 use sluice_breaker::{
     CheckRecord, MetricPoint, Outcome, Partition, PointQuery, RunRecord, RunRecording, Store,
     Transition,
 };
 use sluice_engine::history::{History, Point};
-use sluice_engine::{Progress, RunOptions, RunReport};
+use sluice_engine::{Progress, Published, RunOptions, RunReport};
 use sluice_spec::Config;
 use tracing::Instrument;
 
@@ -76,6 +78,7 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
         progress: req.progress,
         history: Arc::new(history),
         dataset_metrics: req.record,
+        published: previous_versions(config),
     };
     let report = run(config, &opts).await?;
     let transitions = if req.record {
@@ -88,6 +91,30 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
         report,
         transitions,
     })
+}
+
+/// Under `sluice check`, the data at a published dataset's `path` is its current version:
+/// the checks that compare with "the published version" compare it with the version
+/// before it (none: they pass with a note).
+fn previous_versions(config: &Config) -> HashMap<String, Published> {
+    config
+        .datasets
+        .iter()
+        .filter(|d| d.staging.is_some())
+        .filter(|d| d.checks.iter().any(sluice_engine::compare::uses_published))
+        .filter_map(|d| {
+            let layout = Layout::of(d);
+            let current: u64 = layout.current()?.strip_prefix('v')?.parse().ok()?;
+            let (_, previous) = layout.versions().into_iter().rfind(|(k, _)| *k < current)?;
+            Some((
+                d.name.clone(),
+                Published {
+                    location: layout.versions.join(&previous),
+                    label: format!("the previous version {previous}"),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Runs the engine (the caller's runtime drives it).

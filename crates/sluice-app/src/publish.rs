@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sluice_breaker::Transition;
 use sluice_breaker::publish::{self as steps, Promotion, Recovered, Rollback};
-use sluice_engine::{RunOptions, RunReport, RunStatus};
+use sluice_engine::{Published, RunOptions, RunReport, RunStatus};
 
 use crate::breakers;
 use crate::error::{Error, Result};
@@ -151,9 +151,24 @@ async fn locked(
         d.path = staging.display().to_string();
     }
     let history = crate::check::history(ws, config, &[&ds.name], &req.partition, true)?;
+    // The checks comparing with the published version read what `path` points at now.
+    let published = steps::Layout::of(ds)
+        .current()
+        .map(|v| {
+            (
+                ds.name.clone(),
+                Published {
+                    location: ds.location.clone(),
+                    label: format!("the published version {v}"),
+                },
+            )
+        })
+        .into_iter()
+        .collect();
     let opts = RunOptions {
         datasets: vec![ds.name.clone()],
         now: ws.now(),
+        published,
         history: std::sync::Arc::new(history),
         dataset_metrics: true,
         ..RunOptions::default()

@@ -10,6 +10,7 @@
 //! | `metric` | the user's aggregate | |
 //! | `references` | | anti-join with the referenced dataset |
 //! | `schema` | (reads the schema only) | |
+//! | `distribution`, `within_history`, `change_vs_published`, `forecast_accuracy` | `count(*)` | joins, `GROUP BY`s and window functions over both tables ([`crate::compare`]) |
 //!
 //! `unique` runs its own query because DataFusion evaluates `count(DISTINCT c)` inside an
 //! ungrouped aggregate by merging every partition's hash set on one thread: on 5 million
@@ -62,6 +63,9 @@ pub(crate) enum Eval {
     Schema(Vec<String>),
     /// Nothing to query: judged after the other checks ([`crate::history`]).
     History,
+    /// A comparison with another dataset or the published version ([`crate::compare`]):
+    /// its own queries measure it; `aggs[0]` counts rows in scope.
+    Compared,
 }
 
 /// A query a check runs besides the fused scan.
@@ -84,6 +88,8 @@ pub(crate) enum OwnQuery {
         /// Its key column, unquoted.
         key: String,
     },
+    /// The queries of a comparison check ([`crate::compare`]).
+    Compared,
 }
 
 /// How to fetch a failing check's sample rows.
@@ -333,7 +339,8 @@ fn row_level(cond: String, column: &str) -> Compiled {
 }
 
 /// Compiles `check` against the dataset's schema. `parent` gives the schema of the dataset
-/// a `references` check points at (or why it could not be read). One function per kind;
+/// a `references` or comparison check points at (or why it could not be read; `None` for
+/// a published version that does not exist yet). One function per kind;
 /// the table at the top of this module says what each adds to the fused scan.
 pub(crate) fn compile(
     check: &Check,
@@ -414,6 +421,15 @@ pub(crate) fn compile(
             own: None,
             sample: None,
         }),
+        Distribution(_) | WithinHistory(_) | ChangeVsPublished(_) | ForecastAccuracy(_) => {
+            crate::compare::validate(check, dataset, schema, parent)?;
+            Ok(Compiled {
+                aggs: vec!["count(*)".to_string()],
+                eval: Eval::Compared,
+                own: Some(OwnQuery::Compared),
+                sample: None,
+            })
+        }
     }
 }
 

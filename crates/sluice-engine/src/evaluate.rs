@@ -39,6 +39,8 @@ pub(crate) enum Measure {
     },
     /// An anomaly score (±infinity: off a history with no spread).
     Score(f64),
+    /// What a comparison with another dataset or the published version found.
+    Compared(crate::compare::Comparison),
 }
 
 fn violates(t: &Threshold, m: &Measure) -> bool {
@@ -70,6 +72,15 @@ fn violates(t: &Threshold, m: &Measure) -> bool {
             bounds_violated(*min, *max, None, *pct)
         }
         (Threshold::MaxScore(m), Measure::Score(s)) => s.is_nan() || s.abs() > *m,
+        (Threshold::Limits(limits), Measure::Compared(c)) => limits
+            .iter()
+            .any(|l| c.stat(l.stat()).is_some_and(|v| l.violated_by(v))),
+        (Threshold::Invalid { max_count, max_pct }, Measure::Compared(c)) => {
+            c.failing.is_some_and(|(failing, in_scope)| {
+                max_count.is_some_and(|m| failing > m)
+                    || max_pct.is_some_and(|p| pct(failing, in_scope) > p)
+            })
+        }
         // A threshold of another class never applies (the config decoder prevents it).
         _ => false,
     }
@@ -202,6 +213,12 @@ pub(crate) fn evaluate(
             };
             (Value::from(p.clone()), None, None, msg)
         }
+        Measure::Compared(c) => (
+            c.observed.clone(),
+            c.failing.map(|(f, _)| f),
+            c.failing.map(|(_, s)| s),
+            format!("{}{scope}", c.message),
+        ),
     };
     CheckResult {
         status,
@@ -363,9 +380,16 @@ fn invalid_message(
             dataset,
             key,
         } => format!("{of} have {column} not found in {dataset}.{key}{scope}"),
-        RowCount | Freshness { .. } | Schema(_) | Metric { .. } | Change { .. } | Anomaly(_) => {
-            format!("{of} fail{scope}")
-        }
+        RowCount
+        | Freshness { .. }
+        | Schema(_)
+        | Metric { .. }
+        | Change { .. }
+        | Anomaly(_)
+        | Distribution(_)
+        | WithinHistory(_)
+        | ChangeVsPublished(_)
+        | ForecastAccuracy(_) => format!("{of} fail{scope}"),
     }
 }
 

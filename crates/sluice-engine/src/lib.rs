@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod compile;
 pub mod duplicates;
 pub mod error;
@@ -33,6 +34,7 @@ mod runner;
 mod session;
 mod sql_hint;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -40,6 +42,7 @@ use chrono::{DateTime, Utc};
 
 use sluice_spec::{Config, Dataset, Parity, Reconcile};
 
+pub use compare::Published;
 pub use error::{CheckError, CheckErrorKind, Error, Result, SourceError, SourceErrorKind};
 pub use evaluate::{pct, threshold_text};
 pub use progress::{Progress, ProgressSnapshot};
@@ -67,6 +70,11 @@ pub struct RunOptions {
     pub history: Arc<history::History>,
     /// Compute every dataset's metrics (for recording them) even without history checks.
     pub dataset_metrics: bool,
+    /// The published version of each dataset that `distribution: { reference: published }`
+    /// and `change_vs_published` compare with (none: they pass with a note). The
+    /// application layer sets it: while `sluice publish` checks the staged data, the
+    /// published path; under `sluice check`, the version before the current one.
+    pub published: HashMap<String, compare::Published>,
 }
 
 impl Default for RunOptions {
@@ -81,6 +89,7 @@ impl Default for RunOptions {
             diff_output: None,
             history: Arc::default(),
             dataset_metrics: false,
+            published: HashMap::new(),
         }
     }
 }

@@ -50,7 +50,10 @@ pub(crate) async fn run(
         let session = session::new_session(opts.memory_limit, opts.target_partitions)?;
         let sample_session = one_partition(&session);
         let to_open = datasets_to_open(config, sel);
-        let sources = open_all(&session, &to_open).await;
+        let mut sources = open_all(&session, &to_open).await;
+        let baselines = published_to_open(sel, opts);
+        let baseline_refs: Vec<&Dataset> = baselines.iter().collect();
+        sources.extend(open_all(&session, &baseline_refs).await);
 
         let mut extras = Extras::default();
         let parity_plans: Vec<_> = sel
@@ -73,6 +76,7 @@ pub(crate) async fn run(
             progress: opts.progress.as_deref(),
             history: &opts.history,
             dataset_metrics: opts.dataset_metrics,
+            published: &opts.published,
         };
         let scans = scan_all(&cx, opts, sel, &to_open, &extras).await;
         let comparisons = Comparisons {
@@ -133,6 +137,9 @@ fn datasets_to_open<'c>(config: &'c Config, sel: &Selection<'c>) -> Vec<&'c Data
             if let CheckKind::References { dataset, .. } = &c.kind {
                 want(dataset);
             }
+            if let Some(other) = crate::compare::other_table(c, &ds.name) {
+                want(&other);
+            }
         }
     }
     for (ds, p) in &sel.parities {
@@ -145,6 +152,25 @@ fn datasets_to_open<'c>(config: &'c Config, sel: &Selection<'c>) -> Vec<&'c Data
         }
     }
     to_open
+}
+
+/// The published versions the checked datasets' checks compare with, as datasets of
+/// their own (`<name>@published`: the same format and options, the published location).
+fn published_to_open(sel: &Selection<'_>, opts: &RunOptions) -> Vec<Dataset> {
+    sel.checked
+        .iter()
+        .filter(|d| d.checks.iter().any(crate::compare::uses_published))
+        .filter_map(|d| {
+            let p = opts.published.get(&d.name)?;
+            let mut baseline = (*d).clone();
+            baseline.name = crate::compare::published_table(&d.name);
+            baseline.location = p.location.clone();
+            baseline.path = p.location.display().to_string();
+            baseline.checks = vec![];
+            baseline.parity = vec![];
+            Some(baseline)
+        })
+        .collect()
 }
 
 /// Opens every dataset concurrently: each a table of `session`, or why not.

@@ -24,6 +24,9 @@ pub enum ThresholdClass {
     Change,
     /// `max_score` (`anomaly`).
     Score,
+    /// Limits on named statistics (`max_psi`, `min_ks_p`, `max_wape_pct`...): a key
+    /// `max_<stat>` or `min_<stat>` bounds the statistic `<stat>` the check reports.
+    Limits(&'static [&'static str]),
 }
 
 impl ThresholdClass {
@@ -44,6 +47,7 @@ impl ThresholdClass {
                 "between_pct",
             ],
             ThresholdClass::Score => &["max_score"],
+            ThresholdClass::Limits(keys) => keys,
         }
     }
 }
@@ -84,6 +88,14 @@ pub enum Kind {
     Change,
     /// `anomaly`.
     Anomaly,
+    /// `distribution`.
+    Distribution,
+    /// `within_history`.
+    WithinHistory,
+    /// `change_vs_published`.
+    ChangeVsPublished,
+    /// `forecast_accuracy`.
+    ForecastAccuracy,
 }
 
 /// What the registry says of a kind.
@@ -195,6 +207,52 @@ pub const KINDS: &[KindInfo] = &[
         ],
         ThresholdClass::Score,
     ),
+    info(
+        Kind::Distribution,
+        "distribution",
+        &[
+            "column",
+            "reference",
+            "reference_column",
+            "bins",
+            "categorical",
+        ],
+        ThresholdClass::Limits(&["max_ks_d", "min_ks_p", "max_psi", "min_chi2_p"]),
+    ),
+    info(
+        Kind::WithinHistory,
+        "within_history",
+        &[
+            "actuals",
+            "series",
+            "column",
+            "actual_column",
+            "factor",
+            "q_low",
+            "q_high",
+        ],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::ChangeVsPublished,
+        "change_vs_published",
+        &["keys", "column"],
+        ThresholdClass::Limits(&["max_wape_pct", "max_change_pct"]),
+    ),
+    info(
+        Kind::ForecastAccuracy,
+        "forecast_accuracy",
+        &[
+            "actuals",
+            "keys",
+            "point",
+            "actual_column",
+            "lower",
+            "upper",
+            "season",
+        ],
+        ThresholdClass::Limits(&["min_coverage_pct", "max_mase", "max_wape_pct"]),
+    ),
 ];
 
 const fn info(
@@ -260,7 +318,7 @@ mod tests {
             assert_eq!(k.kind as usize, i, "{} is out of place", k.name);
             assert_eq!(Kind::parse(k.name), Some(k.kind));
         }
-        assert_eq!(KINDS.len(), Kind::Anomaly as usize + 1);
+        assert_eq!(KINDS.len(), Kind::ForecastAccuracy as usize + 1);
         assert_eq!(Kind::parse("not_a_kind"), None);
     }
 
@@ -283,7 +341,8 @@ mod tests {
                 "format",
                 "length",
                 "rows_satisfy",
-                "references"
+                "references",
+                "within_history"
             ]
         );
     }

@@ -429,6 +429,10 @@ impl CheckKind {
             Unique { columns } => columns.iter().map(String::as_str).collect(),
             RowCount | Schema(_) | RowsSatisfy { .. } | Metric { .. } => vec![],
             Change { .. } | Anomaly(_) => vec![],
+            Distribution(d) => vec![d.column.as_str()],
+            WithinHistory(w) => vec![w.column.as_str()],
+            ChangeVsPublished(c) => vec![c.column.as_str()],
+            ForecastAccuracy(a) => vec![a.point.as_str()],
         }
     }
 }
@@ -531,6 +535,120 @@ pub enum CheckKind {
     },
     /// A metric against its own history.
     Anomaly(crate::AnomalySpec),
+    /// A column's distribution against a reference (another dataset, or the published
+    /// version of this one): Kolmogorov–Smirnov, PSI, chi-square.
+    Distribution(DistributionSpec),
+    /// Forecast values within `factor` × the historical range of an actuals dataset, per
+    /// series.
+    WithinHistory(WithinHistorySpec),
+    /// The forecast against the currently published version of the same dataset, on
+    /// overlapping keys: WAPE and the largest relative change per key.
+    ChangeVsPublished(ChangeSpec),
+    /// A forecast against the actuals once they arrive: interval coverage, MASE, WAPE.
+    ForecastAccuracy(AccuracySpec),
+}
+
+/// Another dataset named by a check (`actuals:`, `reference:`), with where it is named.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatasetRef {
+    /// The dataset's name.
+    pub name: String,
+    /// Where the name is written.
+    pub span: Span,
+}
+
+/// What a `distribution` check compares the column with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reference {
+    /// The currently published version of the same dataset (`reference: published`).
+    Published,
+    /// Another dataset.
+    Dataset(DatasetRef),
+}
+
+/// `distribution:` options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistributionSpec {
+    /// The column compared.
+    pub column: String,
+    /// What it is compared with.
+    pub reference: Reference,
+    /// The reference's column (default: the same name).
+    pub reference_column: Option<String>,
+    /// PSI bins of a numeric column, on the reference's quantiles (default 10).
+    pub bins: u32,
+    /// `categorical:`: treat the values as categories (`None`: strings and booleans are
+    /// categorical, numbers numeric).
+    pub categorical: Option<bool>,
+}
+
+impl DistributionSpec {
+    /// The reference's column.
+    pub fn reference_column(&self) -> &str {
+        self.reference_column.as_deref().unwrap_or(&self.column)
+    }
+}
+
+/// `within_history:` options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WithinHistorySpec {
+    /// The dataset of historical actuals.
+    pub actuals: DatasetRef,
+    /// Columns naming a series, in both datasets (empty: one series).
+    pub series: Vec<String>,
+    /// The forecast column checked.
+    pub column: String,
+    /// The actuals' column (default: the same name).
+    pub actual_column: Option<String>,
+    /// How far beyond the historical range a value may go (at least 1).
+    pub factor: f64,
+    /// The historical low as this quantile (default: the minimum).
+    pub q_low: Option<f64>,
+    /// The historical high as this quantile (default: the maximum).
+    pub q_high: Option<f64>,
+}
+
+impl WithinHistorySpec {
+    /// The actuals' column.
+    pub fn actual_column(&self) -> &str {
+        self.actual_column.as_deref().unwrap_or(&self.column)
+    }
+}
+
+/// `change_vs_published:` options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeSpec {
+    /// Columns identifying a forecast row (series and date).
+    pub keys: Vec<String>,
+    /// The value compared.
+    pub column: String,
+}
+
+/// `forecast_accuracy:` options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccuracySpec {
+    /// The dataset of actuals.
+    pub actuals: DatasetRef,
+    /// Columns joining a forecast row to its actual, in both datasets; the last one is the
+    /// time (it orders the actuals), the others name the series.
+    pub keys: Vec<String>,
+    /// The point forecast column.
+    pub point: String,
+    /// The actuals' column (default: the same name as `point`).
+    pub actual_column: Option<String>,
+    /// The interval's lower bound column.
+    pub lower: Option<String>,
+    /// The interval's upper bound column.
+    pub upper: Option<String>,
+    /// The seasonal period of the naive baseline of MASE, in rows of a series (default 1).
+    pub season: u32,
+}
+
+impl AccuracySpec {
+    /// The actuals' column.
+    pub fn actual_column(&self) -> &str {
+        self.actual_column.as_deref().unwrap_or(&self.point)
+    }
 }
 
 impl CheckKind {
@@ -555,6 +673,10 @@ impl CheckKind {
             References { .. } => K::References,
             Change { .. } => K::Change,
             Anomaly(_) => K::Anomaly,
+            Distribution(_) => K::Distribution,
+            WithinHistory(_) => K::WithinHistory,
+            ChangeVsPublished(_) => K::ChangeVsPublished,
+            ForecastAccuracy(_) => K::ForecastAccuracy,
         }
     }
 
@@ -838,6 +960,44 @@ pub enum Threshold {
     },
     /// For `anomaly`: the absolute score must be at most this.
     MaxScore(f64),
+    /// Limits on statistics a comparison reports (`max_psi`, `min_ks_p`...).
+    Limits(Vec<Limit>),
+}
+
+/// One limit on a statistic: `max_psi: 0.25`, `min_ks_p: 0.05`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limit {
+    /// The key as written: `max_<stat>` or `min_<stat>`.
+    pub key: &'static str,
+    /// The bound.
+    pub value: f64,
+}
+
+impl Limit {
+    /// The statistic bounded (`psi` for `max_psi`).
+    pub fn stat(&self) -> &'static str {
+        self.key
+            .strip_prefix("max_")
+            .or_else(|| self.key.strip_prefix("min_"))
+            .unwrap_or(self.key)
+    }
+
+    /// Whether it is an upper bound (`max_...`).
+    pub fn is_max(&self) -> bool {
+        self.key.starts_with("max_")
+    }
+
+    /// Whether `v` breaks it (NaN breaks every limit).
+    pub fn violated_by(&self, v: f64) -> bool {
+        if v.is_nan() {
+            return true;
+        }
+        if self.is_max() {
+            v > self.value
+        } else {
+            v < self.value
+        }
+    }
 }
 
 impl fmt::Display for Threshold {
@@ -874,6 +1034,13 @@ impl fmt::Display for Threshold {
             Threshold::ChangePct { max: Some(hi), .. } => write!(f, "change <= {}%", num(*hi)),
             Threshold::ChangePct { .. } => f.write_str("any change"),
             Threshold::MaxScore(s) => write!(f, "score <= {}", num(*s)),
+            Threshold::Limits(limits) => f.write_str(
+                &limits
+                    .iter()
+                    .map(|l| format!("{} = {}", l.key, num(l.value)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
         }
     }
 }

@@ -931,3 +931,125 @@ fn after_must_be_names() {
         ]
     );
 }
+
+#[test]
+fn decodes_the_comparison_kinds() {
+    let c = ok(r#"
+datasets:
+  sales: { path: sales.csv }
+  forecast:
+    path: published/forecast/
+    staging: staging/forecast/
+    checks:
+      - distribution: { column: p50, reference: published }
+      - distribution: { name: vs_sales, column: p50, reference: sales, reference_column: units, bins: 20,
+                        min_ks_p: 0.01, warn: { max_psi: 0.1 } }
+      - within_history: { actuals: sales, series: [region], column: p50, actual_column: units, factor: 3 }
+      - change_vs_published: { keys: [region, ds], column: p50, max_wape_pct: 20, max_change_pct: 50 }
+      - forecast_accuracy: { actuals: sales, keys: [region, ds], point: p50, actual_column: units,
+                             lower: p10, upper: p90, min_coverage_pct: 70, max_mase: 1.5, season: 7 }
+"#);
+    let checks = &c.datasets[1].checks;
+    let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "distribution(p50)",
+            "vs_sales",
+            "within_history(p50)",
+            "change_vs_published(p50)",
+            "forecast_accuracy(p50)"
+        ]
+    );
+    // Without limits, `distribution` fails beyond a PSI of 0.25.
+    assert_eq!(
+        checks[0].fail.as_ref().unwrap().to_string(),
+        "max_psi = 0.25"
+    );
+    match &checks[1].kind {
+        CheckKind::Distribution(d) => {
+            assert_eq!(d.bins, 20);
+            assert_eq!(d.reference_column(), "units");
+            assert!(matches!(&d.reference, Reference::Dataset(r) if r.name == "sales"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        checks[1].fail.as_ref().unwrap().to_string(),
+        "min_ks_p = 0.01"
+    );
+    assert_eq!(
+        checks[1].warn.as_ref().unwrap().to_string(),
+        "max_psi = 0.1"
+    );
+    assert_eq!(
+        checks[2].fail,
+        Some(Threshold::Invalid {
+            max_count: Some(0),
+            max_pct: None
+        })
+    );
+    assert_eq!(
+        checks[3].fail.as_ref().unwrap().to_string(),
+        "max_wape_pct = 20, max_change_pct = 50"
+    );
+    match &checks[4].kind {
+        CheckKind::ForecastAccuracy(a) => {
+            assert_eq!(a.season, 7);
+            assert_eq!(a.keys, ["region", "ds"]);
+            assert_eq!(a.lower.as_deref(), Some("p10"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn comparison_mistakes_name_the_fix() {
+    let text = r#"
+datasets:
+  sales: { path: sales.csv }
+  forecast:
+    path: forecast.csv
+    checks:
+      - distribution: { column: p50, reference: sale }
+      - within_history: { actuals: sales, column: p50, factor: 0.5 }
+      - change_vs_published: { keys: [region, ds], column: p50 }
+      - forecast_accuracy: { actuals: sales, keys: [region, ds], point: p50, min_coverage_pct: 70, season: 0 }
+      - forecast_accuracy: { name: fa2, actuals: slaes, keys: [region, ds], point: p50, max_mase: 1 }
+      - distribution: { name: d2, column: p50, reference: published, min_ks_p: 5 }
+"#;
+    let d = errors(text);
+    let msgs: Vec<String> = d
+        .iter()
+        .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
+        .collect();
+    let find = |s: &str| {
+        msgs.iter()
+            .find(|m| m.contains(s))
+            .unwrap_or_else(|| panic!("no diagnostic with {s:?} in {msgs:#?}"))
+    };
+    assert!(find("`factor` must be at least 1").contains("1 allows exactly"));
+    assert!(
+        find("a `change_vs_published` check needs a threshold")
+            .contains("`max_wape_pct`, `max_change_pct`")
+    );
+    assert!(find("`season` must be at least 1").contains("same weekday"));
+    assert!(find("`min_coverage_pct` needs an interval").contains("lower:"));
+    assert!(find("`min_ks_p` is out of range").contains("between 0 and 1"));
+    assert!(
+        find("refers to dataset `sale`, which is not defined").contains("did you mean `sales`?")
+    );
+    assert!(find("refers to dataset `slaes`").contains("sales"));
+    assert!(
+        find("compares with the published version of `forecast`, which is not published")
+            .contains("staging:")
+    );
+    // Every one points at the file.
+    for diag in &d {
+        assert!(diag.span.is_some(), "no location for: {}", diag.message);
+    }
+    // The unknown dataset is pointed at where it is named: line 7, after `reference: `.
+    let undefined = d.iter().find(|d| d.message.contains("`sale`")).unwrap();
+    let at = undefined.span.unwrap().start;
+    assert_eq!((at.line, at.col), (7, 49), "{at:?}");
+}

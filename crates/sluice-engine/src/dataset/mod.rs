@@ -47,6 +47,8 @@ pub(crate) struct RunContext<'a> {
     pub history: &'a History,
     /// Compute the dataset metrics (for recording) even without history checks.
     pub dataset_metrics: bool,
+    /// Published versions to compare with, by dataset.
+    pub published: &'a HashMap<String, crate::compare::Published>,
 }
 
 /// What running a dataset produced.

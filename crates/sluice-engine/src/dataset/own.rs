@@ -30,6 +30,8 @@ pub(super) struct OwnOutcome {
     /// For duplicates found by the bitmaps: the smallest duplicated values, whose counts a
     /// sample query fetches if the check fails.
     pub sample_values: Vec<i64>,
+    /// For comparison checks: what the comparison found.
+    pub compared: Option<crate::compare::Comparison>,
 }
 
 /// The duplicate search of a `unique` check on `columns`, from its fused aggregates:
@@ -86,6 +88,7 @@ pub(super) async fn run(
                     duplicated_values: Some(found.values),
                     samples,
                     sample_values,
+                    compared: None,
                 })
             }
             OwnQuery::References {
@@ -93,6 +96,17 @@ pub(super) async fn run(
                 dataset,
                 key,
             } => references(cx, ds, source, check, column, dataset, key).await,
+            OwnQuery::Compared => {
+                let in_scope = fused.first().map(as_u64).unwrap_or(0);
+                let c = crate::compare::run(cx, ds, check, in_scope).await?;
+                Ok(OwnOutcome {
+                    failing: c.failing.map_or(0, |(f, _)| f),
+                    duplicated_values: None,
+                    samples: c.samples.clone(),
+                    sample_values: vec![],
+                    compared: Some(c),
+                })
+            }
         }
     }
     .instrument(span.clone())
@@ -129,6 +143,7 @@ async fn references(
         duplicated_values: None,
         samples: vec![],
         sample_values: vec![],
+        compared: None,
     })
 }
 

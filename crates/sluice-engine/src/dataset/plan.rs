@@ -79,14 +79,17 @@ impl<'a> CheckPlan<'a> {
         df: &DataFrame,
         check: &'a Check,
     ) -> CheckPlan<'a> {
-        let parent = match &check.kind {
-            CheckKind::References { dataset, .. } => Some(match cx.sources.get(dataset) {
-                Some(Ok(s)) => Ok(s.schema.as_ref()),
-                Some(Err(e)) => Err(e.message.as_str()),
-                None => Err("it was not opened"),
-            }),
-            _ => None,
+        let other = match &check.kind {
+            CheckKind::References { dataset, .. } => Some(dataset.clone()),
+            _ => crate::compare::other_table(check, &ds.name),
         };
+        let parent = other.and_then(|name| match cx.sources.get(&name) {
+            Some(Ok(s)) => Some(Ok(s.schema.as_ref())),
+            Some(Err(e)) => Some(Err(e.message.as_str())),
+            // No published version yet: the comparison passes with a note.
+            None if crate::compare::uses_published(check) => None,
+            None => Some(Err("it was not opened")),
+        });
         let planned = compile(check, &ds.name, &source.schema, parent).and_then(|c| {
             let exprs = check_exprs(df, &c, check, &ds.name, &source.schema)?;
             if !exprs.is_empty() {
@@ -167,6 +170,14 @@ impl<'a> CheckPlan<'a> {
                     "judged after the other checks",
                 ));
             }
+            Eval::Compared => match &self.own {
+                Some((Ok(own), _)) => match &own.compared {
+                    Some(c) => Measure::Compared(c.clone()),
+                    None => return Err(CheckError::new(K::Internal, "no comparison")),
+                },
+                Some((Err(e), _)) => return Err(e.clone()),
+                None => return Err(CheckError::new(K::Internal, "its own query did not run")),
+            },
         })
     }
 

@@ -17,6 +17,7 @@ use crate::suggest::{did_you_mean, hint, list};
 use crate::yaml::{Node, Value};
 
 mod breaker;
+mod compare;
 mod history;
 mod lineage;
 mod pipeline;
@@ -1148,6 +1149,7 @@ impl Decoder<'_> {
                 max_pct: None,
             }),
             ThresholdClass::Exact => Some(Threshold::Exact),
+            ThresholdClass::Limits(keys) => self.default_limits(kind, keys, at),
             ThresholdClass::Bounds if kind == Kind::RowCount => Some(Threshold::Bounds {
                 min: Some(1.0),
                 max: None,
@@ -1361,6 +1363,7 @@ impl Decoder<'_> {
             ThresholdClass::Exact => Some(None),
             ThresholdClass::Change => self.change_threshold(entries, at),
             ThresholdClass::Score => self.score_threshold(entries),
+            ThresholdClass::Limits(keys) => self.limits(entries, keys),
         }
     }
 
@@ -1411,6 +1414,10 @@ impl Decoder<'_> {
             Kind::References => self.references(&o)?,
             Kind::Change => self.change(&o)?,
             Kind::Anomaly => self.anomaly(&o)?,
+            Kind::Distribution => self.distribution(&o)?,
+            Kind::WithinHistory => self.within_history(&o)?,
+            Kind::ChangeVsPublished => self.change_vs_published(&o)?,
+            Kind::ForecastAccuracy => self.forecast_accuracy(&o)?,
         })
     }
 
@@ -1807,6 +1814,7 @@ impl Decoder<'_> {
                     }
                 }
             }
+            self.compare_refs(ds, &names);
         }
     }
 }
