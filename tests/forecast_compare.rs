@@ -216,6 +216,13 @@ fn accuracy_and_distribution_against_the_actuals() {
     let dist = named(&checks, "distribution");
     assert_eq!(dist["status"], "pass", "{}", dist["message"]);
     assert_eq!(dist["observed"]["reference_values"], 20);
+    // Table formats show the statistics, short.
+    let o = run(d, &["check", "--no-state", "--format", "markdown"]);
+    assert!(
+        out(&o).contains("coverage 50%, MASE 3.25, WAPE 4.744526%"),
+        "{}",
+        out(&o)
+    );
 }
 
 #[test]
@@ -234,7 +241,10 @@ fn mistakes_a_user_makes() {
     assert_eq!(code(&o), 2, "{}", out(&o));
     let text = out(&o);
     assert!(text.contains("sluice.yaml:6:36"), "{text}");
-    assert!(text.contains("refers to dataset `sale`, which is not defined"), "{text}");
+    assert!(
+        text.contains("refers to dataset `sale`, which is not defined"),
+        "{text}"
+    );
     assert!(text.contains("did you mean `sales`?"), "{text}");
     // An unknown column is the check's error, naming the columns that exist.
     std::fs::write(

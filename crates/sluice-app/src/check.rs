@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sluice_breaker::{CheckRecord, Outcome, RunRecord, Store, Transition};
 use sluice_breaker::publish::Layout;
+use sluice_breaker::{CheckRecord, Outcome, RunRecord, Store, Transition};
 use sluice_engine::{Progress, Published, RunOptions, RunReport};
 use sluice_spec::Config;
 use tracing::Instrument;
@@ -90,10 +90,7 @@ fn previous_versions(config: &Config) -> HashMap<String, Published> {
         .filter_map(|d| {
             let layout = Layout::of(d);
             let current: u64 = layout.current()?.strip_prefix('v')?.parse().ok()?;
-            let (_, previous) = layout
-                .versions()
-                .into_iter()
-                .rfind(|(k, _)| *k < current)?;
+            let (_, previous) = layout.versions().into_iter().rfind(|(k, _)| *k < current)?;
             Some((
                 d.name.clone(),
                 Published {

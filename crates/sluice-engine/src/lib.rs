@@ -41,8 +41,8 @@ use chrono::{DateTime, Utc};
 
 use sluice_spec::{Config, Dataset, Parity, Reconcile};
 
-pub use error::{CheckError, CheckErrorKind, Error, Result, SourceError, SourceErrorKind};
 pub use compare::Published;
+pub use error::{CheckError, CheckErrorKind, Error, Result, SourceError, SourceErrorKind};
 pub use evaluate::{pct, threshold_text};
 pub use progress::{Progress, ProgressSnapshot};
 pub use report::{CheckResult, CheckStatus, DatasetReport, RunReport, RunStatus, Summary};

@@ -67,8 +67,7 @@ fn distribution_matches_scipy() {
         )
     };
     let numeric = "distribution: { column: p50, reference: reference, reference_column: units, min_ks_p: 0.05, max_psi: 0.1 }";
-    let categorical =
-        "distribution: { column: region, reference: reference_regions, min_chi2_p: 0.05, max_psi: 0.1 }";
+    let categorical = "distribution: { column: region, reference: reference_regions, min_chi2_p: 0.05, max_psi: 0.1 }";
     let yaml = format!(
         "datasets:\n  reference:\n    path: {}\n  reference_regions:\n    path: {}\n{}{}{}{}",
         d.join("reference.csv").display(),
@@ -92,9 +91,24 @@ fn distribution_matches_scipy() {
 
     let shifted = by_dataset(&checks, "shifted");
     assert_eq!(shifted.status, CheckStatus::Fail, "{}", shifted.message);
-    close(num(shifted, "ks_d"), 0.14950000000000008, 1e-12, "shifted: KS D");
-    close(num(shifted, "ks_p"), 4.583117648116416e-17, 1e-9, "shifted: KS p");
-    close(num(shifted, "psi"), 0.13013151660542704, 1e-12, "shifted: PSI");
+    close(
+        num(shifted, "ks_d"),
+        0.14950000000000008,
+        1e-12,
+        "shifted: KS D",
+    );
+    close(
+        num(shifted, "ks_p"),
+        4.583117648116416e-17,
+        1e-9,
+        "shifted: KS p",
+    );
+    close(
+        num(shifted, "psi"),
+        0.13013151660542704,
+        1e-12,
+        "shifted: PSI",
+    );
     assert!(
         shifted.message.starts_with("KS D = 0.1495"),
         "{}",
@@ -118,15 +132,35 @@ fn distribution_matches_scipy() {
     assert_eq!(same_c.status, CheckStatus::Pass, "{}", same_c.message);
     close(num(same_c, "psi"), 0.004272655522011287, 1e-12, "same: PSI");
     close(num(same_c, "chi2"), 5.10815253068262, 1e-12, "same: chi2");
-    close(num(same_c, "chi2_p"), 0.1640468385793359, 1e-9, "same: chi2 p");
+    close(
+        num(same_c, "chi2_p"),
+        0.1640468385793359,
+        1e-9,
+        "same: chi2 p",
+    );
     assert_eq!(same_c.observed["chi2_dof"], 3);
     assert_eq!(same_c.observed["type"], "categorical");
 
     let shifted_c = by_dataset(&checks, "shifted_regions");
     assert_eq!(shifted_c.status, CheckStatus::Fail, "{}", shifted_c.message);
-    close(num(shifted_c, "psi"), 0.11050268688501884, 1e-12, "shifted: PSI");
-    close(num(shifted_c, "chi2"), 134.93542189229643, 1e-12, "shifted: chi2");
-    close(num(shifted_c, "chi2_p"), 4.670162314422806e-29, 1e-9, "shifted: chi2 p");
+    close(
+        num(shifted_c, "psi"),
+        0.11050268688501884,
+        1e-12,
+        "shifted: PSI",
+    );
+    close(
+        num(shifted_c, "chi2"),
+        134.93542189229643,
+        1e-12,
+        "shifted: chi2",
+    );
+    close(
+        num(shifted_c, "chi2_p"),
+        4.670162314422806e-29,
+        1e-9,
+        "shifted: chi2 p",
+    );
 }
 
 /// A limit the column's type has no statistic for, and an unknown column, are the
@@ -286,7 +320,10 @@ datasets:
         c.message,
         "WAPE 14.12%, coverage 60% (3 of 5 actuals within [p10, p90]), MASE 1.25 (season 2) over 5 of 6 forecast rows with actuals in sales; 1 series without a MASE scale left out of MASE"
     );
-    assert_eq!(c.threshold.as_deref(), Some("min_coverage_pct = 70, max_mase = 1.5, max_wape_pct = 20"));
+    assert_eq!(
+        c.threshold.as_deref(),
+        Some("min_coverage_pct = 70, max_mase = 1.5, max_wape_pct = 20")
+    );
     // The largest errors first.
     assert_eq!(c.samples[0]["abs_error"], json!(5.0));
     assert_eq!(checks[1].status, CheckStatus::Pass, "{}", checks[1].message);
@@ -363,7 +400,11 @@ datasets:
     let c = &checks[0];
     assert_eq!(c.status, CheckStatus::Fail, "{}", c.message);
     close(num(c, "wape_pct"), 6500.0 / 350.0, 1e-12, "WAPE");
-    assert_eq!(c.observed["max_change_pct"], Value::Null, "from 0: infinite");
+    assert_eq!(
+        c.observed["max_change_pct"],
+        Value::Null,
+        "from 0: infinite"
+    );
     assert_eq!(c.observed["changed_from_zero"], 1);
     assert_eq!(c.observed["keys_compared"], 4);
     assert_eq!(c.observed["only_new"], 1);

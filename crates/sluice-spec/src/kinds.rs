@@ -172,7 +172,13 @@ pub const KINDS: &[KindInfo] = &[
     info(
         Kind::Distribution,
         "distribution",
-        &["column", "reference", "reference_column", "bins", "categorical"],
+        &[
+            "column",
+            "reference",
+            "reference_column",
+            "bins",
+            "categorical",
+        ],
         ThresholdClass::Limits(&["max_ks_d", "min_ks_p", "max_psi", "min_chi2_p"]),
     ),
     info(

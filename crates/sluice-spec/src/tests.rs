@@ -833,7 +833,10 @@ datasets:
         ]
     );
     // Without limits, `distribution` fails beyond a PSI of 0.25.
-    assert_eq!(checks[0].fail.as_ref().unwrap().to_string(), "max_psi = 0.25");
+    assert_eq!(
+        checks[0].fail.as_ref().unwrap().to_string(),
+        "max_psi = 0.25"
+    );
     match &checks[1].kind {
         CheckKind::Distribution(d) => {
             assert_eq!(d.bins, 20);
@@ -842,8 +845,14 @@ datasets:
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(checks[1].fail.as_ref().unwrap().to_string(), "min_ks_p = 0.01");
-    assert_eq!(checks[1].warn.as_ref().unwrap().to_string(), "max_psi = 0.1");
+    assert_eq!(
+        checks[1].fail.as_ref().unwrap().to_string(),
+        "min_ks_p = 0.01"
+    );
+    assert_eq!(
+        checks[1].warn.as_ref().unwrap().to_string(),
+        "max_psi = 0.1"
+    );
     assert_eq!(
         checks[2].fail,
         Some(Threshold::Invalid {
@@ -911,10 +920,7 @@ datasets:
         assert!(diag.span.is_some(), "no location for: {}", diag.message);
     }
     // The unknown dataset is pointed at where it is named: line 7, after `reference: `.
-    let undefined = d
-        .iter()
-        .find(|d| d.message.contains("`sale`"))
-        .unwrap();
+    let undefined = d.iter().find(|d| d.message.contains("`sale`")).unwrap();
     let at = undefined.span.unwrap().start;
     assert_eq!((at.line, at.col), (7, 49), "{at:?}");
 }

@@ -17,7 +17,7 @@
 use serde_json::{Map, Value, json};
 use sluice_spec::AccuracySpec;
 
-use super::{exact, Comparison, Other, Query, cols, cols_then, join_on, short};
+use super::{Comparison, Other, Query, cols, cols_then, exact, join_on, short};
 use crate::compile::ident;
 use crate::error::CheckError;
 use crate::values::{as_f64, as_u64, rows};

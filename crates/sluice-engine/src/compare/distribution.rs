@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use sluice_spec::DistributionSpec;
 
 use super::stats::{chi2_homogeneity, ks_pvalue, psi, share};
-use super::{exact, Comparison, Other, Query, f64_column, lit, round, short};
+use super::{Comparison, Other, Query, exact, f64_column, lit, round, short};
 use crate::compile::{field, ident};
 use crate::error::{CheckError, CheckErrorKind as K};
 use crate::values::{as_f64, as_u64};
@@ -102,7 +102,10 @@ async fn numeric_cmp(
     mut observed: Map<String, Value>,
 ) -> Result<Comparison, CheckError> {
     // 1. The reference's bin edges: its quantiles at 1/bins, 2/bins, ...
-    let m = as_u64(&q.row(&format!("SELECT count(*) FROM ({})", side.reference)).await?[0]);
+    let m = as_u64(
+        &q.row(&format!("SELECT count(*) FROM ({})", side.reference))
+            .await?[0],
+    );
     if m == 0 {
         return Err(no_values("the reference", spec.reference_column()));
     }
@@ -121,7 +124,11 @@ async fn numeric_cmp(
         })
         .collect();
     let row = q
-        .row(&format!("SELECT {} FROM ({})", qs.join(", "), side.reference))
+        .row(&format!(
+            "SELECT {} FROM ({})",
+            qs.join(", "),
+            side.reference
+        ))
         .await?;
     let mut edges: Vec<f64> = row
         .iter()
@@ -325,7 +332,15 @@ fn value_counts(batches: &[datafusion::arrow::array::RecordBatch]) -> Vec<(Strin
 }
 
 /// One bin or category: shares on both sides and its PSI term.
-fn bin_row(key: &str, label: Value, a: u64, n: u64, b: u64, m: u64, term: f64) -> Map<String, Value> {
+fn bin_row(
+    key: &str,
+    label: Value,
+    a: u64,
+    n: u64,
+    b: u64,
+    m: u64,
+    term: f64,
+) -> Map<String, Value> {
     let mut r = Map::new();
     r.insert(key.into(), label);
     r.insert("share".into(), round(share(a, n as f64)));

@@ -94,7 +94,10 @@ pub(super) async fn run(
     let mut series_out = 0;
     let mut samples = vec![];
     if out > 0 {
-        series_out = as_u64(&q.row(&format!("{ranged} {}", count_series("out__"))).await?[0]);
+        series_out = as_u64(
+            &q.row(&format!("{ranged} {}", count_series("out__")))
+                .await?[0],
+        );
         let listed = format!(
             "{ranged} SELECT {sc}count(*) AS rows_out, min(value__) AS min_value, max(value__) AS max_value, \
                min(history_low) AS history_low, min(history_high) AS history_high, \
@@ -127,7 +130,10 @@ pub(super) async fn run(
     }
     observed.insert("series_out_count".into(), json!(series_out));
     let series_without = if no_history > 0 {
-        as_u64(&q.row(&format!("{ranged} {}", count_series("no_history__"))).await?[0])
+        as_u64(
+            &q.row(&format!("{ranged} {}", count_series("no_history__")))
+                .await?[0],
+        )
     } else {
         0
     };
@@ -136,8 +142,8 @@ pub(super) async fn run(
         (None, None) => "range".to_string(),
         (lo, hi) => format!(
             "[{}, {}] quantiles",
-            lo.map_or("min".into(), |p| short(p)),
-            hi.map_or("max".into(), |p| short(p))
+            lo.map_or("min".into(), short),
+            hi.map_or("max".into(), short)
         ),
     };
     let per = if s.is_empty() {
@@ -153,10 +159,7 @@ pub(super) async fn run(
         spec.actual_column()
     );
     if out > 0 && !s.is_empty() {
-        message.push_str(&format!(
-            ", in {series_out} {}",
-            if series_out == 1 { "series" } else { "series" }
-        ));
+        message.push_str(&format!(", in {series_out} series"));
     }
     if no_history > 0 {
         message.push_str(&format!(

@@ -170,9 +170,7 @@ pub(crate) fn validate(
     match &check.kind {
         CheckKind::Distribution(d) => {
             let f = field(schema, dataset, &d.column)?;
-            let categorical = d
-                .categorical
-                .unwrap_or(!f.data_type().is_numeric());
+            let categorical = d.categorical.unwrap_or(!f.data_type().is_numeric());
             if let Some(o) = other {
                 let rf = field(o, &plain, d.reference_column())?;
                 if !categorical && !rf.data_type().is_numeric() {
@@ -221,7 +219,11 @@ pub(crate) fn validate(
 /// A numeric column has no chi-square and a categorical one no KS: a limit on a statistic
 /// the column's type does not produce is an error rather than a limit never checked.
 fn limits_fit(check: &Check, categorical: bool, dt: &DataType) -> Result<(), CheckError> {
-    let column = check.columns().first().map(|c| c.to_string()).unwrap_or_default();
+    let column = check
+        .columns()
+        .first()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
     for t in check.fail.iter().chain(check.warn.iter()) {
         let Threshold::Limits(limits) = t else {
             continue;
@@ -233,7 +235,11 @@ fn limits_fit(check: &Check, categorical: bool, dt: &DataType) -> Result<(), Che
                 _ => (false, ""),
             };
             if wrong {
-                let what = if categorical { "categorical" } else { "numeric" };
+                let what = if categorical {
+                    "categorical"
+                } else {
+                    "numeric"
+                };
                 return Err(CheckError::column(
                     K::WrongValue,
                     &column,
@@ -445,7 +451,14 @@ fn round(x: f64) -> Value {
 /// A float for a message: at most 4 significant decimals.
 fn short(x: f64) -> String {
     if !x.is_finite() {
-        return if x.is_nan() { "n/a".into() } else { "∞".into() };
+        return if x.is_nan() {
+            "n/a".into()
+        } else {
+            "∞".into()
+        };
+    }
+    if x != 0.0 && x.abs() < 1e-4 {
+        return format!("{x:.1e}");
     }
     let v = round(x);
     let f = v.as_f64().unwrap_or(x);
@@ -473,6 +486,7 @@ mod tests {
         assert_eq!(short(12.3456), "12.35");
         assert_eq!(short(12345.6), "12346");
         assert_eq!(short(2.0), "2");
+        assert_eq!(short(4.583e-17), "4.6e-17");
         assert_eq!(short(f64::INFINITY), "∞");
         assert_eq!(round(0.0123456789), serde_json::json!(0.0123457));
         assert_eq!(round(f64::NAN), Value::Null);

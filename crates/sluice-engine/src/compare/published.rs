@@ -11,7 +11,7 @@
 use serde_json::{Map, Value, json};
 use sluice_spec::{ChangeSpec, Threshold};
 
-use super::{exact, Comparison, Other, Query, cols, cols_then, join_on, short};
+use super::{Comparison, Other, Query, cols, cols_then, exact, join_on, short};
 use crate::compile::ident;
 use crate::error::{CheckError, CheckErrorKind as K};
 use crate::values::{as_f64, as_u64, rows};
@@ -107,7 +107,7 @@ pub(super) async fn run(
     }
     let wape = match (abs_err, abs_old) {
         (Some(e), Some(o)) if o > 0.0 => e / o * 100.0,
-        (Some(e), _) if e == 0.0 => 0.0,
+        (Some(0.0), _) => 0.0,
         _ => f64::INFINITY,
     };
     let largest = if from_zero > 0 {

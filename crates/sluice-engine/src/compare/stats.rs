@@ -172,10 +172,7 @@ pub fn share(part: u64, whole: f64) -> f64 {
 /// out. Returns the statistic, the degrees of freedom (k − 1) and the p-value; `None`
 /// with fewer than two categories or an empty sample.
 pub fn chi2_homogeneity(a: &[u64], b: &[u64]) -> Option<(f64, u64, f64)> {
-    let (na, nb) = (
-        a.iter().sum::<u64>() as f64,
-        b.iter().sum::<u64>() as f64,
-    );
+    let (na, nb) = (a.iter().sum::<u64>() as f64, b.iter().sum::<u64>() as f64);
     let cells: Vec<(f64, f64)> = a
         .iter()
         .zip(b)

@@ -33,7 +33,9 @@ impl Decoder<'_> {
             };
             let problem = if key.ends_with("_p") && !(0.0..=1.0).contains(&v) {
                 Some("a p-value is between 0 and 1, e.g. 0.05")
-            } else if key.ends_with("_pct") && key.starts_with("min_") && !(0.0..=100.0).contains(&v)
+            } else if key.ends_with("_pct")
+                && key.starts_with("min_")
+                && !(0.0..=100.0).contains(&v)
             {
                 Some("a percentage is between 0 and 100")
             } else if v < 0.0 {
@@ -86,10 +88,9 @@ impl Decoder<'_> {
     /// A dataset named under `key` (checked against the file's datasets later).
     fn dataset_ref(&mut self, o: &Opts<'_>, key: &str, example: &str) -> Option<DatasetRef> {
         match get(o.e, key) {
-            Some(n) => self.string(n, &format!("`{key}`")).map(|name| DatasetRef {
-                name,
-                span: n.span,
-            }),
+            Some(n) => self
+                .string(n, &format!("`{key}`"))
+                .map(|name| DatasetRef { name, span: n.span }),
             None => {
                 self.missing(o.at, key, &o.what(), example);
                 None
@@ -271,7 +272,8 @@ impl Decoder<'_> {
 
     /// `change_vs_published: { keys, column }` (thresholds decoded with the zones).
     pub(super) fn change_vs_published(&mut self, o: &Opts<'_>) -> Option<Vec<CheckKind>> {
-        let example = "e.g. `- change_vs_published: { keys: [region, ds], column: p50, max_wape_pct: 20 }`";
+        let example =
+            "e.g. `- change_vs_published: { keys: [region, ds], column: p50, max_wape_pct: 20 }`";
         self.no_shorthand(o, example)?;
         let keys = self.column_list(o, "keys", Some(example));
         let column = self.column(o);
