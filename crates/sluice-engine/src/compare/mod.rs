@@ -101,6 +101,19 @@ impl Comparison {
     }
 }
 
+/// Whether `stats` break a limit of the check's fail or warn zone: the sample queries
+/// (the largest changes, the largest errors) run only then, like every check's samples.
+fn breaks_a_limit(check: &Check, stats: &[(&'static str, f64)]) -> bool {
+    check.fail.iter().chain(check.warn.iter()).any(|t| match t {
+        Threshold::Limits(limits) => limits.iter().any(|l| {
+            stats
+                .iter()
+                .any(|(s, v)| *s == l.stat() && l.violated_by(*v))
+        }),
+        _ => false,
+    })
+}
+
 /// The other side of a comparison, as the check reads it.
 pub(crate) struct Other {
     /// Its table.

@@ -134,7 +134,12 @@ pub(super) async fn run(
         },
         n = q.samples().max(1),
     );
-    let samples = rows(&q.batches(&top).await?);
+    let stats = vec![("wape_pct", wape), ("change_pct", largest)];
+    let samples = if super::breaks_a_limit(q.check, &stats) {
+        rows(&q.batches(&top).await?)
+    } else {
+        vec![]
+    };
     let largest_text = match samples.first() {
         Some(s) => {
             let key: Vec<String> = keys
@@ -162,7 +167,7 @@ pub(super) async fn run(
         _ => String::new(),
     };
     Ok(Comparison {
-        stats: vec![("wape_pct", wape), ("change_pct", largest)],
+        stats,
         failing: limit.map(|_| (over_limit, compared)),
         observed: Value::Object(observed),
         message: format!(
