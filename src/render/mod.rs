@@ -92,6 +92,10 @@ pub fn observed(c: &sluice_app::engine::CheckResult) -> String {
             ),
             None => cell(&c.observed),
         },
+        (
+            "distribution" | "within_history" | "change_vs_published" | "forecast_accuracy",
+            Value::Object(o),
+        ) => compared(c.kind.as_str(), o).unwrap_or_else(|| cell(&c.observed)),
         ("schema", Value::Array(a)) => match a.len() {
             0 => "matches".to_string(),
             1 => "1 mismatch".to_string(),
@@ -99,6 +103,38 @@ pub fn observed(c: &sluice_app::engine::CheckResult) -> String {
         },
         (_, v) => cell(v),
     }
+}
+
+/// The statistics of a comparison check, short: `PSI 0.13, KS D 0.15 (p 0)`.
+fn compared(kind: &str, o: &serde_json::Map<String, Value>) -> Option<String> {
+    let stat = |key: &str, label: &str, unit: &str| {
+        o.get(key)
+            .filter(|v| v.is_number())
+            .map(|v| format!("{label} {}{unit}", cell(v)))
+    };
+    let parts: Vec<String> = match kind {
+        "distribution" => vec![
+            stat("psi", "PSI", ""),
+            stat("ks_d", "KS D", ""),
+            stat("ks_p", "KS p", ""),
+            stat("chi2_p", "chi² p", ""),
+        ],
+        "within_history" => vec![stat("rows_out_of_range", "rows out of range:", "")],
+        "change_vs_published" => vec![
+            stat("wape_pct", "WAPE", "%"),
+            stat("max_change_pct", "max change", "%"),
+        ],
+        "forecast_accuracy" => vec![
+            stat("coverage_pct", "coverage", "%"),
+            stat("mase", "MASE", ""),
+            stat("wape_pct", "WAPE", "%"),
+        ],
+        _ => vec![],
+    }
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// Every column appearing in some sample, in order of first appearance.

@@ -186,22 +186,27 @@ pub(super) async fn run(
             Value::from(rows(&q.batches(&worst).await?)),
         );
     }
-    let mut shown: Vec<String> = spec.keys.clone();
-    for c in std::iter::once(&spec.point)
-        .chain(spec.lower.iter())
-        .chain(spec.upper.iter())
-    {
-        if !shown.contains(c) {
-            shown.push(c.clone());
+    // The largest errors, as samples, when a limit is broken.
+    let samples = if super::breaks_a_limit(q.check, &stats) {
+        let mut shown: Vec<String> = spec.keys.clone();
+        for c in std::iter::once(&spec.point)
+            .chain(spec.lower.iter())
+            .chain(spec.upper.iter())
+        {
+            if !shown.contains(c) {
+                shown.push(c.clone());
+            }
         }
-    }
-    let sample_sql = format!(
-        "{base} SELECT {shown}, actual__ AS actual, err__ AS abs_error FROM e ORDER BY err__ DESC, {keys} LIMIT {n}",
-        shown = cols(&shown, ""),
-        keys = cols(&spec.keys, ""),
-        n = q.samples(),
-    );
-    let samples = rows(&q.batches(&sample_sql).await?);
+        let sample_sql = format!(
+            "{base} SELECT {shown}, actual__ AS actual, err__ AS abs_error FROM e ORDER BY err__ DESC, {keys} LIMIT {n}",
+            shown = cols(&shown, ""),
+            keys = cols(&spec.keys, ""),
+            n = q.samples(),
+        );
+        rows(&q.batches(&sample_sql).await?)
+    } else {
+        vec![]
+    };
     let mut message = format!(
         "{} over {evaluated} of {forecast_rows} forecast rows with actuals in {}",
         parts.join(", "),

@@ -142,8 +142,8 @@ pub(super) async fn run(
         (None, None) => "range".to_string(),
         (lo, hi) => format!(
             "[{}, {}] quantiles",
-            lo.map_or("min".into(), |p| short(p)),
-            hi.map_or("max".into(), |p| short(p))
+            lo.map_or("min".into(), short),
+            hi.map_or("max".into(), short)
         ),
     };
     let per = if s.is_empty() {
@@ -159,10 +159,7 @@ pub(super) async fn run(
         spec.actual_column()
     );
     if out > 0 && !s.is_empty() {
-        message.push_str(&format!(
-            ", in {series_out} {}",
-            if series_out == 1 { "series" } else { "series" }
-        ));
+        message.push_str(&format!(", in {series_out} series"));
     }
     if no_history > 0 {
         message.push_str(&format!(

@@ -101,6 +101,19 @@ impl Comparison {
     }
 }
 
+/// Whether `stats` break a limit of the check's fail or warn zone: the sample queries
+/// (the largest changes, the largest errors) run only then, like every check's samples.
+fn breaks_a_limit(check: &Check, stats: &[(&'static str, f64)]) -> bool {
+    check.fail.iter().chain(check.warn.iter()).any(|t| match t {
+        Threshold::Limits(limits) => limits.iter().any(|l| {
+            stats
+                .iter()
+                .any(|(s, v)| *s == l.stat() && l.violated_by(*v))
+        }),
+        _ => false,
+    })
+}
+
 /// The other side of a comparison, as the check reads it.
 pub(crate) struct Other {
     /// Its table.
@@ -457,6 +470,9 @@ fn short(x: f64) -> String {
             "∞".into()
         };
     }
+    if x != 0.0 && x.abs() < 1e-4 {
+        return format!("{x:.1e}");
+    }
     let v = round(x);
     let f = v.as_f64().unwrap_or(x);
     let s = if f.abs() >= 1000.0 || f.fract() == 0.0 {
@@ -483,6 +499,7 @@ mod tests {
         assert_eq!(short(12.3456), "12.35");
         assert_eq!(short(12345.6), "12346");
         assert_eq!(short(2.0), "2");
+        assert_eq!(short(4.583e-17), "4.6e-17");
         assert_eq!(short(f64::INFINITY), "∞");
         assert_eq!(round(0.0123456789), serde_json::json!(0.0123457));
         assert_eq!(round(f64::NAN), Value::Null);

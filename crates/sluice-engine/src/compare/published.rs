@@ -107,7 +107,7 @@ pub(super) async fn run(
     }
     let wape = match (abs_err, abs_old) {
         (Some(e), Some(o)) if o > 0.0 => e / o * 100.0,
-        (Some(e), _) if e == 0.0 => 0.0,
+        (Some(0.0), _) => 0.0,
         _ => f64::INFINITY,
     };
     let largest = if from_zero > 0 {
@@ -134,7 +134,12 @@ pub(super) async fn run(
         },
         n = q.samples().max(1),
     );
-    let samples = rows(&q.batches(&top).await?);
+    let stats = vec![("wape_pct", wape), ("change_pct", largest)];
+    let samples = if super::breaks_a_limit(q.check, &stats) {
+        rows(&q.batches(&top).await?)
+    } else {
+        vec![]
+    };
     let largest_text = match samples.first() {
         Some(s) => {
             let key: Vec<String> = keys
@@ -162,7 +167,7 @@ pub(super) async fn run(
         _ => String::new(),
     };
     Ok(Comparison {
-        stats: vec![("wape_pct", wape), ("change_pct", largest)],
+        stats,
         failing: limit.map(|_| (over_limit, compared)),
         observed: Value::Object(observed),
         message: format!(
