@@ -30,9 +30,18 @@ pub(crate) enum Measure {
     Newest(Option<(DateTime<Utc>, i64)>),
     /// Schema mismatches.
     Problems(Vec<String>),
+    /// `metric` with `group_by`: groups outside the fail zone, outside the warn zone, in all.
+    Groups {
+        /// Outside the fail zone.
+        fail: u64,
+        /// Outside the warn zone.
+        warn: u64,
+        /// Groups.
+        groups: u64,
+    },
 }
 
-fn violates(t: &Threshold, m: &Measure) -> bool {
+fn violates(check: &Check, t: &Threshold, m: &Measure) -> bool {
     match (t, m) {
         (Threshold::Bounds { min, max, equals }, Measure::Rows(n)) => {
             bounds_violated(*min, *max, *equals, Some(*n as f64))
@@ -54,6 +63,9 @@ fn violates(t: &Threshold, m: &Measure) -> bool {
             Some((_, age)) => *age > 0 && Duration::from_secs(*age as u64) > *max,
         },
         (Threshold::Exact, Measure::Problems(p)) => !p.is_empty(),
+        // Each zone's groups were counted against it by the own query.
+        (t, Measure::Groups { fail, .. }) if Some(t) == check.fail.as_ref() => *fail > 0,
+        (_, Measure::Groups { warn, .. }) => *warn > 0,
         // A threshold of another class never applies (the config decoder prevents it).
         _ => false,
     }
@@ -106,9 +118,9 @@ pub(crate) fn evaluate(
     rows_scanned: u64,
     m: Measure,
 ) -> CheckResult {
-    let status = if check.fail.as_ref().is_some_and(|t| violates(t, &m)) {
+    let status = if check.fail.as_ref().is_some_and(|t| violates(check, t, &m)) {
         CheckStatus::Fail
-    } else if check.warn.as_ref().is_some_and(|t| violates(t, &m)) {
+    } else if check.warn.as_ref().is_some_and(|t| violates(check, t, &m)) {
         CheckStatus::Warn
     } else {
         CheckStatus::Pass
@@ -122,7 +134,7 @@ pub(crate) fn evaluate(
         Measure::Rows(n) => (Value::from(*n), None, None, format!("{}{scope}", rows(*n))),
         Measure::Value(v) => {
             let sql = match &check.kind {
-                CheckKind::Metric { sql } => sql.as_str(),
+                CheckKind::Metric { sql, .. } => sql.as_str(),
                 _ => "value",
             };
             let msg = match v {
@@ -168,6 +180,27 @@ pub(crate) fn evaluate(
                     (Value::from(*age), None, None, msg)
                 }
             }
+        }
+        Measure::Groups { fail, warn, groups } => {
+            let (sql, by) = match &check.kind {
+                CheckKind::Metric { sql, group_by } => (sql.as_str(), group_by.join(", ")),
+                _ => ("value", String::new()),
+            };
+            let outside = if status == CheckStatus::Warn { *warn } else { *fail };
+            let zone = if status == CheckStatus::Warn && check.fail.is_some() {
+                " (warn zone)"
+            } else {
+                ""
+            };
+            (
+                Value::from(outside),
+                Some(outside),
+                Some(*groups),
+                format!(
+                    "{outside} of {groups} {} ({by}) have {sql} outside the bounds{zone}{scope}",
+                    plural(*groups, "group")
+                ),
+            )
         }
         Measure::Problems(p) => {
             let msg = if p.is_empty() {
@@ -268,7 +301,7 @@ fn invalid_message(
     let of = format!("{failing} of {}", rows(in_scope));
     match &check.kind {
         NotNull { column } => format!("{of} have {column} NULL{scope}"),
-        Unique { columns } => {
+        Unique { columns, .. } => {
             let cols = columns.join(", ");
             let (values, distinct) = duplicates.unwrap_or((0, 0));
             format!(
@@ -320,7 +353,21 @@ fn invalid_message(
             dataset,
             key,
         } => format!("{of} have {column} not found in {dataset}.{key}{scope}"),
-        RowCount | Freshness { .. } | Schema(_) | Metric { .. } => format!("{of} fail{scope}"),
+        QuantilesOrdered(_) => {
+            let cols = check.columns().join(" <= ");
+            format!("{of} have quantiles out of order ({cols}){scope}")
+        }
+        IntervalContains {
+            lower,
+            point,
+            upper,
+        } => format!("{of} have {point} outside [{lower}, {upper}]{scope}"),
+        RowCount
+        | Freshness { .. }
+        | Schema(_)
+        | Metric { .. }
+        | Completeness(_)
+        | NotConstant { .. } => format!("{of} fail{scope}"),
     }
 }
 
@@ -422,6 +469,7 @@ mod tests {
         let c = check(
             CheckKind::Metric {
                 sql: "avg(x)".into(),
+                group_by: vec![],
             },
             Some(Threshold::Bounds {
                 min: Some(0.0),

@@ -25,6 +25,7 @@ mod dataset;
 mod diagnose;
 mod diff;
 mod evaluate;
+mod pack;
 mod parity;
 mod query;
 mod reconcile;

@@ -65,6 +65,14 @@ pub enum Kind {
     Metric,
     /// `references`.
     References,
+    /// `completeness`.
+    Completeness,
+    /// `quantiles_ordered`.
+    QuantilesOrdered,
+    /// `not_constant`.
+    NotConstant,
+    /// `interval_contains`.
+    IntervalContains,
 }
 
 /// What the registry says of a kind.
@@ -93,7 +101,7 @@ pub const KINDS: &[KindInfo] = &[
     info(
         Kind::Unique,
         "unique",
-        &["column", "columns"],
+        &["column", "columns", "nulls"],
         ThresholdClass::Invalid,
     ),
     info(
@@ -150,11 +158,50 @@ pub const KINDS: &[KindInfo] = &[
         &["condition"],
         ThresholdClass::Invalid,
     ),
-    info(Kind::Metric, "metric", &["sql"], ThresholdClass::Bounds),
+    info(
+        Kind::Metric,
+        "metric",
+        &["sql", "group_by"],
+        ThresholdClass::Bounds,
+    ),
     info(
         Kind::References,
         "references",
         &["column", "dataset", "key"],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::Completeness,
+        "completeness",
+        &[
+            "series",
+            "series_from",
+            "date",
+            "frequency",
+            "start",
+            "horizon",
+            "keys",
+            "by",
+            "extra",
+        ],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::QuantilesOrdered,
+        "quantiles_ordered",
+        &["columns", "level", "value", "by", "tolerance"],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::NotConstant,
+        "not_constant",
+        &["series", "column"],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::IntervalContains,
+        "interval_contains",
+        &["lower", "point", "upper"],
         ThresholdClass::Invalid,
     ),
 ];
@@ -216,7 +263,7 @@ mod tests {
             assert_eq!(k.kind as usize, i, "{} is out of place", k.name);
             assert_eq!(Kind::parse(k.name), Some(k.kind));
         }
-        assert_eq!(KINDS.len(), Kind::References as usize + 1);
+        assert_eq!(KINDS.len(), Kind::IntervalContains as usize + 1);
         assert_eq!(Kind::parse("not_a_kind"), None);
     }
 
@@ -239,7 +286,11 @@ mod tests {
                 "format",
                 "length",
                 "rows_satisfy",
-                "references"
+                "references",
+                "completeness",
+                "quantiles_ordered",
+                "not_constant",
+                "interval_contains"
             ]
         );
     }

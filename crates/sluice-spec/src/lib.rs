@@ -8,6 +8,7 @@
 
 pub mod diag;
 pub mod duration;
+pub mod forecast;
 pub mod interp;
 pub mod kinds;
 pub mod model;
@@ -24,6 +25,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Level};
+pub use forecast::{
+    CompletenessSpec, DateGrid, Frequency, GridStart, KeySource, KeyValues, QuantileOrder,
+};
 pub use interp::Vars;
 pub use model::*;
 pub use source::{Location, Pos, SourceFile, Span};

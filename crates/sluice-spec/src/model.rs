@@ -411,8 +411,16 @@ impl CheckKind {
             | Length { column, .. }
             | Freshness { column }
             | References { column, .. } => vec![column.as_str()],
-            Unique { columns } => columns.iter().map(String::as_str).collect(),
+            Unique { columns, .. } => columns.iter().map(String::as_str).collect(),
             RowCount | Schema(_) | RowsSatisfy { .. } | Metric { .. } => vec![],
+            Completeness(spec) => spec.columns(),
+            QuantilesOrdered(q) => q.columns(),
+            NotConstant { column, .. } => vec![column.as_str()],
+            IntervalContains {
+                lower,
+                point,
+                upper,
+            } => vec![lower.as_str(), point.as_str(), upper.as_str()],
         }
     }
 }
@@ -427,10 +435,14 @@ pub enum CheckKind {
         /// The column.
         column: String,
     },
-    /// No duplicate values of a column or composite key (NULLs ignored).
+    /// No duplicate values of a column or composite key (NULLs ignored, unless
+    /// `nulls: equal`).
     Unique {
         /// One column, or the columns of a composite key.
         columns: Vec<String>,
+        /// `nulls: equal`: a NULL in a key column is a value like any other, so two rows
+        /// with NULL there and the same other values are duplicates.
+        nulls_equal: bool,
     },
     /// Every non-NULL value is in a list.
     AcceptedValues {
@@ -496,6 +508,9 @@ pub enum CheckKind {
     Metric {
         /// The aggregate expression, e.g. `avg(amount)`.
         sql: String,
+        /// `group_by:`: the aggregate per group of these columns, every group within the
+        /// bounds (empty: one value over the dataset).
+        group_by: Vec<String>,
     },
     /// Every value exists in another dataset's key column.
     References {
@@ -505,6 +520,26 @@ pub enum CheckKind {
         dataset: String,
         /// Its key column.
         key: String,
+    },
+    /// Every required combination of key values present exactly once.
+    Completeness(crate::forecast::CompletenessSpec),
+    /// Quantiles non-decreasing in level order (wide columns, or long rows per group).
+    QuantilesOrdered(crate::forecast::QuantileOrder),
+    /// No series whose `column` takes a single value.
+    NotConstant {
+        /// The columns identifying a series.
+        series: Vec<String>,
+        /// The column that must vary within each series.
+        column: String,
+    },
+    /// `lower <= point <= upper` on every row.
+    IntervalContains {
+        /// The lower bound column.
+        lower: String,
+        /// The point forecast column.
+        point: String,
+        /// The upper bound column.
+        upper: String,
     },
 }
 
@@ -528,6 +563,19 @@ impl CheckKind {
             RowsSatisfy { .. } => K::RowsSatisfy,
             Metric { .. } => K::Metric,
             References { .. } => K::References,
+            Completeness(_) => K::Completeness,
+            QuantilesOrdered(_) => K::QuantilesOrdered,
+            NotConstant { .. } => K::NotConstant,
+            IntervalContains { .. } => K::IntervalContains,
+        }
+    }
+
+    /// The other datasets the check reads (`references`, `completeness`'s `from:`).
+    pub fn datasets(&self) -> Vec<&str> {
+        match self {
+            CheckKind::References { dataset, .. } => vec![dataset.as_str()],
+            CheckKind::Completeness(spec) => spec.datasets(),
+            _ => vec![],
         }
     }
 

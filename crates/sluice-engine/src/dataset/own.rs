@@ -5,13 +5,14 @@
 use std::time::Instant;
 
 use serde_json::{Map, Value};
-use sluice_spec::{Check, Dataset};
+use sluice_spec::{Check, CheckKind, Dataset, QuantileOrder};
 use tracing::{Instrument, debug, info_span};
 
 use super::RunContext;
 use super::explain::explain;
 use super::plan::CheckPlan;
 use crate::compile::{OwnQuery, ident};
+use crate::pack::GroupQuery;
 use crate::duplicates::{self, Listed, Order, Search};
 use crate::error::{CheckError, CheckErrorKind as K};
 use crate::query::{Kind, one_row};
@@ -30,6 +31,26 @@ pub(super) struct OwnOutcome {
     /// For duplicates found by the bitmaps: the smallest duplicated values, whose counts a
     /// sample query fetches if the check fails.
     pub sample_values: Vec<i64>,
+    /// For grouped checks: the units in scope (groups, series, required combinations).
+    pub in_scope: Option<u64>,
+    /// For `metric` with `group_by`: groups outside the warn zone.
+    pub warning: u64,
+    /// The result's message, when the own query knows it better than the counts.
+    pub message: Option<String>,
+}
+
+impl OwnOutcome {
+    fn new(failing: u64) -> OwnOutcome {
+        OwnOutcome {
+            failing,
+            duplicated_values: None,
+            samples: vec![],
+            sample_values: vec![],
+            in_scope: None,
+            warning: 0,
+            message: None,
+        }
+    }
 }
 
 /// The duplicate search of a `unique` check on `columns`, from its fused aggregates:
@@ -39,6 +60,7 @@ pub(super) fn unique_search<'a>(
     check: &'a Check,
     columns: &'a [String],
     dense: bool,
+    nulls_equal: bool,
     fused: &[datafusion::common::ScalarValue],
 ) -> Search<'a> {
     let range = match fused {
@@ -54,6 +76,7 @@ pub(super) fn unique_search<'a>(
         range,
         list: check.samples as usize,
         order: Order::MostRepeated,
+        nulls_equal,
     }
 }
 
@@ -72,8 +95,12 @@ pub(super) async fn run(
     let started = Instant::now();
     let outcome = async {
         match q {
-            OwnQuery::Duplicates { columns, dense } => {
-                let search = unique_search(ds, check, columns, *dense, fused);
+            OwnQuery::Duplicates {
+                columns,
+                dense,
+                nulls_equal,
+            } => {
+                let search = unique_search(ds, check, columns, *dense, *nulls_equal, fused);
                 let found = duplicates::find(cx.session, &search)
                     .await
                     .map_err(|e| explain(check, &e, &source.schema, K::Evaluation))?;
@@ -82,10 +109,10 @@ pub(super) async fn run(
                     Listed::Rows(batches) => (rows(&batches), vec![]),
                 };
                 Ok(OwnOutcome {
-                    failing: found.extra_rows,
                     duplicated_values: Some(found.values),
                     samples,
                     sample_values,
+                    ..OwnOutcome::new(found.extra_rows)
                 })
             }
             OwnQuery::References {
@@ -93,6 +120,11 @@ pub(super) async fn run(
                 dataset,
                 key,
             } => references(cx, ds, source, check, column, dataset, key).await,
+            OwnQuery::Groups(q) => groups(cx, source, check, q).await,
+            OwnQuery::Completeness(grid) => {
+                let q = grid.query(&fused[..fused.len().saturating_sub(1)])?;
+                groups(cx, source, check, &q).await
+            }
         }
     }
     .instrument(span.clone())
@@ -124,11 +156,83 @@ async fn references(
     let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
     let df = cx.session.sql(&sql).await.map_err(explained)?;
     let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+    Ok(OwnOutcome::new(v.first().map(as_u64).unwrap_or(0)))
+}
+
+/// A grouped check's totals, and its first failing units when there are any.
+async fn groups(
+    cx: &RunContext<'_>,
+    source: &Source,
+    check: &Check,
+    q: &GroupQuery,
+) -> Result<OwnOutcome, CheckError> {
+    let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
+    let sql = q.totals_sql();
+    debug!(%sql, "own query");
+    let df = cx.session.sql(&sql).await.map_err(explained)?;
+    let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+    let at = |i: usize| v.get(i).map(as_u64).unwrap_or(0);
+    let (units, failing, warning) = (at(0), at(1), at(2));
+    let mut samples = vec![];
+    if (failing > 0 || warning > 0) && check.samples > 0 {
+        let sql = q.listing_sql(check.samples);
+        debug!(%sql, "own query listing");
+        let df = cx.sample_session.sql(&sql).await.map_err(explained)?;
+        samples = rows(&df.collect().await.map_err(explained)?);
+    }
     Ok(OwnOutcome {
-        failing: v.first().map(as_u64).unwrap_or(0),
-        duplicated_values: None,
-        samples: vec![],
-        sample_values: vec![],
+        samples,
+        in_scope: Some(units),
+        warning,
+        message: message(check, units, failing, &[at(3), at(4), at(5)]),
+        ..OwnOutcome::new(failing)
+    })
+}
+
+/// The message of a grouped check: what failed, of how many units.
+fn message(check: &Check, units: u64, failing: u64, parts: &[u64; 3]) -> Option<String> {
+    let scope = check
+        .filter
+        .as_deref()
+        .map(|f| format!(" (where {f})"))
+        .unwrap_or_default();
+    let s = |n: u64, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    Some(match &check.kind {
+        CheckKind::Completeness(spec) => {
+            let [missing, copies, extra] = *parts;
+            let mut found = vec![format!("{missing} missing"), s(copies, "duplicate row")];
+            if spec.extra_fail {
+                found.push(format!("{} off the grid", s(extra, "row")));
+            }
+            format!(
+                "{failing} failing of {units} required {} of ({}): {}{scope}",
+                if units == 1 { "combination" } else { "combinations" },
+                spec.columns().join(", "),
+                found.join(", ")
+            )
+        }
+        CheckKind::QuantilesOrdered(QuantileOrder::Long { by, tolerance, .. }) => {
+            let by = if by.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", by.join(", "))
+            };
+            let tol = if *tolerance > 0.0 {
+                format!(" by more than {tolerance}")
+            } else {
+                String::new()
+            };
+            format!(
+                "{failing} of {}{by} have quantiles decreasing{tol} as the level rises{scope}",
+                s(units, "group")
+            )
+        }
+        CheckKind::NotConstant { series, column } => format!(
+            "{failing} of {} ({}) have a constant {column}{scope}",
+            format!("{units} series"),
+            series.join(", ")
+        ),
+        _ => return None,
     })
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::Expr;
-use sluice_spec::{Check, CheckKind, Dataset};
+use sluice_spec::{Check, Dataset};
 
 use super::RunContext;
 use super::explain::{check_exprs, explain, scoped};
@@ -79,15 +79,14 @@ impl<'a> CheckPlan<'a> {
         df: &DataFrame,
         check: &'a Check,
     ) -> CheckPlan<'a> {
-        let parent = match &check.kind {
-            CheckKind::References { dataset, .. } => Some(match cx.sources.get(dataset) {
+        let others = |name: &str| {
+            Some(match cx.sources.get(name) {
                 Some(Ok(s)) => Ok(s.schema.as_ref()),
                 Some(Err(e)) => Err(e.message.as_str()),
                 None => Err("it was not opened"),
-            }),
-            _ => None,
+            })
         };
-        let planned = compile(check, &ds.name, &source.schema, parent).and_then(|c| {
+        let planned = compile(check, &ds.name, &source.schema, &others).and_then(|c| {
             let exprs = check_exprs(df, &c, check, &ds.name, &source.schema)?;
             if !exprs.is_empty() {
                 df.clone()
@@ -130,7 +129,9 @@ impl<'a> CheckPlan<'a> {
             Eval::Duplicates | Eval::OwnInvalid => match &self.own {
                 Some((Ok(own), _)) => Measure::Invalid {
                     failing: own.failing,
-                    in_scope: v.last().map(as_u64).unwrap_or(total_rows),
+                    in_scope: own
+                        .in_scope
+                        .unwrap_or_else(|| v.last().map(as_u64).unwrap_or(total_rows)),
                     duplicates: own
                         .duplicated_values
                         .map(|d| (d, first().saturating_sub(own.failing))),
@@ -144,6 +145,15 @@ impl<'a> CheckPlan<'a> {
                     .map(|at| (at, (now - at).num_seconds())),
             ),
             Eval::Metric => Measure::Value(v.first().and_then(as_f64)),
+            Eval::GroupBounds => match &self.own {
+                Some((Ok(own), _)) => Measure::Groups {
+                    fail: own.failing,
+                    warn: own.warning,
+                    groups: own.in_scope.unwrap_or(0),
+                },
+                Some((Err(e), _)) => return Err(e.clone()),
+                None => return Err(CheckError::new(K::Internal, "its own query did not run")),
+            },
             Eval::Schema(problems) => Measure::Problems(problems.clone()),
         })
     }
@@ -158,6 +168,11 @@ impl<'a> CheckPlan<'a> {
         let mut r = evaluate(self.check, &ds.name, location, total_rows, measure);
         if let Some((own, ms)) = &self.own {
             r.duration_ms = Some(*ms);
+            if let Ok(own) = own
+                && let Some(m) = &own.message
+            {
+                r.message = m.clone();
+            }
             if let Ok(own) = own
                 && matches!(r.status, CheckStatus::Fail | CheckStatus::Warn)
             {
