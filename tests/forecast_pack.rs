@@ -405,7 +405,7 @@ datasets:
 "#,
     );
     let (code, report) = check_json(dir.path(), &[]);
-    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(code, 4, "{report:#}");
     let msg = |n: &str| result(&report, "forecast", n)["message"].as_str().unwrap().to_string();
     assert_eq!(
         msg("quantiles_ordered(region, p50)"),

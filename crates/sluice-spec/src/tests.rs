@@ -934,12 +934,12 @@ datasets:
     assert_eq!(
         msgs,
         [
-            "7:49 `1 day` is not a frequency: write a count and a unit — s, m, h, d, w (durations), mo, q, y (calendar), bd (business days) — e.g. `1d`, `1mo`, `1bd`; or a whole number of steps for an integer column",
-            "7:67 `horizon` is 0: the grid would require nothing",
-            "7:77 `2026-02-30` is not a date: February 2026 has 28 days",
+            "7:59 `1 day` is not a frequency: write a count and a unit — s, m, h, d, w (durations), mo, q, y (calendar), bd (business days) — e.g. `1d`, `1mo`, `1bd`; or a whole number of steps for an integer column",
+            "7:75 `horizon` is 0: the grid would require nothing",
+            "7:85 `2026-02-30` is not a date: February 2026 has 28 days",
             "8:25 `completeness` mixes the wide layout (`series`, `date`, ...) with `keys:`",
-            "9:35 the values of key `a` is missing `to`",
-            "10:49 frequency `7` is a number of steps, but `start` is a date",
+            "9:44 the range of key `a` is missing `to`",
+            "10:59 frequency `7` is a number of steps, but `start` is a date",
         ]
     );
 }

@@ -235,7 +235,7 @@ impl Decoder<'_> {
                         sources.push(KeySource::Range { from: *a, to: *b });
                     }
                     (Some(f), None) if matches!(f.value, Value::Int(_)) => {
-                        self.missing(f.span, "to", &what, "a range needs both ends, e.g. `{ from: 1, to: 28 }`");
+                        self.missing(f.span, "to", &format!("the range of key `{column}`"), "a range needs both ends, e.g. `{ from: 1, to: 28 }`");
                         return None;
                     }
                     (Some(f), None) => {
@@ -243,7 +243,7 @@ impl Decoder<'_> {
                         sources.push(KeySource::From { dataset, column });
                     }
                     (None, Some(t)) => {
-                        self.missing(t.span, "from", &what, "a range needs both ends, e.g. `{ from: 1, to: 28 }`");
+                        self.missing(t.span, "from", &format!("the range of key `{column}`"), "a range needs both ends, e.g. `{ from: 1, to: 28 }`");
                         return None;
                     }
                     (None, None) => {}
