@@ -477,14 +477,74 @@ pub(crate) fn completeness(
     })
 }
 
+/// The totals of a completeness grid without joining it: each key's values numbered
+/// (`__i`), the data's rows joined with them (small tables) and their position in the grid
+/// (`Σ index × stride`) counted by the duplicate bitmaps of [`crate::duplicates`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FastGrid {
+    /// `SELECT count(*) FROM (relation)`, one per grid dimension, in order.
+    pub sizes: Vec<String>,
+    /// Builds the counting query from the sizes: `count(*)` of on-grid rows, then the
+    /// bitmaps' `{distinct, duplicated, first}` (`None` when the grid is empty or too large).
+    pub counting: FastCounting,
+}
+
+/// The parts of [`FastGrid`]'s counting query.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FastCounting {
+    table: String,
+    scope: Option<String>,
+    /// Per dimension: its columns and its relation.
+    dims: Vec<(Vec<String>, String)>,
+}
+
+/// Largest grid the bitmaps count (2^34 bits = 2 GiB per bitmap would be absurd; this is
+/// 512 MiB); larger grids use the joined query.
+const MAX_FAST_GRID: u64 = 1 << 32;
+
+impl FastCounting {
+    /// The query for dimensions of `sizes` (`None`: empty or too large a grid).
+    pub fn sql(&self, sizes: &[u64]) -> Option<String> {
+        let total = sizes.iter().try_fold(1u64, |a, b| a.checked_mul(*b))?;
+        if total == 0 || total > MAX_FAST_GRID {
+            return None;
+        }
+        let mut joins = String::new();
+        let mut index = Vec::new();
+        let mut stride = 1u64;
+        for (i, ((cols, rel), size)) in self.dims.iter().zip(sizes).enumerate().rev() {
+            let x = format!("\"__x{i}\"");
+            let on = cols
+                .iter()
+                .map(|c| format!("\"__t\".{0} = {x}.{0}", ident(c)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            let order = idents(cols);
+            joins.push_str(&format!(
+                " JOIN (SELECT {order}, CAST(row_number() OVER (ORDER BY {order}) - 1 AS BIGINT) AS \"__i\" FROM ({rel}) AS \"__r\") AS {x} ON {on}"
+            ));
+            index.push(format!("{x}.\"__i\" * {stride}"));
+            stride *= size;
+        }
+        Some(format!(
+            "SELECT count(*), {}(CAST({} AS BIGINT), 0, {}, 0) FROM {} AS \"__t\"{joins}{}",
+            crate::duplicates::NAME,
+            index.join(" + "),
+            total - 1,
+            ident(&self.table),
+            where_sql(self.scope.as_deref(), &[]),
+        ))
+    }
+}
+
 impl Grid {
-    /// The grouped query, with the earliest dates from the fused scan (`fused`, in the
-    /// order of the grids without a `start`).
-    pub fn query(&self, fused: &[ScalarValue]) -> Result<GroupQuery, CheckError> {
+    /// The relations of the grid's dimensions: the `by` groups present, the series present,
+    /// then each other key's values (distinct), each with its columns.
+    fn dimensions(&self, fused: &[ScalarValue]) -> Result<Vec<(Vec<String>, String)>, CheckError> {
         let table = ident(&self.table);
         let scope = self.scope.as_deref();
         let mut earliest = fused.iter();
-        let mut relations: Vec<String> = Vec::new();
+        let mut dims: Vec<(Vec<String>, String)> = Vec::new();
         let present: Vec<String> = self
             .keys
             .iter()
@@ -494,19 +554,17 @@ impl Grid {
         let not_null = |cols: &[String]| -> Vec<String> {
             cols.iter().map(|c| format!("{} IS NOT NULL", ident(c))).collect()
         };
-        if !self.by.is_empty() {
-            relations.push(format!(
-                "SELECT DISTINCT {} FROM {table}{}",
-                idents(&self.by),
-                where_sql(scope, &not_null(&self.by))
-            ));
-        }
-        if !present.is_empty() {
-            relations.push(format!(
-                "SELECT DISTINCT {} FROM {table}{}",
-                idents(&present),
-                where_sql(scope, &not_null(&present))
-            ));
+        for cols in [&self.by, &present] {
+            if !cols.is_empty() {
+                dims.push((
+                    cols.clone(),
+                    format!(
+                        "SELECT DISTINCT {} FROM {table}{}",
+                        idents(cols),
+                        where_sql(scope, &not_null(cols))
+                    ),
+                ));
+            }
         }
         for k in self.keys.iter().filter(|k| !k.present) {
             let col = ident(&k.column);
@@ -533,7 +591,7 @@ impl Grid {
                     .collect::<Vec<_>>()
                     .join(", ");
                 parts.push(format!(
-                    "SELECT {} AS {col} FROM (VALUES {rows}) AS \"__v\"",
+                    "SELECT DISTINCT {} AS {col} FROM (VALUES {rows}) AS \"__v\"",
                     cast("\"column1\"")
                 ));
             }
@@ -552,8 +610,39 @@ impl Grid {
                     cast("\"column1\"")
                 ));
             }
-            relations.push(parts.join(" UNION "));
+            dims.push((vec![k.column.clone()], parts.join(" UNION ")));
         }
+        Ok(dims)
+    }
+
+    /// The totals without joining the grid ([`FastGrid`]).
+    pub fn fast(&self, fused: &[ScalarValue]) -> Result<FastGrid, CheckError> {
+        let dims = self.dimensions(fused)?;
+        Ok(FastGrid {
+            sizes: dims
+                .iter()
+                .map(|(_, r)| format!("SELECT count(*) FROM ({r}) AS \"__r\""))
+                .collect(),
+            counting: FastCounting {
+                table: self.table.clone(),
+                scope: self.scope.clone(),
+                dims,
+            },
+        })
+    }
+
+    /// The grouped query, with the earliest dates from the fused scan (`fused`, in the
+    /// order of the grids without a `start`).
+    pub fn query(&self, fused: &[ScalarValue]) -> Result<GroupQuery, CheckError> {
+        let table = ident(&self.table);
+        let relations: Vec<String> = self.dimensions(fused)?.into_iter().map(|(_, r)| r).collect();
+        let present: Vec<String> = self
+            .keys
+            .iter()
+            .filter(|k| k.present)
+            .map(|k| k.column.clone())
+            .collect();
+        let scope = self.scope.as_deref();
         let grid = relations
             .iter()
             .enumerate()

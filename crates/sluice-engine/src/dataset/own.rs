@@ -12,7 +12,10 @@ use super::RunContext;
 use super::explain::explain;
 use super::plan::CheckPlan;
 use crate::compile::{OwnQuery, ident};
-use crate::pack::GroupQuery;
+use crate::pack::{Grid, GroupQuery};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::common::ScalarValue;
 use crate::duplicates::{self, Listed, Order, Search};
 use crate::error::{CheckError, CheckErrorKind as K};
 use crate::query::{Kind, one_row};
@@ -121,10 +124,7 @@ pub(super) async fn run(
                 key,
             } => references(cx, ds, source, check, column, dataset, key).await,
             OwnQuery::Groups(q) => groups(cx, source, check, q).await,
-            OwnQuery::Completeness(grid) => {
-                let q = grid.query(&fused[..fused.len().saturating_sub(1)])?;
-                groups(cx, source, check, &q).await
-            }
+            OwnQuery::Completeness(grid) => completeness(cx, source, check, grid, fused).await,
         }
     }
     .instrument(span.clone())
@@ -185,6 +185,77 @@ async fn groups(
         in_scope: Some(units),
         warning,
         message: message(check, units, failing, &[at(3), at(4), at(5)]),
+        ..OwnOutcome::new(failing)
+    })
+}
+
+/// A `completeness` check: the totals by the bitmaps ([`crate::pack::FastGrid`]); the
+/// joined grid only for the samples of a failing one (or for a grid too large to count).
+async fn completeness(
+    cx: &RunContext<'_>,
+    source: &Source,
+    check: &Check,
+    grid: &Grid,
+    fused: &[ScalarValue],
+) -> Result<OwnOutcome, CheckError> {
+    let (starts, in_scope) = match fused.split_last() {
+        Some((last, starts)) => (starts, as_u64(last)),
+        None => (fused, 0),
+    };
+    let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
+    let fast = grid.fast(starts)?;
+    let mut sizes = Vec::with_capacity(fast.sizes.len());
+    for sql in &fast.sizes {
+        debug!(%sql, "grid size");
+        let df = cx.session.sql(sql).await.map_err(explained)?;
+        let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+        sizes.push(v.first().map(as_u64).unwrap_or(0));
+    }
+    let required: u64 = sizes.iter().product();
+    let (on_grid, distinct) = match fast.counting.sql(&sizes) {
+        None if required == 0 => (0, 0),
+        None => {
+            // Too large a grid for the bitmaps: the joined query counts.
+            let q = grid.query(starts)?;
+            return groups(cx, source, check, &q).await;
+        }
+        Some(sql) => {
+            debug!(%sql, "grid counts");
+            let df = cx.session.sql(&sql).await.map_err(explained)?;
+            let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+            let distinct = match v.get(1) {
+                Some(ScalarValue::Struct(st)) if !st.is_null(0) => {
+                    st.column(0).as_primitive::<Int64Type>().value(0).max(0) as u64
+                }
+                _ => {
+                    return Err(CheckError::new(
+                        K::Internal,
+                        "the grid's positions fell outside the grid",
+                    ));
+                }
+            };
+            (v.first().map(as_u64).unwrap_or(0), distinct)
+        }
+    };
+    let missing = required.saturating_sub(distinct);
+    let copies = on_grid.saturating_sub(distinct);
+    let extra = in_scope.saturating_sub(on_grid);
+    let CheckKind::Completeness(spec) = &check.kind else {
+        return Err(CheckError::new(K::Internal, "not a completeness check"));
+    };
+    let failing = missing + copies + if spec.extra_fail { extra } else { 0 };
+    let mut samples = vec![];
+    if failing > 0 && check.samples > 0 {
+        let q = grid.query(starts)?;
+        let sql = q.listing_sql(check.samples);
+        debug!(%sql, "own query listing");
+        let df = cx.sample_session.sql(&sql).await.map_err(explained)?;
+        samples = rows(&df.collect().await.map_err(explained)?);
+    }
+    Ok(OwnOutcome {
+        samples,
+        in_scope: Some(required),
+        message: message(check, required, failing, &[missing, copies, extra]),
         ..OwnOutcome::new(failing)
     })
 }
