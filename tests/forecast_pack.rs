@@ -94,7 +94,11 @@ datasets:
 fn wide_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "forecast.csv", WIDE.as_bytes());
-    write(dir.path(), "regions.csv", b"region\nnorth\nsouth\neast\nwest\n");
+    write(
+        dir.path(),
+        "regions.csv",
+        b"region\nnorth\nsouth\neast\nwest\n",
+    );
     write(dir.path(), "sluice.yaml", WIDE_CONFIG.as_bytes());
     dir
 }
@@ -127,8 +131,14 @@ fn wide_layout_counts_missing_duplicated_and_off_grid_rows() {
     );
     // The series from `regions` catch `west`, missing entirely: 4 × 3 = 12 required,
     // 1 + 3 missing, 1 copy, 1 off the grid.
-    assert_eq!(verdict(&report, "forecast", "all_regions"), ("fail".into(), 6));
-    assert_eq!(result(&report, "forecast", "all_regions")["failing_pct"], 50.0);
+    assert_eq!(
+        verdict(&report, "forecast", "all_regions"),
+        ("fail".into(), 6)
+    );
+    assert_eq!(
+        result(&report, "forecast", "all_regions")["failing_pct"],
+        50.0
+    );
     // Crossed quantiles: north 12-03 and east 12-01; a tolerance of 1.5 lets north's
     // drop of 1 pass, not east's 3.
     assert_eq!(
@@ -318,7 +328,10 @@ datasets:
     );
     let (code, report) = check_json(dir.path(), &[]);
     assert_eq!(code, 1);
-    assert_eq!(verdict(&report, "hub", "nulls_distinct"), ("pass".into(), 0));
+    assert_eq!(
+        verdict(&report, "hub", "nulls_distinct"),
+        ("pass".into(), 0)
+    );
     assert_eq!(verdict(&report, "hub", "nulls_equal"), ("fail".into(), 1));
     let r = result(&report, "hub", "nulls_equal");
     assert_eq!(r["samples"][0]["task"], 1);
@@ -347,7 +360,11 @@ fn bad_pack_configs_are_config_errors_with_a_location_and_a_fix() {
     for (check, says) in [
         (
             "      - completeness: { keys: { location: { from: locatons.location } } }\n",
-            &["sluice.yaml:8:9", "reads values from dataset `locatons`, which is not defined", "did you mean `locations`?"][..],
+            &[
+                "sluice.yaml:8:9",
+                "reads values from dataset `locatons`, which is not defined",
+                "did you mean `locations`?",
+            ][..],
         ),
         (
             "      - completeness: { series: [r], date: ds, frequency: daily, horizon: 3 }\n",
@@ -359,7 +376,11 @@ fn bad_pack_configs_are_config_errors_with_a_location_and_a_fix() {
         ),
         (
             "      - completeness: { keys: { h: { from: 5, to: 1 } } }\n",
-            &["sluice.yaml:8:", "the range ends (1) before it starts (5)", "swap"][..],
+            &[
+                "sluice.yaml:8:",
+                "the range ends (1) before it starts (5)",
+                "swap",
+            ][..],
         ),
         (
             "      - completeness: { keys: { location: { from: locations } } }\n",
@@ -371,7 +392,11 @@ fn bad_pack_configs_are_config_errors_with_a_location_and_a_fix() {
         ),
         (
             "      - quantiles_ordered: { level: q, value: v, tolerance: -0.01 }\n",
-            &["sluice.yaml:8:", "`tolerance` is negative", "tolerance: 0.01"][..],
+            &[
+                "sluice.yaml:8:",
+                "`tolerance` is negative",
+                "tolerance: 0.01",
+            ][..],
         ),
         (
             "      - unique: { columns: [a, b], nulls: same }\n",
@@ -406,7 +431,12 @@ datasets:
     );
     let (code, report) = check_json(dir.path(), &[]);
     assert_eq!(code, 4, "{report:#}");
-    let msg = |n: &str| result(&report, "forecast", n)["message"].as_str().unwrap().to_string();
+    let msg = |n: &str| {
+        result(&report, "forecast", n)["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(
         msg("quantiles_ordered(region, p50)"),
         "`quantiles_ordered` needs a numeric column, but `region` is string"

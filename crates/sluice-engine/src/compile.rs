@@ -933,19 +933,23 @@ mod tests {
             "count(*) FILTER (WHERE NOT (\"p10\" <= \"p50\" AND \"p50\" <= \"p90\"))"
         );
         assert_eq!(c.own, None);
-        let c = run(CheckKind::QuantilesOrdered(sluice_spec::QuantileOrder::Wide {
-            columns: vec!["p10".into(), "p50".into(), "p90".into()],
-            tolerance: 0.01,
-        }))
+        let c = run(CheckKind::QuantilesOrdered(
+            sluice_spec::QuantileOrder::Wide {
+                columns: vec!["p10".into(), "p50".into(), "p90".into()],
+                tolerance: 0.01,
+            },
+        ))
         .unwrap();
         assert_eq!(
             c.aggs[0],
             "count(*) FILTER (WHERE NOT (\"p10\" <= \"p50\" + 0.01 AND \"p50\" <= \"p90\" + 0.01))"
         );
-        let e = run(CheckKind::QuantilesOrdered(sluice_spec::QuantileOrder::Wide {
-            columns: vec!["p10".into(), "region".into()],
-            tolerance: 0.0,
-        }))
+        let e = run(CheckKind::QuantilesOrdered(
+            sluice_spec::QuantileOrder::Wide {
+                columns: vec!["p10".into(), "region".into()],
+                tolerance: 0.0,
+            },
+        ))
         .unwrap_err();
         assert_eq!(
             e.message,

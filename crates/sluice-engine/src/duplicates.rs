@@ -324,7 +324,10 @@ fn ident(name: &str) -> String {
 /// every row in scope).
 fn scope_sql(s: &Search<'_>) -> String {
     if s.nulls_equal {
-        return s.scope.map(|f| format!("({f})")).unwrap_or_else(|| "true".into());
+        return s
+            .scope
+            .map(|f| format!("({f})"))
+            .unwrap_or_else(|| "true".into());
     }
     let not_null = s
         .keys

@@ -186,7 +186,11 @@ pub(crate) fn evaluate(
                 CheckKind::Metric { sql, group_by } => (sql.as_str(), group_by.join(", ")),
                 _ => ("value", String::new()),
             };
-            let outside = if status == CheckStatus::Warn { *warn } else { *fail };
+            let outside = if status == CheckStatus::Warn {
+                *warn
+            } else {
+                *fail
+            };
             let zone = if status == CheckStatus::Warn && check.fail.is_some() {
                 " (warn zone)"
             } else {

@@ -24,7 +24,8 @@ use sluice_spec::{
 };
 
 use crate::compile::{
-    Compiled, Eval, OwnQuery, Sample, field, ident, is_integer, is_numeric, is_string, literals, value_type, wrong_type,
+    Compiled, Eval, OwnQuery, Sample, field, ident, is_integer, is_numeric, is_string, literals,
+    value_type, wrong_type,
 };
 use crate::error::{CheckError, CheckErrorKind as K};
 
@@ -47,12 +48,21 @@ pub(crate) struct GroupQuery {
 impl GroupQuery {
     /// The totals query.
     pub fn totals_sql(&self) -> String {
-        format!("SELECT {} FROM ({}) AS \"__b\"", self.totals.join(", "), self.body)
+        format!(
+            "SELECT {} FROM ({}) AS \"__b\"",
+            self.totals.join(", "),
+            self.body
+        )
     }
 
     /// The first `n` failing units.
     pub fn listing_sql(&self, n: u32) -> String {
-        let cols = self.columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+        let cols = self
+            .columns
+            .iter()
+            .map(|c| ident(c))
+            .collect::<Vec<_>>()
+            .join(", ");
         format!(
             "SELECT {cols} FROM ({}) AS \"__b\" WHERE \"__fail\" > 0 OR \"__warn\" > 0 ORDER BY {} LIMIT {n}",
             self.body, self.order
@@ -67,7 +77,11 @@ const BASE_TOTALS: [&str; 3] = [
 ];
 
 fn totals(extra: &[&str]) -> Vec<String> {
-    BASE_TOTALS.iter().chain(extra).map(|s| s.to_string()).collect()
+    BASE_TOTALS
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn idents(cols: &[String]) -> String {
@@ -182,7 +196,12 @@ pub(crate) fn quantiles_ordered(
             numeric(kind, schema, dataset, value)?;
             let lf = field(schema, dataset, level)?;
             if !is_numeric(lf.data_type()) && !is_string(lf.data_type()) {
-                return Err(wrong_type(kind, level, "a numeric (or text holding numbers)", lf.data_type()));
+                return Err(wrong_type(
+                    kind,
+                    level,
+                    "a numeric (or text holding numbers)",
+                    lf.data_type(),
+                ));
             }
             for b in by {
                 field(schema, dataset, b)?;
@@ -408,11 +427,11 @@ pub(crate) fn completeness(
                     key.listed.extend(literals(kind, &k.column, &lits, dt)?);
                 }
                 KeySource::Dates(g) => {
-                    let fits = match (values, g.frequency.is_calendar()) {
-                        (Values::Date | Values::Timestamp | Values::Text, true) => true,
-                        (Values::Integer, false) => true,
-                        _ => false,
-                    };
+                    let fits = matches!(
+                        (values, g.frequency.is_calendar()),
+                        (Values::Date | Values::Timestamp | Values::Text, true)
+                            | (Values::Integer, false)
+                    );
                     if !fits {
                         let need = if g.frequency.is_calendar() {
                             "a date, timestamp or text"
@@ -552,7 +571,9 @@ impl Grid {
             .map(|k| k.column.clone())
             .collect();
         let not_null = |cols: &[String]| -> Vec<String> {
-            cols.iter().map(|c| format!("{} IS NOT NULL", ident(c))).collect()
+            cols.iter()
+                .map(|c| format!("{} IS NOT NULL", ident(c)))
+                .collect()
         };
         for cols in [&self.by, &present] {
             if !cols.is_empty() {
@@ -579,9 +600,10 @@ impl Grid {
                         None => continue,
                     },
                 };
-                listed.extend(grid_values(&start, g, k.values).map_err(|e| {
-                    CheckError::column(K::WrongValue, &k.column, e)
-                })?);
+                listed.extend(
+                    grid_values(&start, g, k.values)
+                        .map_err(|e| CheckError::column(K::WrongValue, &k.column, e))?,
+                );
             }
             let mut parts: Vec<String> = Vec::new();
             if !listed.is_empty() {
@@ -635,7 +657,11 @@ impl Grid {
     /// order of the grids without a `start`).
     pub fn query(&self, fused: &[ScalarValue]) -> Result<GroupQuery, CheckError> {
         let table = ident(&self.table);
-        let relations: Vec<String> = self.dimensions(fused)?.into_iter().map(|(_, r)| r).collect();
+        let relations: Vec<String> = self
+            .dimensions(fused)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
         let present: Vec<String> = self
             .keys
             .iter()
@@ -651,7 +677,12 @@ impl Grid {
             .join(" CROSS JOIN ");
         let mut cols: Vec<String> = self.by.clone();
         cols.extend(present.iter().cloned());
-        cols.extend(self.keys.iter().filter(|k| !k.present).map(|k| k.column.clone()));
+        cols.extend(
+            self.keys
+                .iter()
+                .filter(|k| !k.present)
+                .map(|k| k.column.clone()),
+        );
         let all = idents(&cols);
         let on = cols
             .iter()
@@ -697,16 +728,26 @@ fn start_of(v: &ScalarValue, values: Values) -> Option<GridStart> {
     if values == Values::Integer {
         return crate::values::as_i64(v).map(GridStart::Int);
     }
-    if let ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) = v {
+    if let ScalarValue::Utf8(Some(s))
+    | ScalarValue::LargeUtf8(Some(s))
+    | ScalarValue::Utf8View(Some(s)) = v
+    {
         return Some(GridStart::Date(s.clone()));
     }
     let at = crate::values::as_instant(v)?;
-    Some(GridStart::Date(at.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string()))
+    Some(GridStart::Date(
+        at.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string(),
+    ))
 }
 
 fn parse_start(s: &str) -> Result<NaiveDateTime, String> {
     let t = s.trim();
-    let formats = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"];
+    let formats = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ];
     for f in formats {
         if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
             return Ok(d);
@@ -731,8 +772,8 @@ fn grid_values(start: &GridStart, g: &DateGrid, values: Values) -> Result<Vec<St
         (GridStart::Date(s), f) if f.is_calendar() => {
             let start = parse_start(s)?;
             let dates = calendar(start, f, n)?;
-            let with_time = values != Values::Date
-                && dates.iter().any(|d| d.time() != chrono::NaiveTime::MIN);
+            let with_time =
+                values != Values::Date && dates.iter().any(|d| d.time() != chrono::NaiveTime::MIN);
             Ok(dates
                 .iter()
                 .map(|d| {
@@ -771,7 +812,8 @@ fn calendar(start: NaiveDateTime, f: Frequency, n: i64) -> Result<Vec<NaiveDateT
             .collect(),
         Frequency::BusinessDays(step) => {
             let weekend = |d: &NaiveDateTime| matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
-            let next = |d: NaiveDateTime| d.checked_add_signed(Duration::days(1)).ok_or_else(overflow);
+            let next =
+                |d: NaiveDateTime| d.checked_add_signed(Duration::days(1)).ok_or_else(overflow);
             let mut d = start;
             while weekend(&d) {
                 d = next(d)?;
@@ -808,14 +850,32 @@ mod tests {
 
     #[test]
     fn calendar_steps() {
-        assert_eq!(dates("2026-12-30", "1d", 3), ["'2026-12-30'", "'2026-12-31'", "'2027-01-01'"]);
-        assert_eq!(dates("2026-01-31", "1mo", 3), ["'2026-01-31'", "'2026-02-28'", "'2026-03-31'"]);
-        assert_eq!(dates("2026-01-15", "1q", 2), ["'2026-01-15'", "'2026-04-15'"]);
-        assert_eq!(dates("2024-02-29", "1y", 2), ["'2024-02-29'", "'2025-02-28'"]);
+        assert_eq!(
+            dates("2026-12-30", "1d", 3),
+            ["'2026-12-30'", "'2026-12-31'", "'2027-01-01'"]
+        );
+        assert_eq!(
+            dates("2026-01-31", "1mo", 3),
+            ["'2026-01-31'", "'2026-02-28'", "'2026-03-31'"]
+        );
+        assert_eq!(
+            dates("2026-01-15", "1q", 2),
+            ["'2026-01-15'", "'2026-04-15'"]
+        );
+        assert_eq!(
+            dates("2024-02-29", "1y", 2),
+            ["'2024-02-29'", "'2025-02-28'"]
+        );
         // 2026-12-04 is a Friday; a Saturday start rolls to Monday.
-        assert_eq!(dates("2026-12-04", "1bd", 3), ["'2026-12-04'", "'2026-12-07'", "'2026-12-08'"]);
+        assert_eq!(
+            dates("2026-12-04", "1bd", 3),
+            ["'2026-12-04'", "'2026-12-07'", "'2026-12-08'"]
+        );
         assert_eq!(dates("2026-12-05", "1bd", 1), ["'2026-12-07'"]);
-        assert_eq!(dates("2026-12-01", "1w", 2), ["'2026-12-01'", "'2026-12-08'"]);
+        assert_eq!(
+            dates("2026-12-01", "1w", 2),
+            ["'2026-12-01'", "'2026-12-08'"]
+        );
         let g = DateGrid {
             start: None,
             horizon: 2,
@@ -830,6 +890,9 @@ mod tests {
             horizon: 3,
             frequency: Frequency::Steps(7),
         };
-        assert_eq!(grid_values(&GridStart::Int(1), &g, Values::Integer).unwrap(), ["1", "8", "15"]);
+        assert_eq!(
+            grid_values(&GridStart::Int(1), &g, Values::Integer).unwrap(),
+            ["1", "8", "15"]
+        );
     }
 }

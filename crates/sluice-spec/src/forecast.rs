@@ -239,7 +239,11 @@ mod tests {
             assert_eq!(Frequency::parse(text), Ok(f), "{text}");
             assert_eq!(f.to_string(), shown);
         }
-        assert!(Frequency::parse("daily").unwrap_err().contains("not a frequency"));
+        assert!(
+            Frequency::parse("daily")
+                .unwrap_err()
+                .contains("not a frequency")
+        );
         assert!(Frequency::parse("1fortnight").is_err());
         assert!(Frequency::parse("0d").unwrap_err().contains("zero"));
         assert!(Frequency::parse("").is_err());

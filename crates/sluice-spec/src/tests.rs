@@ -929,7 +929,14 @@ datasets:
     );
     let msgs: Vec<String> = d
         .iter()
-        .map(|d| format!("{}:{} {}", d.span.unwrap().start.line, d.span.unwrap().start.col, d.message))
+        .map(|d| {
+            format!(
+                "{}:{} {}",
+                d.span.unwrap().start.line,
+                d.span.unwrap().start.col,
+                d.message
+            )
+        })
         .collect();
     assert_eq!(
         msgs,

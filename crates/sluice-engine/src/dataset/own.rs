@@ -12,15 +12,15 @@ use super::RunContext;
 use super::explain::explain;
 use super::plan::CheckPlan;
 use crate::compile::{OwnQuery, ident};
-use crate::pack::{Grid, GroupQuery};
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Int64Type;
-use datafusion::common::ScalarValue;
 use crate::duplicates::{self, Listed, Order, Search};
 use crate::error::{CheckError, CheckErrorKind as K};
+use crate::pack::{Grid, GroupQuery};
 use crate::query::{Kind, one_row};
 use crate::source::Source;
 use crate::values::{as_i64, as_u64, rows};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::common::ScalarValue;
 
 /// What a check's own query found.
 #[derive(Clone, Debug, PartialEq)]
@@ -267,7 +267,13 @@ fn message(check: &Check, units: u64, failing: u64, parts: &[u64; 3]) -> Option<
         .as_deref()
         .map(|f| format!(" (where {f})"))
         .unwrap_or_default();
-    let s = |n: u64, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    let s = |n: u64, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
     Some(match &check.kind {
         CheckKind::Completeness(spec) => {
             let [missing, copies, extra] = *parts;
@@ -277,7 +283,11 @@ fn message(check: &Check, units: u64, failing: u64, parts: &[u64; 3]) -> Option<
             }
             format!(
                 "{failing} failing of {units} required {} of ({}): {}{scope}",
-                if units == 1 { "combination" } else { "combinations" },
+                if units == 1 {
+                    "combination"
+                } else {
+                    "combinations"
+                },
                 spec.columns().join(", "),
                 found.join(", ")
             )
@@ -299,8 +309,7 @@ fn message(check: &Check, units: u64, failing: u64, parts: &[u64; 3]) -> Option<
             )
         }
         CheckKind::NotConstant { series, column } => format!(
-            "{failing} of {} ({}) have a constant {column}{scope}",
-            format!("{units} series"),
+            "{failing} of {units} series ({}) have a constant {column}{scope}",
             series.join(", ")
         ),
         _ => return None,

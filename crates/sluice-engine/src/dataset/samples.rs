@@ -66,7 +66,8 @@ async fn fetch(
     match (compiled, &plan.own) {
         (
             Compiled {
-                own: Some(OwnQuery::Duplicates {
+                own:
+                    Some(OwnQuery::Duplicates {
                         columns,
                         dense,
                         nulls_equal,

@@ -12,7 +12,14 @@ const MAX_RANGE: i64 = 10_000_000;
 /// Most steps a date grid may have.
 const MAX_HORIZON: u64 = 1_000_000;
 
-const WIDE_KEYS: &[&str] = &["series", "series_from", "date", "frequency", "start", "horizon"];
+const WIDE_KEYS: &[&str] = &[
+    "series",
+    "series_from",
+    "date",
+    "frequency",
+    "start",
+    "horizon",
+];
 const LONG_KEYS: &[&str] = &["keys", "by", "extra"];
 const KEY_SPEC_KEYS: &[&str] = &["values", "from", "to", "start", "horizon", "frequency"];
 
@@ -46,7 +53,11 @@ impl Decoder<'_> {
         }
         let wide_keys: Vec<&Node> = WIDE_KEYS.iter().filter_map(|k| get(o.e, k)).collect();
         let long_keys: Vec<&Node> = LONG_KEYS.iter().filter_map(|k| get(o.e, k)).collect();
-        let key_node = |e: &Entries, n: &Node| e.iter().find(|(_, v)| std::ptr::eq(v, n)).map(|(k, _)| k.span);
+        let key_node = |e: &Entries, n: &Node| {
+            e.iter()
+                .find(|(_, v)| std::ptr::eq(v, n))
+                .map(|(k, _)| k.span)
+        };
         match (wide_keys.is_empty(), get(o.e, "keys")) {
             (false, Some(k)) => {
                 let at = key_node(o.e, wide_keys[0]).unwrap_or(o.at);
@@ -199,12 +210,20 @@ impl Decoder<'_> {
         let what = format!("the values of key `{column}`");
         match &node.value {
             Value::Seq(items) if !items.is_empty() => {
-                let vals: Vec<Option<Literal>> =
-                    items.iter().map(|i| self.literal(i, "each value")).collect();
-                Some(vec![KeySource::List(vals.into_iter().collect::<Option<Vec<_>>>()?)])
+                let vals: Vec<Option<Literal>> = items
+                    .iter()
+                    .map(|i| self.literal(i, "each value"))
+                    .collect();
+                Some(vec![KeySource::List(
+                    vals.into_iter().collect::<Option<Vec<_>>>()?,
+                )])
             }
             Value::Seq(_) => {
-                self.err(Diagnostic::error(node.span, format!("{what} is an empty list")).label("empty").help("list the required values, e.g. `[1, 2, 3]`"));
+                self.err(
+                    Diagnostic::error(node.span, format!("{what} is an empty list"))
+                        .label("empty")
+                        .help("list the required values, e.g. `[1, 2, 3]`"),
+                );
                 None
             }
             Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Bool(_) => {
@@ -220,22 +239,52 @@ impl Decoder<'_> {
                 match (from, get(e, "to")) {
                     (Some(f), Some(t)) => {
                         let (Value::Int(a), Value::Int(b)) = (&f.value, &t.value) else {
-                            let bad = if matches!(f.value, Value::Int(_)) { t } else { f };
-                            self.type_error(bad, "a range bound", "a whole number", Some("e.g. `{ from: 1, to: 28 }`".into()));
+                            let bad = if matches!(f.value, Value::Int(_)) {
+                                t
+                            } else {
+                                f
+                            };
+                            self.type_error(
+                                bad,
+                                "a range bound",
+                                "a whole number",
+                                Some("e.g. `{ from: 1, to: 28 }`".into()),
+                            );
                             return None;
                         };
                         if a > b {
-                            self.err(Diagnostic::error(t.span, format!("the range ends ({b}) before it starts ({a})")).label("below `from`").help("swap `from` and `to`"));
+                            self.err(
+                                Diagnostic::error(
+                                    t.span,
+                                    format!("the range ends ({b}) before it starts ({a})"),
+                                )
+                                .label("below `from`")
+                                .help("swap `from` and `to`"),
+                            );
                             return None;
                         }
                         if (*b as i128 - *a as i128) >= MAX_RANGE as i128 {
-                            self.err(Diagnostic::error(t.span, format!("the range {a} to {b} requires more than {MAX_RANGE} values")).label("too many values").help("check the bounds"));
+                            self.err(
+                                Diagnostic::error(
+                                    t.span,
+                                    format!(
+                                        "the range {a} to {b} requires more than {MAX_RANGE} values"
+                                    ),
+                                )
+                                .label("too many values")
+                                .help("check the bounds"),
+                            );
                             return None;
                         }
                         sources.push(KeySource::Range { from: *a, to: *b });
                     }
                     (Some(f), None) if matches!(f.value, Value::Int(_)) => {
-                        self.missing(f.span, "to", &format!("the range of key `{column}`"), "a range needs both ends, e.g. `{ from: 1, to: 28 }`");
+                        self.missing(
+                            f.span,
+                            "to",
+                            &format!("the range of key `{column}`"),
+                            "a range needs both ends, e.g. `{ from: 1, to: 28 }`",
+                        );
                         return None;
                     }
                     (Some(f), None) => {
@@ -243,12 +292,20 @@ impl Decoder<'_> {
                         sources.push(KeySource::From { dataset, column });
                     }
                     (None, Some(t)) => {
-                        self.missing(t.span, "from", &format!("the range of key `{column}`"), "a range needs both ends, e.g. `{ from: 1, to: 28 }`");
+                        self.missing(
+                            t.span,
+                            "from",
+                            &format!("the range of key `{column}`"),
+                            "a range needs both ends, e.g. `{ from: 1, to: 28 }`",
+                        );
                         return None;
                     }
                     (None, None) => {}
                 }
-                if ["start", "horizon", "frequency"].iter().any(|k| get(e, k).is_some()) {
+                if ["start", "horizon", "frequency"]
+                    .iter()
+                    .any(|k| get(e, k).is_some())
+                {
                     sources.push(KeySource::Dates(self.date_grid(e, node.span, false)?));
                 }
                 if sources.is_empty() {
@@ -261,7 +318,12 @@ impl Decoder<'_> {
                 Some(sources)
             }
             _ => {
-                self.type_error(node, &what, "a list or a mapping", Some("e.g. `[0.1, 0.5, 0.9]` or `{ from: 1, to: 28 }`".into()));
+                self.type_error(
+                    node,
+                    &what,
+                    "a list or a mapping",
+                    Some("e.g. `[0.1, 0.5, 0.9]` or `{ from: 1, to: 28 }`".into()),
+                );
                 None
             }
         }
@@ -307,7 +369,12 @@ impl Decoder<'_> {
                     }
                 },
                 _ => {
-                    self.type_error(n, "`frequency`", "a step like `1d` or a positive whole number", Some("e.g. `frequency: 1d`".into()));
+                    self.type_error(
+                        n,
+                        "`frequency`",
+                        "a step like `1d` or a positive whole number",
+                        Some("e.g. `frequency: 1d`".into()),
+                    );
                     None
                 }
             },
@@ -322,12 +389,21 @@ impl Decoder<'_> {
                     self.err(
                         Diagnostic::error(n.span, "`horizon` is 0: the grid would require nothing")
                             .label("zero steps")
-                            .help("give the number of dates required, at least 1, e.g. `horizon: 30`"),
+                            .help(
+                                "give the number of dates required, at least 1, e.g. `horizon: 30`",
+                            ),
                     );
                     None
                 }
                 Some(h) if h > MAX_HORIZON => {
-                    self.err(Diagnostic::error(n.span, format!("`horizon` {h} is more than {MAX_HORIZON} steps")).label("too long").help("check the value"));
+                    self.err(
+                        Diagnostic::error(
+                            n.span,
+                            format!("`horizon` {h} is more than {MAX_HORIZON} steps"),
+                        )
+                        .label("too long")
+                        .help("check the value"),
+                    );
                     None
                 }
                 h => h.map(|h| h as u32),
@@ -343,7 +419,11 @@ impl Decoder<'_> {
                 Value::Int(i) => Some(Some(GridStart::Int(*i))),
                 Value::Str(s) if looks_like_date(s) => match crate::date::impossible(s) {
                     Some(why) => {
-                        self.err(Diagnostic::error(n.span, why).label("no such date").help("write a date that exists, as `YYYY-MM-DD`"));
+                        self.err(
+                            Diagnostic::error(n.span, why)
+                                .label("no such date")
+                                .help("write a date that exists, as `YYYY-MM-DD`"),
+                        );
                         None
                     }
                     None => Some(Some(GridStart::Date(s.trim().to_string()))),
@@ -366,9 +446,14 @@ impl Decoder<'_> {
             }
             (Some(GridStart::Date(_)), false) => {
                 self.err(
-                    Diagnostic::error(get(e, "frequency")?.span, format!("frequency `{frequency}` is a number of steps, but `start` is a date"))
-                        .label("an integer step")
-                        .help("write the step with a unit, e.g. `frequency: 1d` or `1mo`"),
+                    Diagnostic::error(
+                        get(e, "frequency")?.span,
+                        format!(
+                            "frequency `{frequency}` is a number of steps, but `start` is a date"
+                        ),
+                    )
+                    .label("an integer step")
+                    .help("write the step with a unit, e.g. `frequency: 1d` or `1mo`"),
                 );
                 return None;
             }
@@ -403,7 +488,8 @@ impl Decoder<'_> {
             (None, Some(c)) => Some(self.strings(c, "`columns`")),
             (None, None) => None,
         };
-        let long = get(o.e, "level").is_some() || get(o.e, "value").is_some() || get(o.e, "by").is_some();
+        let long =
+            get(o.e, "level").is_some() || get(o.e, "value").is_some() || get(o.e, "by").is_some();
         let q = match (wide_cols, long) {
             (Some(_), true) => {
                 self.err(
@@ -416,9 +502,17 @@ impl Decoder<'_> {
                 let columns = cols?;
                 if columns.len() < 2 {
                     self.err(
-                        Diagnostic::error(o.shorthand.or(get(o.e, "columns")).map(|n| n.span).unwrap_or(o.at), "`quantiles_ordered` needs at least two columns to order")
-                            .label("one column")
-                            .help("list the quantile columns lowest level first, e.g. `[p10, p50, p90]`"),
+                        Diagnostic::error(
+                            o.shorthand
+                                .or(get(o.e, "columns"))
+                                .map(|n| n.span)
+                                .unwrap_or(o.at),
+                            "`quantiles_ordered` needs at least two columns to order",
+                        )
+                        .label("one column")
+                        .help(
+                            "list the quantile columns lowest level first, e.g. `[p10, p50, p90]`",
+                        ),
                     );
                     return None;
                 }
@@ -429,8 +523,12 @@ impl Decoder<'_> {
             }
             (None, true) => {
                 let ex = "level: output_type_id, value: value, by: [location, horizon]";
-                let level = self.required(o, "level", ex).and_then(|n| self.string(n, "`level`"));
-                let value = self.required(o, "value", ex).and_then(|n| self.string(n, "`value`"));
+                let level = self
+                    .required(o, "level", ex)
+                    .and_then(|n| self.string(n, "`level`"));
+                let value = self
+                    .required(o, "value", ex)
+                    .and_then(|n| self.string(n, "`value`"));
                 let by = match get(o.e, "by") {
                     Some(n) => self.strings(n, "`by`"),
                     None => Some(vec![]),
@@ -456,8 +554,12 @@ impl Decoder<'_> {
         if !self.no_shorthand(o, ex) {
             return None;
         }
-        let series = self.required(o, "series", ex).and_then(|n| self.strings(n, "`series`"));
-        let column = self.required(o, "column", ex).and_then(|n| self.string(n, "`column`"));
+        let series = self
+            .required(o, "series", ex)
+            .and_then(|n| self.strings(n, "`series`"));
+        let column = self
+            .required(o, "column", ex)
+            .and_then(|n| self.string(n, "`column`"));
         Some(vec![CheckKind::NotConstant {
             series: series?,
             column: column?,

@@ -1325,7 +1325,12 @@ impl Decoder<'_> {
             }],
             Kind::Schema => self.schema_check(&o)?,
             Kind::RowsSatisfy => vec![CheckKind::RowsSatisfy {
-                condition: self.sql_option(&o, "condition", "the condition", "e.g. `- rows_satisfy: { name: positive_qty, condition: \"quantity > 0\" }`")?,
+                condition: self.sql_option(
+                    &o,
+                    "condition",
+                    "the condition",
+                    "e.g. `- rows_satisfy: { name: positive_qty, condition: \"quantity > 0\" }`",
+                )?,
             }],
             Kind::Metric => {
                 let sql = self.sql_option(&o, "sql", "the metric", "e.g. `- metric: { name: avg_amount, sql: \"avg(amount)\", between: [20, 80] }`");
@@ -1333,7 +1338,10 @@ impl Decoder<'_> {
                     Some(n) => self.strings(n, "`group_by`")?,
                     None => vec![],
                 };
-                vec![CheckKind::Metric { sql: sql?, group_by }]
+                vec![CheckKind::Metric {
+                    sql: sql?,
+                    group_by,
+                }]
             }
             Kind::References => self.references(&o)?,
             Kind::Completeness => self.completeness(&o)?,
