@@ -27,6 +27,7 @@ mod diff;
 mod evaluate;
 mod pack;
 mod parity;
+mod quantile_order;
 mod query;
 mod reconcile;
 mod runner;

@@ -43,6 +43,8 @@ pub(crate) struct GroupQuery {
     pub columns: Vec<String>,
     /// `ORDER BY` of the samples.
     pub order: String,
+    /// A body with more to show, for the samples only (`None`: `body`).
+    pub listing_body: Option<String>,
 }
 
 impl GroupQuery {
@@ -65,7 +67,8 @@ impl GroupQuery {
             .join(", ");
         format!(
             "SELECT {cols} FROM ({}) AS \"__b\" WHERE \"__fail\" > 0 OR \"__warn\" > 0 ORDER BY {} LIMIT {n}",
-            self.body, self.order
+            self.listing_body.as_ref().unwrap_or(&self.body),
+            self.order
         )
     }
 }
@@ -249,11 +252,19 @@ pub(crate) fn quantiles_ordered(
             } else {
                 format!("\"largest_decrease\" DESC, {by_list}")
             };
+            // The totals without sorting the table: each group's pairs sorted on their own.
+            let totals_body = format!(
+                "SELECT true AS \"__unit\", CASE WHEN \"__d\" > {t} THEN 1 ELSE 0 END AS \"__fail\", 0 AS \"__warn\" \
+                 FROM (SELECT {sel_by}{udaf}({lv}, {v}) AS \"__d\" FROM {table}{filter}{group}) AS \"__q\"",
+                udaf = crate::quantile_order::NAME,
+                table = ident(dataset),
+            );
             Ok(own(GroupQuery {
-                body,
+                body: totals_body,
                 totals: totals(&[]),
                 columns,
                 order,
+                listing_body: Some(body),
             }))
         }
     }
@@ -285,6 +296,7 @@ pub(crate) fn not_constant(
         totals: totals(&[]),
         columns,
         order: s,
+        listing_body: None,
     }))
 }
 
@@ -338,6 +350,7 @@ pub(crate) fn metric_grouped(
             totals: totals(&[]),
             columns,
             order: format!("\"__fail\" DESC, \"__warn\" DESC, {g}"),
+            listing_body: None,
         }))),
         sample: None,
     })
@@ -719,6 +732,7 @@ impl Grid {
             order: format!(
                 "CASE \"problem\" WHEN 'missing' THEN 0 WHEN 'duplicated' THEN 1 ELSE 2 END, {all}"
             ),
+            listing_body: None,
         })
     }
 }
