@@ -39,9 +39,14 @@
 //!   why (`skipped: schema failed`) and `skipped_by` names those checks.
 //! - `observed`: failing rows for row-level checks (`not_null`, `unique` — duplicate rows,
 //!   i.e. rows minus distinct values —, `accepted_values`, `forbidden_values`, `range`,
-//!   `matches`, `format`, `length`, `rows_satisfy`, `references`); the count for
-//!   `row_count`; the value for `metric`; the age in seconds of the newest value for
-//!   `freshness`; the list of mismatches for `schema`; `null` when it could not be measured.
+//!   `matches`, `format`, `length`, `rows_satisfy`, `references`, `interval_contains`,
+//!   wide `quantiles_ordered`); failing units for the grouped ones (`completeness`:
+//!   missing combinations + extra copies + rows off the grid; long `quantiles_ordered`:
+//!   groups; `not_constant`: series; `metric` with `group_by`: groups outside the bounds),
+//!   whose `failing_pct` is relative to the units (required combinations, groups, series);
+//!   the count for `row_count`; the value for `metric`; the age in seconds of the newest
+//!   value for `freshness`; the list of mismatches for `schema`; `null` when it could not
+//!   be measured.
 //! - `threshold`: the zone(s) as text: `max_invalid = 0`, `between 20 and 80`, `>= 1`,
 //!   `max_age = 6h`, `fail: >= 1; warn: >= 1000`.
 //! - `rows_scanned`: rows in the dataset; `rows_in_scope` (only with `where:`) the rows the
@@ -49,7 +54,10 @@
 //! - `column` for single-column checks, `columns` for composite keys.
 //! - `samples`: up to `samples:` failing rows (the checked columns plus the dataset's
 //!   `key`), for failed or warned row-level checks only; for `unique`, the duplicated
-//!   values with an `occurrences` count.
+//!   values with an `occurrences` count; for the grouped checks, the failing units (key
+//!   values with `problem` and `rows` for `completeness`, the group with `levels`,
+//!   `largest_decrease` and `decreases_at_level` for long `quantiles_ordered`, the series
+//!   with its `value` and `rows` for `not_constant`, the group and its `value` for `metric`).
 //! - `location`: where the check is defined, `file:line:col`.
 //! - `duration_ms` on a check: only for checks that ran a query of their own.
 

@@ -11,6 +11,9 @@
 //! | `references` | | anti-join with the referenced dataset |
 //! | `schema` | (reads the schema only) | |
 //! | `distribution`, `within_history`, `change_vs_published`, `forecast_accuracy` | `count(*)` | joins, `GROUP BY`s and window functions over both tables ([`crate::compare`]) |
+//! | `interval_contains`, `quantiles_ordered` (wide) | `count(*) FILTER (WHERE NOT cond)` | |
+//! | `quantiles_ordered` (long), `not_constant`, `metric` with `group_by` | | one grouped query ([`crate::pack`]) |
+//! | `completeness` | `min(date)` of grids without a `start` | the grid joined with the grouped data ([`crate::pack`]) |
 //!
 //! `unique` runs its own query because DataFusion evaluates `count(DISTINCT c)` inside an
 //! ungrouped aggregate by merging every partition's hash set on one thread: on 5 million
@@ -28,6 +31,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use sluice_spec::suggest::hint;
 
 use crate::error::{CheckError, CheckErrorKind as K};
+use crate::pack::{self, Others};
 use sluice_spec::{Check, CheckKind, ColumnType, Literal, SchemaSpec};
 
 /// How a check is evaluated.
@@ -59,6 +63,8 @@ pub(crate) enum Eval {
     Freshness,
     /// `aggs[0]` is the metric.
     Metric,
+    /// `metric` with `group_by`: the own query counts the groups outside each zone.
+    GroupBounds,
     /// Nothing to query: the mismatches between the schema and the spec.
     Schema(Vec<String>),
     /// Nothing to query: judged after the other checks ([`crate::history`]).
@@ -78,7 +84,14 @@ pub(crate) enum OwnQuery {
         columns: Vec<String>,
         /// One integer column: try the bitmap of `duplicates.rs` before a `GROUP BY`.
         dense: bool,
+        /// `nulls: equal`: NULL is a value of the key.
+        nulls_equal: bool,
     },
+    /// One row per unit checked (a group, a series, a required combination): the
+    /// forecast pack's grouped checks ([`crate::pack`]).
+    Groups(Box<crate::pack::GroupQuery>),
+    /// `completeness`: a [`crate::pack::GroupQuery`] once the fused scan gave the start dates.
+    Completeness(Box<crate::pack::Grid>),
     /// Rows whose value is missing from the referenced dataset: an anti-join.
     References {
         /// The child column, unquoted.
@@ -138,21 +151,21 @@ pub fn type_name(dt: &DataType) -> String {
     }
 }
 
-fn value_type(dt: &DataType) -> &DataType {
+pub(crate) fn value_type(dt: &DataType) -> &DataType {
     match dt {
         DataType::Dictionary(_, v) => value_type(v),
         other => other,
     }
 }
 
-fn is_string(dt: &DataType) -> bool {
+pub(crate) fn is_string(dt: &DataType) -> bool {
     matches!(
         value_type(dt),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
     )
 }
 
-fn is_temporal(dt: &DataType) -> bool {
+pub(crate) fn is_temporal(dt: &DataType) -> bool {
     matches!(
         value_type(dt),
         DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
@@ -173,7 +186,7 @@ pub(crate) fn is_integer(dt: &DataType) -> bool {
     )
 }
 
-fn is_numeric(dt: &DataType) -> bool {
+pub(crate) fn is_numeric(dt: &DataType) -> bool {
     let dt = value_type(dt);
     dt.is_numeric()
 }
@@ -248,7 +261,7 @@ pub fn field<'a>(schema: &'a Schema, dataset: &str, name: &str) -> Result<&'a Fi
     ))
 }
 
-fn wrong_type(kind: &str, column: &str, need: &str, dt: &DataType) -> CheckError {
+pub(crate) fn wrong_type(kind: &str, column: &str, need: &str, dt: &DataType) -> CheckError {
     CheckError::column(
         K::WrongType,
         column,
@@ -260,7 +273,7 @@ fn wrong_type(kind: &str, column: &str, need: &str, dt: &DataType) -> CheckError
 }
 
 /// Values rendered as SQL literals fitting a column of type `dt`.
-fn literals(
+pub(crate) fn literals(
     kind: &str,
     column: &str,
     values: &[Literal],
@@ -338,15 +351,15 @@ fn row_level(cond: String, column: &str) -> Compiled {
     }
 }
 
-/// Compiles `check` against the dataset's schema. `parent` gives the schema of the dataset
-/// a `references` or comparison check points at (or why it could not be read; `None` for
-/// a published version that does not exist yet). One function per kind;
-/// the table at the top of this module says what each adds to the fused scan.
+/// Compiles `check` against the dataset's schema. `others` gives the schema of another
+/// dataset a check reads (`references`, `completeness`'s `from:`), or why it could not be
+/// read. One function per kind; the table at the top of this module says what each adds
+/// to the fused scan.
 pub(crate) fn compile(
     check: &Check,
     dataset: &str,
     schema: &Schema,
-    parent: Option<Result<&Schema, &str>>,
+    others: &Others<'_>,
 ) -> Result<Compiled, CheckError> {
     use CheckKind::*;
     let cx = Cx {
@@ -365,7 +378,10 @@ pub(crate) fn compile(
             cx.field(column)?;
             Ok(row_level(format!("{} IS NOT NULL", ident(column)), column))
         }
-        Unique { columns } => unique(&cx, columns),
+        Unique {
+            columns,
+            nulls_equal,
+        } => unique(&cx, columns, *nulls_equal),
         AcceptedValues { column, values } => value_list(&cx, column, values, false),
         ForbiddenValues { column, values } => value_list(&cx, column, values, true),
         Range {
@@ -403,7 +419,10 @@ pub(crate) fn compile(
                 refs_from: Some(condition.clone()),
             }),
         }),
-        Metric { sql } => Ok(Compiled {
+        Metric { sql, group_by } if !group_by.is_empty() => {
+            pack::metric_grouped(check, dataset, schema, sql, group_by)
+        }
+        Metric { sql, .. } => Ok(Compiled {
             aggs: vec![format!("CAST(({sql}) AS DOUBLE)")],
             eval: Eval::Metric,
             own: None,
@@ -413,7 +432,17 @@ pub(crate) fn compile(
             column,
             dataset: target,
             key,
-        } => references(&cx, column, target, key, parent),
+        } => references(&cx, column, target, key, others(target)),
+        Completeness(spec) => pack::completeness(check, dataset, schema, spec, others),
+        QuantilesOrdered(q) => pack::quantiles_ordered(check, dataset, schema, q),
+        NotConstant { series, column } => {
+            pack::not_constant(check, dataset, schema, series, column)
+        }
+        IntervalContains {
+            lower,
+            point,
+            upper,
+        } => pack::interval_contains(check, dataset, schema, [lower, point, upper]),
         // Judged after the other checks, from their values and the run's history.
         Change { .. } | Anomaly(_) => Ok(Compiled {
             aggs: vec![],
@@ -422,6 +451,7 @@ pub(crate) fn compile(
             sample: None,
         }),
         Distribution(_) | WithinHistory(_) | ChangeVsPublished(_) | ForecastAccuracy(_) => {
+            let parent = crate::compare::other_table(check, dataset).and_then(|n| others(&n));
             crate::compare::validate(check, dataset, schema, parent)?;
             Ok(Compiled {
                 aggs: vec!["count(*)".to_string()],
@@ -443,18 +473,23 @@ fn regexp_like(column: &str, regex: &str) -> String {
 
 /// `unique`: rows with a complete key (and `min`/`max` of one integer key, for the
 /// bitmaps) in the fused scan; the duplicates by an own query.
-fn unique(cx: &Cx<'_>, columns: &[String]) -> Result<Compiled, CheckError> {
+fn unique(cx: &Cx<'_>, columns: &[String], nulls_equal: bool) -> Result<Compiled, CheckError> {
     let mut dense = false;
     for c in columns {
         dense = is_integer(cx.field(c)?.data_type());
     }
-    let dense = dense && columns.len() == 1;
+    // The bitmaps have no bit for NULL: with `nulls: equal` the key is grouped.
+    let dense = dense && columns.len() == 1 && !nulls_equal;
     let not_null = columns
         .iter()
         .map(|c| format!("{} IS NOT NULL", ident(c)))
         .collect::<Vec<_>>()
         .join(" AND ");
-    let mut aggs = vec![format!("count(*) FILTER (WHERE {not_null})")];
+    let mut aggs = vec![if nulls_equal {
+        "count(*)".to_string()
+    } else {
+        format!("count(*) FILTER (WHERE {not_null})")
+    }];
     if dense {
         aggs.push(format!("min({})", ident(&columns[0])));
         aggs.push(format!("max({})", ident(&columns[0])));
@@ -466,6 +501,7 @@ fn unique(cx: &Cx<'_>, columns: &[String]) -> Result<Compiled, CheckError> {
         own: Some(OwnQuery::Duplicates {
             columns: columns.to_vec(),
             dense,
+            nulls_equal,
         }),
         sample: None,
     })
@@ -691,13 +727,13 @@ mod tests {
     }
 
     fn aggs(kind: CheckKind) -> Vec<String> {
-        compile(&check(kind), "orders", &schema(), None)
+        compile(&check(kind), "orders", &schema(), &|_| None)
             .unwrap()
             .aggs
     }
 
     fn err(kind: CheckKind) -> String {
-        compile(&check(kind), "orders", &schema(), None)
+        compile(&check(kind), "orders", &schema(), &|_| None)
             .unwrap_err()
             .message
     }
@@ -721,10 +757,11 @@ mod tests {
         let c = compile(
             &check(CheckKind::Unique {
                 columns: vec!["order_id".into()],
+                nulls_equal: false,
             }),
             "o",
             &schema(),
-            None,
+            &|_| None,
         )
         .unwrap();
         assert_eq!(c.eval, Eval::Duplicates);
@@ -732,7 +769,8 @@ mod tests {
             c.own,
             Some(OwnQuery::Duplicates {
                 columns: vec!["order_id".into()],
-                dense: true
+                dense: true,
+                nulls_equal: false
             })
         );
         assert_eq!(
@@ -747,33 +785,37 @@ mod tests {
         let c = compile(
             &check(CheckKind::Unique {
                 columns: vec!["status".into()],
+                nulls_equal: false,
             }),
             "o",
             &schema(),
-            None,
+            &|_| None,
         )
         .unwrap();
         assert_eq!(
             c.own,
             Some(OwnQuery::Duplicates {
                 columns: vec!["status".into()],
-                dense: false
+                dense: false,
+                nulls_equal: false
             })
         );
         let c = compile(
             &check(CheckKind::Unique {
                 columns: vec!["order_id".into(), "status".into()],
+                nulls_equal: false,
             }),
             "o",
             &schema(),
-            None,
+            &|_| None,
         )
         .unwrap();
         assert_eq!(
             c.own,
             Some(OwnQuery::Duplicates {
                 columns: vec!["order_id".into(), "status".into()],
-                dense: false
+                dense: false,
+                nulls_equal: false
             })
         );
         assert_eq!(
@@ -884,7 +926,8 @@ mod tests {
         );
         assert_eq!(
             aggs(CheckKind::Metric {
-                sql: "avg(amount)".into()
+                sql: "avg(amount)".into(),
+                group_by: vec![]
             }),
             ["CAST((avg(amount)) AS DOUBLE)"]
         );
@@ -894,6 +937,57 @@ mod tests {
             })[0],
             "count(*) FILTER (WHERE NOT (amount > 0))"
         );
+    }
+
+    #[test]
+    fn pack_row_conditions_share_the_fused_scan() {
+        let s = Schema::new(vec![
+            Field::new("p10", DataType::Float64, true),
+            Field::new("p50", DataType::Float64, true),
+            Field::new("p90", DataType::Int32, true),
+            Field::new("region", DataType::Utf8, true),
+        ]);
+        let run = |k: CheckKind| compile(&check(k), "f", &s, &|_| None);
+        let c = run(CheckKind::IntervalContains {
+            lower: "p10".into(),
+            point: "p50".into(),
+            upper: "p90".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            c.aggs[0],
+            "count(*) FILTER (WHERE NOT (\"p10\" <= \"p50\" AND \"p50\" <= \"p90\"))"
+        );
+        assert_eq!(c.own, None);
+        let c = run(CheckKind::QuantilesOrdered(
+            sluice_spec::QuantileOrder::Wide {
+                columns: vec!["p10".into(), "p50".into(), "p90".into()],
+                tolerance: 0.01,
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            c.aggs[0],
+            "count(*) FILTER (WHERE NOT (\"p10\" <= \"p50\" + 0.01 AND \"p50\" <= \"p90\" + 0.01))"
+        );
+        let e = run(CheckKind::QuantilesOrdered(
+            sluice_spec::QuantileOrder::Wide {
+                columns: vec!["p10".into(), "region".into()],
+                tolerance: 0.0,
+            },
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "`quantiles_ordered` needs a numeric column, but `region` is string"
+        );
+        // The long layout and constancy are grouped queries of their own.
+        let c = run(CheckKind::NotConstant {
+            series: vec!["region".into()],
+            column: "p50".into(),
+        })
+        .unwrap();
+        assert!(matches!(c.own, Some(OwnQuery::Groups(_))));
     }
 
     #[test]
@@ -919,7 +1013,7 @@ mod tests {
             forbidden: vec!["status".into()],
             allow_extra: false,
         };
-        let c = compile(&check(CheckKind::Schema(spec)), "o", &schema(), None).unwrap();
+        let c = compile(&check(CheckKind::Schema(spec)), "o", &schema(), &|_| None).unwrap();
         assert_eq!(
             c.eval,
             Eval::Schema(vec![
@@ -940,14 +1034,14 @@ mod tests {
             dataset: "p".into(),
             key: "id".into(),
         };
-        let e = compile(&check(k.clone()), "o", &schema(), Some(Ok(&parent)))
+        let e = compile(&check(k.clone()), "o", &schema(), &|_| Some(Ok(&parent)))
             .unwrap_err()
             .message;
         assert_eq!(
             e,
             "`order_id` (int64) cannot be compared with `p.id` (string)"
         );
-        let e = compile(&check(k), "o", &schema(), Some(Err("path not found")))
+        let e = compile(&check(k), "o", &schema(), &|_| Some(Err("path not found")))
             .unwrap_err()
             .message;
         assert_eq!(e, "cannot check references to `p`: path not found");

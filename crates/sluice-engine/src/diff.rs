@@ -207,6 +207,7 @@ pub(crate) async fn find_duplicates(
             .and_then(|(min, max)| as_i64(&min).zip(as_i64(&max))),
         list: 1_000_000,
         order: Order::ByKey,
+        nulls_equal: false,
     };
     let found = crate::duplicates::find(ctx, &search).await?;
     if found.values == 0 {

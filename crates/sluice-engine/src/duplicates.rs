@@ -291,6 +291,9 @@ pub(crate) struct Search<'a> {
     pub list: usize,
     /// In what order.
     pub order: Order,
+    /// NULL is a value of the key (`unique` with `nulls: equal`): rows with a NULL in the
+    /// key are grouped like any other, not left out. Never with the bitmaps (`range`).
+    pub nulls_equal: bool,
 }
 
 /// What a search found.
@@ -317,8 +320,15 @@ fn ident(name: &str) -> String {
     crate::compile::ident(name)
 }
 
-/// `(scope) AND k1 IS NOT NULL AND ...`: the rows a search looks at.
+/// `(scope) AND k1 IS NOT NULL AND ...`: the rows a search looks at (with `nulls_equal`,
+/// every row in scope).
 fn scope_sql(s: &Search<'_>) -> String {
+    if s.nulls_equal {
+        return s
+            .scope
+            .map(|f| format!("({f})"))
+            .unwrap_or_else(|| "true".into());
+    }
     let not_null = s
         .keys
         .iter()
@@ -363,7 +373,7 @@ pub(crate) async fn find(ctx: &SessionContext, s: &Search<'_>) -> Result<Found> 
 
 /// The bitmaps, when they apply; `None` otherwise (or when a value fell outside the range).
 async fn dense(ctx: &SessionContext, s: &Search<'_>) -> Result<Option<Found>> {
-    let ([key], Some((min, max))) = (s.keys, s.range) else {
+    let ([key], Some((min, max)), false) = (s.keys, s.range, s.nulls_equal) else {
         return Ok(None);
     };
     let range = (max as i128 - min as i128 + 1) as u128;

@@ -41,9 +41,18 @@ pub(crate) enum Measure {
     Score(f64),
     /// What a comparison with another dataset or the published version found.
     Compared(crate::compare::Comparison),
+    /// `metric` with `group_by`: groups outside the fail zone, outside the warn zone, in all.
+    Groups {
+        /// Outside the fail zone.
+        fail: u64,
+        /// Outside the warn zone.
+        warn: u64,
+        /// Groups.
+        groups: u64,
+    },
 }
 
-fn violates(t: &Threshold, m: &Measure) -> bool {
+fn violates(check: &Check, t: &Threshold, m: &Measure) -> bool {
     match (t, m) {
         (Threshold::Bounds { min, max, equals }, Measure::Rows(n)) => {
             bounds_violated(*min, *max, *equals, Some(*n as f64))
@@ -81,6 +90,9 @@ fn violates(t: &Threshold, m: &Measure) -> bool {
                     || max_pct.is_some_and(|p| pct(failing, in_scope) > p)
             })
         }
+        // Each zone's groups were counted against it by the own query.
+        (t, Measure::Groups { fail, .. }) if Some(t) == check.fail.as_ref() => *fail > 0,
+        (_, Measure::Groups { warn, .. }) => *warn > 0,
         // A threshold of another class never applies (the config decoder prevents it).
         _ => false,
     }
@@ -128,9 +140,9 @@ pub fn threshold_text(check: &Check) -> Option<String> {
 /// The status `m` earns in the check's zones: `fail` if it violates the fail zone, else
 /// `warn` if it violates the warn zone, else `pass`.
 pub(crate) fn zone_status(check: &Check, m: &Measure) -> CheckStatus {
-    if check.fail.as_ref().is_some_and(|t| violates(t, m)) {
+    if check.fail.as_ref().is_some_and(|t| violates(check, t, m)) {
         CheckStatus::Fail
-    } else if check.warn.as_ref().is_some_and(|t| violates(t, m)) {
+    } else if check.warn.as_ref().is_some_and(|t| violates(check, t, m)) {
         CheckStatus::Warn
     } else {
         CheckStatus::Pass
@@ -155,7 +167,7 @@ pub(crate) fn evaluate(
         Measure::Rows(n) => (Value::from(*n), None, None, format!("{}{scope}", rows(*n))),
         Measure::Value(v) => {
             let sql = match &check.kind {
-                CheckKind::Metric { sql } => sql.as_str(),
+                CheckKind::Metric { sql, .. } => sql.as_str(),
                 _ => "value",
             };
             let msg = match v {
@@ -205,6 +217,31 @@ pub(crate) fn evaluate(
         // History checks build their own results (`crate::history`); this is a fallback.
         Measure::Change { abs, .. } => (float(*abs), None, None, format!("change {abs}")),
         Measure::Score(x) => (float(*x), None, None, format!("score {x}")),
+        Measure::Groups { fail, warn, groups } => {
+            let (sql, by) = match &check.kind {
+                CheckKind::Metric { sql, group_by } => (sql.as_str(), group_by.join(", ")),
+                _ => ("value", String::new()),
+            };
+            let outside = if status == CheckStatus::Warn {
+                *warn
+            } else {
+                *fail
+            };
+            let zone = if status == CheckStatus::Warn && check.fail.is_some() {
+                " (warn zone)"
+            } else {
+                ""
+            };
+            (
+                Value::from(outside),
+                Some(outside),
+                Some(*groups),
+                format!(
+                    "{outside} of {groups} {} ({by}) have {sql} outside the bounds{zone}{scope}",
+                    plural(*groups, "group")
+                ),
+            )
+        }
         Measure::Problems(p) => {
             let msg = if p.is_empty() {
                 "schema matches".to_string()
@@ -328,7 +365,7 @@ fn invalid_message(
     let of = format!("{failing} of {}", rows(in_scope));
     match &check.kind {
         NotNull { column } => format!("{of} have {column} NULL{scope}"),
-        Unique { columns } => {
+        Unique { columns, .. } => {
             let cols = columns.join(", ");
             let (values, distinct) = duplicates.unwrap_or((0, 0));
             format!(
@@ -380,6 +417,15 @@ fn invalid_message(
             dataset,
             key,
         } => format!("{of} have {column} not found in {dataset}.{key}{scope}"),
+        QuantilesOrdered(_) => {
+            let cols = check.columns().join(" <= ");
+            format!("{of} have quantiles out of order ({cols}){scope}")
+        }
+        IntervalContains {
+            lower,
+            point,
+            upper,
+        } => format!("{of} have {point} outside [{lower}, {upper}]{scope}"),
         RowCount
         | Freshness { .. }
         | Schema(_)
@@ -390,6 +436,7 @@ fn invalid_message(
         | WithinHistory(_)
         | ChangeVsPublished(_)
         | ForecastAccuracy(_) => format!("{of} fail{scope}"),
+        Completeness(_) | NotConstant { .. } => format!("{of} fail{scope}"),
     }
 }
 
@@ -492,6 +539,7 @@ mod tests {
         let c = check(
             CheckKind::Metric {
                 sql: "avg(x)".into(),
+                group_by: vec![],
             },
             Some(Threshold::Bounds {
                 min: Some(0.0),

@@ -13,7 +13,7 @@ use chrono::{SecondsFormat, Utc};
 use datafusion::prelude::SessionContext;
 use futures::FutureExt;
 use futures::future::join_all;
-use sluice_spec::{CheckKind, Config, Dataset, Parity, Reconcile};
+use sluice_spec::{Config, Dataset, Parity, Reconcile};
 use tracing::{Instrument, info, info_span};
 
 use crate::dataset::{self, DatasetOutcome, RunContext};
@@ -134,7 +134,7 @@ fn datasets_to_open<'c>(config: &'c Config, sel: &Selection<'c>) -> Vec<&'c Data
     for ds in &sel.checked {
         want(&ds.name);
         for c in &ds.checks {
-            if let CheckKind::References { dataset, .. } = &c.kind {
+            for dataset in c.kind.datasets() {
                 want(dataset);
             }
             if let Some(other) = crate::compare::other_table(c, &ds.name) {

@@ -96,6 +96,14 @@ pub enum Kind {
     ChangeVsPublished,
     /// `forecast_accuracy`.
     ForecastAccuracy,
+    /// `completeness`.
+    Completeness,
+    /// `quantiles_ordered`.
+    QuantilesOrdered,
+    /// `not_constant`.
+    NotConstant,
+    /// `interval_contains`.
+    IntervalContains,
 }
 
 /// What the registry says of a kind.
@@ -124,7 +132,7 @@ pub const KINDS: &[KindInfo] = &[
     info(
         Kind::Unique,
         "unique",
-        &["column", "columns"],
+        &["column", "columns", "nulls"],
         ThresholdClass::Invalid,
     ),
     info(
@@ -181,7 +189,12 @@ pub const KINDS: &[KindInfo] = &[
         &["condition"],
         ThresholdClass::Invalid,
     ),
-    info(Kind::Metric, "metric", &["sql"], ThresholdClass::Bounds),
+    info(
+        Kind::Metric,
+        "metric",
+        &["sql", "group_by"],
+        ThresholdClass::Bounds,
+    ),
     info(
         Kind::References,
         "references",
@@ -253,6 +266,40 @@ pub const KINDS: &[KindInfo] = &[
         ],
         ThresholdClass::Limits(&["min_coverage_pct", "max_mase", "max_wape_pct"]),
     ),
+    info(
+        Kind::Completeness,
+        "completeness",
+        &[
+            "series",
+            "series_from",
+            "date",
+            "frequency",
+            "start",
+            "horizon",
+            "keys",
+            "by",
+            "extra",
+        ],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::QuantilesOrdered,
+        "quantiles_ordered",
+        &["columns", "level", "value", "by", "tolerance"],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::NotConstant,
+        "not_constant",
+        &["series", "column"],
+        ThresholdClass::Invalid,
+    ),
+    info(
+        Kind::IntervalContains,
+        "interval_contains",
+        &["lower", "point", "upper"],
+        ThresholdClass::Invalid,
+    ),
 ];
 
 const fn info(
@@ -318,7 +365,7 @@ mod tests {
             assert_eq!(k.kind as usize, i, "{} is out of place", k.name);
             assert_eq!(Kind::parse(k.name), Some(k.kind));
         }
-        assert_eq!(KINDS.len(), Kind::ForecastAccuracy as usize + 1);
+        assert_eq!(KINDS.len(), Kind::IntervalContains as usize + 1);
         assert_eq!(Kind::parse("not_a_kind"), None);
     }
 
@@ -342,7 +389,11 @@ mod tests {
                 "length",
                 "rows_satisfy",
                 "references",
-                "within_history"
+                "within_history",
+                "completeness",
+                "quantiles_ordered",
+                "not_constant",
+                "interval_contains"
             ]
         );
     }

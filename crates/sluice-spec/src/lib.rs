@@ -8,6 +8,7 @@
 
 pub mod diag;
 pub mod duration;
+pub mod forecast;
 pub mod history;
 pub mod interp;
 pub mod kinds;
@@ -25,6 +26,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Level};
+pub use forecast::{
+    CompletenessSpec, DateGrid, Frequency, GridStart, KeySource, KeyValues, QuantileOrder,
+};
 pub use history::{AnomalySpec, Baseline, HistoryPolicy, MetricRef};
 pub use interp::Vars;
 pub use model::*;

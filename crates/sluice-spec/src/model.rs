@@ -426,13 +426,21 @@ impl CheckKind {
             | Length { column, .. }
             | Freshness { column }
             | References { column, .. } => vec![column.as_str()],
-            Unique { columns } => columns.iter().map(String::as_str).collect(),
+            Unique { columns, .. } => columns.iter().map(String::as_str).collect(),
             RowCount | Schema(_) | RowsSatisfy { .. } | Metric { .. } => vec![],
             Change { .. } | Anomaly(_) => vec![],
             Distribution(d) => vec![d.column.as_str()],
             WithinHistory(w) => vec![w.column.as_str()],
             ChangeVsPublished(c) => vec![c.column.as_str()],
             ForecastAccuracy(a) => vec![a.point.as_str()],
+            Completeness(spec) => spec.columns(),
+            QuantilesOrdered(q) => q.columns(),
+            NotConstant { column, .. } => vec![column.as_str()],
+            IntervalContains {
+                lower,
+                point,
+                upper,
+            } => vec![lower.as_str(), point.as_str(), upper.as_str()],
         }
     }
 }
@@ -447,10 +455,14 @@ pub enum CheckKind {
         /// The column.
         column: String,
     },
-    /// No duplicate values of a column or composite key (NULLs ignored).
+    /// No duplicate values of a column or composite key (NULLs ignored, unless
+    /// `nulls: equal`).
     Unique {
         /// One column, or the columns of a composite key.
         columns: Vec<String>,
+        /// `nulls: equal`: a NULL in a key column is a value like any other, so two rows
+        /// with NULL there and the same other values are duplicates.
+        nulls_equal: bool,
     },
     /// Every non-NULL value is in a list.
     AcceptedValues {
@@ -516,6 +528,9 @@ pub enum CheckKind {
     Metric {
         /// The aggregate expression, e.g. `avg(amount)`.
         sql: String,
+        /// `group_by:`: the aggregate per group of these columns, every group within the
+        /// bounds (empty: one value over the dataset).
+        group_by: Vec<String>,
     },
     /// Every value exists in another dataset's key column.
     References {
@@ -546,6 +561,26 @@ pub enum CheckKind {
     ChangeVsPublished(ChangeSpec),
     /// A forecast against the actuals once they arrive: interval coverage, MASE, WAPE.
     ForecastAccuracy(AccuracySpec),
+    /// Every required combination of key values present exactly once.
+    Completeness(crate::forecast::CompletenessSpec),
+    /// Quantiles non-decreasing in level order (wide columns, or long rows per group).
+    QuantilesOrdered(crate::forecast::QuantileOrder),
+    /// No series whose `column` takes a single value.
+    NotConstant {
+        /// The columns identifying a series.
+        series: Vec<String>,
+        /// The column that must vary within each series.
+        column: String,
+    },
+    /// `lower <= point <= upper` on every row.
+    IntervalContains {
+        /// The lower bound column.
+        lower: String,
+        /// The point forecast column.
+        point: String,
+        /// The upper bound column.
+        upper: String,
+    },
 }
 
 /// Another dataset named by a check (`actuals:`, `reference:`), with where it is named.
@@ -677,6 +712,19 @@ impl CheckKind {
             WithinHistory(_) => K::WithinHistory,
             ChangeVsPublished(_) => K::ChangeVsPublished,
             ForecastAccuracy(_) => K::ForecastAccuracy,
+            Completeness(_) => K::Completeness,
+            QuantilesOrdered(_) => K::QuantilesOrdered,
+            NotConstant { .. } => K::NotConstant,
+            IntervalContains { .. } => K::IntervalContains,
+        }
+    }
+
+    /// The other datasets the check reads (`references`, `completeness`'s `from:`).
+    pub fn datasets(&self) -> Vec<&str> {
+        match self {
+            CheckKind::References { dataset, .. } => vec![dataset.as_str()],
+            CheckKind::Completeness(spec) => spec.datasets(),
+            _ => vec![],
         }
     }
 

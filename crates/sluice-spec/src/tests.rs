@@ -167,7 +167,8 @@ fn shorthands_and_defaults() {
     assert_eq!(
         c[1].kind,
         CheckKind::Unique {
-            columns: vec!["a".into(), "b".into()]
+            columns: vec!["a".into(), "b".into()],
+            nulls_equal: false
         }
     );
     assert_eq!(c[2].name, "rows_satisfy(a > 0)");
@@ -1052,4 +1053,151 @@ datasets:
     let undefined = d.iter().find(|d| d.message.contains("`sale`")).unwrap();
     let at = undefined.span.unwrap().start;
     assert_eq!((at.line, at.col), (7, 49), "{at:?}");
+}
+
+#[test]
+fn forecast_pack_layouts_decode_to_one_model() {
+    let c = checks(
+        r#"
+version: 1
+datasets:
+  f:
+    path: f.csv
+    checks:
+      - completeness: { series: [region], date: ds, frequency: 1d, start: "${DS}", horizon: 30 }
+      - completeness:
+          name: hub
+          keys:
+            location: { values: [US], from: locations.location }
+            horizon: { from: 1, to: 4 }
+            target_end_date: { horizon: 4, frequency: 1w }
+            output_type_id: [0.1, 0.5, 0.9]
+          by: [reference_date]
+          extra: fail
+      - quantiles_ordered: [p10, p50, p90]
+      - quantiles_ordered: { level: q, value: v, by: [location], tolerance: 0.01 }
+      - not_constant: { series: [region], column: p50 }
+      - interval_contains: { lower: p10, point: p50, upper: p90 }
+      - metric: { sql: "sum(value)", group_by: [task], between: [0.99, 1.01] }
+      - unique: { columns: [a, b], nulls: equal }
+  locations:
+    path: l.csv
+"#,
+    );
+    let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "completeness(region, ds)",
+            "hub",
+            "quantiles_ordered(p10, p50, p90)",
+            "quantiles_ordered(q, v)",
+            "not_constant(p50)",
+            "interval_contains(p10, p50, p90)",
+            "metric(sum(value))",
+            "unique(a, b)"
+        ]
+    );
+    assert_eq!(
+        c[0].kind,
+        CheckKind::Completeness(CompletenessSpec {
+            keys: vec![
+                KeyValues {
+                    column: "region".into(),
+                    sources: vec![KeySource::Present]
+                },
+                KeyValues {
+                    column: "ds".into(),
+                    sources: vec![KeySource::Dates(DateGrid {
+                        start: Some(GridStart::Date("2025-01-01".into())),
+                        horizon: 30,
+                        frequency: Frequency::Seconds(86_400)
+                    })]
+                }
+            ],
+            by: vec![],
+            extra_fail: true,
+            wide: true
+        })
+    );
+    let CheckKind::Completeness(hub) = &c[1].kind else {
+        panic!()
+    };
+    assert_eq!(
+        hub.keys[0].sources,
+        [
+            KeySource::List(vec![Literal::Str("US".into())]),
+            KeySource::From {
+                dataset: "locations".into(),
+                column: "location".into()
+            }
+        ]
+    );
+    assert_eq!(hub.keys[1].sources, [KeySource::Range { from: 1, to: 4 }]);
+    assert!(matches!(&hub.keys[2].sources[0], KeySource::Dates(g) if g.start.is_none()));
+    assert!(hub.extra_fail);
+    assert_eq!(hub.by, ["reference_date"]);
+    assert_eq!(hub.datasets(), ["locations"]);
+    assert_eq!(
+        c[3].kind,
+        CheckKind::QuantilesOrdered(QuantileOrder::Long {
+            level: "q".into(),
+            value: "v".into(),
+            by: vec!["location".into()],
+            tolerance: 0.01
+        })
+    );
+    assert_eq!(
+        c[6].kind,
+        CheckKind::Metric {
+            sql: "sum(value)".into(),
+            group_by: vec!["task".into()]
+        }
+    );
+    assert_eq!(
+        c[7].kind,
+        CheckKind::Unique {
+            columns: vec!["a".into(), "b".into()],
+            nulls_equal: true
+        }
+    );
+}
+
+#[test]
+fn forecast_pack_mistakes_point_at_the_value() {
+    let d = errors(
+        r#"
+version: 1
+datasets:
+  f:
+    path: f.csv
+    checks:
+      - completeness: { series: [r], date: ds, frequency: 1 day, horizon: 0, start: 2026-02-30 }
+      - completeness: { series: [r], keys: { a: [1] } }
+      - completeness: { keys: { a: { from: 3 } } }
+      - completeness: { series: [r], date: ds, frequency: 7, start: 2026-01-01, horizon: 2 }
+"#,
+    );
+    let msgs: Vec<String> = d
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{} {}",
+                d.span.unwrap().start.line,
+                d.span.unwrap().start.col,
+                d.message
+            )
+        })
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "7:59 `1 day` is not a frequency: write a count and a unit — s, m, h, d, w (durations), mo, q, y (calendar), bd (business days) — e.g. `1d`, `1mo`, `1bd`; or a whole number of steps for an integer column",
+            "7:75 `horizon` is 0: the grid would require nothing",
+            "7:85 `2026-02-30` is not a date: February 2026 has 28 days",
+            "8:25 `completeness` mixes the wide layout (`series`, `date`, ...) with `keys:`",
+            "9:44 the range of key `a` is missing `to`",
+            "10:59 frequency `7` is a number of steps, but `start` is a date",
+        ]
+    );
 }

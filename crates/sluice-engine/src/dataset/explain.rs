@@ -89,7 +89,7 @@ fn untyped_columns(check: &Check, e: &DataFusionError, schema: &Schema) -> Optio
         return None;
     }
     let text = match &check.kind {
-        CheckKind::Metric { sql } => sql.clone(),
+        CheckKind::Metric { sql, .. } => sql.clone(),
         CheckKind::RowsSatisfy { condition } => condition.clone(),
         _ => check.columns().join(" "),
     };
@@ -113,12 +113,12 @@ fn advice(check: &Check, e: &DataFusionError) -> String {
         return crate::error::in_query(query, msg);
     }
     match &check.kind {
-        CheckKind::Metric { sql } if msg.contains("GROUP BY") || msg.contains("aggregate") => {
+        CheckKind::Metric { sql, .. } if msg.contains("GROUP BY") || msg.contains("aggregate") => {
             format!(
                 "metric `{sql}` must aggregate the rows, e.g. `avg(amount)` or `count(DISTINCT id)`"
             )
         }
-        CheckKind::Metric { sql } if msg.contains("Cannot cast") || msg.contains("cast") => {
+        CheckKind::Metric { sql, .. } if msg.contains("Cannot cast") || msg.contains("cast") => {
             format!("metric `{sql}` must be a number: {msg}")
         }
         _ => with_subject(check, msg),
@@ -128,7 +128,7 @@ fn advice(check: &Check, e: &DataFusionError) -> String {
 /// `msg` about the SQL of a metric or a condition, prefixed with that SQL.
 fn with_subject(check: &Check, msg: String) -> String {
     match &check.kind {
-        CheckKind::Metric { sql } => format!("invalid metric `{sql}`: {msg}"),
+        CheckKind::Metric { sql, .. } => format!("invalid metric `{sql}`: {msg}"),
         CheckKind::RowsSatisfy { condition } => format!("invalid condition `{condition}`: {msg}"),
         _ => msg,
     }

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use serde_json::{Map, Value};
-use sluice_spec::{Check, Dataset};
+use sluice_spec::{Check, CheckKind, Dataset, QuantileOrder};
 use tracing::{Instrument, debug, info_span};
 
 use super::RunContext;
@@ -14,9 +14,13 @@ use super::plan::CheckPlan;
 use crate::compile::{OwnQuery, ident};
 use crate::duplicates::{self, Listed, Order, Search};
 use crate::error::{CheckError, CheckErrorKind as K};
+use crate::pack::{Grid, GroupQuery};
 use crate::query::{Kind, one_row};
 use crate::source::Source;
 use crate::values::{as_i64, as_u64, rows};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::common::ScalarValue;
 
 /// What a check's own query found.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +36,27 @@ pub(super) struct OwnOutcome {
     pub sample_values: Vec<i64>,
     /// For comparison checks: what the comparison found.
     pub compared: Option<crate::compare::Comparison>,
+    /// For grouped checks: the units in scope (groups, series, required combinations).
+    pub in_scope: Option<u64>,
+    /// For `metric` with `group_by`: groups outside the warn zone.
+    pub warning: u64,
+    /// The result's message, when the own query knows it better than the counts.
+    pub message: Option<String>,
+}
+
+impl OwnOutcome {
+    fn new(failing: u64) -> OwnOutcome {
+        OwnOutcome {
+            failing,
+            duplicated_values: None,
+            samples: vec![],
+            sample_values: vec![],
+            in_scope: None,
+            warning: 0,
+            message: None,
+            compared: None,
+        }
+    }
 }
 
 /// The duplicate search of a `unique` check on `columns`, from its fused aggregates:
@@ -41,6 +66,7 @@ pub(super) fn unique_search<'a>(
     check: &'a Check,
     columns: &'a [String],
     dense: bool,
+    nulls_equal: bool,
     fused: &[datafusion::common::ScalarValue],
 ) -> Search<'a> {
     let range = match fused {
@@ -56,6 +82,7 @@ pub(super) fn unique_search<'a>(
         range,
         list: check.samples as usize,
         order: Order::MostRepeated,
+        nulls_equal,
     }
 }
 
@@ -74,8 +101,12 @@ pub(super) async fn run(
     let started = Instant::now();
     let outcome = async {
         match q {
-            OwnQuery::Duplicates { columns, dense } => {
-                let search = unique_search(ds, check, columns, *dense, fused);
+            OwnQuery::Duplicates {
+                columns,
+                dense,
+                nulls_equal,
+            } => {
+                let search = unique_search(ds, check, columns, *dense, *nulls_equal, fused);
                 let found = duplicates::find(cx.session, &search)
                     .await
                     .map_err(|e| explain(check, &e, &source.schema, K::Evaluation))?;
@@ -84,11 +115,10 @@ pub(super) async fn run(
                     Listed::Rows(batches) => (rows(&batches), vec![]),
                 };
                 Ok(OwnOutcome {
-                    failing: found.extra_rows,
                     duplicated_values: Some(found.values),
                     samples,
                     sample_values,
-                    compared: None,
+                    ..OwnOutcome::new(found.extra_rows)
                 })
             }
             OwnQuery::References {
@@ -100,13 +130,13 @@ pub(super) async fn run(
                 let in_scope = fused.first().map(as_u64).unwrap_or(0);
                 let c = crate::compare::run(cx, ds, check, in_scope).await?;
                 Ok(OwnOutcome {
-                    failing: c.failing.map_or(0, |(f, _)| f),
-                    duplicated_values: None,
                     samples: c.samples.clone(),
-                    sample_values: vec![],
-                    compared: Some(c),
+                    compared: Some(c.clone()),
+                    ..OwnOutcome::new(c.failing.map_or(0, |(f, _)| f))
                 })
             }
+            OwnQuery::Groups(q) => groups(cx, source, check, q).await,
+            OwnQuery::Completeness(grid) => completeness(cx, source, check, grid, fused).await,
         }
     }
     .instrument(span.clone())
@@ -138,12 +168,163 @@ async fn references(
     let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
     let df = cx.session.sql(&sql).await.map_err(explained)?;
     let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+    Ok(OwnOutcome::new(v.first().map(as_u64).unwrap_or(0)))
+}
+
+/// A grouped check's totals, and its first failing units when there are any.
+async fn groups(
+    cx: &RunContext<'_>,
+    source: &Source,
+    check: &Check,
+    q: &GroupQuery,
+) -> Result<OwnOutcome, CheckError> {
+    let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
+    let sql = q.totals_sql();
+    debug!(%sql, "own query");
+    let df = cx.session.sql(&sql).await.map_err(explained)?;
+    let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+    let at = |i: usize| v.get(i).map(as_u64).unwrap_or(0);
+    let (units, failing, warning) = (at(0), at(1), at(2));
+    let mut samples = vec![];
+    if (failing > 0 || warning > 0) && check.samples > 0 {
+        let sql = q.listing_sql(check.samples);
+        debug!(%sql, "own query listing");
+        let df = cx.sample_session.sql(&sql).await.map_err(explained)?;
+        samples = rows(&df.collect().await.map_err(explained)?);
+    }
     Ok(OwnOutcome {
-        failing: v.first().map(as_u64).unwrap_or(0),
-        duplicated_values: None,
-        samples: vec![],
-        sample_values: vec![],
-        compared: None,
+        samples,
+        in_scope: Some(units),
+        warning,
+        message: message(check, units, failing, &[at(3), at(4), at(5)]),
+        ..OwnOutcome::new(failing)
+    })
+}
+
+/// A `completeness` check: the totals by the bitmaps ([`crate::pack::FastGrid`]); the
+/// joined grid only for the samples of a failing one (or for a grid too large to count).
+async fn completeness(
+    cx: &RunContext<'_>,
+    source: &Source,
+    check: &Check,
+    grid: &Grid,
+    fused: &[ScalarValue],
+) -> Result<OwnOutcome, CheckError> {
+    let (starts, in_scope) = match fused.split_last() {
+        Some((last, starts)) => (starts, as_u64(last)),
+        None => (fused, 0),
+    };
+    let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
+    let fast = grid.fast(starts)?;
+    let mut sizes = Vec::with_capacity(fast.sizes.len());
+    for sql in &fast.sizes {
+        debug!(%sql, "grid size");
+        let df = cx.session.sql(sql).await.map_err(explained)?;
+        let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+        sizes.push(v.first().map(as_u64).unwrap_or(0));
+    }
+    let required: u64 = sizes.iter().product();
+    let (on_grid, distinct) = match fast.counting.sql(&sizes) {
+        None if required == 0 => (0, 0),
+        None => {
+            // Too large a grid for the bitmaps: the joined query counts.
+            let q = grid.query(starts)?;
+            return groups(cx, source, check, &q).await;
+        }
+        Some(sql) => {
+            debug!(%sql, "grid counts");
+            let df = cx.session.sql(&sql).await.map_err(explained)?;
+            let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+            let distinct = match v.get(1) {
+                Some(ScalarValue::Struct(st)) if !st.is_null(0) => {
+                    st.column(0).as_primitive::<Int64Type>().value(0).max(0) as u64
+                }
+                _ => {
+                    return Err(CheckError::new(
+                        K::Internal,
+                        "the grid's positions fell outside the grid",
+                    ));
+                }
+            };
+            (v.first().map(as_u64).unwrap_or(0), distinct)
+        }
+    };
+    let missing = required.saturating_sub(distinct);
+    let copies = on_grid.saturating_sub(distinct);
+    let extra = in_scope.saturating_sub(on_grid);
+    let CheckKind::Completeness(spec) = &check.kind else {
+        return Err(CheckError::new(K::Internal, "not a completeness check"));
+    };
+    let failing = missing + copies + if spec.extra_fail { extra } else { 0 };
+    let mut samples = vec![];
+    if failing > 0 && check.samples > 0 {
+        let q = grid.query(starts)?;
+        let sql = q.listing_sql(check.samples);
+        debug!(%sql, "own query listing");
+        let df = cx.sample_session.sql(&sql).await.map_err(explained)?;
+        samples = rows(&df.collect().await.map_err(explained)?);
+    }
+    Ok(OwnOutcome {
+        samples,
+        in_scope: Some(required),
+        message: message(check, required, failing, &[missing, copies, extra]),
+        ..OwnOutcome::new(failing)
+    })
+}
+
+/// The message of a grouped check: what failed, of how many units.
+fn message(check: &Check, units: u64, failing: u64, parts: &[u64; 3]) -> Option<String> {
+    let scope = check
+        .filter
+        .as_deref()
+        .map(|f| format!(" (where {f})"))
+        .unwrap_or_default();
+    let s = |n: u64, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    Some(match &check.kind {
+        CheckKind::Completeness(spec) => {
+            let [missing, copies, extra] = *parts;
+            let mut found = vec![format!("{missing} missing"), s(copies, "duplicate row")];
+            if spec.extra_fail {
+                found.push(format!("{} off the grid", s(extra, "row")));
+            }
+            format!(
+                "{failing} failing of {units} required {} of ({}): {}{scope}",
+                if units == 1 {
+                    "combination"
+                } else {
+                    "combinations"
+                },
+                spec.columns().join(", "),
+                found.join(", ")
+            )
+        }
+        CheckKind::QuantilesOrdered(QuantileOrder::Long { by, tolerance, .. }) => {
+            let by = if by.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", by.join(", "))
+            };
+            let tol = if *tolerance > 0.0 {
+                format!(" by more than {tolerance}")
+            } else {
+                String::new()
+            };
+            format!(
+                "{failing} of {}{by} have quantiles decreasing{tol} as the level rises{scope}",
+                s(units, "group")
+            )
+        }
+        CheckKind::NotConstant { series, column } => format!(
+            "{failing} of {units} series ({}) have a constant {column}{scope}",
+            series.join(", ")
+        ),
+        _ => return None,
     })
 }
 

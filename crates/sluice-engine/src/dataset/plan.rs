@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::Expr;
-use sluice_spec::{Check, CheckKind, Dataset};
+use sluice_spec::{Check, Dataset};
 
 use super::RunContext;
 use super::explain::{check_exprs, explain, scoped};
@@ -79,18 +79,14 @@ impl<'a> CheckPlan<'a> {
         df: &DataFrame,
         check: &'a Check,
     ) -> CheckPlan<'a> {
-        let other = match &check.kind {
-            CheckKind::References { dataset, .. } => Some(dataset.clone()),
-            _ => crate::compare::other_table(check, &ds.name),
-        };
-        let parent = other.and_then(|name| match cx.sources.get(&name) {
+        let others = |name: &str| match cx.sources.get(name) {
             Some(Ok(s)) => Some(Ok(s.schema.as_ref())),
             Some(Err(e)) => Some(Err(e.message.as_str())),
             // No published version yet: the comparison passes with a note.
             None if crate::compare::uses_published(check) => None,
             None => Some(Err("it was not opened")),
-        });
-        let planned = compile(check, &ds.name, &source.schema, parent).and_then(|c| {
+        };
+        let planned = compile(check, &ds.name, &source.schema, &others).and_then(|c| {
             let exprs = check_exprs(df, &c, check, &ds.name, &source.schema)?;
             if !exprs.is_empty() {
                 df.clone()
@@ -149,7 +145,9 @@ impl<'a> CheckPlan<'a> {
             Eval::Duplicates | Eval::OwnInvalid => match &self.own {
                 Some((Ok(own), _)) => Measure::Invalid {
                     failing: own.failing,
-                    in_scope: v.last().map(as_u64).unwrap_or(total_rows),
+                    in_scope: own
+                        .in_scope
+                        .unwrap_or_else(|| v.last().map(as_u64).unwrap_or(total_rows)),
                     duplicates: own
                         .duplicated_values
                         .map(|d| (d, first().saturating_sub(own.failing))),
@@ -163,6 +161,15 @@ impl<'a> CheckPlan<'a> {
                     .map(|at| (at, (now - at).num_seconds())),
             ),
             Eval::Metric => Measure::Value(v.first().and_then(as_f64)),
+            Eval::GroupBounds => match &self.own {
+                Some((Ok(own), _)) => Measure::Groups {
+                    fail: own.failing,
+                    warn: own.warning,
+                    groups: own.in_scope.unwrap_or(0),
+                },
+                Some((Err(e), _)) => return Err(e.clone()),
+                None => return Err(CheckError::new(K::Internal, "its own query did not run")),
+            },
             Eval::Schema(problems) => Measure::Problems(problems.clone()),
             Eval::History => {
                 return Err(CheckError::new(
@@ -191,6 +198,11 @@ impl<'a> CheckPlan<'a> {
         let mut r = evaluate(self.check, &ds.name, location, total_rows, measure);
         if let Some((own, ms)) = &self.own {
             r.duration_ms = Some(*ms);
+            if let Ok(own) = own
+                && let Some(m) = &own.message
+            {
+                r.message = m.clone();
+            }
             if let Ok(own) = own
                 && matches!(r.status, CheckStatus::Fail | CheckStatus::Warn)
             {

@@ -66,13 +66,18 @@ async fn fetch(
     match (compiled, &plan.own) {
         (
             Compiled {
-                own: Some(OwnQuery::Duplicates { columns, dense }),
+                own:
+                    Some(OwnQuery::Duplicates {
+                        columns,
+                        dense,
+                        nulls_equal,
+                    }),
                 ..
             },
             Some((Ok(own), _)),
         ) if !own.sample_values.is_empty() => {
             let fused = plan.unit.values.as_deref().unwrap_or_default();
-            let search = unique_search(ds, check, columns, *dense, fused);
+            let search = unique_search(ds, check, columns, *dense, *nulls_equal, fused);
             let span = info_span!("query", kind = "samples", check = %check.name);
             Some(
                 duplicates::occurrences(cx.session, &search, &own.sample_values)

@@ -134,22 +134,6 @@ impl Decoder<'_> {
         }
     }
 
-    /// The options of these kinds are a mapping, never a shorthand.
-    fn no_shorthand(&mut self, o: &Opts<'_>, example: &str) -> Option<()> {
-        match o.shorthand {
-            Some(s) => {
-                self.type_error(
-                    s,
-                    &format!("the options of `{}`", o.k),
-                    "a mapping",
-                    Some(example.to_string()),
-                );
-                None
-            }
-            None => Some(()),
-        }
-    }
-
     /// A quantile (0 to 1) under `key`.
     fn quantile(&mut self, n: &Node, key: &str) -> Option<f64> {
         let v = self.number(n, &format!("`{key}`"))?;

@@ -18,6 +18,7 @@ use crate::yaml::{Node, Value};
 
 mod breaker;
 mod compare;
+mod forecast;
 mod history;
 mod lineage;
 mod pipeline;
@@ -106,6 +107,22 @@ impl Decoder<'_> {
             .label(format!("expected {expected}"))
             .help(help.unwrap_or_else(|| example_help(what, expected))),
         );
+    }
+
+    /// A kind whose options are a mapping, never a shorthand (`- kind: value`).
+    fn no_shorthand(&mut self, o: &Opts<'_>, example: &str) -> Option<()> {
+        match o.shorthand {
+            Some(s) => {
+                self.type_error(
+                    s,
+                    &format!("the options of `{}`", o.k.name()),
+                    "a mapping",
+                    Some(example.to_string()),
+                );
+                None
+            }
+            None => Some(()),
+        }
     }
 
     fn map<'n>(&mut self, node: &'n Node, what: &str, help: &str) -> Option<&'n Entries> {
@@ -1406,11 +1423,24 @@ impl Decoder<'_> {
             }],
             Kind::Schema => self.schema_check(&o)?,
             Kind::RowsSatisfy => vec![CheckKind::RowsSatisfy {
-                condition: self.sql_option(&o, "condition", "the condition", "e.g. `- rows_satisfy: { name: positive_qty, condition: \"quantity > 0\" }`")?,
+                condition: self.sql_option(
+                    &o,
+                    "condition",
+                    "the condition",
+                    "e.g. `- rows_satisfy: { name: positive_qty, condition: \"quantity > 0\" }`",
+                )?,
             }],
-            Kind::Metric => vec![CheckKind::Metric {
-                sql: self.sql_option(&o, "sql", "the metric", "e.g. `- metric: { name: avg_amount, sql: \"avg(amount)\", between: [20, 80] }`")?,
-            }],
+            Kind::Metric => {
+                let sql = self.sql_option(&o, "sql", "the metric", "e.g. `- metric: { name: avg_amount, sql: \"avg(amount)\", between: [20, 80] }`");
+                let group_by = match get(e, "group_by") {
+                    Some(n) => self.strings(n, "`group_by`")?,
+                    None => vec![],
+                };
+                vec![CheckKind::Metric {
+                    sql: sql?,
+                    group_by,
+                }]
+            }
             Kind::References => self.references(&o)?,
             Kind::Change => self.change(&o)?,
             Kind::Anomaly => self.anomaly(&o)?,
@@ -1418,6 +1448,10 @@ impl Decoder<'_> {
             Kind::WithinHistory => self.within_history(&o)?,
             Kind::ChangeVsPublished => self.change_vs_published(&o)?,
             Kind::ForecastAccuracy => self.forecast_accuracy(&o)?,
+            Kind::Completeness => self.completeness(&o)?,
+            Kind::QuantilesOrdered => self.quantiles_ordered(&o)?,
+            Kind::NotConstant => self.not_constant(&o)?,
+            Kind::IntervalContains => self.interval_contains(&o)?,
         })
     }
 
@@ -1477,7 +1511,25 @@ impl Decoder<'_> {
                 }
             };
             if o.k == Kind::Unique {
-                vec![CheckKind::Unique { columns: cols }]
+                let nulls_equal = match get(o.e, "nulls") {
+                    None => false,
+                    Some(n) => match self.string(n, "`nulls`")?.as_str() {
+                        "equal" => true,
+                        "distinct" => false,
+                        other => {
+                            self.err(
+                                Diagnostic::error(n.span, format!("`nulls` must be `equal` or `distinct`, found `{other}`"))
+                                    .label("unknown value")
+                                    .help("`nulls: equal` counts a NULL in a key column as a value (two rows with NULL there and the same other values are duplicates); `distinct` (the default) leaves rows with a NULL key out"),
+                            );
+                            return None;
+                        }
+                    },
+                };
+                vec![CheckKind::Unique {
+                    columns: cols,
+                    nulls_equal,
+                }]
             } else {
                 cols.into_iter()
                     .map(|column| CheckKind::NotNull { column })
@@ -1781,6 +1833,26 @@ impl Decoder<'_> {
             drop(seen);
             self.check_metric_refs(ds);
             self.check_after(ds);
+            for c in ds.checks.iter() {
+                if let CheckKind::Completeness(spec) = &c.kind {
+                    for target in spec.datasets() {
+                        if !keys.contains_key(target) {
+                            let help = self.dataset_help(target, &names, false);
+                            self.err(
+                                Diagnostic::error(
+                                    c.span,
+                                    format!(
+                                        "`{}` reads values from dataset `{target}`, which is not defined",
+                                        c.name
+                                    ),
+                                )
+                                .label("undefined dataset")
+                                .help(help),
+                            );
+                        }
+                    }
+                }
+            }
             for c in ds.checks.iter_mut() {
                 if let CheckKind::References {
                     column,
@@ -1962,7 +2034,7 @@ fn lit_num(l: &Literal) -> Option<f64> {
 fn default_name(kind: &CheckKind) -> String {
     match kind {
         CheckKind::RowCount | CheckKind::Schema(_) => kind.name().into(),
-        CheckKind::RowsSatisfy { condition: sql } | CheckKind::Metric { sql } => {
+        CheckKind::RowsSatisfy { condition: sql } | CheckKind::Metric { sql, .. } => {
             format!("{}({sql})", kind.name())
         }
         CheckKind::Change { metric, .. } => format!("{}({metric})", kind.name()),
