@@ -13,16 +13,16 @@ stage() { mkdir -p staging/forecast && cp "forecasts/$1" staging/forecast/foreca
 
 # Day 1: a good forecast is checked in staging and published.
 stage 2026-11-30.csv
-step "$SLUICE" publish forecast --var FORECAST_START=2026-11-30 --partition ds=2026-11-30
+step "$SLUICE" publish forecast --partition ds=2026-11-30
 # Day 2: a bad one — a missing region-day, crossed quantiles, north three times too high.
 stage 2026-12-01-bad.csv
-step "$SLUICE" publish forecast --var FORECAST_START=2026-12-01 --partition ds=2026-12-01
+step "$SLUICE" publish forecast --partition ds=2026-12-01
 step "$SLUICE" impact forecast
 step "$SLUICE" guard planning_extract
 # The forecasting team finds the bug, reruns the model, and a person reopens the gate.
 step "$SLUICE" breaker reset forecast --reason "north scaling bug fixed in model v2.3.1; rerun checked"
 stage 2026-12-01.csv
-step "$SLUICE" publish forecast --var FORECAST_START=2026-12-01 --partition ds=2026-12-01
+step "$SLUICE" publish forecast --partition ds=2026-12-01
 step "$SLUICE" guard planning_extract
 step "$SLUICE" history forecast --check 'mean(p50)'
 echo

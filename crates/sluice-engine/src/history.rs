@@ -149,7 +149,7 @@ fn change(
         "change_pct": if pct.is_finite() { float(pct) } else { Value::Null },
     });
     let pct_text = if pct.is_finite() {
-        format!("{}{}%", if pct > 0.0 { "+" } else { "" }, fmt(pct))
+        format!("{}{}%", if pct > 0.0 { "+" } else { "" }, num(round2(pct)))
     } else {
         "from 0".to_string()
     };
