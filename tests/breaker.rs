@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
-use common::{postgres_db, sluice};
+use common::{code, json, postgres_db, run, sluice, stderr, stdout};
 
 const CONFIG: &str = r#"version: 1
 datasets:
@@ -46,35 +43,6 @@ fn project_with(state: Option<&str>) -> tempfile::TempDir {
     std::fs::write(dir.path().join("raw.csv"), "id,amount\n1,2\n,3\n").unwrap();
     std::fs::write(dir.path().join("clean.csv"), "id,amount\n1,2\n").unwrap();
     dir
-}
-
-/// Runs sluice in `dir` with the state store on.
-fn run(dir: &Path, args: &[&str]) -> Output {
-    sluice()
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SLUICE_NO_STATE")
-        .env("USER", "tester")
-        .env_remove("AIRFLOW_CTX_DAG_ID")
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
 #[test]

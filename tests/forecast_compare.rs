@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{sluice, transcript};
+use common::{code, out, run, transcript};
 
 const CONFIG: &str = r#"version: 1
 datasets:
@@ -58,29 +58,6 @@ fn project() -> tempfile::TempDir {
 fn stage(d: &Path, csv: &str) {
     std::fs::create_dir_all(d.join("staging/forecast")).unwrap();
     std::fs::write(d.join("staging/forecast/part-0.csv"), csv).unwrap();
-}
-
-fn run(d: &Path, args: &[&str]) -> Output {
-    sluice()
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(d)
-        .env_remove("SLUICE_NO_STATE")
-        .env("USER", "tester")
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn json_checks(o: &Output) -> Vec<serde_json::Value> {

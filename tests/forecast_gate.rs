@@ -7,9 +7,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{repo, sluice};
+use common::{code, out, repo, run};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -31,18 +30,6 @@ fn example() -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    sluice()
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SLUICE_NO_STATE")
-        .env("USER", "planner")
-        .env_remove("AIRFLOW_CTX_DAG_ID")
-        .output()
-        .unwrap()
-}
-
 fn stage(dir: &Path, file: &str) {
     let staging = dir.join("staging/forecast");
     std::fs::create_dir_all(&staging).unwrap();
@@ -51,18 +38,6 @@ fn stage(dir: &Path, file: &str) {
         staging.join("forecast.csv"),
     )
     .unwrap();
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    )
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
 }
 
 #[test]

@@ -6,9 +6,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
-use common::{postgres_db, sluice};
+use common::{code, json, postgres_db, run, stderr, stdout};
 
 fn project(checks: &str, extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -26,33 +25,6 @@ fn data(dir: &Path, rows: usize, base: f64) {
         s.push_str(&format!("{i},{}\n", base + (i % 5) as f64));
     }
     std::fs::write(dir.join("sales.csv"), s).unwrap();
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    sluice()
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SLUICE_NO_STATE")
-        .env("USER", "tester")
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
 /// The JSON result of check `name` of a `check --partition ds=DAY -f json` run.

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::sluice;
+use common::{code, out, run, run_env, sluice};
 
 const CONFIG: &str = r#"version: 1
 datasets:
@@ -41,35 +41,6 @@ fn project() -> tempfile::TempDir {
 fn stage(d: &Path, csv: &str) {
     std::fs::create_dir_all(d.join("staging/forecast")).unwrap();
     std::fs::write(d.join("staging/forecast/part-0.csv"), csv).unwrap();
-}
-
-fn run_env(d: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = sluice();
-    c.args(["--color", "never"])
-        .args(args)
-        .current_dir(d)
-        .env_remove("SLUICE_NO_STATE")
-        .env("USER", "tester");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
-}
-
-fn run(d: &Path, args: &[&str]) -> Output {
-    run_env(d, args, &[])
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// What readers of `path` see.

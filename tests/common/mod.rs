@@ -193,3 +193,49 @@ pub fn postgres_db(test: &str) -> Option<String> {
     let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
     Some(format!("{base}/{name}"))
 }
+
+/// Runs sluice in `dir` with the state store on (as user `tester`, no Airflow context,
+/// no colour), with `env` set.
+pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = sluice();
+    c.args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SLUICE_NO_STATE")
+        .env_remove("AIRFLOW_CTX_DAG_ID")
+        .env("USER", "tester");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// Runs sluice in `dir` with the state store on ([`run_env`] with no extra variable).
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    run_env(dir, args, &[])
+}
+
+/// The exit code (-1 for a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Standard output, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard error, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Standard output then standard error.
+pub fn out(o: &Output) -> String {
+    format!("{}{}", stdout(o), stderr(o))
+}
+
+/// Standard output as JSON (the test fails with the text if it is not).
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}

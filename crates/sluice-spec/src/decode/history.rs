@@ -275,39 +275,13 @@ impl Decoder<'_> {
         at: Span,
     ) -> Option<Option<Threshold>> {
         let abs = self.bounds(entries, Kind::Change, at)?;
-        let mut min = get(entries, "min_pct").map(|n| (self.number(n, "`min_pct`"), n.span));
-        let mut max = get(entries, "max_pct").map(|n| (self.number(n, "`max_pct`"), n.span));
-        if let Some(b) = get(entries, "between_pct") {
-            if min.is_some() || max.is_some() {
-                self.err(
-                    Diagnostic::error(b.span, "`between_pct` together with `min_pct`/`max_pct`")
-                        .help("use either `between_pct: [lo, hi]` or `min_pct`/`max_pct`"),
-                );
-                return None;
-            }
-            match &b.value {
-                Value::Seq(v) if v.len() == 2 => {
-                    min = Some((
-                        self.number(&v[0], "the lower bound of `between_pct`"),
-                        v[0].span,
-                    ));
-                    max = Some((
-                        self.number(&v[1], "the upper bound of `between_pct`"),
-                        v[1].span,
-                    ));
-                }
-                _ => {
-                    self.type_error(
-                        b,
-                        "`between_pct`",
-                        "a list of two numbers",
-                        Some("e.g. `between_pct: [-20, 20]` allows a change of up to 20 % either way".into()),
-                    );
-                    return None;
-                }
-            }
-        }
-        if min.is_none() && max.is_none() {
+        let (lo, hi) = self.min_max(
+            entries,
+            ["min_pct", "max_pct", "between_pct"],
+            "e.g. `between_pct: [-20, 20]` allows a change of up to 20 % either way",
+            "%",
+        )?;
+        if lo.is_none() && hi.is_none() {
             return Some(abs);
         }
         if abs.is_some() {
@@ -318,35 +292,7 @@ impl Decoder<'_> {
             );
             return None;
         }
-        let lo = match min {
-            Some((v, _)) => Some(v?),
-            None => None,
-        };
-        let hi = match max {
-            Some((v, sp)) => Some((v?, sp)),
-            None => None,
-        };
-        if let (Some(l), Some((h, sp))) = (lo, hi)
-            && l > h
-        {
-            self.err(
-                Diagnostic::error(
-                    sp,
-                    format!(
-                        "the upper bound {}% is below the lower bound {}%",
-                        num(h),
-                        num(l)
-                    ),
-                )
-                .label("below the lower bound")
-                .help("swap the bounds; a fall of 20 % is -20"),
-            );
-            return None;
-        }
-        Some(Some(Threshold::ChangePct {
-            min: lo,
-            max: hi.map(|(h, _)| h),
-        }))
+        Some(Some(Threshold::ChangePct { min: lo, max: hi }))
     }
 
     /// `max_score` of an `anomaly` check.

@@ -1198,51 +1198,50 @@ impl Decoder<'_> {
         }
     }
 
-    /// `min`, `max`, `between`, `equals`: `Some(None)` when there are none, `None` when
-    /// they are invalid (already reported).
-    fn bounds(&mut self, entries: &Entries, kind: Kind, at: Span) -> Option<Option<Threshold>> {
-        let mut min = get(entries, "min").map(|n| (self.number(n, "`min`"), n.span));
-        let mut max = get(entries, "max").map(|n| (self.number(n, "`max`"), n.span));
-        let equals = get(entries, "equals").map(|n| self.number(n, "`equals`"));
-        if let Some(b) = get(entries, "between") {
+    /// A lower and an upper bound under `keys` (`[min, max, between]`): each alone, or
+    /// `between: [lo, hi]`, the lower not above the upper. `None` when invalid (reported),
+    /// else the bounds given (`unit` follows the numbers in messages: `%`).
+    pub(super) fn min_max(
+        &mut self,
+        entries: &Entries,
+        keys: [&str; 3],
+        example: &str,
+        unit: &str,
+    ) -> Option<(Option<f64>, Option<f64>)> {
+        let [min_key, max_key, between_key] = keys;
+        let mut min =
+            get(entries, min_key).map(|n| (self.number(n, &format!("`{min_key}`")), n.span));
+        let mut max =
+            get(entries, max_key).map(|n| (self.number(n, &format!("`{max_key}`")), n.span));
+        if let Some(b) = get(entries, between_key) {
             if min.is_some() || max.is_some() {
                 self.err(
-                    Diagnostic::error(b.span, "`between` together with `min`/`max`")
-                        .help("use either `between: [lo, hi]` or `min`/`max`"),
+                    Diagnostic::error(
+                        b.span,
+                        format!("`{between_key}` together with `{min_key}`/`{max_key}`"),
+                    )
+                    .help(format!(
+                        "use either `{between_key}: [lo, hi]` or `{min_key}`/`{max_key}`"
+                    )),
                 );
                 return None;
             }
             match &b.value {
                 Value::Seq(v) if v.len() == 2 => {
-                    min = Some((
-                        self.number(&v[0], "the lower bound of `between`"),
-                        v[0].span,
-                    ));
-                    max = Some((
-                        self.number(&v[1], "the upper bound of `between`"),
-                        v[1].span,
-                    ));
+                    let what = |end| format!("the {end} bound of `{between_key}`");
+                    min = Some((self.number(&v[0], &what("lower")), v[0].span));
+                    max = Some((self.number(&v[1], &what("upper")), v[1].span));
                 }
                 _ => {
                     self.type_error(
                         b,
-                        "`between`",
+                        &format!("`{between_key}`"),
                         "a list of two numbers",
-                        Some("e.g. `between: [1000, 5000]`".into()),
+                        Some(example.into()),
                     );
                     return None;
                 }
             }
-        }
-        if min.is_none() && max.is_none() && equals.is_none() {
-            return Some(None);
-        }
-        if equals.is_some() && (min.is_some() || max.is_some()) {
-            self.err(
-                Diagnostic::error(at, "`equals` together with `min`/`max`/`between`")
-                    .help("`equals` alone already fixes the value"),
-            );
-            return None;
         }
         let lo = match min {
             Some((v, _)) => Some(v?),
@@ -1252,10 +1251,6 @@ impl Decoder<'_> {
             Some((v, sp)) => Some((v?, sp)),
             None => None,
         };
-        let eq = match equals {
-            Some(v) => Some(v?),
-            None => None,
-        };
         if let (Some(l), Some((h, sp))) = (lo, hi)
             && l > h
         {
@@ -1263,7 +1258,7 @@ impl Decoder<'_> {
                 Diagnostic::error(
                     sp,
                     format!(
-                        "the upper bound {} is below the lower bound {}",
+                        "the upper bound {}{unit} is below the lower bound {}{unit}",
                         num(h),
                         num(l)
                     ),
@@ -1273,9 +1268,36 @@ impl Decoder<'_> {
             );
             return None;
         }
+        Some((lo, hi.map(|(h, _)| h)))
+    }
+
+    /// `min`, `max`, `between`, `equals`: `Some(None)` when there are none, `None` when
+    /// they are invalid (already reported).
+    fn bounds(&mut self, entries: &Entries, kind: Kind, at: Span) -> Option<Option<Threshold>> {
+        let equals = get(entries, "equals").map(|n| self.number(n, "`equals`"));
+        let (lo, hi) = self.min_max(
+            entries,
+            ["min", "max", "between"],
+            "e.g. `between: [1000, 5000]`",
+            "",
+        )?;
+        if lo.is_none() && hi.is_none() && equals.is_none() {
+            return Some(None);
+        }
+        if equals.is_some() && (lo.is_some() || hi.is_some()) {
+            self.err(
+                Diagnostic::error(at, "`equals` together with `min`/`max`/`between`")
+                    .help("`equals` alone already fixes the value"),
+            );
+            return None;
+        }
+        let eq = match equals {
+            Some(v) => Some(v?),
+            None => None,
+        };
         if kind == Kind::RowCount
             && (lo.is_some_and(|v| v < 0.0)
-                || hi.is_some_and(|(v, _)| v < 0.0)
+                || hi.is_some_and(|v| v < 0.0)
                 || eq.is_some_and(|v| v < 0.0))
         {
             self.err(
@@ -1286,7 +1308,7 @@ impl Decoder<'_> {
         }
         Some(Some(Threshold::Bounds {
             min: lo,
-            max: hi.map(|(h, _)| h),
+            max: hi,
             equals: eq,
         }))
     }
