@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
 use common::{code, out, run, run_env, sluice};
 
