@@ -9,7 +9,8 @@
 #    (float64, non-decreasing in level), row groups of 1M rows; and locations.csv (the
 #    required locations). Seeded; a complete, ordered forecast, so every check passes and
 #    each does all its work.
-# 2. Runs, alternately and REPEAT times each, `sluice check` of
+# 2. Runs, alternately and REPEAT times each, `sluice check --no-state` (checks only: no
+#    metric history, so neither side computes dataset metrics) of
 #      plain:  row_count + not_null(value)
 #      pack:   completeness (long: location from locations.csv × horizon 1..H × the L
 #              levels), quantiles_ordered (long, by location and horizon), not_constant
@@ -81,7 +82,7 @@ YAML
 run() { # dataset -> seconds
   local t0 t1
   t0=$(date +%s.%N)
-  "$BIN" -q check --config "$DATA/sluice.yaml" --dataset "$1" --format json --output "$DATA/report_$1.json" \
+  "$BIN" -q check --no-state --config "$DATA/sluice.yaml" --dataset "$1" --format json --output "$DATA/report_$1.json" \
     || { echo "sluice check --dataset $1 failed (exit $?); see $DATA/report_$1.json" >&2; exit 1; }
   t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc -l
