@@ -602,6 +602,26 @@ fn freshness(cx: &Cx<'_>, column: &str) -> Result<Compiled, CheckError> {
 
 /// `references`: the referenced key must be readable and comparable; the orphans come
 /// from an anti-join of its own.
+/// The schema of another dataset a check reads, from the lookup's answer; `doing` says what
+/// for, in the error when it cannot be read (`check references to `customers``).
+pub(crate) fn other_schema<'a>(
+    lookup: Option<Result<&'a Schema, &str>>,
+    dataset: &str,
+    doing: &str,
+) -> Result<&'a Schema, CheckError> {
+    match lookup {
+        Some(Ok(s)) => Ok(s),
+        Some(Err(why)) => Err(CheckError::new(
+            K::Comparison,
+            format!("cannot {doing}: {why}"),
+        )),
+        None => Err(CheckError::new(
+            K::Comparison,
+            format!("dataset `{dataset}` is not available"),
+        )),
+    }
+}
+
 fn references(
     cx: &Cx<'_>,
     column: &str,
@@ -610,21 +630,7 @@ fn references(
     parent: Option<Result<&Schema, &str>>,
 ) -> Result<Compiled, CheckError> {
     let f = cx.field(column)?;
-    let parent = match parent {
-        Some(Ok(s)) => s,
-        Some(Err(why)) => {
-            return Err(CheckError::new(
-                K::Comparison,
-                format!("cannot check references to `{target}`: {why}"),
-            ));
-        }
-        None => {
-            return Err(CheckError::new(
-                K::Comparison,
-                format!("dataset `{target}` is not available"),
-            ));
-        }
-    };
+    let parent = other_schema(parent, target, &format!("check references to `{target}`"))?;
     let pf = field(parent, target, target_key)?;
     let (a, b) = (value_type(f.data_type()), value_type(pf.data_type()));
     let comparable = a == b

@@ -471,21 +471,11 @@ pub(crate) fn completeness(
                     dataset: other,
                     column,
                 } => {
-                    let s = match others(other) {
-                        Some(Ok(s)) => s,
-                        Some(Err(why)) => {
-                            return Err(CheckError::new(
-                                K::Comparison,
-                                format!("cannot read the values of `{other}.{column}`: {why}"),
-                            ));
-                        }
-                        None => {
-                            return Err(CheckError::new(
-                                K::Comparison,
-                                format!("dataset `{other}` is not available"),
-                            ));
-                        }
-                    };
+                    let s = crate::compile::other_schema(
+                        others(other),
+                        other,
+                        &format!("read the values of `{other}.{column}`"),
+                    )?;
                     field(s, other, column)?;
                     key.from.push((other.clone(), column.clone()));
                 }
