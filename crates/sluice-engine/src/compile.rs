@@ -336,6 +336,11 @@ impl Cx<'_> {
 /// A row-level check: `cond` is what a valid row satisfies (NULL counts as valid); it
 /// counts the rows where it does not hold, and samples them with `column`.
 fn row_level(cond: String, column: &str) -> Compiled {
+    row_level_on(cond, vec![column.to_string()])
+}
+
+/// A row-level check over several columns: as [`row_level`], sampled with `columns`.
+pub(crate) fn row_level_on(cond: String, columns: Vec<String>) -> Compiled {
     Compiled {
         aggs: vec![
             format!("count(*) FILTER (WHERE NOT ({cond}))"),
@@ -345,7 +350,7 @@ fn row_level(cond: String, column: &str) -> Compiled {
         own: None,
         sample: Some(Sample::Rows {
             predicate: format!("NOT ({cond})"),
-            columns: vec![column.to_string()],
+            columns,
             refs_from: None,
         }),
     }

@@ -24,7 +24,7 @@ use sluice_spec::{
 };
 
 use crate::compile::{
-    Compiled, Eval, OwnQuery, Sample, field, ident, is_integer, is_numeric, is_string, literals,
+    Compiled, Eval, OwnQuery, field, ident, is_integer, is_numeric, is_string, literals,
     value_type, wrong_type,
 };
 use crate::error::{CheckError, CheckErrorKind as K};
@@ -134,27 +134,10 @@ pub(crate) fn interval_contains(
         numeric(check.kind.name(), schema, dataset, c)?;
     }
     let [l, p, u] = cols.map(ident);
-    Ok(rows(
+    Ok(crate::compile::row_level_on(
         format!("{l} <= {p} AND {p} <= {u}"),
         cols.iter().map(|c| c.to_string()).collect(),
     ))
-}
-
-/// A row-level check over several columns (NULL counts as valid).
-fn rows(cond: String, columns: Vec<String>) -> Compiled {
-    Compiled {
-        aggs: vec![
-            format!("count(*) FILTER (WHERE NOT ({cond}))"),
-            "count(*)".to_string(),
-        ],
-        eval: Eval::Invalid,
-        own: None,
-        sample: Some(Sample::Rows {
-            predicate: format!("NOT ({cond})"),
-            columns,
-            refs_from: None,
-        }),
-    }
 }
 
 /// `value > tol` in SQL (`> 0.0` when there is no tolerance).
@@ -188,7 +171,7 @@ pub(crate) fn quantiles_ordered(
                 })
                 .collect::<Vec<_>>()
                 .join(" AND ");
-            Ok(rows(cond, columns.clone()))
+            Ok(crate::compile::row_level_on(cond, columns.clone()))
         }
         QuantileOrder::Long {
             level,
