@@ -335,7 +335,8 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-fn fmt_float(v: f64) -> String {
+/// A number for messages: whole numbers bare, others to at most 6 decimals.
+pub(crate) fn fmt_float(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         num(v)
     } else {

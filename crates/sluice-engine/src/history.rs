@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sluice_spec::history::{AnomalyMethod, TooLittleHistory, Window};
 use sluice_spec::{AnomalySpec, Baseline, Check, CheckKind, MetricRef, num};
 
-use crate::evaluate::{Measure, skeleton, zone_status};
+use crate::evaluate::{Measure, fmt_float, skeleton, zone_status};
 use crate::report::{CheckResult, CheckStatus};
 use crate::values::float;
 
@@ -127,7 +127,7 @@ fn change(
     let Some(base) = baseline(vs, points, history.logical) else {
         let note = format!(
             "{metric} = {}; no earlier run to compare with ({vs}): passes until there is one",
-            fmt(value)
+            fmt_float(value)
         );
         return unjudged(r, value, note, history, CheckStatus::Pass);
     };
@@ -155,11 +155,11 @@ fn change(
     };
     r.message = format!(
         "{metric} = {} against {} on {} ({vs}): {}{} ({pct_text})",
-        fmt(value),
-        fmt(base.value),
+        fmt_float(value),
+        fmt_float(base.value),
         base.logical.format("%Y-%m-%d"),
         if abs > 0.0 { "+" } else { "" },
-        fmt(abs),
+        fmt_float(abs),
     );
     r
 }
@@ -289,7 +289,7 @@ fn anomaly(
     if values.len() < spec.min_history as usize {
         let note = format!(
             "{metric} = {}; {} earlier value{}{} of the {} needed to judge it",
-            fmt(value),
+            fmt_float(value),
             values.len(),
             if values.len() == 1 { "" } else { "s" },
             if spec.weekly { " on this weekday" } else { "" },
@@ -334,28 +334,19 @@ fn anomaly(
     };
     r.message = format!(
         "{metric} = {}; {centre_name} of {} earlier value{}{} is {}, expected within [{}, {}]; score {score_text}",
-        fmt(value),
+        fmt_float(value),
         values.len(),
         if values.len() == 1 { "" } else { "s" },
         if spec.weekly { " on this weekday" } else { "" },
-        fmt(centre),
-        fmt(band[0]),
-        fmt(band[1]),
+        fmt_float(centre),
+        fmt_float(band[0]),
+        fmt_float(band[1]),
     );
     r
 }
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-fn fmt(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        num(x)
-    } else {
-        let r = (x * 10_000.0).round() / 10_000.0;
-        num(r)
-    }
 }
 
 #[cfg(test)]

@@ -543,6 +543,16 @@ impl FastCounting {
 }
 
 impl Grid {
+    /// The key columns whose values come from the data present (the `by` groups, the
+    /// series).
+    fn present_columns(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .filter(|k| k.present)
+            .map(|k| k.column.clone())
+            .collect()
+    }
+
     /// The relations of the grid's dimensions: the `by` groups present, the series present,
     /// then each other key's values (distinct), each with its columns.
     fn dimensions(&self, fused: &[ScalarValue]) -> Result<Vec<(Vec<String>, String)>, CheckError> {
@@ -550,12 +560,7 @@ impl Grid {
         let scope = self.scope.as_deref();
         let mut earliest = fused.iter();
         let mut dims: Vec<(Vec<String>, String)> = Vec::new();
-        let present: Vec<String> = self
-            .keys
-            .iter()
-            .filter(|k| k.present)
-            .map(|k| k.column.clone())
-            .collect();
+        let present = self.present_columns();
         let not_null = |cols: &[String]| -> Vec<String> {
             cols.iter()
                 .map(|c| format!("{} IS NOT NULL", ident(c)))
@@ -648,12 +653,7 @@ impl Grid {
             .into_iter()
             .map(|(_, r)| r)
             .collect();
-        let present: Vec<String> = self
-            .keys
-            .iter()
-            .filter(|k| k.present)
-            .map(|k| k.column.clone())
-            .collect();
+        let present = self.present_columns();
         let scope = self.scope.as_deref();
         let grid = relations
             .iter()

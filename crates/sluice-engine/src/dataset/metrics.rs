@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::datatypes::Schema;
 use datafusion::dataframe::DataFrame;
 use sluice_spec::history::ColumnMetric;
 use sluice_spec::{Check, CheckKind, MetricRef};
 
 use super::plan::{Unit, extra_unit};
-use crate::compile::ident;
+use crate::compile::{ident, is_numeric};
 use crate::parity::Extra;
 use crate::report::{CheckResult, CheckStatus};
 use crate::values::as_f64;
@@ -42,7 +42,7 @@ pub(super) fn plan(df: &DataFrame, checks: &[Check], schema: &Schema) -> Vec<(St
         let Ok(field) = schema.field_with_name(col) else {
             continue;
         };
-        let numeric = value_type(field.data_type()).is_numeric();
+        let numeric = is_numeric(field.data_type());
         let c = ident(col);
         for func in ColumnMetric::ALL {
             if func.numeric_only() && !numeric {
@@ -64,13 +64,6 @@ pub(super) fn plan(df: &DataFrame, checks: &[Check], schema: &Schema) -> Vec<(St
         }
     }
     out
-}
-
-fn value_type(dt: &DataType) -> &DataType {
-    match dt {
-        DataType::Dictionary(_, v) => value_type(v),
-        other => other,
-    }
 }
 
 /// The values of the planned metrics (those that could be computed), with `row_count`.

@@ -185,13 +185,11 @@ async fn groups(
     let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
     let at = |i: usize| v.get(i).map(as_u64).unwrap_or(0);
     let (units, failing, warning) = (at(0), at(1), at(2));
-    let mut samples = vec![];
-    if (failing > 0 || warning > 0) && check.samples > 0 {
-        let sql = q.listing_sql(check.samples);
-        debug!(%sql, "own query listing");
-        let df = cx.sample_session.sql(&sql).await.map_err(explained)?;
-        samples = rows(&df.collect().await.map_err(explained)?);
-    }
+    let samples = if failing > 0 || warning > 0 {
+        listing(cx, source, check, q).await?
+    } else {
+        vec![]
+    };
     Ok(OwnOutcome {
         samples,
         in_scope: Some(units),
@@ -256,20 +254,35 @@ async fn completeness(
         return Err(CheckError::new(K::Internal, "not a completeness check"));
     };
     let failing = missing + copies + if spec.extra_fail { extra } else { 0 };
-    let mut samples = vec![];
-    if failing > 0 && check.samples > 0 {
-        let q = grid.query(starts)?;
-        let sql = q.listing_sql(check.samples);
-        debug!(%sql, "own query listing");
-        let df = cx.sample_session.sql(&sql).await.map_err(explained)?;
-        samples = rows(&df.collect().await.map_err(explained)?);
-    }
+    let samples = if failing > 0 && check.samples > 0 {
+        listing(cx, source, check, &grid.query(starts)?).await?
+    } else {
+        vec![]
+    };
     Ok(OwnOutcome {
         samples,
         in_scope: Some(required),
         message: message(check, required, failing, &[missing, copies, extra]),
         ..OwnOutcome::new(failing)
     })
+}
+
+/// The first failing units of a grouped check (its `samples:`), by the one-partition
+/// session so the same data lists the same units; none when it keeps no samples.
+async fn listing(
+    cx: &RunContext<'_>,
+    source: &Source,
+    check: &Check,
+    q: &GroupQuery,
+) -> Result<Vec<Map<String, Value>>, CheckError> {
+    if check.samples == 0 {
+        return Ok(vec![]);
+    }
+    let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
+    let sql = q.listing_sql(check.samples);
+    debug!(%sql, "own query listing");
+    let df = cx.sample_session.sql(&sql).await.map_err(explained)?;
+    Ok(rows(&df.collect().await.map_err(explained)?))
 }
 
 /// The message of a grouped check: what failed, of how many units.
