@@ -27,6 +27,7 @@ pub mod breakers;
 pub mod check;
 pub mod error;
 pub mod history;
+pub mod http;
 pub mod lineage;
 pub mod publish;
 pub mod views;
