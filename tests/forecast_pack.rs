@@ -452,3 +452,58 @@ datasets:
         "`completeness` frequency `1` needs an integer column, but `ds` is date"
     );
 }
+
+/// The grouped checks computed inside the fused scan (no `where`) and by their own
+/// queries (with a `where` every row meets) give the same verdicts, counts, messages and
+/// samples.
+#[test]
+fn grouped_checks_in_the_scan_agree_with_their_own_queries() {
+    let extra = "      - not_constant: { series: [location, horizon], column: value }\n";
+    let dir = long_dir();
+    write(
+        dir.path(),
+        "sluice.yaml",
+        format!("{LONG_CONFIG}{extra}").as_bytes(),
+    );
+    let (_, in_scan) = check_json(dir.path(), &[]);
+    let scoped = format!("{LONG_CONFIG}{extra}")
+        .replace(
+            "      - completeness:\n",
+            "      - completeness:\n          where: \"horizon > 0\"\n",
+        )
+        .replace("{ level:", "{ where: \"horizon > 0\", level:")
+        .replace("{ series:", "{ where: \"horizon > 0\", series:")
+        .replace(
+            "{ name: hub_tolerance,",
+            "{ name: hub_tolerance, where: \"horizon > 0\",",
+        );
+    assert_eq!(scoped.matches("horizon > 0").count(), 6, "{scoped}");
+    write(dir.path(), "sluice.yaml", scoped.as_bytes());
+    let (_, own) = check_json(dir.path(), &[]);
+    let names = [
+        "tasks",
+        "tasks_strict",
+        "quantiles_ordered(output_type_id, value)",
+        "hub_tolerance",
+        "not_constant(value)",
+    ];
+    for name in names {
+        let (a, b) = (result(&in_scan, "hub", name), result(&own, "hub", name));
+        assert_eq!(a["status"], b["status"], "{name}");
+        assert_eq!(a["failing_rows"], b["failing_rows"], "{name}");
+        assert_eq!(
+            a["message"].as_str().unwrap(),
+            b["message"]
+                .as_str()
+                .unwrap()
+                .replace(" (where horizon > 0)", ""),
+            "{name}"
+        );
+        assert_eq!(a["samples"], b["samples"], "{name}");
+    }
+    let nc = result(&in_scan, "hub", "not_constant(value)");
+    assert_eq!(
+        nc["message"],
+        "1 of 5 series (location, horizon) have a constant value"
+    );
+}

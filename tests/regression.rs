@@ -1608,3 +1608,32 @@ fn a_diff_output_path_that_is_a_file_is_refused() {
     assert_eq!(code, 1, "{transcript}");
     assert!(d.join("diffs/new").is_dir(), "{transcript}");
 }
+
+/// Bug: `completeness` with a `where` on one of its key columns errored with "Ambiguous
+/// reference to unqualified field": the scope was applied after the joins with the grid.
+#[test]
+fn completeness_where_on_a_key_column_is_not_ambiguous() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("f.csv"),
+        "location,horizon\nUS,1\nUS,2\nCA,1\nCA,9\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  f:\n    path: f.csv\n    checks:\n      - completeness:\n          where: \"horizon < 5\"\n          keys: { location: [US, CA], horizon: [1, 2] }\n",
+    )
+    .unwrap();
+    let out = common::sluice()
+        .args(["check", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = &report["checks"][0];
+    assert_eq!(check["status"], "fail", "{check:#}");
+    assert_eq!(
+        check["message"],
+        "1 failing of 4 required combinations of (location, horizon): 1 missing, 0 duplicate rows (where horizon < 5)"
+    );
+}

@@ -27,6 +27,7 @@ mod diagnose;
 mod diff;
 mod evaluate;
 pub mod history;
+mod native;
 mod pack;
 mod parity;
 mod quantile_order;

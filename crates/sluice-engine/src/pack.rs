@@ -505,7 +505,7 @@ pub(crate) struct FastCounting {
 
 /// Largest grid the bitmaps count (2^34 bits = 2 GiB per bitmap would be absurd; this is
 /// 512 MiB); larger grids use the joined query.
-const MAX_FAST_GRID: u64 = 1 << 32;
+pub(crate) const MAX_FAST_GRID: u64 = 1 << 32;
 
 impl FastCounting {
     /// The query for dimensions of `sizes` (`None`: empty or too large a grid).
@@ -531,8 +531,10 @@ impl FastCounting {
             index.push(format!("{x}.\"__i\" * {stride}"));
             stride *= size;
         }
+        // The scope filters the table before the joins: its columns are the key columns'
+        // names too, and would be ambiguous after them.
         Some(format!(
-            "SELECT count(*), {}(CAST({} AS BIGINT), 0, {}, 0) FROM {} AS \"__t\"{joins}{}",
+            "SELECT count(*), {}(CAST({} AS BIGINT), 0, {}, 0) FROM (SELECT * FROM {}{}) AS \"__t\"{joins}",
             crate::duplicates::NAME,
             index.join(" + "),
             total - 1,
@@ -626,6 +628,27 @@ impl Grid {
             dims.push((vec![k.column.clone()], parts.join(" UNION ")));
         }
         Ok(dims)
+    }
+
+    /// Each dimension's column and relation when the whole grid is known before the scan
+    /// (no `by`, no values from the data, every date grid with a `start`, no `where`):
+    /// then [`crate::native`] counts it inside the scan.
+    pub fn static_dimensions(&self) -> Option<Vec<(String, String)>> {
+        let dated_from_data = self
+            .keys
+            .iter()
+            .any(|k| k.dates.iter().any(|g| g.start.is_none()));
+        if self.scope.is_some()
+            || !self.by.is_empty()
+            || self.keys.iter().any(|k| k.present)
+            || dated_from_data
+        {
+            return None;
+        }
+        let dims = self.dimensions(&[]).ok()?;
+        dims.into_iter()
+            .map(|(mut cols, rel)| (cols.len() == 1).then(|| (cols.remove(0), rel)))
+            .collect()
     }
 
     /// The totals without joining the grid ([`FastGrid`]).

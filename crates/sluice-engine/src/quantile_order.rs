@@ -93,7 +93,7 @@ fn to_list(values: impl Iterator<Item = f64>) -> ScalarValue {
 }
 
 /// The largest `previous - next` in `pairs` sorted by level then value.
-fn largest_decrease(pairs: &mut [(f64, f64)]) -> Option<f64> {
+pub(crate) fn largest_decrease(pairs: &mut [(f64, f64)]) -> Option<f64> {
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
     pairs.windows(2).map(|w| w[0].1 - w[1].1).reduce(f64::max)
 }

@@ -124,6 +124,9 @@ pub(crate) async fn run(
         .iter()
         .map(|c| CheckPlan::new(cx, ds, source, &df, c))
         .collect();
+    for p in plans.iter_mut() {
+        report.queries += p.attach_native(cx, source).await;
+    }
     let mut extra_units: Vec<_> = extras.iter().map(|x| extra_unit(&df, x)).collect();
     let has_history = checks.iter().any(|c| c.kind.kind().is_history());
     let mut metric_units = if cx.dataset_metrics || has_history {
@@ -170,7 +173,11 @@ pub(crate) async fn run(
             break;
         }
         let owns = join_all(wave.iter().map(|&i| own::run(cx, ds, source, &plans[i]))).await;
-        report.queries += owns.iter().filter(|o| o.is_some()).count() as u32;
+        report.queries += wave
+            .iter()
+            .zip(&owns)
+            .filter(|(i, o)| o.is_some() && plans[**i].native.is_none())
+            .count() as u32;
         for (&i, o) in wave.iter().zip(owns) {
             plans[i].own = o;
             tried[i] = true;

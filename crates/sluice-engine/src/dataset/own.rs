@@ -10,7 +10,7 @@ use tracing::{Instrument, debug, info_span};
 
 use super::RunContext;
 use super::explain::explain;
-use super::plan::CheckPlan;
+use super::plan::{CheckPlan, NativePlan};
 use crate::compile::{OwnQuery, ident};
 use crate::duplicates::{self, Listed, Order, Search};
 use crate::error::{CheckError, CheckErrorKind as K};
@@ -96,6 +96,12 @@ pub(super) async fn run(
     let q = plan.compiled.as_ref()?.own.as_ref()?;
     let fused = plan.unit.values.as_deref()?;
     let check = plan.check;
+    // The totals the fused scan computed natively, if it did.
+    let native = plan
+        .native
+        .as_ref()
+        .and_then(|n| fused.get(n.index))
+        .and_then(crate::native::result);
     let span =
         info_span!("query", kind = "own", check = %check.name, elapsed_ms = tracing::field::Empty);
     let started = Instant::now();
@@ -135,8 +141,10 @@ pub(super) async fn run(
                     ..OwnOutcome::new(c.failing.map_or(0, |(f, _)| f))
                 })
             }
-            OwnQuery::Groups(q) => groups(cx, source, check, q).await,
-            OwnQuery::Completeness(grid) => completeness(cx, source, check, grid, fused).await,
+            OwnQuery::Groups(q) => groups(cx, source, check, q, native).await,
+            OwnQuery::Completeness(grid) => {
+                completeness(cx, source, check, grid, fused, plan.native.as_ref()).await
+            }
         }
     }
     .instrument(span.clone())
@@ -177,12 +185,18 @@ async fn groups(
     source: &Source,
     check: &Check,
     q: &GroupQuery,
+    native: Option<(u64, u64)>,
 ) -> Result<OwnOutcome, CheckError> {
     let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
-    let sql = q.totals_sql();
-    debug!(%sql, "own query");
-    let df = cx.session.sql(&sql).await.map_err(explained)?;
-    let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+    let v = match native {
+        Some((units, failing)) => [units, failing].map(ScalarValue::from).to_vec(),
+        None => {
+            let sql = q.totals_sql();
+            debug!(%sql, "own query");
+            let df = cx.session.sql(&sql).await.map_err(explained)?;
+            one_row(df, None, Kind::Own).await.map_err(explained)?
+        }
+    };
     let at = |i: usize| v.get(i).map(as_u64).unwrap_or(0);
     let (units, failing, warning) = (at(0), at(1), at(2));
     let samples = if failing > 0 || warning > 0 {
@@ -207,7 +221,12 @@ async fn completeness(
     check: &Check,
     grid: &Grid,
     fused: &[ScalarValue],
+    native: Option<&NativePlan>,
 ) -> Result<OwnOutcome, CheckError> {
+    // The fused scan gave each undated grid's earliest date, then `count(*)`, then (when
+    // it counted the grid itself) the native aggregate's `[on_grid, distinct]`.
+    let counted = native.and_then(|n| Some((n, crate::native::result(fused.get(n.index)?)?)));
+    let fused = native.map_or(fused, |n| &fused[..n.index.min(fused.len())]);
     let (starts, in_scope) = match fused.split_last() {
         Some((last, starts)) => (starts, as_u64(last)),
         None => (fused, 0),
@@ -215,19 +234,24 @@ async fn completeness(
     let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
     let fast = grid.fast(starts)?;
     let mut sizes = Vec::with_capacity(fast.sizes.len());
-    for sql in &fast.sizes {
-        debug!(%sql, "grid size");
-        let df = cx.session.sql(sql).await.map_err(explained)?;
-        let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
-        sizes.push(v.first().map(as_u64).unwrap_or(0));
+    if let Some((n, _)) = counted {
+        sizes = n.sizes.clone();
+    } else {
+        for sql in &fast.sizes {
+            debug!(%sql, "grid size");
+            let df = cx.session.sql(sql).await.map_err(explained)?;
+            let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+            sizes.push(v.first().map(as_u64).unwrap_or(0));
+        }
     }
     let required: u64 = sizes.iter().product();
     let (on_grid, distinct) = match fast.counting.sql(&sizes) {
+        _ if counted.is_some() => counted.map(|(_, r)| r).unwrap_or_default(),
         None if required == 0 => (0, 0),
         None => {
             // Too large a grid for the bitmaps: the joined query counts.
             let q = grid.query(starts)?;
-            return groups(cx, source, check, &q).await;
+            return groups(cx, source, check, &q, None).await;
         }
         Some(sql) => {
             debug!(%sql, "grid counts");

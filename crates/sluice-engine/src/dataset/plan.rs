@@ -3,17 +3,19 @@
 //! extra aggregates other comparisons (parity, reconciliation) asked of the dataset.
 
 use chrono::{DateTime, Utc};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::Expr;
-use sluice_spec::{Check, Dataset};
+use sluice_spec::{Check, CheckKind, Dataset, QuantileOrder};
 
 use super::RunContext;
 use super::explain::{check_exprs, explain, scoped};
 use super::own::OwnOutcome;
-use crate::compile::{Compiled, Eval, compile};
+use crate::compile::{Compiled, Eval, OwnQuery, compile, ident};
 use crate::error::{CheckError, CheckErrorKind as K, df_message};
 use crate::evaluate::{Measure, errored, evaluate};
+use crate::native::NativeKind;
 use crate::parity::Extra;
 use crate::query::alias_all;
 use crate::report::{CheckResult, CheckStatus};
@@ -67,6 +69,17 @@ pub(super) struct CheckPlan<'a> {
     pub unit: Unit,
     /// Its own query's outcome and duration, for checks that run one.
     pub own: Option<(Result<OwnOutcome, CheckError>, u64)>,
+    /// Where the fused scan computed its own query's totals ([`crate::native`]).
+    pub native: Option<NativePlan>,
+}
+
+/// A grouped check computed in the fused scan.
+#[derive(Debug)]
+pub(super) struct NativePlan {
+    /// The position of the native aggregate among the unit's values.
+    pub index: usize,
+    /// `completeness`: the size of each grid dimension.
+    pub sizes: Vec<u64>,
 }
 
 impl<'a> CheckPlan<'a> {
@@ -105,7 +118,102 @@ impl<'a> CheckPlan<'a> {
             compiled,
             unit: Unit::new(exprs),
             own: None,
+            native: None,
         }
+    }
+
+    /// Moves a grouped check's totals into the fused scan when [`crate::native`] covers
+    /// it (a `completeness` grid's values are read first); otherwise leaves it to its own
+    /// query. Returns the queries it ran.
+    pub async fn attach_native(&mut self, cx: &RunContext<'_>, source: &Source) -> u32 {
+        let mut queries = 0;
+        if self.check.filter.is_some() {
+            return queries;
+        }
+        let (Some(compiled), Ok(exprs)) = (&self.compiled, &mut self.unit.exprs) else {
+            return queries;
+        };
+        let schema = &source.schema;
+        let typed = |cols: Vec<&'a str>| -> Option<Vec<(&'a str, DataType)>> {
+            cols.into_iter()
+                .map(|c| Some((c, schema.field_with_name(c).ok()?.data_type().clone())))
+                .collect()
+        };
+        let (kind, columns, keys, sizes) = match (&self.check.kind, &compiled.own) {
+            (CheckKind::NotConstant { series, column }, Some(OwnQuery::Groups(_))) => {
+                let cols = series.iter().map(String::as_str).chain([column.as_str()]);
+                let Some(columns) = typed(cols.collect()) else {
+                    return queries;
+                };
+                (NativeKind::NotConstant, columns, series.len(), vec![])
+            }
+            (
+                CheckKind::QuantilesOrdered(QuantileOrder::Long {
+                    level,
+                    value,
+                    by,
+                    tolerance,
+                }),
+                Some(OwnQuery::Groups(_)),
+            ) => {
+                let cols = by
+                    .iter()
+                    .map(String::as_str)
+                    .chain([level.as_str(), value.as_str()]);
+                let Some(columns) = typed(cols.collect()) else {
+                    return queries;
+                };
+                let kind = NativeKind::QuantileOrder {
+                    tolerance: *tolerance,
+                };
+                (kind, columns, by.len(), vec![])
+            }
+            (CheckKind::Completeness(_), Some(OwnQuery::Completeness(grid))) => {
+                let Some(dims) = grid.static_dimensions() else {
+                    return queries;
+                };
+                let mut maps = Vec::with_capacity(dims.len());
+                let mut columns = Vec::with_capacity(dims.len());
+                for (column, relation) in &dims {
+                    let Ok(field) = schema.field_with_name(column) else {
+                        return queries;
+                    };
+                    let sql = format!("SELECT {} FROM ({relation}) AS \"__r\"", ident(column));
+                    queries += 1;
+                    let values = match cx.session.sql(&sql).await {
+                        Ok(df) => df.collect().await,
+                        Err(e) => Err(e),
+                    };
+                    let Ok(batches) = values else {
+                        // Its own query reports what is wrong.
+                        return queries;
+                    };
+                    let arrays: Vec<_> = batches.iter().map(|b| b.column(0).clone()).collect();
+                    let Some(map) = crate::native::dimension(&arrays, field.data_type()) else {
+                        return queries;
+                    };
+                    maps.push(map);
+                    columns.push((field.name().as_str(), field.data_type().clone()));
+                }
+                let sizes: Vec<u64> = maps.iter().map(|m| m.len() as u64).collect();
+                let total = sizes.iter().try_fold(1u64, |a, b| a.checked_mul(*b));
+                if !total.is_some_and(|t| t > 0 && t <= crate::pack::MAX_FAST_GRID) {
+                    return queries;
+                }
+                let keys = maps.len();
+                (NativeKind::Grid { dims: maps }, columns, keys, sizes)
+            }
+            _ => return queries,
+        };
+        let refs: Vec<(&str, &DataType)> = columns.iter().map(|(c, t)| (*c, t)).collect();
+        if let Some(call) = crate::native::call(kind, &refs, keys) {
+            exprs.push(call);
+            self.native = Some(NativePlan {
+                index: exprs.len() - 1,
+                sizes,
+            });
+        }
+        queries
     }
 
     /// Whether planning alone decides it: it could not be planned, or it reads nothing

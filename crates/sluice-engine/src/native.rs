@@ -1,0 +1,813 @@
+//! The forecast pack's grouped checks inside the dataset's one scan: `not_constant`, the
+//! long `quantiles_ordered` and `completeness` over a grid known before the scan are
+//! aggregate functions of the fused scan, computed natively, instead of a `GROUP BY` (or a
+//! join with the grid) that reads the table again after it.
+//!
+//! Each is a global aggregate built for one check ([`Native`]): its accumulator groups the
+//! rows itself. Key values are encoded to bytes ([`Cols::encode`]: a tag, then the value in
+//! a canonical form: text as UTF-8, integers, dates and timestamps as `i64`, floats as
+//! `f64` bits with `-0` and NaN normalised, so equal values under SQL's `=` encode alike),
+//! and a row whose key equals the previous row's reuses its group without hashing: long
+//! format forecasts are written series by series, so most rows do no lookup at all.
+//! Partitions merge through a binary state: each group's key bytes and its state.
+//!
+//! | check | per group | result `[units, failing]` |
+//! | --- | --- | --- |
+//! | `not_constant` | the first non-NULL value, and whether another differs | series; those with one value or none |
+//! | `quantiles_ordered` (long) | the `(level, value)` pairs | groups; those whose largest decrease in level order exceeds the tolerance ([`crate::quantile_order`]) |
+//! | `completeness` | (no groups) a bit per grid cell, and the rows on the grid | `[on_grid, distinct]` |
+//!
+//! Only what these cover goes native (no `where`, key columns of the canonical types, a
+//! grid whose every dimension is known before the scan); everything else keeps its own
+//! query. The samples of a failing check still come from that query, run only then.
+//!
+//! # Complexity
+//! O(rows) time; O(groups × key size) memory, plus 16 bytes per row for the pairs of
+//! `quantiles_ordered` and one bit per grid cell for `completeness`.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringViewArray,
+};
+use datafusion::arrow::compute::{can_cast_types, cast};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Int64Type};
+use datafusion::common::{DataFusionError, Result, ScalarValue};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Expr, Signature, Volatility,
+};
+
+use crate::compile::value_type;
+
+/// A fast hasher for short byte keys (the multiply-rotate of rustc's `FxHasher`).
+#[derive(Default)]
+pub(crate) struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map from encoded keys.
+pub(crate) type Map<V> = HashMap<Box<[u8]>, V, BuildHasherDefault<Fx>>;
+
+/// The canonical form a column is read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Canon {
+    Text,
+    Int,
+    Float,
+    Bool,
+}
+
+impl Canon {
+    /// The canonical form of a column of type `dt`, if it has one.
+    fn of(dt: &DataType) -> Option<Canon> {
+        let dt = value_type(dt);
+        let canon = match dt {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Canon::Text,
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::Date32
+            | DataType::Date64
+            | DataType::Timestamp(_, _) => Canon::Int,
+            DataType::Float16 | DataType::Float32 | DataType::Float64 => Canon::Float,
+            DataType::Boolean => Canon::Bool,
+            _ => return None,
+        };
+        can_cast_types(dt, &canon.data_type()).then_some(canon)
+    }
+
+    fn data_type(self) -> DataType {
+        match self {
+            Canon::Text => DataType::Utf8View,
+            Canon::Int => DataType::Int64,
+            Canon::Float => DataType::Float64,
+            Canon::Bool => DataType::Boolean,
+        }
+    }
+}
+
+/// Columns of one batch, in their canonical forms.
+enum Col {
+    Text(StringViewArray),
+    Int(Int64Array),
+    Float(Float64Array),
+    Bool(BooleanArray),
+}
+
+fn float_bits(v: f64) -> u64 {
+    if v == 0.0 {
+        0
+    } else if v.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        v.to_bits()
+    }
+}
+
+impl Col {
+    fn new(array: &ArrayRef, canon: Canon) -> Result<Col> {
+        let array = if array.data_type() == &canon.data_type() {
+            array.clone()
+        } else {
+            // Dates and timestamps reach Int64 through their own integer width.
+            let via = match array.data_type() {
+                DataType::Date32 => Some(DataType::Int32),
+                DataType::Date64 | DataType::Timestamp(_, _) => Some(DataType::Int64),
+                _ => None,
+            };
+            match via {
+                Some(t) => cast(&cast(array, &t)?, &canon.data_type())?,
+                None => cast(array, &canon.data_type())?,
+            }
+        };
+        Ok(match canon {
+            Canon::Text => Col::Text(array.as_string_view().clone()),
+            Canon::Int => Col::Int(array.as_primitive::<Int64Type>().clone()),
+            Canon::Float => Col::Float(array.as_primitive::<Float64Type>().clone()),
+            Canon::Bool => Col::Bool(array.as_boolean().clone()),
+        })
+    }
+
+    fn is_null(&self, i: usize) -> bool {
+        match self {
+            Col::Text(a) => a.is_null(i),
+            Col::Int(a) => a.is_null(i),
+            Col::Float(a) => a.is_null(i),
+            Col::Bool(a) => a.is_null(i),
+        }
+    }
+
+    /// Whether rows `i` and `j` hold equal values (NULLs equal each other).
+    fn same(&self, i: usize, j: usize) -> bool {
+        let (ni, nj) = (self.is_null(i), self.is_null(j));
+        if ni || nj {
+            return ni && nj;
+        }
+        match self {
+            Col::Text(a) => {
+                let (vi, vj) = (a.views()[i], a.views()[j]);
+                // Length and the first four bytes (or the whole string up to 12 bytes).
+                if vi as u64 != vj as u64 {
+                    return false;
+                }
+                if (vi as u32) <= 12 {
+                    // Short strings sit whole in the view, zero-padded.
+                    return vi == vj;
+                }
+                a.value(i) == a.value(j)
+            }
+            Col::Int(a) => a.value(i) == a.value(j),
+            Col::Float(a) => float_bits(a.value(i)) == float_bits(a.value(j)),
+            Col::Bool(a) => a.value(i) == a.value(j),
+        }
+    }
+
+    /// Appends row `i`'s value, encoded, to `out`.
+    fn encode(&self, i: usize, out: &mut Vec<u8>) {
+        if self.is_null(i) {
+            out.push(0);
+            return;
+        }
+        out.push(1);
+        match self {
+            Col::Text(a) => {
+                let s = a.value(i).as_bytes();
+                out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                out.extend_from_slice(s);
+            }
+            Col::Int(a) => out.extend_from_slice(&a.value(i).to_le_bytes()),
+            Col::Float(a) => out.extend_from_slice(&float_bits(a.value(i)).to_le_bytes()),
+            Col::Bool(a) => out.push(a.value(i) as u8),
+        }
+    }
+
+    fn f64(&self, i: usize) -> f64 {
+        match self {
+            Col::Float(a) => a.value(i),
+            Col::Int(a) => a.value(i) as f64,
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// One batch's columns.
+struct Cols(Vec<Col>);
+
+impl Cols {
+    fn new(arrays: &[ArrayRef], canons: &[Canon]) -> Result<Cols> {
+        arrays
+            .iter()
+            .zip(canons)
+            .map(|(a, c)| Col::new(a, *c))
+            .collect::<Result<_>>()
+            .map(Cols)
+    }
+
+    fn same(&self, range: std::ops::Range<usize>, i: usize, j: usize) -> bool {
+        self.0[range].iter().all(|c| c.same(i, j))
+    }
+
+    fn encode(&self, range: std::ops::Range<usize>, i: usize, out: &mut Vec<u8>) {
+        out.clear();
+        for c in &self.0[range] {
+            c.encode(i, out);
+        }
+    }
+}
+
+/// What a [`Native`] aggregate computes.
+#[derive(Debug)]
+pub(crate) enum NativeKind {
+    /// `not_constant`: keys = the series, then the column.
+    NotConstant,
+    /// `quantiles_ordered` (long): keys = the `by` columns, then level and value.
+    QuantileOrder {
+        /// Decreases up to this pass.
+        tolerance: f64,
+    },
+    /// `completeness`: one key per grid dimension, each with its values' positions.
+    Grid {
+        /// Per dimension, the encoded required values and their positions.
+        dims: Vec<Map<u32>>,
+    },
+}
+
+/// Builds a native aggregate's call over `columns` (keys first), or `None` when a column
+/// has no canonical form.
+pub(crate) fn call(kind: NativeKind, columns: &[(&str, &DataType)], keys: usize) -> Option<Expr> {
+    let canons = columns
+        .iter()
+        .map(|(_, dt)| Canon::of(dt))
+        .collect::<Option<Vec<_>>>()?;
+    if matches!(kind, NativeKind::QuantileOrder { .. })
+        && canons[keys..]
+            .iter()
+            .any(|c| !matches!(c, Canon::Int | Canon::Float))
+    {
+        return None;
+    }
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let udaf = Native {
+        name: format!("sluice_native_{}", NEXT.fetch_add(1, Ordering::Relaxed)),
+        signature: Signature::variadic_any(Volatility::Immutable),
+        spec: Arc::new(Spec { kind, canons, keys }),
+    };
+    let args = columns
+        .iter()
+        .map(|(c, _)| Expr::Column(datafusion::common::Column::new_unqualified(*c)))
+        .collect();
+    Some(AggregateUDF::from(udaf).call(args))
+}
+
+/// The positions of a grid dimension's values (`values` cast to the column's type), or
+/// `None` when the column has no canonical form.
+pub(crate) fn dimension(values: &[ArrayRef], column_type: &DataType) -> Option<Map<u32>> {
+    let canon = Canon::of(column_type)?;
+    let mut map: Map<u32> = Map::default();
+    let mut key = Vec::new();
+    for a in values {
+        let col = Col::new(a, canon).ok()?;
+        for i in 0..a.len() {
+            if col.is_null(i) {
+                continue;
+            }
+            key.clear();
+            col.encode(i, &mut key);
+            let next = map.len() as u32;
+            map.entry(key.as_slice().into()).or_insert(next);
+        }
+    }
+    Some(map)
+}
+
+/// The two numbers of a native aggregate's result.
+pub(crate) fn result(v: &ScalarValue) -> Option<(u64, u64)> {
+    let ScalarValue::List(list) = v else {
+        return None;
+    };
+    if list.is_null(0) {
+        return None;
+    }
+    let values = list.value(0);
+    let values = values.as_primitive::<Int64Type>();
+    (values.len() == 2).then(|| (values.value(0) as u64, values.value(1) as u64))
+}
+
+#[derive(Debug)]
+struct Spec {
+    kind: NativeKind,
+    canons: Vec<Canon>,
+    keys: usize,
+}
+
+/// The aggregate function of one check.
+#[derive(Debug)]
+struct Native {
+    name: String,
+    signature: Signature,
+    spec: Arc<Spec>,
+}
+
+impl PartialEq for Native {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Native {}
+
+impl std::hash::Hash for Native {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl AggregateUDFImpl for Native {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::List(Arc::new(Field::new_list_field(
+            DataType::Int64,
+            true,
+        ))))
+    }
+
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let spec = self.spec.clone();
+        Ok(match &spec.kind {
+            NativeKind::Grid { dims } => Box::new(GridCount {
+                seen: vec![0; (dims.iter().map(|d| d.len()).product::<usize>()).div_ceil(64)],
+                spec,
+                on_grid: 0,
+            }),
+            _ => Box::new(Grouped {
+                spec,
+                groups: Map::default(),
+                states: Vec::new(),
+            }),
+        })
+    }
+
+    fn state_fields(&self, _args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new("state", DataType::Binary, true))])
+    }
+}
+
+fn list(a: u64, b: u64) -> ScalarValue {
+    let v = [a, b].map(|x| ScalarValue::Int64(Some(x as i64)));
+    ScalarValue::List(ScalarValue::new_list_nullable(&v, &DataType::Int64))
+}
+
+fn corrupt() -> DataFusionError {
+    DataFusionError::Internal("a native aggregate's state does not decode".into())
+}
+
+/// Reads a little-endian number of `N` bytes.
+fn take<const N: usize>(bytes: &mut &[u8]) -> Result<[u8; N]> {
+    let (head, rest) = bytes.split_at_checked(N).ok_or_else(corrupt)?;
+    *bytes = rest;
+    Ok(head.try_into().expect("N bytes"))
+}
+
+fn take_bytes<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8]> {
+    let n = u32::from_le_bytes(take::<4>(bytes)?) as usize;
+    let (head, rest) = bytes.split_at_checked(n).ok_or_else(corrupt)?;
+    *bytes = rest;
+    Ok(head)
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// A group's state.
+#[derive(Debug)]
+enum GroupState {
+    /// `not_constant`: the first non-NULL value (encoded), and whether another differed.
+    Values {
+        first: Option<Box<[u8]>>,
+        varies: bool,
+    },
+    /// `quantiles_ordered`: the `(level, value)` pairs.
+    Pairs(Vec<(f64, f64)>),
+}
+
+impl GroupState {
+    fn merge(&mut self, other: GroupState) {
+        match (self, other) {
+            (GroupState::Pairs(a), GroupState::Pairs(b)) => a.extend(b),
+            (
+                GroupState::Values { first, varies },
+                GroupState::Values {
+                    first: f2,
+                    varies: v2,
+                },
+            ) => {
+                *varies |= v2;
+                match (first.as_ref(), f2) {
+                    (None, f) => *first = f,
+                    (Some(a), Some(b)) if *a != b => *varies = true,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            GroupState::Values { first, varies } => {
+                out.push(*varies as u8);
+                match first {
+                    Some(f) => {
+                        out.push(1);
+                        put_bytes(out, f);
+                    }
+                    None => out.push(0),
+                }
+            }
+            GroupState::Pairs(p) => {
+                out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+                for (l, v) in p {
+                    out.extend_from_slice(&l.to_le_bytes());
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+    }
+
+    fn read(kind: &NativeKind, bytes: &mut &[u8]) -> Result<GroupState> {
+        Ok(match kind {
+            NativeKind::NotConstant => {
+                let [varies, has] = take::<2>(bytes)?;
+                let first = if has == 1 {
+                    Some(take_bytes(bytes)?.into())
+                } else {
+                    None
+                };
+                GroupState::Values {
+                    first,
+                    varies: varies == 1,
+                }
+            }
+            _ => {
+                let n = u32::from_le_bytes(take::<4>(bytes)?) as usize;
+                let mut p = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let l = f64::from_le_bytes(take::<8>(bytes)?);
+                    let v = f64::from_le_bytes(take::<8>(bytes)?);
+                    p.push((l, v));
+                }
+                GroupState::Pairs(p)
+            }
+        })
+    }
+}
+
+/// The accumulator of the grouped kinds.
+#[derive(Debug)]
+struct Grouped {
+    spec: Arc<Spec>,
+    groups: Map<u32>,
+    states: Vec<GroupState>,
+}
+
+impl Grouped {
+    fn group(&mut self, key: &[u8]) -> usize {
+        if let Some(&g) = self.groups.get(key) {
+            return g as usize;
+        }
+        let g = self.states.len();
+        self.groups.insert(key.into(), g as u32);
+        self.states.push(match self.spec.kind {
+            NativeKind::NotConstant => GroupState::Values {
+                first: None,
+                varies: false,
+            },
+            _ => GroupState::Pairs(Vec::new()),
+        });
+        g
+    }
+}
+
+impl Accumulator for Grouped {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let spec = self.spec.clone();
+        let cols = Cols::new(values, &spec.canons)?;
+        let k = spec.keys;
+        let rows = values.first().map_or(0, |a| a.len());
+        let mut key = Vec::new();
+        let mut value = Vec::new();
+        let mut current: Option<(usize, usize)> = None; // (row, group)
+        for i in 0..rows {
+            let pairs = matches!(spec.kind, NativeKind::QuantileOrder { .. });
+            if pairs && (cols.0[k].is_null(i) || cols.0[k + 1].is_null(i)) {
+                continue;
+            }
+            let g = match current {
+                Some((j, g)) if cols.same(0..k, i, j) => g,
+                _ => {
+                    cols.encode(0..k, i, &mut key);
+                    self.group(&key)
+                }
+            };
+            current = Some((i, g));
+            match &mut self.states[g] {
+                GroupState::Pairs(p) => p.push((cols.0[k].f64(i), cols.0[k + 1].f64(i))),
+                GroupState::Values { first, varies } => {
+                    if *varies || cols.0[k].is_null(i) {
+                        continue;
+                    }
+                    value.clear();
+                    cols.0[k].encode(i, &mut value);
+                    match first {
+                        None => *first = Some(value.as_slice().into()),
+                        Some(f) if **f != *value => *varies = true,
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&(self.groups.len() as u32).to_le_bytes());
+        for (key, &g) in &self.groups {
+            put_bytes(&mut out, key);
+            self.states[g as usize].write(&mut out);
+        }
+        Ok(vec![ScalarValue::Binary(Some(out))])
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let spec = self.spec.clone();
+        let blobs = states[0].as_binary::<i32>();
+        for b in blobs.iter().flatten() {
+            let mut bytes = b;
+            let n = u32::from_le_bytes(take::<4>(&mut bytes)?);
+            for _ in 0..n {
+                let key = take_bytes(&mut bytes)?;
+                let state = GroupState::read(&spec.kind, &mut bytes)?;
+                let g = self.group(key);
+                self.states[g].merge(state);
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let tolerance = match self.spec.kind {
+            NativeKind::QuantileOrder { tolerance } => tolerance,
+            _ => 0.0,
+        };
+        let mut failing = 0;
+        for s in &mut self.states {
+            failing += match s {
+                GroupState::Pairs(p) => crate::quantile_order::largest_decrease(p)
+                    .is_some_and(|d| d.total_cmp(&tolerance).is_gt()),
+                GroupState::Values { varies, .. } => !*varies,
+            } as usize;
+        }
+        Ok(list(self.states.len() as u64, failing as u64))
+    }
+
+    fn size(&self) -> usize {
+        let keys: usize = self.groups.keys().map(|k| k.len() + 32).sum();
+        let states: usize = self
+            .states
+            .iter()
+            .map(|s| match s {
+                GroupState::Pairs(p) => p.capacity() * 16 + 32,
+                GroupState::Values { first, .. } => first.as_ref().map_or(0, |f| f.len()) + 32,
+            })
+            .sum();
+        std::mem::size_of_val(self) + keys + states
+    }
+}
+
+/// The accumulator of `completeness`: a bit per grid cell and the rows on the grid.
+#[derive(Debug)]
+struct GridCount {
+    spec: Arc<Spec>,
+    seen: Vec<u64>,
+    on_grid: u64,
+}
+
+impl Accumulator for GridCount {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let NativeKind::Grid { dims } = &self.spec.kind else {
+            return Ok(());
+        };
+        let cols = Cols::new(values, &self.spec.canons)?;
+        let rows = values.first().map_or(0, |a| a.len());
+        let mut key = Vec::new();
+        // Per dimension, the position of the previous row's value (None: off the grid).
+        let mut last: Vec<Option<u32>> = vec![None; dims.len()];
+        for i in 0..rows {
+            let mut cell = 0u64;
+            let mut on = true;
+            for (d, dim) in dims.iter().enumerate() {
+                let col = &cols.0[d];
+                let pos = if i > 0 && col.same(i, i - 1) {
+                    last[d]
+                } else {
+                    key.clear();
+                    col.encode(i, &mut key);
+                    let p = dim.get(key.as_slice()).copied();
+                    last[d] = p;
+                    p
+                };
+                match pos {
+                    Some(p) => cell = cell * dim.len() as u64 + p as u64,
+                    None => on = false,
+                }
+            }
+            if on {
+                self.on_grid += 1;
+                self.seen[(cell / 64) as usize] |= 1 << (cell % 64);
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let mut out = Vec::with_capacity(8 + self.seen.len() * 8);
+        out.extend_from_slice(&self.on_grid.to_le_bytes());
+        for w in &self.seen {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        Ok(vec![ScalarValue::Binary(Some(out))])
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        for b in states[0].as_binary::<i32>().iter().flatten() {
+            let mut bytes = b;
+            self.on_grid += u64::from_le_bytes(take::<8>(&mut bytes)?);
+            for w in self.seen.iter_mut() {
+                *w |= u64::from_le_bytes(take::<8>(&mut bytes)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let distinct: u64 = self.seen.iter().map(|w| w.count_ones() as u64).sum();
+        Ok(list(self.on_grid, distinct))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.seen.capacity() * 8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray};
+
+    fn arrays(loc: &[Option<&str>], x: &[f64]) -> Vec<ArrayRef> {
+        vec![
+            Arc::new(StringArray::from(loc.to_vec())),
+            Arc::new(Float64Array::from(x.to_vec())),
+        ]
+    }
+
+    fn grouped(kind: NativeKind, canons: Vec<Canon>, keys: usize) -> Grouped {
+        Grouped {
+            spec: Arc::new(Spec { kind, canons, keys }),
+            groups: Map::default(),
+            states: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn not_constant_counts_series_with_one_value_across_partitions() {
+        let mk = || grouped(NativeKind::NotConstant, vec![Canon::Text, Canon::Float], 1);
+        let (mut a, mut b) = (mk(), mk());
+        // a: x constant so far, y varies; b: x differs (-> varies), z only 0.0 and -0.0.
+        a.update_batch(&arrays(
+            &[Some("x"), Some("x"), Some("y"), Some("y")],
+            &[1.0, 1.0, 1.0, 2.0],
+        ))
+        .unwrap();
+        b.update_batch(&arrays(
+            &[Some("x"), Some("z"), Some("z"), None],
+            &[3.0, 0.0, -0.0, 5.0],
+        ))
+        .unwrap();
+        let state = b.state().unwrap().remove(0).to_array().unwrap();
+        a.merge_batch(&[state]).unwrap();
+        // Series: x (varies), y (varies), z (constant), NULL (one value).
+        assert_eq!(result(&a.evaluate().unwrap()), Some((4, 2)));
+    }
+
+    #[test]
+    fn quantile_order_finds_crossings_whatever_the_row_order() {
+        let mut a = grouped(
+            NativeKind::QuantileOrder { tolerance: 0.01 },
+            vec![Canon::Int, Canon::Float, Canon::Float],
+            1,
+        );
+        let g: ArrayRef = Arc::new(Int64Array::from(vec![1, 1, 1, 2, 2, 3, 1]));
+        let l: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(0.9),
+            Some(0.1),
+            Some(0.5),
+            Some(0.1),
+            Some(0.9),
+            None,
+            Some(0.95),
+        ]));
+        let v: ArrayRef = Arc::new(Float64Array::from(vec![
+            5.0, 1.0, 2.0, 3.0, 2.995, 1.0, 4.0,
+        ]));
+        a.update_batch(&[g, l, v]).unwrap();
+        // Group 1: 1, 2, 5, 4 -> drops by 1 (fails); group 2: drops by 0.005 (within the
+        // tolerance); group 3 has only a NULL level: not a group.
+        assert_eq!(result(&a.evaluate().unwrap()), Some((2, 1)));
+    }
+
+    #[test]
+    fn grid_counts_cells_rows_on_it_and_merges() {
+        let dim = |v: &[&str]| {
+            dimension(
+                &[Arc::new(StringArray::from(v.to_vec())) as ArrayRef],
+                &DataType::Utf8,
+            )
+            .unwrap()
+        };
+        let dims = vec![dim(&["a", "b"]), dim(&["1", "2", "3"])];
+        let spec = Arc::new(Spec {
+            kind: NativeKind::Grid { dims },
+            canons: vec![Canon::Text, Canon::Text],
+            keys: 2,
+        });
+        let mk = || GridCount {
+            spec: spec.clone(),
+            seen: vec![0; 1],
+            on_grid: 0,
+        };
+        let (mut a, mut b) = (mk(), mk());
+        let batch = |x: &[Option<&str>], y: &[&str]| -> Vec<ArrayRef> {
+            vec![
+                Arc::new(StringArray::from(x.to_vec())),
+                Arc::new(StringArray::from(y.to_vec())),
+            ]
+        };
+        a.update_batch(&batch(
+            &[Some("a"), Some("a"), Some("a"), Some("c")],
+            &["1", "1", "2", "1"],
+        ))
+        .unwrap();
+        b.update_batch(&batch(&[Some("b"), None, Some("a")], &["3", "1", "2"]))
+            .unwrap();
+        let state = b.state().unwrap().remove(0).to_array().unwrap();
+        a.merge_batch(&[state]).unwrap();
+        // On the grid: a1 a1 a2 b3 a2 = 5 rows, 3 distinct cells (of 6).
+        assert_eq!(result(&a.evaluate().unwrap()), Some((5, 3)));
+    }
+
+    #[test]
+    fn text_equality_uses_the_whole_string() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnoq",
+            "short",
+        ]));
+        let c = Col::new(&a, Canon::Text).unwrap();
+        assert!(!c.same(0, 1));
+        assert!(c.same(1, 2));
+        assert!(!c.same(2, 3));
+    }
+}
