@@ -371,6 +371,7 @@ impl AggregateUDFImpl for Native {
                 spec,
                 groups: Map::default(),
                 states: Vec::new(),
+                unknown: false,
             }),
         })
     }
@@ -408,6 +409,114 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
+/// A `(level, value)` pair.
+type Pair = (f64, f64);
+
+/// The order pairs sort in: by level, then value ([`crate::quantile_order`]).
+fn in_order(a: Pair, b: Pair) -> bool {
+    a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).is_le()
+}
+
+/// Pairs met in sorted order, summarised: the first, the last, and the largest drop
+/// between neighbours (`None` with one pair) — all the check needs of them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Run {
+    first: Pair,
+    last: Pair,
+    drop: Option<f64>,
+}
+
+impl Run {
+    fn of(pairs: &mut [Pair]) -> Option<Run> {
+        let drop = crate::quantile_order::largest_decrease(pairs);
+        Some(Run {
+            first: *pairs.first()?,
+            last: *pairs.last()?,
+            drop,
+        })
+    }
+
+    /// `a` then `b`, if `b` starts where `a` ends or later.
+    fn then(a: Run, b: Run) -> Option<Run> {
+        in_order(a.last, b.first).then(|| {
+            let drops = [a.drop, b.drop, Some(a.last.1 - b.first.1)];
+            Run {
+                first: a.first,
+                last: b.last,
+                drop: drops.into_iter().flatten().reduce(f64::max),
+            }
+        })
+    }
+}
+
+/// A `quantiles_ordered` group: its pairs, and while they came in sorted order (as a
+/// forecast written series by series, level by level does), their [`Run`]. A partition
+/// hands on the run alone when it has one, so sorted data is neither copied nor sorted
+/// again; runs from two partitions join when one follows the other.
+#[derive(Debug, Default)]
+struct Levels {
+    /// The pairs (`None`: known by their run only).
+    pairs: Option<Vec<Pair>>,
+    /// Their run, while they are in order.
+    run: Option<Run>,
+}
+
+impl Levels {
+    fn push(&mut self, p: Pair) {
+        self.pairs.get_or_insert_with(Vec::new).push(p);
+        self.run = match self.run {
+            None if self.pairs.as_ref().is_some_and(|v| v.len() == 1) => Some(Run {
+                first: p,
+                last: p,
+                drop: None,
+            }),
+            Some(r) => Run::then(
+                r,
+                Run {
+                    first: p,
+                    last: p,
+                    drop: None,
+                },
+            ),
+            None => None,
+        };
+    }
+
+    /// Both groups' pairs as one; `None` when neither's pairs are known whole and their
+    /// runs overlap (the caller then counts without the scan).
+    fn merge(&mut self, mut other: Levels) -> Option<()> {
+        if self.pairs.is_none() && self.run.is_none() {
+            *self = other;
+            return Some(());
+        }
+        if let (Some(a), Some(b)) = (self.pairs.as_mut(), other.pairs.as_mut()) {
+            a.append(b);
+            self.run = None;
+            return Some(());
+        }
+        let run = |l: &mut Levels| match l.run {
+            Some(r) => Some(r),
+            None => Run::of(l.pairs.as_mut()?),
+        };
+        let (a, b) = (run(self)?, run(&mut other)?);
+        let joined = Run::then(a, b).or_else(|| Run::then(b, a))?;
+        *self = Levels {
+            pairs: None,
+            run: Some(joined),
+        };
+        Some(())
+    }
+
+    /// The largest drop between neighbouring pairs in sorted order.
+    fn largest_drop(&mut self) -> Option<f64> {
+        match (self.run, self.pairs.as_mut()) {
+            (Some(r), _) => r.drop,
+            (None, Some(p)) => crate::quantile_order::largest_decrease(p),
+            (None, None) => None,
+        }
+    }
+}
+
 /// A group's state.
 #[derive(Debug)]
 enum GroupState {
@@ -417,13 +526,14 @@ enum GroupState {
         varies: bool,
     },
     /// `quantiles_ordered`: the `(level, value)` pairs.
-    Pairs(Vec<(f64, f64)>),
+    Levels(Levels),
 }
 
 impl GroupState {
-    fn merge(&mut self, other: GroupState) {
+    /// Merges `other` in; `None` when the result cannot be known from the states.
+    fn merge(&mut self, other: GroupState) -> Option<()> {
         match (self, other) {
-            (GroupState::Pairs(a), GroupState::Pairs(b)) => a.extend(b),
+            (GroupState::Levels(a), GroupState::Levels(b)) => return a.merge(b),
             (
                 GroupState::Values { first, varies },
                 GroupState::Values {
@@ -438,8 +548,9 @@ impl GroupState {
                     _ => {}
                 }
             }
-            _ => {}
+            _ => return None,
         }
+        Some(())
     }
 
     fn write(&self, out: &mut Vec<u8>) {
@@ -454,7 +565,22 @@ impl GroupState {
                     None => out.push(0),
                 }
             }
-            GroupState::Pairs(p) => {
+            GroupState::Levels(Levels { run: Some(r), .. }) => {
+                out.push(0);
+                for x in [r.first.0, r.first.1, r.last.0, r.last.1] {
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+                match r.drop {
+                    Some(d) => {
+                        out.push(1);
+                        out.extend_from_slice(&d.to_le_bytes());
+                    }
+                    None => out.push(0),
+                }
+            }
+            GroupState::Levels(Levels { pairs, run: None }) => {
+                let p = pairs.as_deref().unwrap_or_default();
+                out.push(1);
                 out.extend_from_slice(&(p.len() as u32).to_le_bytes());
                 for (l, v) in p {
                     out.extend_from_slice(&l.to_le_bytes());
@@ -479,14 +605,27 @@ impl GroupState {
                 }
             }
             _ => {
-                let n = u32::from_le_bytes(take::<4>(bytes)?) as usize;
-                let mut p = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let l = f64::from_le_bytes(take::<8>(bytes)?);
-                    let v = f64::from_le_bytes(take::<8>(bytes)?);
-                    p.push((l, v));
+                let f = |bytes: &mut &[u8]| take::<8>(bytes).map(f64::from_le_bytes);
+                let [tag] = take::<1>(bytes)?;
+                if tag == 0 {
+                    let (first, last) = ((f(bytes)?, f(bytes)?), (f(bytes)?, f(bytes)?));
+                    let [has] = take::<1>(bytes)?;
+                    let drop = if has == 1 { Some(f(bytes)?) } else { None };
+                    GroupState::Levels(Levels {
+                        pairs: None,
+                        run: Some(Run { first, last, drop }),
+                    })
+                } else {
+                    let n = u32::from_le_bytes(take::<4>(bytes)?) as usize;
+                    let mut p = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        p.push((f(bytes)?, f(bytes)?));
+                    }
+                    GroupState::Levels(Levels {
+                        pairs: Some(p),
+                        run: None,
+                    })
                 }
-                GroupState::Pairs(p)
             }
         })
     }
@@ -498,6 +637,9 @@ struct Grouped {
     spec: Arc<Spec>,
     groups: Map<u32>,
     states: Vec<GroupState>,
+    /// Partitions' states that could not be merged exactly: the result is NULL, and the
+    /// check counts by its own query.
+    unknown: bool,
 }
 
 impl Grouped {
@@ -512,7 +654,7 @@ impl Grouped {
                 first: None,
                 varies: false,
             },
-            _ => GroupState::Pairs(Vec::new()),
+            _ => GroupState::Levels(Levels::default()),
         });
         g
     }
@@ -541,7 +683,7 @@ impl Accumulator for Grouped {
             };
             current = Some((i, g));
             match &mut self.states[g] {
-                GroupState::Pairs(p) => p.push((cols.0[k].f64(i), cols.0[k + 1].f64(i))),
+                GroupState::Levels(l) => l.push((cols.0[k].f64(i), cols.0[k + 1].f64(i))),
                 GroupState::Values { first, varies } => {
                     if *varies || cols.0[k].is_null(i) {
                         continue;
@@ -579,13 +721,21 @@ impl Accumulator for Grouped {
                 let key = take_bytes(&mut bytes)?;
                 let state = GroupState::read(&spec.kind, &mut bytes)?;
                 let g = self.group(key);
-                self.states[g].merge(state);
+                if self.states[g].merge(state).is_none() {
+                    self.unknown = true;
+                }
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
+        if self.unknown {
+            return Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+                &[],
+                &DataType::Int64,
+            )));
+        }
         let tolerance = match self.spec.kind {
             NativeKind::QuantileOrder { tolerance } => tolerance,
             _ => 0.0,
@@ -593,7 +743,8 @@ impl Accumulator for Grouped {
         let mut failing = 0;
         for s in &mut self.states {
             failing += match s {
-                GroupState::Pairs(p) => crate::quantile_order::largest_decrease(p)
+                GroupState::Levels(l) => l
+                    .largest_drop()
                     .is_some_and(|d| d.total_cmp(&tolerance).is_gt()),
                 GroupState::Values { varies, .. } => !*varies,
             } as usize;
@@ -607,7 +758,7 @@ impl Accumulator for Grouped {
             .states
             .iter()
             .map(|s| match s {
-                GroupState::Pairs(p) => p.capacity() * 16 + 32,
+                GroupState::Levels(l) => l.pairs.as_ref().map_or(0, |p| p.capacity() * 16) + 64,
                 GroupState::Values { first, .. } => first.as_ref().map_or(0, |f| f.len()) + 32,
             })
             .sum();
@@ -707,6 +858,7 @@ mod tests {
             spec: Arc::new(Spec { kind, canons, keys }),
             groups: Map::default(),
             states: Vec::new(),
+            unknown: false,
         }
     }
 
@@ -755,6 +907,68 @@ mod tests {
         // Group 1: 1, 2, 5, 4 -> drops by 1 (fails); group 2: drops by 0.005 (within the
         // tolerance); group 3 has only a NULL level: not a group.
         assert_eq!(result(&a.evaluate().unwrap()), Some((2, 1)));
+    }
+
+    /// A partition's state of one group `g` with these pairs, in this order.
+    fn levels_state(pairs: &[(f64, f64)]) -> ArrayRef {
+        let mut a = grouped(
+            NativeKind::QuantileOrder { tolerance: 0.0 },
+            vec![Canon::Int, Canon::Float, Canon::Float],
+            1,
+        );
+        let g: ArrayRef = Arc::new(Int64Array::from(vec![7; pairs.len()]));
+        let l: ArrayRef = Arc::new(Float64Array::from_iter_values(pairs.iter().map(|p| p.0)));
+        let v: ArrayRef = Arc::new(Float64Array::from_iter_values(pairs.iter().map(|p| p.1)));
+        a.update_batch(&[g, l, v]).unwrap();
+        a.state().unwrap().remove(0).to_array().unwrap()
+    }
+
+    fn merged(parts: &[&[(f64, f64)]]) -> Option<(u64, u64)> {
+        let mut a = grouped(
+            NativeKind::QuantileOrder { tolerance: 0.0 },
+            vec![Canon::Int, Canon::Float, Canon::Float],
+            1,
+        );
+        for p in parts {
+            a.merge_batch(&[levels_state(p)]).unwrap();
+        }
+        result(&a.evaluate().unwrap())
+    }
+
+    #[test]
+    fn sorted_runs_from_two_partitions_join_in_either_order() {
+        // 1, 2 | 3, 2.5: the drop is at the join's far side.
+        assert_eq!(
+            merged(&[&[(0.1, 1.0), (0.2, 2.0)], &[(0.3, 3.0), (0.4, 2.5)]]),
+            Some((1, 1))
+        );
+        assert_eq!(
+            merged(&[&[(0.3, 3.0), (0.4, 2.5)], &[(0.1, 1.0), (0.2, 2.0)]]),
+            Some((1, 1))
+        );
+        // A drop across the join: 1, 5 | 4, 6.
+        assert_eq!(
+            merged(&[&[(0.1, 1.0), (0.2, 5.0)], &[(0.3, 4.0), (0.4, 6.0)]]),
+            Some((1, 1))
+        );
+        assert_eq!(
+            merged(&[&[(0.1, 1.0), (0.2, 2.0)], &[(0.3, 3.0), (0.4, 4.0)]]),
+            Some((1, 0))
+        );
+        // Unsorted pairs on one side: sorted there, then joined with the run.
+        assert_eq!(
+            merged(&[&[(0.1, 1.0), (0.2, 2.0)], &[(0.4, 4.0), (0.3, 3.0)]]),
+            Some((1, 0))
+        );
+        assert_eq!(
+            merged(&[&[(0.4, 4.0), (0.3, 3.0)], &[(0.2, 2.0), (0.1, 1.0)]]),
+            Some((1, 0))
+        );
+        // Interleaved runs cannot be joined from their summaries: no answer.
+        assert_eq!(
+            merged(&[&[(0.1, 1.0), (0.3, 3.0)], &[(0.2, 2.0), (0.4, 4.0)]]),
+            None
+        );
     }
 
     #[test]

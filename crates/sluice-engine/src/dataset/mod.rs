@@ -176,7 +176,7 @@ pub(crate) async fn run(
         report.queries += wave
             .iter()
             .zip(&owns)
-            .filter(|(i, o)| o.is_some() && plans[**i].native.is_none())
+            .filter(|(i, o)| o.is_some() && plans[**i].native_totals().is_none())
             .count() as u32;
         for (&i, o) in wave.iter().zip(owns) {
             plans[i].own = o;

@@ -97,11 +97,7 @@ pub(super) async fn run(
     let fused = plan.unit.values.as_deref()?;
     let check = plan.check;
     // The totals the fused scan computed natively, if it did.
-    let native = plan
-        .native
-        .as_ref()
-        .and_then(|n| fused.get(n.index))
-        .and_then(crate::native::result);
+    let native = plan.native_totals();
     let span =
         info_span!("query", kind = "own", check = %check.name, elapsed_ms = tracing::field::Empty);
     let started = Instant::now();

@@ -216,6 +216,12 @@ impl<'a> CheckPlan<'a> {
         queries
     }
 
+    /// The totals the fused scan computed natively for its own query, if it did.
+    pub fn native_totals(&self) -> Option<(u64, u64)> {
+        let n = self.native.as_ref()?;
+        crate::native::result(self.unit.values.as_ref()?.get(n.index)?)
+    }
+
     /// Whether planning alone decides it: it could not be planned, or it reads nothing
     /// from the data (`schema`).
     pub fn settled_by_planning(&self) -> bool {
