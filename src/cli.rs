@@ -608,7 +608,11 @@ mod tests {
         for bad in ["0", "1", "2", "4", "256", "-1", "skip"] {
             assert!(parse_blocked_exit_code(bad).is_err(), "{bad}");
         }
-        assert!(parse_blocked_exit_code("1").unwrap_err().contains("checks failed"));
+        assert!(
+            parse_blocked_exit_code("1")
+                .unwrap_err()
+                .contains("checks failed")
+        );
     }
 
     #[test]
