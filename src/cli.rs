@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// sluice keeps bad data from reaching the people and systems that consume it.
 ///
 /// Exit codes: 0 all checks passed (warnings allowed), 1 a check of severity `error`
-/// failed, 2 invalid invocation or config (nothing was run), 4 runtime error (a source
-/// could not be read, a check could not be evaluated). Lineage commands exit 0 when they
+/// failed, 2 invalid invocation or config (nothing was run), 3 blocked by an open breaker
+/// (`guard`, `publish`; see --blocked-exit-code), 4 runtime error (a source could not be
+/// read, a check could not be evaluated). Lineage commands exit 0 when they
 /// answer, 2 on an unknown node, a bad selector or an invalid source, 4 on an unreadable file.
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about, max_term_width = 100)]
@@ -75,6 +76,18 @@ pub enum Command {
     History(MetricHistoryArgs),
 }
 
+impl Command {
+    /// The command's name when it was asked for a `--json-summary` line.
+    pub fn json_summary(&self) -> Option<&'static str> {
+        match self {
+            Command::Check(a) if a.json_summary => Some("check"),
+            Command::Guard(a) if a.orchestrator.json_summary => Some("guard"),
+            Command::Publish(a) if a.orchestrator.json_summary => Some("publish"),
+            _ => None,
+        }
+    }
+}
+
 /// `sluice history`.
 #[derive(Debug, Args)]
 pub struct MetricHistoryArgs {
@@ -120,6 +133,42 @@ pub struct PublishArgs {
     pub partition: Vec<String>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub orchestrator: GateArgs,
+}
+
+/// What `guard` and `publish`, the commands that can be blocked, tell an orchestrator.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Orchestrators")]
+pub struct GateArgs {
+    /// Exit with N instead of 3 when blocked by an open breaker: 99 makes Airflow's
+    /// BashOperator (skip_on_exit_code=99, its default) mark the task skipped, not failed.
+    #[arg(long, value_name = "N", value_parser = parse_blocked_exit_code)]
+    pub blocked_exit_code: Option<u8>,
+
+    /// Print a one-line JSON summary as the last line of stdout (for Airflow's XCom).
+    #[arg(long)]
+    pub json_summary: bool,
+}
+
+/// Parses `--blocked-exit-code`: 3, or a code of its own (5–255). 0 would let a blocked
+/// dataset pass for published; 1, 2 and 4 already say something else.
+pub fn parse_blocked_exit_code(s: &str) -> Result<u8, String> {
+    let n: u8 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not an exit code; give a number from 3 to 255, e.g. 99"))?;
+    match n {
+        0 => Err("0 would make a blocked dataset look published; give 3 (the default) or a code from 5 to 255, e.g. 99".into()),
+        1 | 2 | 4 => Err(format!(
+            "{n} already means {}; give 3 (the default) or a code from 5 to 255, e.g. 99",
+            match n {
+                1 => "checks failed",
+                2 => "an invalid invocation or config",
+                _ => "a runtime error",
+            }
+        )),
+        n => Ok(n),
+    }
 }
 
 fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
@@ -223,6 +272,8 @@ pub struct GuardArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = StateFormat::Text)]
     pub format: StateFormat,
+    #[command(flatten)]
+    pub orchestrator: GateArgs,
 }
 
 /// `sluice lineage ...`.
@@ -548,6 +599,20 @@ mod tests {
         assert_eq!(parse_size("1.5GiB").unwrap(), 3 << 29);
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("10").is_err());
+    }
+
+    #[test]
+    fn blocked_exit_codes() {
+        assert_eq!(parse_blocked_exit_code("99"), Ok(99));
+        assert_eq!(parse_blocked_exit_code("3"), Ok(3));
+        for bad in ["0", "1", "2", "4", "256", "-1", "skip"] {
+            assert!(parse_blocked_exit_code(bad).is_err(), "{bad}");
+        }
+        assert!(
+            parse_blocked_exit_code("1")
+                .unwrap_err()
+                .contains("checks failed")
+        );
     }
 
     #[test]

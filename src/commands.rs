@@ -17,25 +17,43 @@ use sluice_app::publish::{PublishOutcome, PublishRequest};
 use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
 
 use crate::cli::{
-    BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GraphFormat, GuardArgs,
+    BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GateArgs, GraphFormat, GuardArgs,
     ImpactArgs, LineageCommand, ManualArgs, MetricHistoryArgs, PublishArgs, SelectionArgs,
     SourceArgs, StateFormat,
 };
 use crate::render::{self, Style};
 use crate::{Usage, code, output, progress, use_color};
 
-/// Runs the command; `Ok` is the exit code of an outcome.
-pub fn run(cli: &Cli, color: bool) -> anyhow::Result<u8> {
+/// How a command ended: its exit code, and the `--json-summary` line when asked for, which
+/// `main` prints last, once everything the command held is dropped.
+pub struct Exit {
+    /// The exit code.
+    pub code: u8,
+    /// The one-line JSON summary (without its newline).
+    pub summary: Option<String>,
+}
+
+impl From<u8> for Exit {
+    fn from(code: u8) -> Self {
+        Exit {
+            code,
+            summary: None,
+        }
+    }
+}
+
+/// Runs the command; `Ok` is how an outcome ends.
+pub fn run(cli: &Cli, color: bool) -> anyhow::Result<Exit> {
     let quiet = cli.global.quiet > 0;
     match &cli.command {
-        Command::Validate(args) => validate(args, cli),
+        Command::Validate(args) => validate(args, cli).map(Exit::from),
         Command::Check(args) => check(args, cli, color),
-        Command::Impact(args) => impact(args),
-        Command::Lineage(cmd) => lineage(cmd, color),
-        Command::Breaker(cmd) => breaker(cmd, color),
+        Command::Impact(args) => impact(args).map(Exit::from),
+        Command::Lineage(cmd) => lineage(cmd, color).map(Exit::from),
+        Command::Breaker(cmd) => breaker(cmd, color).map(Exit::from),
         Command::Guard(args) => guard(args, color),
         Command::Publish(args) => publish(args, quiet, color),
-        Command::History(args) => history(args, color),
+        Command::History(args) => history(args, color).map(Exit::from),
     }
 }
 
@@ -116,7 +134,7 @@ fn validate(args: &ConfigArgs, cli: &Cli) -> anyhow::Result<u8> {
 }
 
 /// `sluice check`.
-fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<u8> {
+fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
     let ws = workspace(&args.config)?;
     if let Some(path) = &args.output {
         output::check_target(path)?;
@@ -180,13 +198,14 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<u8> {
     } else if cli.global.quiet == 0 || args.format != Format::Text {
         stdout_text = rendered(args.format, stdout_color);
     }
-    if args.json_summary {
-        stdout_text.push_str(&render::json::summary_line(report, exit));
-        stdout_text.push('\n');
-    }
     // `sluice check | head`: the reader left; stop quietly, keep the run's exit code.
     output::stdout(&stdout_text)?;
-    Ok(exit)
+    Ok(Exit {
+        code: exit,
+        summary: args
+            .json_summary
+            .then(|| render::summary::check(report, exit)),
+    })
 }
 
 /// `sluice breaker ...`.
@@ -240,19 +259,29 @@ fn manual(a: &ManualArgs, action: Action, color: bool) -> anyhow::Result<String>
     })
 }
 
-/// `sluice guard X`: 0 if X may publish, 3 if not.
-fn guard(args: &GuardArgs, color: bool) -> anyhow::Result<u8> {
+/// `sluice guard X`: 0 if X may publish, 3 (or `--blocked-exit-code`) if not.
+fn guard(args: &GuardArgs, color: bool) -> anyhow::Result<Exit> {
     let ws = workspace(&args.config)?;
     let v = sluice_app::breakers::guard(&ws, &args.dataset)?;
     output::stdout(&match args.format {
         StateFormat::Json => json_text(&v),
         StateFormat::Text => render::breaker::guard(&v, &Style { color }),
     })?;
-    Ok(if v.may_publish {
+    let gate = &args.orchestrator;
+    let exit = if v.may_publish {
         code::PASSED
     } else {
-        code::BLOCKED
+        blocked(gate)
+    };
+    Ok(Exit {
+        code: exit,
+        summary: gate.json_summary.then(|| render::summary::guard(&v, exit)),
     })
+}
+
+/// The exit code of a blocked dataset: 3, or `--blocked-exit-code`.
+fn blocked(gate: &GateArgs) -> u8 {
+    gate.blocked_exit_code.unwrap_or(code::BLOCKED)
 }
 
 /// `sluice history X [--check NAME] [--partition K=V] [--last N]`.
@@ -273,7 +302,7 @@ fn history(args: &MetricHistoryArgs, color: bool) -> anyhow::Result<u8> {
 }
 
 /// `sluice publish X [--rollback [--to V]]`.
-fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<u8> {
+fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<Exit> {
     let ws = workspace(&args.config)?;
     let req = PublishRequest {
         dataset: args.dataset.clone(),
@@ -300,9 +329,10 @@ fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<u8> {
         }
     }
     let (text, exit) = match &outcome {
-        PublishOutcome::Blocked { verdict, .. } => {
-            (render::breaker::guard(verdict, &st), code::BLOCKED)
-        }
+        PublishOutcome::Blocked { verdict, .. } => (
+            render::breaker::guard(verdict, &st),
+            blocked(&args.orchestrator),
+        ),
         PublishOutcome::RolledBack { rollback, .. } => (
             render::breaker::rolled_back(&args.dataset, rollback),
             code::PASSED,
@@ -330,7 +360,13 @@ fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<u8> {
         ),
     };
     output::stdout(&text)?;
-    Ok(exit)
+    Ok(Exit {
+        code: exit,
+        summary: args
+            .orchestrator
+            .json_summary
+            .then(|| render::summary::publish(&args.dataset, &outcome, exit)),
+    })
 }
 
 /// The graph of the sources given (none: `./sluice.yaml` if there is one).

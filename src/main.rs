@@ -49,10 +49,23 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let stderr_color = use_color(cli.global.color, std::io::stderr().is_terminal());
     logging::init(cli.global.verbose, cli.global.quiet, stderr_color);
-    match commands::run(&cli, stderr_color) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => ExitCode::from(report(&e, stderr_color)),
+    let (code, summary) = match commands::run(&cli, stderr_color) {
+        Ok(exit) => (exit.code, exit.summary),
+        Err(e) => {
+            let code = report(&e, stderr_color);
+            let summary = cli
+                .command
+                .json_summary()
+                .map(|command| render::summary::error(command, &e.to_string(), code));
+            (code, summary)
+        }
+    };
+    // Last, after the command and everything it held are gone: nothing may follow this
+    // line on stdout or stderr (Airflow's XCom takes the last line a task prints).
+    if let Some(line) = summary {
+        let _ = output::stdout(&format!("{line}\n"));
     }
+    ExitCode::from(code)
 }
 
 /// The exit code of an error: from the application layer's kind, 2 for the command line's

@@ -67,14 +67,3 @@ use sluice_app::engine::RunReport;
 pub fn render(report: &RunReport) -> String {
     report.to_json()
 }
-
-/// The one-line summary for Airflow's XCom (`--json-summary`).
-pub fn summary_line(report: &RunReport, exit_code: u8) -> String {
-    serde_json::json!({
-        "run_id": report.run_id,
-        "status": report.status,
-        "summary": report.summary,
-        "exit_code": exit_code,
-    })
-    .to_string()
-}

@@ -5,6 +5,7 @@ pub mod history;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod summary;
 pub mod text;
 
 use serde_json::Value;
