@@ -44,14 +44,12 @@ fn project(notify: &str) -> tempfile::TempDir {
 }
 
 fn hook(retry: &str) -> String {
-    format!(
-        "notify:\n  channels:\n    hook: {{ webhook: \"${{HOOK_URL}}\" }}\n  retry: {retry}\n"
-    )
+    format!("notify:\n  channels:\n    hook: {{ webhook: \"${{HOOK_URL}}\" }}\n  retry: {retry}\n")
 }
 
 const QUICK: &str = "{ attempts: 3, backoff: 0.1s, within: 5s }";
 
-fn with_hook<'a>(url: &'a str) -> [(&'a str, &'a str); 1] {
+fn with_hook(url: &str) -> [(&str, &str); 1] {
     [("HOOK_URL", url)]
 }
 
@@ -79,7 +77,10 @@ fn one_alert_per_transition_retried_after_a_500_and_none_for_a_repeated_failing_
     assert_eq!(a["schema"], "sluice.alert/v1");
     assert_eq!(a["kind"], "open");
     assert_eq!(a["dataset"], "orders");
-    assert_eq!((a["owner"].as_str(), a["tier"].as_u64()), (Some("ingest"), Some(1)));
+    assert_eq!(
+        (a["owner"].as_str(), a["tier"].as_u64()),
+        (Some("ingest"), Some(1))
+    );
     assert_eq!(a["breaker"]["from"], "closed");
     assert_eq!(a["breaker"]["to"], "open");
     assert_eq!(a["breaker"]["halts"], true);
@@ -123,7 +124,13 @@ fn one_alert_per_transition_retried_after_a_500_and_none_for_a_repeated_failing_
     let o = run_env(
         d,
         &[
-            "breaker", "override", "orders", "--reason", "known issue", "--until", "2s",
+            "breaker",
+            "override",
+            "orders",
+            "--reason",
+            "known issue",
+            "--until",
+            "2s",
         ],
         &env,
     );
@@ -132,7 +139,11 @@ fn one_alert_per_transition_retried_after_a_500_and_none_for_a_repeated_failing_
     assert_eq!(got.len(), 3);
     let a = got[2].json();
     assert_eq!(
-        (a["kind"].as_str(), a["actor"].as_str(), a["reason"].as_str()),
+        (
+            a["kind"].as_str(),
+            a["actor"].as_str(),
+            a["reason"].as_str()
+        ),
         (Some("override"), Some("tester"), Some("known issue"))
     );
     assert_eq!(a["breaker"]["to"], "override");
@@ -147,7 +158,10 @@ fn one_alert_per_transition_retried_after_a_500_and_none_for_a_repeated_failing_
     assert_eq!(got.len(), 4);
     let a = got[3].json();
     assert_eq!(a["kind"], "expire");
-    assert_eq!((a["breaker"]["from"].as_str(), a["breaker"]["to"].as_str()), (Some("override"), Some("open")));
+    assert_eq!(
+        (a["breaker"]["from"].as_str(), a["breaker"]["to"].as_str()),
+        (Some("override"), Some("open"))
+    );
     assert_eq!(a["failed_checks"][0]["name"], "not_null(id)");
     assert_eq!(a["blocks_total"], 2);
     // Read again: already expired, nothing more.
@@ -163,7 +177,10 @@ fn one_alert_per_transition_retried_after_a_500_and_none_for_a_repeated_failing_
     let got = r.received();
     assert_eq!(got.len(), 5);
     let a = got[4].json();
-    assert_eq!((a["kind"].as_str(), a["breaker"]["to"].as_str()), (Some("reset"), Some("closed")));
+    assert_eq!(
+        (a["kind"].as_str(), a["breaker"]["to"].as_str()),
+        (Some("reset"), Some("closed"))
+    );
     // 6. Fixed data passes; the breaker was closed already: nothing.
     fix_orders(d);
     assert_eq!(code(&run_env(d, &["check"], &env)), 0);
@@ -177,7 +194,10 @@ fn a_failed_run_below_trip_after_sends_run_failed_then_open_then_nothing() {
     let d = p.path();
     let config = std::fs::read_to_string(d.join("sluice.yaml"))
         .unwrap()
-        .replace("    tier: 1\n", "    tier: 1\n    breaker: { trip_after: 2 }\n");
+        .replace(
+            "    tier: 1\n",
+            "    tier: 1\n    breaker: { trip_after: 2 }\n",
+        );
     std::fs::write(d.join("sluice.yaml"), config).unwrap();
     let env = with_hook(&r.url);
     let kinds = || -> Vec<String> {
@@ -189,7 +209,13 @@ fn a_failed_run_below_trip_after_sends_run_failed_then_open_then_nothing() {
     assert_eq!(code(&run_env(d, &["check"], &env)), 1);
     assert_eq!(kinds(), ["run_failed"]);
     let a = r.received()[0].json();
-    assert_eq!((a["breaker"]["failing_runs"].as_u64(), a["breaker"]["trip_after"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(
+        (
+            a["breaker"]["failing_runs"].as_u64(),
+            a["breaker"]["trip_after"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
     assert_eq!(a["breaker"]["to"], "closed");
     assert_eq!(code(&run_env(d, &["check"], &env)), 1);
     assert_eq!(kinds(), ["run_failed", "open"]);
@@ -204,9 +230,7 @@ fn a_failed_run_below_trip_after_sends_run_failed_then_open_then_nothing() {
 #[test]
 fn slack_gets_text_and_blocks_at_the_url_from_the_environment() {
     let r = Receiver::start(&[]);
-    let p = project(
-        "notify:\n  channels:\n    team:\n      slack: { url_env: SLACK_URL }\n",
-    );
+    let p = project("notify:\n  channels:\n    team:\n      slack: { url_env: SLACK_URL }\n");
     let d = p.path();
     let url = format!("{}/services/T000/B000/XXXX", r.url);
     // Validating needs no secret: the variable is read when an alert is sent.
@@ -219,7 +243,9 @@ fn slack_gets_text_and_blocks_at_the_url_from_the_environment() {
     let s = got[0].json();
     let text = s["text"].as_str().unwrap();
     assert!(
-        text.starts_with(":red_circle: sluice: breaker orders: closed → open (1 failing check: not_null(id))"),
+        text.starts_with(
+            ":red_circle: sluice: breaker orders: closed → open (1 failing check: not_null(id))"
+        ),
         "{text}"
     );
     let blocks = s["blocks"].as_array().unwrap();
@@ -234,9 +260,27 @@ fn slack_gets_text_and_blocks_at_the_url_from_the_environment() {
         .iter()
         .map(|f| f["text"].as_str().unwrap())
         .collect();
-    assert_eq!(&fields[..4], ["*Dataset*\n`orders`", "*Breaker*\nclosed → open", "*Owner*\ningest", "*Tier*\n1"]);
-    assert!(blocks[2]["text"]["text"].as_str().unwrap().starts_with("*Failed checks*\n• `not_null(id)`: "));
-    assert!(blocks[3]["text"]["text"].as_str().unwrap().starts_with("*Blocks 2 downstream*\n• `board` (exposure, cfo, tier 1)"));
+    assert_eq!(
+        &fields[..4],
+        [
+            "*Dataset*\n`orders`",
+            "*Breaker*\nclosed → open",
+            "*Owner*\ningest",
+            "*Tier*\n1"
+        ]
+    );
+    assert!(
+        blocks[2]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("*Failed checks*\n• `not_null(id)`: ")
+    );
+    assert!(
+        blocks[3]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("*Blocks 2 downstream*\n• `board` (exposure, cfo, tier 1)")
+    );
     assert_eq!(blocks.last().unwrap()["type"], "context");
     // Without the variable: a warning naming it, the exit code unchanged.
     fix_orders(d);
@@ -245,7 +289,9 @@ fn slack_gets_text_and_blocks_at_the_url_from_the_environment() {
     let o = run(d, &["check"]);
     assert_eq!(code(&o), 1);
     assert!(
-        stderr(&o).contains("alert not delivered: the environment variable SLACK_URL (`url_env`) is not set"),
+        stderr(&o).contains(
+            "alert not delivered: the environment variable SLACK_URL (`url_env`) is not set"
+        ),
         "{}",
         stderr(&o)
     );
@@ -270,19 +316,32 @@ fn an_exec_hook_reads_the_alert_on_stdin_and_its_failure_is_a_warning() {
     assert_eq!(a["kind"], "open");
     assert_eq!(a["dataset"], "orders");
     assert!(
-        stderr(&o).contains("alert not delivered: `sh` exited with code 7: pager is down (after 2 attempt(s))"),
+        stderr(&o).contains(
+            "alert not delivered: `sh` exited with code 7: pager is down (after 2 attempt(s))"
+        ),
         "{}",
         stderr(&o)
     );
     let o = run(
         d,
-        &["breaker", "trip", "revenue", "--reason", "vendor outage", "-f", "json"],
+        &[
+            "breaker",
+            "trip",
+            "revenue",
+            "--reason",
+            "vendor outage",
+            "-f",
+            "json",
+        ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     json(&o);
     let a: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("alert-trip.json")).unwrap()).unwrap();
-    assert_eq!((a["dataset"].as_str(), a["breaker"]["to"].as_str()), (Some("revenue"), Some("tripped")));
+    assert_eq!(
+        (a["dataset"].as_str(), a["breaker"]["to"].as_str()),
+        (Some("revenue"), Some("tripped"))
+    );
     assert_eq!(a["blocks"][0]["name"], "board");
 }
 
@@ -309,7 +368,12 @@ fn routes_send_tier_1_to_the_pager_and_finance_to_its_team() {
     let mut got: Vec<(String, String)> = r
         .received()
         .iter()
-        .map(|x| (x.path.clone(), x.json()["dataset"].as_str().unwrap().to_string()))
+        .map(|x| {
+            (
+                x.path.clone(),
+                x.json()["dataset"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     got.sort();
     assert_eq!(
@@ -319,7 +383,11 @@ fn routes_send_tier_1_to_the_pager_and_finance_to_its_team() {
             ("/pager".to_string(), "orders".to_string())
         ]
     );
-    let fin = r.received().into_iter().find(|x| x.path == "/finance").unwrap();
+    let fin = r
+        .received()
+        .into_iter()
+        .find(|x| x.path == "/finance")
+        .unwrap();
     assert_eq!(fin.header("x-token"), Some("t0k3n"));
     // A reset of the tier-1 dataset is not for the pager (events: open, trip, expire).
     let o = run_env(d, &["breaker", "reset", "orders", "--reason", "ok"], &env);
@@ -350,10 +418,17 @@ fn a_receiver_that_is_down_leaves_the_exit_code_and_warns_without_the_secret() {
     assert!(!err.contains("s3cr3t"), "{err}");
     // The summary is still the last line of stdout.
     let last = stdout(&o).lines().last().unwrap().to_string();
-    assert!(last.starts_with('{') && last.contains("\"exit_code\":1"), "{last}");
+    assert!(
+        last.starts_with('{') && last.contains("\"exit_code\":1"),
+        "{last}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     // A person's command too: exit 0, a warning.
-    let o = run_env(d, &["breaker", "reset", "orders", "--reason", "fixed"], &env);
+    let o = run_env(
+        d,
+        &["breaker", "reset", "orders", "--reason", "fixed"],
+        &env,
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("alert not delivered"), "{}", stderr(&o));
     // And with no breaker moved, no attempt at all.

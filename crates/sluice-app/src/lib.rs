@@ -11,7 +11,7 @@
 //! | publish, rollback (and recover) | [`publish::publish`] | [`publish::PublishOutcome`] |
 //! | breaker status, history, trip/reset/override, report | [`breakers`] | [`views`] |
 //! | metric history | [`history::history`] | [`history::HistoryView`] |
-| alerts of breaker transitions and failed runs (after check, publish, commands, expiries) | [`notify`] | logged [`notify::Delivery`]s |
+//! | alerts of breaker transitions and failed runs (after check, publish, commands, expiries) | [`notify`] | logged [`notify::Delivery`]s |
 //! | impact, select, show | [`lineage`] | nodes of the graph |
 //!
 //! Async where the engine is (check, publish); the caller owns the runtime: no function

@@ -206,7 +206,9 @@ impl Context<'_> {
         failed_checks: Vec<FailedCheck>,
     ) -> Alert {
         let ds = self.config.dataset(dataset).ok();
-        let policy = ds.map(|d| d.breaker).unwrap_or(self.config.defaults.breaker);
+        let policy = ds
+            .map(|d| d.breaker)
+            .unwrap_or(self.config.defaults.breaker);
         let halts = !to.flows();
         let (blocks, blocks_total) = if halts {
             self.blocks(dataset)
@@ -840,7 +842,8 @@ notify:
     #[test]
     fn a_failing_streak_sends_run_failed_then_open_then_nothing_while_open() {
         let c = config();
-        let lineage = sluice_lineage::load(&sluice_lineage::Sources::new(Some(&c), &[], &[])).unwrap();
+        let lineage =
+            sluice_lineage::load(&sluice_lineage::Sources::new(Some(&c), &[], &[])).unwrap();
         let cx = Context {
             config: &c,
             lineage: Some(&lineage),
@@ -852,8 +855,17 @@ notify:
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].kind, AlertKind::RunFailed);
         assert_eq!((a[0].breaker.failing_runs, a[0].breaker.trip_after), (1, 2));
-        assert_eq!(a[0].failed_checks[0].message.as_deref(), Some("1 of 2 rows have id NULL"));
-        assert!(a[0].summary.starts_with("checks failed on orders (1 of 2 failing runs before its breaker opens)"), "{}", a[0].summary);
+        assert_eq!(
+            a[0].failed_checks[0].message.as_deref(),
+            Some("1 of 2 rows have id NULL")
+        );
+        assert!(
+            a[0].summary.starts_with(
+                "checks failed on orders (1 of 2 failing runs before its breaker opens)"
+            ),
+            "{}",
+            a[0].summary
+        );
         assert!(a[0].blocks.is_empty());
         // Run 2 fails: the breaker opens: one `open`, with the checks and what it blocks.
         let tr: Vec<_> = run(&mut b, &c, 2, &["not_null(id)"]).into_iter().collect();
@@ -861,30 +873,59 @@ notify:
         assert_eq!(a.len(), 1, "{a:?}");
         let open = &a[0];
         assert_eq!(open.kind, AlertKind::Open);
-        assert_eq!((open.breaker.from, open.breaker.to, open.breaker.halts), (Effective::Closed, Effective::Open, true));
+        assert_eq!(
+            (open.breaker.from, open.breaker.to, open.breaker.halts),
+            (Effective::Closed, Effective::Open, true)
+        );
         assert_eq!(open.run_id.as_deref(), Some("r2"));
-        assert_eq!((open.owner.as_deref(), open.tier), (Some("ingest"), Some(1)));
+        assert_eq!(
+            (open.owner.as_deref(), open.tier),
+            (Some("ingest"), Some(1))
+        );
         let blocked: Vec<&str> = open.blocks.iter().map(|b| b.name.as_str()).collect();
-        assert_eq!(blocked, ["board", "revenue"], "exposures first, the stage left out");
+        assert_eq!(
+            blocked,
+            ["board", "revenue"],
+            "exposures first, the stage left out"
+        );
         assert_eq!(open.blocks_total, 2);
-        assert!(open.summary.ends_with("; blocks 2 downstream"), "{}", open.summary);
+        assert!(
+            open.summary.ends_with("; blocks 2 downstream"),
+            "{}",
+            open.summary
+        );
         // Run 3 fails again: already open, nothing.
         let tr: Vec<_> = run(&mut b, &c, 3, &["not_null(id)"]).into_iter().collect();
         assert!(for_run(&cx, &report("r3", true), &tr, std::slice::from_ref(&b)).is_empty());
         // A person overrides, then it expires: two alerts, no blocks while overridden.
-        let o = machine::command(&mut b, &Cmd::Override { until: t(60) }, "known issue", "ana", t(4));
+        let o = machine::command(
+            &mut b,
+            &Cmd::Override { until: t(60) },
+            "known issue",
+            "ana",
+            t(4),
+        );
         let a = for_transitions(&cx, &[o], std::slice::from_ref(&b));
-        assert_eq!((a[0].kind, a[0].actor.as_str()), (AlertKind::Override, "ana"));
+        assert_eq!(
+            (a[0].kind, a[0].actor.as_str()),
+            (AlertKind::Override, "ana")
+        );
         assert_eq!(a[0].breaker.until.as_deref(), Some("2026-11-30T11:00:00Z"));
         assert!(a[0].blocks.is_empty());
         let e = machine::expire(&mut b, t(61)).unwrap();
         let a = for_transitions(&cx, &[e], std::slice::from_ref(&b));
-        assert_eq!((a[0].kind, a[0].breaker.to), (AlertKind::Expire, Effective::Open));
+        assert_eq!(
+            (a[0].kind, a[0].breaker.to),
+            (AlertKind::Expire, Effective::Open)
+        );
         assert_eq!(a[0].failed_checks[0].name, "not_null(id)");
         assert_eq!(a[0].blocks_total, 2);
         // A reset closes it; a second reset changes nothing and sends nothing.
         let r = machine::command(&mut b, &Cmd::Reset, "fixed upstream", "ana", t(62));
-        assert_eq!(for_transitions(&cx, &[r], &[b.clone()])[0].kind, AlertKind::Reset);
+        assert_eq!(
+            for_transitions(&cx, &[r], &[b.clone()])[0].kind,
+            AlertKind::Reset
+        );
         let r = machine::command(&mut b, &Cmd::Reset, "again", "ana", t(63));
         assert!(for_transitions(&cx, &[r], &[b.clone()]).is_empty());
     }
@@ -899,15 +940,31 @@ notify:
             tier,
         };
         let names = |f: EventFacts<'_>| -> Vec<String> {
-            c.notify.channels_for(&f).iter().map(|c| c.name.clone()).collect()
+            c.notify
+                .channels_for(&f)
+                .iter()
+                .map(|c| c.name.clone())
+                .collect()
         };
         // Tier 1 opened: the pager by the first route, Slack and the pager (once) by the second.
-        assert_eq!(names(facts(AlertKind::Open, "orders", Some("ingest"), Some(1))), ["pager", "team"]);
+        assert_eq!(
+            names(facts(AlertKind::Open, "orders", Some("ingest"), Some(1))),
+            ["pager", "team"]
+        );
         // A reset on the tier-1 dataset: not for the pager by the first route, but the
         // second route sends it to both.
-        assert_eq!(names(facts(AlertKind::Reset, "orders", Some("ingest"), Some(1))), ["pager", "team"]);
-        assert_eq!(names(facts(AlertKind::Open, "x", Some("ops"), Some(2))), Vec::<String>::new());
-        assert_eq!(names(facts(AlertKind::Expire, "x", None, Some(1))), ["pager"]);
+        assert_eq!(
+            names(facts(AlertKind::Reset, "orders", Some("ingest"), Some(1))),
+            ["pager", "team"]
+        );
+        assert_eq!(
+            names(facts(AlertKind::Open, "x", Some("ops"), Some(2))),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            names(facts(AlertKind::Expire, "x", None, Some(1))),
+            ["pager"]
+        );
     }
 
     #[test]
@@ -922,12 +979,25 @@ notify:
         let tr: Vec<_> = run(&mut b, &c, 2, &["not_null(id)"]).into_iter().collect();
         let a = &for_run(&cx, &report("r2", true), &tr, std::slice::from_ref(&b))[0];
         let s = slack_body(a);
-        assert!(s["text"].as_str().unwrap().starts_with(":red_circle: sluice: breaker orders: closed → open"));
+        assert!(
+            s["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(":red_circle: sluice: breaker orders: closed → open")
+        );
         assert_eq!(s["blocks"][0]["type"], "header");
         assert_eq!(s["blocks"][0]["text"]["text"], "Breaker opened: orders");
         assert_eq!(s["blocks"][1]["fields"][2]["text"], "*Owner*\ningest");
-        assert!(s["blocks"][2]["text"]["text"].as_str().unwrap().contains("• `not_null(id)`: 1 of 2 rows have id NULL"));
-        assert_eq!(s["blocks"].as_array().unwrap().last().unwrap()["type"], "context");
+        assert!(
+            s["blocks"][2]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("• `not_null(id)`: 1 of 2 rows have id NULL")
+        );
+        assert_eq!(
+            s["blocks"].as_array().unwrap().last().unwrap()["type"],
+            "context"
+        );
     }
 
     #[test]
@@ -939,20 +1009,40 @@ notify:
             lineage: None,
         };
         let mut b = Breaker::new("orders", t(0));
-        let tr = machine::command(&mut b, &Cmd::Trip { until: None }, "vendor outage", "cy", t(1));
+        let tr = machine::command(
+            &mut b,
+            &Cmd::Trip { until: None },
+            "vendor outage",
+            "cy",
+            t(1),
+        );
         let a = &for_transitions(&cx, &[tr], std::slice::from_ref(&b))[0];
         let out = dir.path().join("got.json");
         let cmd = sluice_spec::notify::ExecCommand {
-            argv: vec!["sh".into(), "-c".into(), format!("cat > '{}'; echo \"$SLUICE_ALERT_KIND\" >&2", out.display())],
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                format!("cat > '{}'; echo \"$SLUICE_ALERT_KIND\" >&2", out.display()),
+            ],
             dir: dir.path().to_path_buf(),
         };
-        run_once(&cmd, &serde_json::to_vec(a).unwrap(), a, Duration::from_secs(5)).unwrap();
+        run_once(
+            &cmd,
+            &serde_json::to_vec(a).unwrap(),
+            a,
+            Duration::from_secs(5),
+        )
+        .unwrap();
         let got: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
         assert_eq!(got["kind"], "trip");
         assert_eq!(got["schema"], SCHEMA);
         assert_eq!(got["breaker"]["to"], "tripped");
         let fail = sluice_spec::notify::ExecCommand {
-            argv: vec!["sh".into(), "-c".into(), "echo no pager today >&2; exit 3".into()],
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                "echo no pager today >&2; exit 3".into(),
+            ],
             dir: dir.path().to_path_buf(),
         };
         let e = run_once(&fail, b"{}", a, Duration::from_secs(5)).unwrap_err();

@@ -49,7 +49,7 @@ impl Notify {
                 None => true,
                 Some(routes) => routes
                     .iter()
-                    .any(|r| r.when.matches(event) && r.to.iter().any(|t| *t == c.name)),
+                    .any(|r| r.when.matches(event) && r.to.contains(&c.name)),
             })
             .collect()
     }
@@ -203,7 +203,8 @@ impl When {
     pub fn matches(&self, e: &EventFacts<'_>) -> bool {
         (self.events.is_empty() || self.events.contains(&e.kind))
             && (self.tiers.is_empty() || e.tier.is_some_and(|t| self.tiers.contains(&t)))
-            && (self.owners.is_empty() || e.owner.is_some_and(|o| self.owners.iter().any(|x| x == o)))
+            && (self.owners.is_empty()
+                || e.owner.is_some_and(|o| self.owners.iter().any(|x| x == o)))
             && (self.datasets.is_empty() || self.datasets.iter().any(|d| d == e.dataset))
     }
 }
@@ -270,7 +271,11 @@ impl fmt::Display for AlertKind {
 mod tests {
     use super::*;
 
-    fn facts(kind: AlertKind, owner: Option<&'static str>, tier: Option<u8>) -> EventFacts<'static> {
+    fn facts(
+        kind: AlertKind,
+        owner: Option<&'static str>,
+        tier: Option<u8>,
+    ) -> EventFacts<'static> {
         EventFacts {
             kind,
             dataset: "orders",

@@ -130,7 +130,10 @@ impl Decoder<'_> {
                     (Some(u), None) => UrlSource::Inline(self.url(u, what, key)?),
                     (None, Some(v)) => {
                         let name = self.string(v, "`url_env`")?;
-                        let valid = name.chars().next().is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                        let valid = name
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
                             && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
                         if !valid {
                             self.err(
@@ -144,9 +147,12 @@ impl Decoder<'_> {
                     }
                     (Some(_), Some(v)) => {
                         self.err(
-                            Diagnostic::error(v.span, format!("{inner} has both `url` and `url_env`"))
-                                .label("give one")
-                                .help(URL_HELP),
+                            Diagnostic::error(
+                                v.span,
+                                format!("{inner} has both `url` and `url_env`"),
+                            )
+                            .label("give one")
+                            .help(URL_HELP),
                         );
                         return None;
                     }
@@ -208,7 +214,12 @@ impl Decoder<'_> {
             }
             Value::Seq(_) => self.strings(node, &format!("`exec` of {what}"))?,
             _ => {
-                self.type_error(node, &format!("`exec` of {what}"), "a list or a string", Some(help.into()));
+                self.type_error(
+                    node,
+                    &format!("`exec` of {what}"),
+                    "a list or a string",
+                    Some(help.into()),
+                );
                 return None;
             }
         };
@@ -240,7 +251,10 @@ impl Decoder<'_> {
                         item.span,
                         "to",
                         "a route",
-                        &format!("name the channels it sends to, e.g. `to: {}`", names.first().copied().unwrap_or("pager")),
+                        &format!(
+                            "name the channels it sends to, e.g. `to: {}`",
+                            names.first().copied().unwrap_or("pager")
+                        ),
                     );
                     None
                 }
@@ -279,7 +293,11 @@ impl Decoder<'_> {
     }
 
     fn when(&mut self, node: &Node, datasets: &[Dataset]) -> Option<When> {
-        let e = self.map(node, "`when`", "e.g. `when: { tier: 1, owner: ingest, event: [open, expire] }`")?;
+        let e = self.map(
+            node,
+            "`when`",
+            "e.g. `when: { tier: 1, owner: ingest, event: [open, expire] }`",
+        )?;
         self.check_keys(e, WHEN_KEYS, "`when`");
         let mut w = When::default();
         let mut ok = true;
@@ -319,7 +337,9 @@ impl Decoder<'_> {
                         self.err(
                             Diagnostic::error(item.span, "`tier` must be at least 1")
                                 .label("out of range")
-                                .help("tier 1 is the most critical; e.g. `tier: 1` or `tier: [1, 2]`"),
+                                .help(
+                                    "tier 1 is the most critical; e.g. `tier: 1` or `tier: [1, 2]`",
+                                ),
                         );
                     }
                     None => ok = false,
@@ -357,7 +377,11 @@ impl Decoder<'_> {
 
     fn notify_retry(&mut self, node: &Node) -> NotifyRetry {
         let mut r = NotifyRetry::default();
-        let Some(e) = self.map(node, "`retry`", "e.g. `retry: { attempts: 4, backoff: 0.5s, within: 30s }`") else {
+        let Some(e) = self.map(
+            node,
+            "`retry`",
+            "e.g. `retry: { attempts: 4, backoff: 0.5s, within: 30s }`",
+        ) else {
             return r;
         };
         self.check_keys(e, RETRY_KEYS, "`retry`");
@@ -380,7 +404,11 @@ impl Decoder<'_> {
             r.backoff = d;
         }
         if let Some(n) = get(e, "within")
-            && let Some(d) = self.duration(n, "`within`", "no retry starts this long after the first attempt, e.g. `within: 30s`")
+            && let Some(d) = self.duration(
+                n,
+                "`within`",
+                "no retry starts this long after the first attempt, e.g. `within: 30s`",
+            )
         {
             r.within = d;
         }
