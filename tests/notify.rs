@@ -490,3 +490,51 @@ fn bad_notify_config_is_refused_with_where_and_how_to_fix() {
         }
     }
 }
+
+#[test]
+fn a_quarantined_publish_sends_open_and_a_passing_one_nothing() {
+    let r = Receiver::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("sluice.yaml"),
+        r#"version: 1
+datasets:
+  forecast:
+    path: published/forecast/
+    staging: staging/forecast/
+    owner: fpa
+    tier: 1
+    breaker: { reset: manual }
+    checks:
+      - range: { column: revenue, min: 0 }
+notify:
+  channels:
+    hook: { webhook: "${HOOK_URL}" }
+"#,
+    )
+    .unwrap();
+    let stage = |csv: &str| {
+        std::fs::create_dir_all(d.join("staging/forecast")).unwrap();
+        std::fs::write(d.join("staging/forecast/part-0.csv"), csv).unwrap();
+    };
+    let env = with_hook(&r.url);
+    stage("day,revenue\n1,10\n");
+    assert_eq!(code(&run_env(d, &["publish", "forecast"], &env)), 0);
+    assert!(r.received().is_empty());
+    stage("day,revenue\n1,-5\n");
+    let o = run_env(d, &["publish", "forecast"], &env);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let got = r.received();
+    assert_eq!(got.len(), 1);
+    let a = got[0].json();
+    assert_eq!(
+        (a["kind"].as_str(), a["dataset"].as_str()),
+        (Some("open"), Some("forecast"))
+    );
+    assert_eq!(a["breaker"]["reset"], "manual");
+    assert_eq!(a["failed_checks"][0]["name"], "range(revenue)");
+    // Blocked by its own open breaker: no run, nothing new.
+    assert_eq!(code(&run_env(d, &["publish", "forecast"], &env)), 3);
+    assert_eq!(r.received().len(), 1);
+}
