@@ -23,12 +23,20 @@ fn view(ws: &Workspace, b: Breaker) -> BreakerView {
     }
 }
 
+/// Every breaker, after letting expired overlays fall back; the expiries are logged in
+/// the audit log and sent as alerts.
+fn breakers(ws: &Workspace) -> Result<Vec<Breaker>> {
+    let now = ws.now();
+    let (all, expired) = ws.with_store(|s| Ok(sluice_breaker::breakers_expiring(s, now)?))?;
+    crate::notify::after_transitions(ws, &expired, &all);
+    Ok(all)
+}
+
 /// May `dataset` publish? Its own breaker and every breaker upstream of it must let data
 /// flow, unless an override on it lets it through.
 pub fn guard(ws: &Workspace, dataset: &str) -> Result<GuardView> {
     ws.dataset(dataset)?;
-    let now = ws.now();
-    let all = ws.with_store(|s| Ok(sluice_breaker::breakers(s, now)?))?;
+    let all = breakers(ws)?;
     let v = Verdict::decide(dataset, &all, || ws.lineage())?;
     Ok(GuardView {
         dataset: v.dataset,
@@ -45,7 +53,7 @@ pub fn status(ws: &Workspace, dataset: Option<&str>) -> Result<StatusView> {
         ws.dataset(d)?;
     }
     let now = ws.now();
-    let all = ws.with_store(|s| Ok(sluice_breaker::breakers(s, now)?))?;
+    let all = breakers(ws)?;
     let lineage = ws.lineage()?;
     let names: Vec<&str> = match dataset {
         Some(d) => vec![d],
@@ -169,6 +177,8 @@ pub fn manual(ws: &Workspace, req: &ManualRequest) -> Result<ManualView> {
             now,
         )?)
     })?;
+    let ts: Vec<_> = logged.iter().map(|l| l.transition.clone()).collect();
+    crate::notify::after_transitions(ws, &ts, std::slice::from_ref(&b));
     Ok(ManualView {
         breaker: view(ws, b),
         transitions: logged.into_iter().map(LogEntry).collect(),
@@ -178,6 +188,7 @@ pub fn manual(ws: &Workspace, req: &ManualRequest) -> Result<ManualView> {
 /// The incident report since `since` (a time, or a duration back from now: `90d`).
 pub fn report(ws: &Workspace, since: &str) -> Result<(sluice_breaker::report::Report, String)> {
     let now = ws.now();
+    breakers(ws)?;
     let since = when(since, now, false).map_err(|message| Error::BadTime {
         flag: "--since",
         message,

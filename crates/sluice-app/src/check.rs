@@ -83,7 +83,9 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
     let report = run(config, &opts).await?;
     let transitions = if req.record {
         let actor = ws.actor(None);
-        ws.with_store(|store| record(store, config, &report, &actor, &req.partition))?
+        let t = ws.with_store(|store| record(store, config, &report, &actor, &req.partition))?;
+        crate::notify::after_run(ws, &report, &t).await;
+        t
     } else {
         vec![]
     };

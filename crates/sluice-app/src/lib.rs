@@ -11,6 +11,7 @@
 //! | publish, rollback (and recover) | [`publish::publish`] | [`publish::PublishOutcome`] |
 //! | breaker status, history, trip/reset/override, report | [`breakers`] | [`views`] |
 //! | metric history | [`history::history`] | [`history::HistoryView`] |
+//! | alerts of breaker transitions and failed runs (after check, publish, commands, expiries) | [`notify`] | logged [`notify::Delivery`]s |
 //! | impact, select, show | [`lineage`] | nodes of the graph |
 //!
 //! Async where the engine is (check, publish); the caller owns the runtime: no function
@@ -29,6 +30,7 @@ pub mod error;
 pub mod history;
 pub mod http;
 pub mod lineage;
+pub mod notify;
 pub mod publish;
 pub mod views;
 pub mod workspace;

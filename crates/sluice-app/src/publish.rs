@@ -108,6 +108,20 @@ pub async fn publish(
     let unlocked = ws.with_store(|s| Ok(steps::unlock(s, &ds.name)?));
     let outcome = result?;
     unlocked?;
+    // Alerts go out once the lock is released: a slow receiver never holds up a publish.
+    if let PublishOutcome::Quarantined {
+        report,
+        transitions,
+        ..
+    }
+    | PublishOutcome::Published {
+        report,
+        transitions,
+        ..
+    } = &outcome
+    {
+        crate::notify::after_run(ws, report, transitions).await;
+    }
     Ok(outcome)
 }
 

@@ -101,15 +101,25 @@ pub fn command(
 
 /// Every breaker, after letting expired overlays fall back (and logging that).
 pub fn breakers(store: &mut Store, now: DateTime<Utc>) -> Result<Vec<Breaker>> {
+    Ok(breakers_expiring(store, now)?.0)
+}
+
+/// [`breakers`], with the expiries it logged (for alerts).
+pub fn breakers_expiring(
+    store: &mut Store,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Breaker>, Vec<Transition>)> {
     store.write(|tx| {
         let mut all = tx.all()?;
+        let mut expired = Vec::new();
         for b in &mut all {
             if let Some(t) = machine::expire(b, now) {
                 tx.put(b)?;
                 tx.append(&t)?;
+                expired.push(t);
             }
         }
-        Ok(all)
+        Ok((all, expired))
     })
 }
 

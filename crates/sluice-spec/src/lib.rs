@@ -13,6 +13,7 @@ pub mod history;
 pub mod interp;
 pub mod kinds;
 pub mod model;
+pub mod notify;
 pub mod source;
 pub mod status;
 pub mod suggest;
@@ -140,6 +141,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         state: parts.state,
         quarantine: parts.quarantine,
         history: parts.history,
+        notify: parts.notify,
     })
 }
 

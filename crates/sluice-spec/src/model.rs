@@ -40,6 +40,8 @@ pub struct Config {
     pub state: Option<StateStore>,
     /// `history:`: how long metric history is kept.
     pub history: crate::HistoryPolicy,
+    /// `notify:`: where alerts about breakers and failed runs go.
+    pub notify: crate::notify::Notify,
 }
 
 impl Config {

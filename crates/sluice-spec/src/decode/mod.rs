@@ -21,6 +21,7 @@ mod compare;
 mod forecast;
 mod history;
 mod lineage;
+mod notify;
 mod pipeline;
 
 type Entries = [(Node, Node)];
@@ -363,6 +364,7 @@ impl Decoder<'_> {
                 "state",
                 "quarantine",
                 "history",
+                "notify",
             ],
             "the config file",
         );
@@ -437,6 +439,9 @@ impl Decoder<'_> {
         let history = get(top, "history")
             .map(|n| self.history_policy(n))
             .unwrap_or_default();
+        let notify = get(top, "notify")
+            .map(|n| self.notify(n, file_base, &datasets))
+            .unwrap_or_default();
         self.check_pipeline(&datasets, &stages, &reconciles);
         self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
@@ -450,6 +455,7 @@ impl Decoder<'_> {
             state,
             quarantine,
             history,
+            notify,
         })
     }
 
@@ -2077,6 +2083,7 @@ pub(crate) struct ConfigParts {
     pub state: Option<StateStore>,
     pub quarantine: std::path::PathBuf,
     pub history: HistoryPolicy,
+    pub notify: crate::notify::Notify,
 }
 
 #[cfg(test)]
