@@ -15,7 +15,9 @@
 #      pack:   completeness (long: location from locations.csv × horizon 1..H × the L
 #              levels), quantiles_ordered (long, by location and horizon), not_constant
 #              (value per location)
-#    on the same file, and prints the median wall time of each and their ratio.
+#      floor:  not_null on the four columns the pack reads (one decode of them: the least
+#              any tool reading those columns pays)
+#    on the same file, and prints the median wall time of each and the ratios.
 #
 # Needs a Python with numpy and pyarrow ($PYTHON, default python3) and a build of sluice
 # ($SLUICE_BIN, default $CARGO_TARGET_DIR/release/sluice, else target/release/sluice).
@@ -67,6 +69,10 @@ datasets:
     checks:
       - row_count: { min: 1 }
       - not_null: value
+  floor:
+    path: forecast.parquet
+    checks:
+      - not_null: [location, horizon, output_type_id, value]
   pack:
     path: forecast.parquet
     checks:
@@ -87,19 +93,20 @@ run() { # dataset -> seconds
   t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc -l
 }
-plain=(); pack=()
+plain=(); floor=(); pack=()
 for _ in $(seq "$REPEAT"); do
   plain+=("$(run plain)")
+  floor+=("$(run floor)")
   pack+=("$(run pack)")
 done
-"$PYTHON" - "$S" "$H" "$L" "${plain[*]}" "${pack[*]}" "$BIN" <<'PY'
+"$PYTHON" - "$S" "$H" "$L" "${plain[*]}" "${floor[*]}" "${pack[*]}" "$BIN" <<'PY'
 import statistics, sys
 S, H, L = map(int, sys.argv[1:4])
-plain = [float(x) for x in sys.argv[4].split()]
-pack = [float(x) for x in sys.argv[5].split()]
-p, k = statistics.median(plain), statistics.median(pack)
-print(f"{S * H * L:,} rows ({S} series x {H} horizons x {L} levels), {sys.argv[6]}")
+plain, floor, pack = ([float(x) for x in a.split()] for a in sys.argv[4:7])
+p, f, k = (statistics.median(x) for x in (plain, floor, pack))
+print(f"{S * H * L:,} rows ({S} series x {H} horizons x {L} levels), {sys.argv[7]}")
 print(f"plain scan (row_count + not_null): median {p:.2f} s  {['%.2f' % x for x in plain]}")
+print(f"decode floor (not_null on the pack's 4 columns): median {f:.2f} s  {['%.2f' % x for x in floor]}")
 print(f"forecast pack (completeness + quantiles_ordered + not_constant): median {k:.2f} s  {['%.2f' % x for x in pack]}")
-print(f"ratio pack / plain: {k / p:.2f}x")
+print(f"ratio pack / plain: {k / p:.2f}x   pack / floor: {k / f:.2f}x   floor / plain: {f / p:.2f}x")
 PY

@@ -372,6 +372,7 @@ impl AggregateUDFImpl for Native {
                 groups: Map::default(),
                 states: Vec::new(),
                 unknown: false,
+                bytes: 0,
             }),
         })
     }
@@ -640,6 +641,8 @@ struct Grouped {
     /// Partitions' states that could not be merged exactly: the result is NULL, and the
     /// check counts by its own query.
     unknown: bool,
+    /// Memory held by the groups, approximately.
+    bytes: usize,
 }
 
 impl Grouped {
@@ -649,6 +652,7 @@ impl Grouped {
         }
         let g = self.states.len();
         self.groups.insert(key.into(), g as u32);
+        self.bytes += key.len() + 96;
         self.states.push(match self.spec.kind {
             NativeKind::NotConstant => GroupState::Values {
                 first: None,
@@ -683,7 +687,10 @@ impl Accumulator for Grouped {
             };
             current = Some((i, g));
             match &mut self.states[g] {
-                GroupState::Levels(l) => l.push((cols.0[k].f64(i), cols.0[k + 1].f64(i))),
+                GroupState::Levels(l) => {
+                    l.push((cols.0[k].f64(i), cols.0[k + 1].f64(i)));
+                    self.bytes += 16;
+                }
                 GroupState::Values { first, varies } => {
                     if *varies || cols.0[k].is_null(i) {
                         continue;
@@ -691,7 +698,10 @@ impl Accumulator for Grouped {
                     value.clear();
                     cols.0[k].encode(i, &mut value);
                     match first {
-                        None => *first = Some(value.as_slice().into()),
+                        None => {
+                            *first = Some(value.as_slice().into());
+                            self.bytes += value.len();
+                        }
                         Some(f) if **f != *value => *varies = true,
                         Some(_) => {}
                     }
@@ -715,6 +725,7 @@ impl Accumulator for Grouped {
         let spec = self.spec.clone();
         let blobs = states[0].as_binary::<i32>();
         for b in blobs.iter().flatten() {
+            self.bytes += b.len();
             let mut bytes = b;
             let n = u32::from_le_bytes(take::<4>(&mut bytes)?);
             for _ in 0..n {
@@ -752,17 +763,10 @@ impl Accumulator for Grouped {
         Ok(list(self.states.len() as u64, failing as u64))
     }
 
+    /// Kept as a running count: DataFusion asks after every batch, and summing over the
+    /// groups each time made the scan quadratic.
     fn size(&self) -> usize {
-        let keys: usize = self.groups.keys().map(|k| k.len() + 32).sum();
-        let states: usize = self
-            .states
-            .iter()
-            .map(|s| match s {
-                GroupState::Levels(l) => l.pairs.as_ref().map_or(0, |p| p.capacity() * 16) + 64,
-                GroupState::Values { first, .. } => first.as_ref().map_or(0, |f| f.len()) + 32,
-            })
-            .sum();
-        std::mem::size_of_val(self) + keys + states
+        std::mem::size_of_val(self) + self.bytes
     }
 }
 
@@ -859,6 +863,7 @@ mod tests {
             groups: Map::default(),
             states: Vec::new(),
             unknown: false,
+            bytes: 0,
         }
     }
 
