@@ -30,6 +30,7 @@ pub mod history;
 pub mod http;
 pub mod lineage;
 pub mod publish;
+pub mod scaffold;
 pub mod views;
 pub mod workspace;
 

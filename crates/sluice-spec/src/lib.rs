@@ -13,6 +13,7 @@ pub mod history;
 pub mod interp;
 pub mod kinds;
 pub mod model;
+pub mod schema;
 pub mod source;
 pub mod status;
 pub mod suggest;
