@@ -117,6 +117,18 @@ fn render(from: &Path, dataset: &str, path: &str, p: &Profile) -> String {
             "    # The key is a guess: `{}` holds unique {what} ({} distinct values in {} rows, no NULL).\n",
             k.name, p.rows, p.rows
         ));
+        let others: Vec<&str> = p
+            .columns
+            .iter()
+            .filter(|c| c.key_candidate.is_some() && c.name != k.name)
+            .map(|c| c.name.as_str())
+            .collect();
+        if !others.is_empty() {
+            y.push_str(&format!(
+                "    # Unique too, if the key is another: {}.\n",
+                others.join(", ")
+            ));
+        }
         y.push_str(&format!("    key: [{}]\n", scalar(&k.name)));
     }
     y.push_str("    checks:\n");
