@@ -36,6 +36,20 @@ pub struct GlobalArgs {
     /// When to use colours. `auto` honours NO_COLOR and uses colour on terminals only.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// The format of the logs on stderr: `json` is one object per line with the run id,
+    /// dataset, check and duration (and logs `info` by default).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, value_name = "FORMAT", env = "SLUICE_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line, for log shippers and Airflow's log view.
+    Json,
 }
 
 /// `--color`.
@@ -74,6 +88,50 @@ pub enum Command {
     /// X's metric history: every check's observed value and the dataset metrics
     /// (row_count; null_count, min, max, mean of checked columns) over recorded runs.
     History(MetricHistoryArgs),
+    /// Print the JSON Schema of sluice.yaml (for editors: see `# yaml-language-server:`).
+    Schema,
+    /// Write a starting config for a dataset, from its schema and data: a row count, a
+    /// schema check, not_null checks and a guessed key.
+    Init(InitArgs),
+    /// Print a shell completion script: `sluice completions bash > ~/.local/share/bash-completion/completions/sluice`.
+    Completions(CompletionsArgs),
+}
+
+/// `sluice init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The data: a file, a folder or a glob (Parquet, CSV, JSON, Arrow), as `path:` takes it.
+    #[arg(long, value_name = "PATH")]
+    pub from: PathBuf,
+    /// The dataset's name [default: the file or folder name].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Write the config to this file (its `path:` relative to the file's folder) instead
+    /// of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace --output if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+/// `sluice completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The shells `sluice completions` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
 }
 
 impl Command {

@@ -18,8 +18,8 @@ use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
 
 use crate::cli::{
     BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GateArgs, GraphFormat, GuardArgs,
-    ImpactArgs, LineageCommand, ManualArgs, MetricHistoryArgs, PublishArgs, SelectionArgs,
-    SourceArgs, StateFormat,
+    ImpactArgs, InitArgs, LineageCommand, ManualArgs, MetricHistoryArgs, PublishArgs,
+    SelectionArgs, Shell, SourceArgs, StateFormat,
 };
 use crate::render::{self, Style};
 use crate::{Usage, code, output, progress, use_color};
@@ -54,7 +54,79 @@ pub fn run(cli: &Cli, color: bool) -> anyhow::Result<Exit> {
         Command::Guard(args) => guard(args, color),
         Command::Publish(args) => publish(args, quiet, color),
         Command::History(args) => history(args, color).map(Exit::from),
+        Command::Schema => {
+            output::stdout(&sluice_app::spec::schema::json_schema_text())?;
+            Ok(code::PASSED.into())
+        }
+        Command::Init(args) => init(args).map(Exit::from),
+        Command::Completions(args) => {
+            output::stdout(&completions(args.shell))?;
+            Ok(code::PASSED.into())
+        }
     }
+}
+
+/// `sluice init --from PATH`: the scaffold on stdout, or in `--output` (never over an
+/// existing file without `--force`).
+fn init(args: &InitArgs) -> anyhow::Result<u8> {
+    if let Some(out) = &args.output {
+        output::check_target(out)?;
+        if out.exists() && !args.force {
+            return Err(Usage(format!(
+                "{} exists; pass --force to replace it, or another --output",
+                out.display()
+            ))
+            .into());
+        }
+    }
+    let config_dir = match &args.output {
+        Some(out) => out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        None => PathBuf::from("."),
+    };
+    let req = sluice_app::scaffold::ScaffoldRequest {
+        from: args.from.clone(),
+        name: args.name.clone(),
+        config_dir,
+    };
+    let scaffold = runtime()?.block_on(sluice_app::scaffold::scaffold(&req))?;
+    match &args.output {
+        Some(out) => {
+            sluice_app::write_atomically(out, scaffold.yaml.as_bytes())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            let key = match &scaffold.key {
+                Some(k) => format!(", key `{k}` (a guess: check it)"),
+                None => String::new(),
+            };
+            output::note(&format!(
+                "wrote {}: dataset `{}` ({} columns, {} rows){key}; check it with `sluice validate -c {}`",
+                out.display(),
+                scaffold.dataset,
+                scaffold.profile.columns.len(),
+                scaffold.profile.rows,
+                out.display()
+            ));
+        }
+        None => output::stdout(&scaffold.yaml)?,
+    }
+    Ok(code::PASSED)
+}
+
+/// The completion script for `shell`.
+fn completions(shell: Shell) -> String {
+    use clap::CommandFactory;
+    use clap_complete::{Shell as S, generate};
+    let shell = match shell {
+        Shell::Bash => S::Bash,
+        Shell::Zsh => S::Zsh,
+        Shell::Fish => S::Fish,
+    };
+    let mut buf = Vec::new();
+    generate(shell, &mut Cli::command(), "sluice", &mut buf);
+    String::from_utf8(buf).expect("completion scripts are UTF-8")
 }
 
 /// The config `--config` names, else `./sluice.yaml` (or `.yml`).

@@ -48,7 +48,12 @@ impl std::error::Error for Usage {}
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stderr_color = use_color(cli.global.color, std::io::stderr().is_terminal());
-    logging::init(cli.global.verbose, cli.global.quiet, stderr_color);
+    logging::init(
+        cli.global.verbose,
+        cli.global.quiet,
+        stderr_color,
+        cli.global.log_format,
+    );
     let (code, summary) = match commands::run(&cli, stderr_color) {
         Ok(exit) => (exit.code, exit.summary),
         Err(e) => {

@@ -56,6 +56,8 @@ fn run_case(dir: &Path) -> String {
         .env_remove("SLUICE_CONFIG")
         .env_remove("SLUICE_FORMAT")
         .env_remove("SLUICE_LOG")
+        .env_remove("SLUICE_LOG_FORMAT")
+        .env_remove("AIRFLOW_CTX_DAG_ID")
         .env_remove("SLUICE_STATE")
         .env("SLUICE_NO_STATE", "1")
         .env("SLUICE_TEST_VAR", "from-env")

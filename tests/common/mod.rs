@@ -23,6 +23,8 @@ pub fn sluice() -> Command {
         "SLUICE_CONFIG",
         "SLUICE_FORMAT",
         "SLUICE_LOG",
+        "SLUICE_LOG_FORMAT",
+        "AIRFLOW_CTX_DAG_ID",
         "NO_COLOR",
         "SLUICE_STATE",
     ] {
@@ -241,3 +243,4 @@ pub fn json(o: &Output) -> serde_json::Value {
 }
 
 pub mod receiver;
+pub mod schema_check;

@@ -112,6 +112,9 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A dataset could not be read (`init --from`).
+    #[error(transparent)]
+    Source(Box<sluice_engine::SourceError>),
 }
 
 /// `From` for each library error, boxed (the error stays small).
@@ -163,6 +166,11 @@ impl Error {
             Error::Engine(e) => match &**e {
                 sluice_engine::Error::UnknownName(_) => ErrorKind::NotFound,
                 sluice_engine::Error::DiffOutputNotAFolder(_) => ErrorKind::Invalid,
+                _ => ErrorKind::Unavailable,
+            },
+            Error::Source(e) => match e.kind {
+                sluice_engine::SourceErrorKind::NotFound => ErrorKind::NotFound,
+                sluice_engine::SourceErrorKind::Internal => ErrorKind::Internal,
                 _ => ErrorKind::Unavailable,
             },
             Error::Publish(e) => match &**e {

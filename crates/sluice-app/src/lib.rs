@@ -32,6 +32,7 @@ pub mod http;
 pub mod lineage;
 pub mod notify;
 pub mod publish;
+pub mod scaffold;
 pub mod views;
 pub mod workspace;
 

@@ -17,6 +17,7 @@ pub mod compile;
 pub mod duplicates;
 pub mod error;
 pub mod observed;
+pub mod profile;
 pub mod progress;
 pub mod report;
 pub mod source;
@@ -50,6 +51,7 @@ pub use error::{CheckError, CheckErrorKind, Error, Result, SourceError, SourceEr
 pub use evaluate::{pct, threshold_text};
 pub use progress::{Progress, ProgressSnapshot};
 pub use report::{CheckResult, CheckStatus, DatasetReport, RunReport, RunStatus, Summary};
+pub use runner::RUN_TARGET;
 
 /// How to run.
 #[derive(Clone, Debug)]

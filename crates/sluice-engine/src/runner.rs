@@ -47,6 +47,9 @@ pub(crate) async fn run(
     async {
         let started_at = Utc::now();
         let clock = Instant::now();
+        // The run id on the events themselves too: the run span is not enabled when only
+        // this target is (Airflow's default).
+        info!(target: RUN_TARGET, %run_id, config = %config.file.path().display(), "run started");
         let session = session::new_session(opts.memory_limit, opts.target_partitions)?;
         let sample_session = one_partition(&session);
         let to_open = datasets_to_open(config, sel);
@@ -89,7 +92,10 @@ pub(crate) async fn run(
         let span = tracing::Span::current();
         span.record("datasets", datasets.len());
         span.record("checks", checks.len());
+        log_checks(&datasets, &checks);
         info!(
+            target: RUN_TARGET,
+            %run_id,
             status = status.as_str(),
             elapsed_ms = clock.elapsed().as_millis() as u64,
             "run finished"
@@ -110,6 +116,33 @@ pub(crate) async fn run(
     }
     .instrument(span)
     .await
+}
+
+/// The target of a run's start and finish events (its run id, from the span): the CLI
+/// turns it on by default where a run must be findable in a log (Airflow).
+pub const RUN_TARGET: &str = "sluice::run";
+
+/// One `info` event per check result (target `sluice::check`), for structured logs: the
+/// dataset, the check, its kind, status and duration — its own query's, or else its
+/// dataset's (the fused scan all its checks share).
+fn log_checks(datasets: &[DatasetReport], checks: &[CheckResult]) {
+    for c in checks {
+        let duration_ms = c.duration_ms.or_else(|| {
+            datasets
+                .iter()
+                .find(|d| d.name == c.dataset)
+                .map(|d| d.duration_ms)
+        });
+        info!(
+            target: "sluice::check",
+            dataset = %c.dataset,
+            check = %c.name,
+            kind = %c.kind,
+            status = c.status.as_str(),
+            duration_ms,
+            "check finished"
+        );
+    }
 }
 
 /// The session of sample queries: one partition, so files are read in order and the same

@@ -14,6 +14,7 @@ pub mod interp;
 pub mod kinds;
 pub mod model;
 pub mod notify;
+pub mod schema;
 pub mod source;
 pub mod status;
 pub mod suggest;

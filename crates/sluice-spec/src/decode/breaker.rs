@@ -9,7 +9,7 @@ use crate::model::*;
 use crate::suggest::hint;
 use crate::yaml::Node;
 
-const BREAKER_KEYS: &[&str] = &["reset", "trip_on", "trip_after", "close_after"];
+pub(crate) const BREAKER_KEYS: &[&str] = &["reset", "trip_on", "trip_after", "close_after"];
 
 impl Decoder<'_> {
     /// `breaker:` over `base` (the defaults' policy, or the built-in one).

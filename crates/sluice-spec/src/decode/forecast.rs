@@ -12,7 +12,7 @@ const MAX_RANGE: i64 = 10_000_000;
 /// Most steps a date grid may have.
 const MAX_HORIZON: u64 = 1_000_000;
 
-const WIDE_KEYS: &[&str] = &[
+pub(crate) const WIDE_KEYS: &[&str] = &[
     "series",
     "series_from",
     "date",
@@ -20,8 +20,9 @@ const WIDE_KEYS: &[&str] = &[
     "start",
     "horizon",
 ];
-const LONG_KEYS: &[&str] = &["keys", "by", "extra"];
-const KEY_SPEC_KEYS: &[&str] = &["values", "from", "to", "start", "horizon", "frequency"];
+pub(crate) const LONG_KEYS: &[&str] = &["keys", "by", "extra"];
+pub(crate) const KEY_SPEC_KEYS: &[&str] =
+    &["values", "from", "to", "start", "horizon", "frequency"];
 
 impl Decoder<'_> {
     fn required<'n>(&mut self, o: &Opts<'n>, key: &str, example: &str) -> Option<&'n Node> {

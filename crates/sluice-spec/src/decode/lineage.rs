@@ -9,7 +9,7 @@ use crate::model::*;
 use crate::suggest::{hint, list};
 use crate::yaml::Node;
 
-const EXPOSURE_KEYS: &[&str] = &[
+pub(crate) const EXPOSURE_KEYS: &[&str] = &[
     "type",
     "depends_on",
     "owner",
@@ -18,7 +18,7 @@ const EXPOSURE_KEYS: &[&str] = &[
     "url",
     "description",
 ];
-const LINEAGE_KEYS: &[&str] = &["dbt", "openlineage", "include_tests", "mapping"];
+pub(crate) const LINEAGE_KEYS: &[&str] = &["dbt", "openlineage", "include_tests", "mapping"];
 
 impl Decoder<'_> {
     /// `exposures:`: name -> exposure.

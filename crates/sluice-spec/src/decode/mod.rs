@@ -24,6 +24,21 @@ mod lineage;
 mod notify;
 mod pipeline;
 
+/// The key lists the decoder checks objects against, for the JSON Schema.
+pub(crate) mod keys {
+    pub(crate) use super::breaker::BREAKER_KEYS;
+    pub(crate) use super::forecast::KEY_SPEC_KEYS;
+    pub(crate) use super::lineage::{EXPOSURE_KEYS, LINEAGE_KEYS};
+    pub(crate) use super::notify::{
+        CHANNEL_KEYS, ENDPOINT_KEYS, NOTIFY_KEYS, RETRY_KEYS as NOTIFY_RETRY_KEYS, ROUTE_KEYS,
+        WHEN_KEYS,
+    };
+    pub(crate) use super::pipeline::{
+        AGGREGATE_KEYS, COMPARE_KEYS, PARITY_KEYS, RECONCILE_KEYS, STAGE_KEYS, TOLERANCE_KEYS,
+    };
+    pub(crate) use super::{COMMON_CHECK_KEYS, CSV_KEYS, DATASET_KEYS, DEFAULTS_KEYS, TOP_KEYS};
+}
+
 type Entries = [(Node, Node)];
 
 /// Collects diagnostics while decoding.
@@ -90,9 +105,46 @@ impl Opts<'_> {
     }
 }
 
-const COMMON_CHECK_KEYS: &[&str] = &[
+/// The keys every check takes, besides its kind's options and thresholds.
+pub(crate) const COMMON_CHECK_KEYS: &[&str] = &[
     "name", "severity", "where", "samples", "warn", "fail", "after",
 ];
+/// The top-level keys of `sluice.yaml` (the JSON Schema, `crate::schema`, reads these
+/// lists too: a key added here needs its type there).
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "version",
+    "defaults",
+    "datasets",
+    "stages",
+    "reconcile",
+    "exposures",
+    "lineage",
+    "state",
+    "quarantine",
+    "history",
+    "notify",
+];
+/// The keys of `defaults:`.
+pub(crate) const DEFAULTS_KEYS: &[&str] = &["severity", "samples", "breaker"];
+/// The keys of a dataset.
+pub(crate) const DATASET_KEYS: &[&str] = &[
+    "path",
+    "format",
+    "csv",
+    "partitions",
+    "key",
+    "owner",
+    "tier",
+    "description",
+    "tags",
+    "checks",
+    "parity",
+    "breaker",
+    "staging",
+    "keep_versions",
+];
+/// The keys of a dataset's `csv:`.
+pub(crate) const CSV_KEYS: &[&str] = &["header", "delimiter", "quote", "null_value"];
 
 impl Decoder<'_> {
     fn err(&mut self, d: Diagnostic) {
@@ -351,23 +403,7 @@ impl Decoder<'_> {
             "the config file",
             "start the file with `version: 1` and a `datasets:` mapping",
         )?;
-        self.check_keys(
-            top,
-            &[
-                "version",
-                "defaults",
-                "datasets",
-                "stages",
-                "reconcile",
-                "exposures",
-                "lineage",
-                "state",
-                "quarantine",
-                "history",
-                "notify",
-            ],
-            "the config file",
-        );
+        self.check_keys(top, TOP_KEYS, "the config file");
         let mut version = 1;
         if let Some(v) = get(top, "version") {
             match v.value {
@@ -468,7 +504,7 @@ impl Decoder<'_> {
         ) else {
             return d;
         };
-        self.check_keys(entries, &["severity", "samples", "breaker"], "`defaults`");
+        self.check_keys(entries, DEFAULTS_KEYS, "`defaults`");
         if let Some(b) = get(entries, "breaker") {
             d.breaker = self.breaker(b, d.breaker);
         }
@@ -626,26 +662,7 @@ impl Decoder<'_> {
         }
         let what = format!("dataset `{name}`");
         let entries = self.map(body, &what, "give the dataset a `path:` and `checks:`")?;
-        self.check_keys(
-            entries,
-            &[
-                "path",
-                "format",
-                "csv",
-                "partitions",
-                "key",
-                "owner",
-                "tier",
-                "description",
-                "tags",
-                "checks",
-                "parity",
-                "breaker",
-                "staging",
-                "keep_versions",
-            ],
-            &what,
-        );
+        self.check_keys(entries, DATASET_KEYS, &what);
         let path = self.dataset_path(entries, name_node, &what);
         let format = get(entries, "format").and_then(|n| self.format(n));
         let csv = match get(entries, "csv") {
@@ -821,11 +838,7 @@ impl Decoder<'_> {
         ) else {
             return o;
         };
-        self.check_keys(
-            entries,
-            &["header", "delimiter", "quote", "null_value"],
-            "`csv`",
-        );
+        self.check_keys(entries, CSV_KEYS, "`csv`");
         if let Some(b) = get(entries, "header").and_then(|n| self.boolean(n, "`header`")) {
             o.header = b;
         }

@@ -10,13 +10,13 @@ use crate::notify::*;
 use crate::suggest::{hint, list};
 use crate::yaml::{Node, Value};
 
-const NOTIFY_KEYS: &[&str] = &["channels", "routes", "retry"];
-const CHANNEL_KEYS: &[&str] = &["webhook", "slack", "exec", "timeout"];
+pub(crate) const NOTIFY_KEYS: &[&str] = &["channels", "routes", "retry"];
+pub(crate) const CHANNEL_KEYS: &[&str] = &["webhook", "slack", "exec", "timeout"];
 const TARGET_KEYS: &[&str] = &["webhook", "slack", "exec"];
-const ENDPOINT_KEYS: &[&str] = &["url", "url_env", "headers"];
-const ROUTE_KEYS: &[&str] = &["when", "to"];
-const WHEN_KEYS: &[&str] = &["event", "tier", "owner", "dataset"];
-const RETRY_KEYS: &[&str] = &["attempts", "backoff", "within"];
+pub(crate) const ENDPOINT_KEYS: &[&str] = &["url", "url_env", "headers"];
+pub(crate) const ROUTE_KEYS: &[&str] = &["when", "to"];
+pub(crate) const WHEN_KEYS: &[&str] = &["event", "tier", "owner", "dataset"];
+pub(crate) const RETRY_KEYS: &[&str] = &["attempts", "backoff", "within"];
 
 const NOTIFY_EXAMPLE: &str = "e.g. `notify: { channels: { team: { slack: \"${SLACK_WEBHOOK_URL}\" } }, routes: [ { when: { tier: 1 }, to: team } ] }`";
 const CHANNEL_EXAMPLE: &str = "give it one destination: `webhook: https://…`, `slack: \"${SLACK_WEBHOOK_URL}\"`, `webhook: { url_env: ALERTS_URL }` or `exec: [scripts/page.sh, --service, data]`";

@@ -9,7 +9,18 @@ use crate::source::Span;
 use crate::suggest::{hint, list};
 use crate::yaml::{Node, Value};
 
-const PARITY_KEYS: &[&str] = &[
+/// The keys of a stage.
+pub(crate) const STAGE_KEYS: &[&str] = &[
+    "inputs",
+    "outputs",
+    "owner",
+    "description",
+    "reconcile",
+    "sql",
+    "sql_file",
+];
+
+pub(crate) const PARITY_KEYS: &[&str] = &[
     "against",
     "name",
     "severity",
@@ -33,9 +44,13 @@ const PARITY_KEYS: &[&str] = &[
     "max_duplicates",
 ];
 
-const COMPARE_KEYS: &[&str] = &["tolerance", "trim", "ignore_case", "precision"];
+/// The keys of a parity `row_count:` tolerance.
+pub(crate) const TOLERANCE_KEYS: &[&str] = &["tolerance", "tolerance_pct"];
+/// The keys of a parity aggregate (`sum: { columns: [amount], tolerance: 0.01 }`).
+pub(crate) const AGGREGATE_KEYS: &[&str] = &["columns", "column", "tolerance", "tolerance_pct"];
+pub(crate) const COMPARE_KEYS: &[&str] = &["tolerance", "trim", "ignore_case", "precision"];
 
-const RECONCILE_KEYS: &[&str] = &[
+pub(crate) const RECONCILE_KEYS: &[&str] = &[
     "datasets",
     "key",
     "measures",
@@ -196,7 +211,7 @@ impl Decoder<'_> {
             what,
             "e.g. `{ tolerance: 0 }` or `{ tolerance_pct: 0.1 }`",
         )?;
-        self.check_keys(e, &["tolerance", "tolerance_pct"], what);
+        self.check_keys(e, TOLERANCE_KEYS, what);
         self.tolerance_of(e, what)
     }
 
@@ -205,11 +220,7 @@ impl Decoder<'_> {
         let what = format!("`{}`", func.name());
         let (columns, tolerance) = match &n.value {
             Value::Map(e) => {
-                self.check_keys(
-                    e,
-                    &["columns", "column", "tolerance", "tolerance_pct"],
-                    &what,
-                );
+                self.check_keys(e, AGGREGATE_KEYS, &what);
                 let cols = match (get(e, "columns"), get(e, "column")) {
                     (Some(c), _) | (None, Some(c)) => self.strings(c, "`columns`"),
                     (None, None) => {
@@ -350,19 +361,7 @@ impl Decoder<'_> {
             let Some(e) = self.map(body, &what, "give the stage `inputs:` and `outputs:`") else {
                 continue;
             };
-            self.check_keys(
-                e,
-                &[
-                    "inputs",
-                    "outputs",
-                    "owner",
-                    "description",
-                    "reconcile",
-                    "sql",
-                    "sql_file",
-                ],
-                &what,
-            );
+            self.check_keys(e, STAGE_KEYS, &what);
             let names = |d: &mut Self, key: &str| match get(e, key) {
                 Some(n) => d
                     .strings(n, &format!("`{key}`"))
