@@ -12,6 +12,7 @@
 //! | breaker status, history, trip/reset/override, report | [`breakers`] | [`views`] |
 //! | metric history | [`history::history`] | [`history::HistoryView`] |
 //! | impact, select, show | [`lineage`] | nodes of the graph |
+//! | OpenLineage events of check and publish | [`openlineage`] | events (delivered by an [`openlineage::Emitter`]) |
 //!
 //! Async where the engine is (check, publish); the caller owns the runtime: no function
 //! here creates one, so a server can call them from its own tasks. Errors are typed by
@@ -29,6 +30,7 @@ pub mod error;
 pub mod history;
 pub mod http;
 pub mod lineage;
+pub mod openlineage;
 pub mod publish;
 pub mod views;
 pub mod workspace;

@@ -13,6 +13,7 @@ pub mod history;
 pub mod interp;
 pub mod kinds;
 pub mod model;
+pub mod openlineage;
 pub mod source;
 pub mod status;
 pub mod suggest;
@@ -32,6 +33,7 @@ pub use forecast::{
 pub use history::{AnomalySpec, Baseline, HistoryPolicy, MetricRef};
 pub use interp::Vars;
 pub use model::*;
+pub use openlineage::OpenLineageSettings;
 pub use source::{Location, Pos, SourceFile, Span};
 pub use sql::parse_expr as check_sql_expr;
 pub use status::{CheckStatus, RunStatus};
@@ -140,6 +142,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         state: parts.state,
         quarantine: parts.quarantine,
         history: parts.history,
+        openlineage: parts.openlineage,
     })
 }
 

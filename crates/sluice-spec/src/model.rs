@@ -40,6 +40,9 @@ pub struct Config {
     pub state: Option<StateStore>,
     /// `history:`: how long metric history is kept.
     pub history: crate::HistoryPolicy,
+    /// `openlineage:`: where run events go (none configured: only the command line's and
+    /// the environment's settings count).
+    pub openlineage: crate::openlineage::OpenLineageSettings,
 }
 
 impl Config {

@@ -36,7 +36,7 @@ impl Decoder<'_> {
     }
 
     /// A duration like `400d` (a number alone is seconds).
-    fn duration(&mut self, n: &Node, what: &str, help: &str) -> Option<Duration> {
+    pub(super) fn duration(&mut self, n: &Node, what: &str, help: &str) -> Option<Duration> {
         let parsed = match &n.value {
             Value::Str(s) => duration::parse(s),
             Value::Int(i) if *i > 0 => duration::from_secs(*i as u64, &i.to_string()),

@@ -20,6 +20,7 @@ mod breaker;
 mod compare;
 mod forecast;
 mod history;
+mod openlineage;
 mod lineage;
 mod pipeline;
 
@@ -363,6 +364,7 @@ impl Decoder<'_> {
                 "state",
                 "quarantine",
                 "history",
+                "openlineage",
             ],
             "the config file",
         );
@@ -437,6 +439,9 @@ impl Decoder<'_> {
         let history = get(top, "history")
             .map(|n| self.history_policy(n))
             .unwrap_or_default();
+        let openlineage = get(top, "openlineage")
+            .map(|n| self.openlineage(n, file_base))
+            .unwrap_or_default();
         self.check_pipeline(&datasets, &stages, &reconciles);
         self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
@@ -450,6 +455,7 @@ impl Decoder<'_> {
             state,
             quarantine,
             history,
+            openlineage,
         })
     }
 
@@ -2077,6 +2083,7 @@ pub(crate) struct ConfigParts {
     pub state: Option<StateStore>,
     pub quarantine: std::path::PathBuf,
     pub history: HistoryPolicy,
+    pub openlineage: crate::openlineage::OpenLineageSettings,
 }
 
 #[cfg(test)]
