@@ -158,7 +158,11 @@ pub struct OpenLineageArgs {
     pub parent_job_name: Option<String>,
 
     /// The parent job's namespace: `{{ macros.OpenLineageProviderPlugin.lineage_job_namespace() }}`.
-    #[arg(long, value_name = "NAMESPACE", env = "OPENLINEAGE_PARENT_JOB_NAMESPACE")]
+    #[arg(
+        long,
+        value_name = "NAMESPACE",
+        env = "OPENLINEAGE_PARENT_JOB_NAMESPACE"
+    )]
     pub parent_job_namespace: Option<String>,
 
     /// The root run (the DAG run) as namespace/job/runId:

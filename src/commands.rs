@@ -20,8 +20,7 @@ use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
 use crate::cli::{
     BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GraphFormat, GuardArgs,
     ImpactArgs, LineageCommand, ManualArgs, MetricHistoryArgs, OpenLineageArgs, PublishArgs,
-    SelectionArgs,
-    SourceArgs, StateFormat,
+    SelectionArgs, SourceArgs, StateFormat,
 };
 use crate::render::{self, Style};
 use crate::{Usage, code, output, progress, use_color};
@@ -88,7 +87,10 @@ fn workspace(args: &ConfigArgs) -> anyhow::Result<Workspace> {
 fn emitter(ws: &Workspace, args: &OpenLineageArgs) -> anyhow::Result<Option<Emitter>> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let opts = openlineage::Options {
-        url: args.openlineage_url.clone().filter(|u| !u.trim().is_empty()),
+        url: args
+            .openlineage_url
+            .clone()
+            .filter(|u| !u.trim().is_empty()),
         endpoint: env("OPENLINEAGE_ENDPOINT"),
         api_key: env("OPENLINEAGE_API_KEY"),
         namespace: args.openlineage_namespace.clone(),

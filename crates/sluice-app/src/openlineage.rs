@@ -244,9 +244,7 @@ fn parse_run_ref(setting: &'static str, text: &str) -> Result<RunRef> {
             "`{text}` {why}; it takes `namespace/job/runId`, as Airflow's `{{{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}}}` gives it"
         ),
     };
-    let (namespace, rest) = text
-        .split_once('/')
-        .ok_or_else(|| bad("has no `/`"))?;
+    let (namespace, rest) = text.split_once('/').ok_or_else(|| bad("has no `/`"))?;
     let (name, run_id) = rest
         .rsplit_once('/')
         .ok_or_else(|| bad("has only one `/`"))?;
@@ -256,18 +254,23 @@ fn parse_run_ref(setting: &'static str, text: &str) -> Result<RunRef> {
     Ok(RunRef {
         namespace: namespace.to_string(),
         name: name.to_string(),
-        run_id: uuid(setting, run_id)?,
+        run_id: run_id_of(setting, run_id)?,
     })
 }
 
 /// A run id must be a UUID (the OpenLineage schema says so); returned lower-case.
-fn uuid(setting: &'static str, text: &str) -> Result<String> {
+fn run_id_of(setting: &'static str, text: &str) -> Result<String> {
     uuid::Uuid::parse_str(text.trim())
         .map(|u| u.hyphenated().to_string())
         .map_err(|e| Error::OpenLineageSetting {
             setting,
             message: format!("run id `{text}` is not a UUID ({e})"),
         })
+}
+
+/// A setting that was given, trimmed (an empty one was not given).
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// The parent from `--parent-id` and the discrete flags (which win), and the root.
@@ -278,9 +281,8 @@ fn parent(opts: &Options) -> Result<Option<Parent>> {
         .filter(|s| !s.trim().is_empty())
         .map(|s| parse_run_ref("--parent-id (OPENLINEAGE_PARENT_ID)", s.trim()))
         .transpose()?;
-    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let run_id = match given(&opts.parent_run_id) {
-        Some(r) => Some(uuid("--parent-run-id", r)?),
+        Some(r) => Some(run_id_of("--parent-run-id", r)?),
         None => from_id.as_ref().map(|p| p.run_id.clone()),
     };
     let name = given(&opts.parent_job_name)
@@ -325,8 +327,7 @@ fn parent(opts: &Options) -> Result<Option<Parent>> {
         (None, Some(_)) => {
             return Err(Error::OpenLineageSetting {
                 setting: "the parent run",
-                message: "a root run was given without a parent run; give --parent-id too"
-                    .into(),
+                message: "a root run was given without a parent run; give --parent-id too".into(),
             });
         }
         (None, None) => None,
@@ -431,9 +432,9 @@ pub struct JobPlan {
 impl JobPlan {
     /// The job of `sluice check` over `selection`: named after the stage, else the one
     /// dataset, else `check`; it reads every dataset the run reads.
-    pub fn check(
-        config: &Config,
-        selection: &sluice_engine::Selection<'_>,
+    pub fn check<'c>(
+        config: &'c Config,
+        selection: &sluice_engine::Selection<'c>,
         stage: Option<&str>,
     ) -> JobPlan {
         let stage = stage.and_then(|s| config.stage(s).ok());
@@ -523,9 +524,7 @@ impl End<'_> {
     /// `COMPLETE` or `FAIL`.
     pub fn event_type(&self) -> &'static str {
         match self {
-            End::Ran(r) if matches!(r.status, RunStatus::Passed | RunStatus::Warned) => {
-                "COMPLETE"
-            }
+            End::Ran(r) if matches!(r.status, RunStatus::Passed | RunStatus::Warned) => "COMPLETE",
             _ => "FAIL",
         }
     }
@@ -563,10 +562,7 @@ fn run_facets(meta: &RunMeta, error: Option<String>) -> Value {
         if let Some(root) = &p.root {
             parent["root"] = run_ref_json(root);
         }
-        f.insert(
-            "parent".into(),
-            facet("ParentRunFacet", "1-2-0", parent),
-        );
+        f.insert("parent".into(), facet("ParentRunFacet", "1-2-0", parent));
     }
     f.insert(
         "processing_engine".into(),
@@ -684,10 +680,7 @@ pub fn metrics_facet(r: &DatasetReport) -> Option<Value> {
         .or_else(|| r.metrics.get("row_count").map(|v| *v as u64));
     let mut columns: Map<String, Value> = Map::new();
     for (key, value) in &r.metrics {
-        let Some((func, column)) = key
-            .strip_suffix(')')
-            .and_then(|k| k.split_once('('))
-        else {
+        let Some((func, column)) = key.strip_suffix(')').and_then(|k| k.split_once('(')) else {
             continue;
         };
         let entry = columns
@@ -766,7 +759,12 @@ pub fn assertion(c: &CheckResult) -> Option<Value> {
     Some(a)
 }
 
-fn base_event(event_type: &str, at: DateTime<Utc>, meta: &RunMeta, plan: &JobPlan) -> Map<String, Value> {
+fn base_event(
+    event_type: &str,
+    at: DateTime<Utc>,
+    meta: &RunMeta,
+    plan: &JobPlan,
+) -> Map<String, Value> {
     let mut e = Map::new();
     e.insert("eventType".into(), json!(event_type));
     e.insert("eventTime".into(), json!(ts(at)));
@@ -895,7 +893,11 @@ fn failure_message(r: &RunReport) -> String {
     let mut parts = Vec::new();
     let failed = names(CheckStatus::Fail);
     if !failed.is_empty() {
-        parts.push(format!("{} check(s) failed: {}", failed.len(), failed.join(", ")));
+        parts.push(format!(
+            "{} check(s) failed: {}",
+            failed.len(),
+            failed.join(", ")
+        ));
     }
     let errored = names(CheckStatus::Error);
     if !errored.is_empty() {
@@ -961,12 +963,12 @@ impl Emitter {
     pub fn deliver(&self, event: &Value) {
         let kind = event["eventType"].as_str().unwrap_or("?").to_string();
         let run_id = event["run"]["runId"].as_str().unwrap_or("?").to_string();
-        let fail = |target: String, message: String| {
-            tracing::debug!(%target, %message, "OpenLineage delivery failed");
+        let fail = |to: String, message: String| {
+            tracing::debug!(%to, %message, "OpenLineage delivery failed");
             self.failures.lock().expect("not poisoned").push(Failure {
                 event: kind.clone(),
                 run_id: run_id.clone(),
-                target,
+                target: to,
                 message,
             });
         };
@@ -983,7 +985,9 @@ impl Emitter {
                 .into_iter()
                 .collect();
             match http::post_json(&h.url, &headers, event, h.timeout, RETRY) {
-                Ok(_) => tracing::debug!(url = %http::redact_url(&h.url), event = %kind, "OpenLineage event delivered"),
+                Ok(_) => {
+                    tracing::debug!(url = %http::redact_url(&h.url), event = %kind, "OpenLineage event delivered")
+                }
                 Err(e) => fail(http::redact_url(&h.url), e.to_string()),
             }
         }
@@ -1082,10 +1086,22 @@ mod tests {
     #[test]
     fn urls_join_like_the_python_client() {
         let j = |u, e| join_url(u, e).unwrap();
-        assert_eq!(j("http://m:5000", "api/v1/lineage"), "http://m:5000/api/v1/lineage");
-        assert_eq!(j("http://m:5000/", "api/v1/lineage"), "http://m:5000/api/v1/lineage");
-        assert_eq!(j("https://h/ol/", "api/v1/lineage"), "https://h/ol/api/v1/lineage");
-        assert_eq!(j("https://h/ol", "api/v1/lineage"), "https://h/api/v1/lineage");
+        assert_eq!(
+            j("http://m:5000", "api/v1/lineage"),
+            "http://m:5000/api/v1/lineage"
+        );
+        assert_eq!(
+            j("http://m:5000/", "api/v1/lineage"),
+            "http://m:5000/api/v1/lineage"
+        );
+        assert_eq!(
+            j("https://h/ol/", "api/v1/lineage"),
+            "https://h/ol/api/v1/lineage"
+        );
+        assert_eq!(
+            j("https://h/ol", "api/v1/lineage"),
+            "https://h/api/v1/lineage"
+        );
         assert_eq!(j("https://h/x/y", "/events"), "https://h/events");
         assert_eq!(j("https://h/custom/path", ""), "https://h/custom/path");
         assert!(join_url("ftp://h", "x").is_err());
@@ -1107,8 +1123,14 @@ mod tests {
         assert_eq!(s.namespace, "analytics");
         let h = s.http.unwrap();
         assert_eq!(h.url, "http://from-config:5000/api/v1/lineage");
-        assert_eq!((h.api_key.as_deref(), h.timeout), (Some("k1"), Duration::from_secs(2)));
-        assert!(!format!("{h:?}").contains("k1"), "the key never shows in debug output");
+        assert_eq!(
+            (h.api_key.as_deref(), h.timeout),
+            (Some("k1"), Duration::from_secs(2))
+        );
+        assert!(
+            !format!("{h:?}").contains("k1"),
+            "the key never shows in debug output"
+        );
 
         let flags = Options {
             url: Some("http://flag:1".into()),
@@ -1240,7 +1262,13 @@ mod tests {
             threshold: Some("max_invalid = 0".into()),
             message: "2 of 10 rows".into(),
             failing_rows: Some(2),
-            ..CheckResult::blank("orders", &format!("{kind}(amount)"), kind, Severity::Warn, String::new())
+            ..CheckResult::blank(
+                "orders",
+                &format!("{kind}(amount)"),
+                kind,
+                Severity::Warn,
+                String::new(),
+            )
         }
     }
 
@@ -1256,12 +1284,23 @@ mod tests {
                 "params": { "status": "warn", "failing_rows": 2 }
             })
         );
-        let a = assertion(&check("distribution", CheckStatus::Pass, json!({"psi": 0.1}))).unwrap();
-        assert_eq!((a["success"].clone(), a["actual"].clone()), (json!(true), json!(r#"{"psi":0.1}"#)));
+        let a = assertion(&check(
+            "distribution",
+            CheckStatus::Pass,
+            json!({"psi": 0.1}),
+        ))
+        .unwrap();
+        assert_eq!(
+            (a["success"].clone(), a["actual"].clone()),
+            (json!(true), json!(r#"{"psi":0.1}"#))
+        );
         let a = assertion(&check("freshness", CheckStatus::Error, Value::Null)).unwrap();
         assert!(a.get("actual").is_none());
         assert_eq!(a["success"], false);
-        assert_eq!(assertion(&check("range", CheckStatus::Skipped, Value::Null)), None);
+        assert_eq!(
+            assertion(&check("range", CheckStatus::Skipped, Value::Null)),
+            None
+        );
     }
 
     fn dataset_report() -> DatasetReport {
@@ -1306,7 +1345,12 @@ mod tests {
                 "status": { "nullCount": 0, "count": 10 }
             })
         );
-        assert!(f["_schemaURL"].as_str().unwrap().contains("1-0-3/DataQualityMetricsInputDatasetFacet.json#"));
+        assert!(
+            f["_schemaURL"]
+                .as_str()
+                .unwrap()
+                .contains("1-0-3/DataQualityMetricsInputDatasetFacet.json#")
+        );
         let unreadable = DatasetReport {
             status: "error".into(),
             ..dataset_report()
@@ -1338,7 +1382,11 @@ mod tests {
             run_id: RUN.into(),
             namespace: "ns".into(),
             parent: None,
-            nominal: Some(DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z").unwrap().into()),
+            nominal: Some(
+                DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z")
+                    .unwrap()
+                    .into(),
+            ),
         }
     }
 
@@ -1365,8 +1413,14 @@ mod tests {
         let start = start_event(&meta(), &plan(), at);
         assert_eq!(start["eventType"], "START");
         assert_eq!(start["run"]["runId"], RUN);
-        assert_eq!(start["run"]["facets"]["nominalTime"]["nominalStartTime"], "2026-11-30T00:00:00.000Z");
-        assert_eq!(start["outputs"][0]["name"], "/p/orders", "what it will write");
+        assert_eq!(
+            start["run"]["facets"]["nominalTime"]["nominalStartTime"],
+            "2026-11-30T00:00:00.000Z"
+        );
+        assert_eq!(
+            start["outputs"][0]["name"], "/p/orders",
+            "what it will write"
+        );
         assert!(start["inputs"][0].get("inputFacets").is_none());
 
         let mut group = check("reconcile", CheckStatus::Pass, json!(0));
@@ -1376,12 +1430,26 @@ mod tests {
         assert_eq!(e["eventType"], "COMPLETE");
         assert!(e["run"]["facets"].get("errorMessage").is_none());
         let assertions = &e["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"];
-        assert_eq!(assertions.as_array().unwrap().len(), 2, "the reconciliation joins its first dataset");
-        assert_eq!(e["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"], 10);
-        assert_eq!(e["outputs"][0]["facets"]["schema"]["fields"][0]["type"], "float64");
+        assert_eq!(
+            assertions.as_array().unwrap().len(),
+            2,
+            "the reconciliation joins its first dataset"
+        );
+        assert_eq!(
+            e["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"],
+            10
+        );
+        assert_eq!(
+            e["outputs"][0]["facets"]["schema"]["fields"][0]["type"],
+            "float64"
+        );
 
         let warned = report(vec![check("not_null", CheckStatus::Warn, json!(2))]);
-        assert_eq!(End::Ran(&warned).event_type(), "COMPLETE", "a warning does not fail the run");
+        assert_eq!(
+            End::Ran(&warned).event_type(),
+            "COMPLETE",
+            "a warning does not fail the run"
+        );
         let mut failing = check("not_null", CheckStatus::Fail, json!(2));
         failing.severity = Severity::Error;
         let failed = report(vec![failing]);
@@ -1393,7 +1461,13 @@ mod tests {
             "1 check(s) failed: orders: not_null(amount)"
         );
         let e = end_event(&meta(), &plan(), End::Blocked("blocked: x"), at);
-        assert_eq!((e["eventType"].clone(), e["run"]["facets"]["errorMessage"]["message"].clone()), (json!("FAIL"), json!("blocked: x")));
+        assert_eq!(
+            (
+                e["eventType"].clone(),
+                e["run"]["facets"]["errorMessage"]["message"].clone()
+            ),
+            (json!("FAIL"), json!("blocked: x"))
+        );
         assert!(e["inputs"][0].get("inputFacets").is_none());
     }
 
@@ -1412,7 +1486,10 @@ mod tests {
         emitter.deliver(&e);
         let text = std::fs::read_to_string(&file).unwrap();
         assert_eq!(text.lines().count(), 2);
-        assert_eq!(serde_json::from_str::<Value>(text.lines().next().unwrap()).unwrap(), e);
+        assert_eq!(
+            serde_json::from_str::<Value>(text.lines().next().unwrap()).unwrap(),
+            e
+        );
         assert!(emitter.failures().is_empty());
 
         let bad = Emitter::new(Settings {
@@ -1424,6 +1501,13 @@ mod tests {
         bad.deliver(&e);
         let f = bad.failures();
         assert_eq!(f.len(), 1);
-        assert!(f[0].to_string().starts_with(&format!("OpenLineage START event of run {RUN} not delivered to {}", dir.path().display())), "{}", f[0]);
+        assert!(
+            f[0].to_string().starts_with(&format!(
+                "OpenLineage START event of run {RUN} not delivered to {}",
+                dir.path().display()
+            )),
+            "{}",
+            f[0]
+        );
     }
 }

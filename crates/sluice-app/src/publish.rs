@@ -108,11 +108,13 @@ pub async fn publish(
     let result = lock_and_publish(ws, &req, &staging, run_id, recovered).await;
     if let Some(a) = announced {
         match &result {
-            Ok(PublishOutcome::Quarantined { report, .. } | PublishOutcome::Published { report, .. }) => {
-                a.finish(End::Ran(report)).await
-            }
+            Ok(
+                PublishOutcome::Quarantined { report, .. }
+                | PublishOutcome::Published { report, .. },
+            ) => a.finish(End::Ran(report)).await,
             Ok(PublishOutcome::Blocked { verdict }) => {
-                a.finish(End::Blocked(&blocked_message(&ds.name, verdict))).await
+                a.finish(End::Blocked(&blocked_message(&ds.name, verdict)))
+                    .await
             }
             Ok(PublishOutcome::RolledBack { .. }) => {}
             Err(e) => a.finish(End::Errored(&e.to_string())).await,

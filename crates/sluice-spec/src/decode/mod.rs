@@ -20,8 +20,8 @@ mod breaker;
 mod compare;
 mod forecast;
 mod history;
-mod openlineage;
 mod lineage;
+mod openlineage;
 mod pipeline;
 
 type Entries = [(Node, Node)];
