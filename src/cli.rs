@@ -193,6 +193,8 @@ pub struct PublishArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub orchestrator: GateArgs,
+    #[command(flatten)]
+    pub openlineage: OpenLineageArgs,
 }
 
 /// What `guard` and `publish`, the commands that can be blocked, tell an orchestrator.
@@ -227,6 +229,57 @@ pub fn parse_blocked_exit_code(s: &str) -> Result<u8, String> {
         )),
         n => Ok(n),
     }
+}
+
+/// Where `check` and `publish` send OpenLineage events, and the run they are nested under.
+/// Each flag wins over its environment variable, which wins over `openlineage:` in the config.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "OpenLineage")]
+pub struct OpenLineageArgs {
+    /// POST OpenLineage run events to this endpoint (its base URL: the path
+    /// OPENLINEAGE_ENDPOINT, default api/v1/lineage, is joined to it). OPENLINEAGE_API_KEY
+    /// is sent as a bearer token.
+    #[arg(long, value_name = "URL", env = "OPENLINEAGE_URL")]
+    pub openlineage_url: Option<String>,
+
+    /// Append OpenLineage run events to this file, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub openlineage_file: Option<PathBuf>,
+
+    /// The namespace of sluice's jobs [default: `openlineage: namespace`, else the parent
+    /// job's namespace, else sluice].
+    #[arg(long, value_name = "NAMESPACE", env = "OPENLINEAGE_NAMESPACE")]
+    pub openlineage_namespace: Option<String>,
+
+    /// The run this one is nested under, as namespace/job/runId: Airflow's
+    /// `{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}`.
+    #[arg(long, value_name = "NS/JOB/RUN_ID", env = "OPENLINEAGE_PARENT_ID")]
+    pub parent_id: Option<String>,
+
+    /// The parent run's id (a UUID): `{{ macros.OpenLineageProviderPlugin.lineage_run_id(task_instance) }}`.
+    #[arg(long, value_name = "UUID", env = "OPENLINEAGE_PARENT_RUN_ID")]
+    pub parent_run_id: Option<String>,
+
+    /// The parent job's name: `{{ macros.OpenLineageProviderPlugin.lineage_job_name(task_instance) }}`.
+    #[arg(long, value_name = "NAME", env = "OPENLINEAGE_PARENT_JOB_NAME")]
+    pub parent_job_name: Option<String>,
+
+    /// The parent job's namespace: `{{ macros.OpenLineageProviderPlugin.lineage_job_namespace() }}`.
+    #[arg(
+        long,
+        value_name = "NAMESPACE",
+        env = "OPENLINEAGE_PARENT_JOB_NAMESPACE"
+    )]
+    pub parent_job_namespace: Option<String>,
+
+    /// The root run (the DAG run) as namespace/job/runId:
+    /// `{{ macros.OpenLineageProviderPlugin.lineage_root_parent_id(task_instance) }}`.
+    #[arg(long, value_name = "NS/JOB/RUN_ID", env = "OPENLINEAGE_ROOT_PARENT_ID")]
+    pub root_parent_id: Option<String>,
+
+    /// Send no OpenLineage events, whatever is configured.
+    #[arg(long, env = "OPENLINEAGE_DISABLED", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_openlineage: bool,
 }
 
 fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
@@ -572,6 +625,9 @@ pub struct CheckArgs {
     /// metric history is recorded under it, and `change`/`anomaly` compare within it.
     #[arg(long, value_name = "KEY=VALUE")]
     pub partition: Vec<String>,
+
+    #[command(flatten)]
+    pub openlineage: OpenLineageArgs,
 }
 
 /// `--format`.

@@ -13,13 +13,14 @@ use sluice_app::check::CheckRequest;
 use sluice_app::engine::RunStatus;
 use sluice_app::graph::{Selector, render as graph};
 use sluice_app::lineage::{Graph, GraphSources, ImpactRequest};
+use sluice_app::openlineage::{self, Emitter};
 use sluice_app::publish::{PublishOutcome, PublishRequest};
 use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
 
 use crate::cli::{
     BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GateArgs, GraphFormat, GuardArgs,
-    ImpactArgs, InitArgs, LineageCommand, ManualArgs, MetricHistoryArgs, PublishArgs,
-    SelectionArgs, Shell, SourceArgs, StateFormat,
+    ImpactArgs, InitArgs, LineageCommand, ManualArgs, MetricHistoryArgs, OpenLineageArgs,
+    PublishArgs, SelectionArgs, Shell, SourceArgs, StateFormat,
 };
 use crate::render::{self, Style};
 use crate::{Usage, code, output, progress, use_color};
@@ -169,6 +170,41 @@ fn workspace(args: &ConfigArgs) -> anyhow::Result<Workspace> {
     Ok(Workspace::open(&path, opts)?)
 }
 
+/// The OpenLineage emitter of `args` over the config's `openlineage:` (none: nowhere to
+/// send events). The API key comes from OPENLINEAGE_API_KEY only, never a flag (a flag
+/// shows in `ps`), and the endpoint path from OPENLINEAGE_ENDPOINT, as the OpenLineage
+/// Python client reads them.
+fn emitter(ws: &Workspace, args: &OpenLineageArgs) -> anyhow::Result<Option<Emitter>> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let opts = openlineage::Options {
+        url: args
+            .openlineage_url
+            .clone()
+            .filter(|u| !u.trim().is_empty()),
+        endpoint: env("OPENLINEAGE_ENDPOINT"),
+        api_key: env("OPENLINEAGE_API_KEY"),
+        namespace: args.openlineage_namespace.clone(),
+        file: args.openlineage_file.clone(),
+        parent_id: args.parent_id.clone(),
+        parent_run_id: args.parent_run_id.clone(),
+        parent_job_name: args.parent_job_name.clone(),
+        parent_job_namespace: args.parent_job_namespace.clone(),
+        root_parent_id: args.root_parent_id.clone(),
+        disabled: args.no_openlineage,
+    };
+    let settings = openlineage::Settings::resolve(&ws.config().openlineage, &opts)?;
+    Ok(settings.map(Emitter::new))
+}
+
+/// Each OpenLineage event that was not delivered, as a warning on stderr. It never changes
+/// the exit code, and it comes before anything the command prints after the run (so a
+/// `--json-summary` line stays last).
+fn warn_undelivered(emitter: Option<&Emitter>) {
+    for f in emitter.map(Emitter::failures).unwrap_or_default() {
+        tracing::warn!("{f}");
+    }
+}
+
 /// The async runtime the application layer's async use cases run on.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -227,7 +263,9 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
         progress: progress.clone(),
         record: !args.no_state,
         partition: Partition::parse(&args.partition).map_err(sluice_app::Error::from)?,
+        openlineage: emitter(&ws, &args.openlineage)?,
     };
+    let emitter = req.openlineage.clone();
     let outcome = runtime()?.block_on(async {
         let display = progress.map(|p| tokio::spawn(progress::display(Arc::clone(&p), color)));
         let outcome = sluice_app::check::check(&ws, req).await;
@@ -237,7 +275,9 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
             progress::clear();
         }
         outcome
-    })?;
+    });
+    warn_undelivered(emitter.as_ref());
+    let outcome = outcome?;
     if cli.global.quiet == 0 {
         let st = Style { color };
         for t in &outcome.transitions {
@@ -383,14 +423,22 @@ fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<Exit>
         wait: args.wait,
         by: args.by.clone(),
         partition: Partition::parse(&args.partition).map_err(sluice_app::Error::from)?,
+        openlineage: if args.rollback {
+            None
+        } else {
+            emitter(&ws, &args.openlineage)?
+        },
     };
+    let emitter = req.openlineage.clone();
     let note = |r: &sluice_app::breaker::publish::Recovered| {
         output::note(&format!(
             "recovered an interrupted publish of {}: {}",
             args.dataset, r.note
         ));
     };
-    let outcome = runtime()?.block_on(sluice_app::publish::publish(&ws, req, note))?;
+    let outcome = runtime()?.block_on(sluice_app::publish::publish(&ws, req, note));
+    warn_undelivered(emitter.as_ref());
+    let outcome = outcome?;
     let st = Style { color };
     if let PublishOutcome::Quarantined { transitions, .. }
     | PublishOutcome::Published { transitions, .. } = &outcome

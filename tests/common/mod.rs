@@ -27,6 +27,16 @@ pub fn sluice() -> Command {
         "AIRFLOW_CTX_DAG_ID",
         "NO_COLOR",
         "SLUICE_STATE",
+        "OPENLINEAGE_URL",
+        "OPENLINEAGE_ENDPOINT",
+        "OPENLINEAGE_API_KEY",
+        "OPENLINEAGE_NAMESPACE",
+        "OPENLINEAGE_PARENT_ID",
+        "OPENLINEAGE_PARENT_RUN_ID",
+        "OPENLINEAGE_PARENT_JOB_NAME",
+        "OPENLINEAGE_PARENT_JOB_NAMESPACE",
+        "OPENLINEAGE_ROOT_PARENT_ID",
+        "OPENLINEAGE_DISABLED",
     ] {
         c.env_remove(v);
     }

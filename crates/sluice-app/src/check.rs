@@ -21,6 +21,7 @@ use sluice_spec::Config;
 use tracing::Instrument;
 
 use crate::error::Result;
+use crate::openlineage::{self, Emitter, End, JobPlan};
 use crate::workspace::Workspace;
 
 /// What to check, and how.
@@ -46,6 +47,8 @@ pub struct CheckRequest {
     /// The slice of the data this run checks (`--partition ds=2026-11-30`): history is
     /// recorded under it and compared within its series.
     pub partition: Partition,
+    /// Announce the run as OpenLineage events (START, then COMPLETE or FAIL) through this.
+    pub openlineage: Option<Emitter>,
 }
 
 /// What a check did.
@@ -66,8 +69,33 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
     if req.record {
         ws.open_store()?;
     }
+    let run_id = sluice_engine::new_run_id();
+    let announced = openlineage::announce(
+        req.openlineage.as_ref(),
+        &run_id,
+        req.partition.logical(),
+        || JobPlan::check(config, &selection, req.stage.as_deref()),
+    );
     let checked: Vec<&str> = selection.checked.iter().map(|d| d.name.as_str()).collect();
-    let history = history(ws, config, &checked, &req.partition, req.record)?;
+    let result = run_and_record(ws, req, &checked, run_id).await;
+    if let Some(a) = announced {
+        match &result {
+            Ok(o) => a.finish(End::Ran(&o.report)).await,
+            Err(e) => a.finish(End::Errored(&e.to_string())).await,
+        }
+    }
+    result
+}
+
+/// The run of [`check`] once its selection is known and announced.
+async fn run_and_record(
+    ws: &Workspace,
+    req: CheckRequest,
+    checked: &[&str],
+    run_id: String,
+) -> Result<CheckOutcome> {
+    let config = ws.config();
+    let history = history(ws, config, checked, &req.partition, req.record)?;
     let opts = RunOptions {
         datasets: req.datasets,
         stage: req.stage,
@@ -77,8 +105,10 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
         target_partitions: req.target_partitions,
         progress: req.progress,
         history: Arc::new(history),
-        dataset_metrics: req.record,
+        // Recorded as history, and reported to OpenLineage as `dataQualityMetrics`.
+        dataset_metrics: req.record || req.openlineage.is_some(),
         published: previous_versions(config),
+        run_id: Some(run_id),
     };
     let report = run(config, &opts).await?;
     let transitions = if req.record {

@@ -104,6 +104,15 @@ pub enum Error {
     /// `history --check NAME` naming nothing the dataset records.
     #[error(transparent)]
     UnknownMetric(Box<crate::history::UnknownMetric>),
+    /// An OpenLineage setting that cannot be used (a parent run id that is not a UUID, an
+    /// incomplete parent, a URL that is not http(s)).
+    #[error("{setting} {message}")]
+    OpenLineageSetting {
+        /// Which setting (`--parent-id (OPENLINEAGE_PARENT_ID)`).
+        setting: &'static str,
+        /// What is wrong with it, and what it takes.
+        message: String,
+    },
     /// A time argument that is neither a time nor a duration.
     #[error("{flag} {message}")]
     BadTime {
@@ -155,6 +164,7 @@ impl Error {
             | Error::UntilNotAllowed
             | Error::UntilInPast { .. }
             | Error::BadTime { .. }
+            | Error::OpenLineageSetting { .. }
             | Error::Partition(_) => ErrorKind::Invalid,
             Error::UnknownName(_) | Error::UnknownMetric(_) => ErrorKind::NotFound,
             Error::Store(_) => ErrorKind::Unavailable,

@@ -13,6 +13,7 @@
 //! | metric history | [`history::history`] | [`history::HistoryView`] |
 //! | alerts of breaker transitions and failed runs (after check, publish, commands, expiries) | [`notify`] | logged [`notify::Delivery`]s |
 //! | impact, select, show | [`lineage`] | nodes of the graph |
+//! | OpenLineage events of check and publish | [`openlineage`] | events (delivered by an [`openlineage::Emitter`]) |
 //!
 //! Async where the engine is (check, publish); the caller owns the runtime: no function
 //! here creates one, so a server can call them from its own tasks. Errors are typed by
@@ -31,6 +32,7 @@ pub mod history;
 pub mod http;
 pub mod lineage;
 pub mod notify;
+pub mod openlineage;
 pub mod publish;
 pub mod scaffold;
 pub mod views;

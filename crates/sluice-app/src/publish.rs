@@ -15,6 +15,7 @@ use sluice_engine::{Published, RunOptions, RunReport, RunStatus};
 
 use crate::breakers;
 use crate::error::{Error, Result};
+use crate::openlineage::{self, End, JobPlan};
 use crate::views::GuardView;
 use crate::workspace::Workspace;
 
@@ -33,6 +34,9 @@ pub struct PublishRequest {
     pub by: Option<String>,
     /// The slice of the data published (`--partition ds=2026-11-30`), for metric history.
     pub partition: sluice_breaker::Partition,
+    /// Announce the publish as OpenLineage events (START, then COMPLETE or FAIL) through
+    /// this. A rollback is not announced.
+    pub openlineage: Option<crate::openlineage::Emitter>,
 }
 
 /// What a publish did.
@@ -90,6 +94,61 @@ pub async fn publish(
         });
     };
     ws.open_store()?;
+    let run_id = sluice_engine::new_run_id();
+    let announced = if req.rollback {
+        None
+    } else {
+        openlineage::announce(
+            req.openlineage.as_ref(),
+            &run_id,
+            req.partition.logical(),
+            || JobPlan::publish(ws.config(), ds, &staging),
+        )
+    };
+    let result = lock_and_publish(ws, &req, &staging, run_id, recovered).await;
+    if let Some(a) = announced {
+        match &result {
+            Ok(
+                PublishOutcome::Quarantined { report, .. }
+                | PublishOutcome::Published { report, .. },
+            ) => a.finish(End::Ran(report)).await,
+            Ok(PublishOutcome::Blocked { verdict }) => {
+                a.finish(End::Blocked(&blocked_message(&ds.name, verdict)))
+                    .await
+            }
+            Ok(PublishOutcome::RolledBack { .. }) => {}
+            Err(e) => a.finish(End::Errored(&e.to_string())).await,
+        }
+    }
+    result
+}
+
+/// Why a publish was blocked, in one line: the open breakers and their owners.
+fn blocked_message(dataset: &str, verdict: &GuardView) -> String {
+    let breakers: Vec<String> = verdict
+        .blocked_by
+        .iter()
+        .map(|b| match &b.owner {
+            Some(owner) => format!("{} (owner {owner})", b.breaker.dataset),
+            None => b.breaker.dataset.clone(),
+        })
+        .collect();
+    format!(
+        "blocked: {dataset} may not publish while a breaker is open: {}",
+        breakers.join(", ")
+    )
+}
+
+/// [`publish`] once the dataset is known to have a staging folder: take the lock, publish,
+/// release the lock.
+async fn lock_and_publish(
+    ws: &Workspace,
+    req: &PublishRequest,
+    staging: &std::path::Path,
+    run_id: String,
+    recovered: impl FnMut(&Recovered) + Send,
+) -> Result<PublishOutcome> {
+    let ds = ws.dataset(&req.dataset)?;
     let deadline = tokio::time::Instant::now() + req.wait;
     loop {
         let now = ws.now();
@@ -104,7 +163,7 @@ pub async fn publish(
             Err(e) => return Err(e),
         }
     }
-    let result = locked(ws, &req, &staging, recovered).await;
+    let result = locked(ws, req, staging, run_id, recovered).await;
     let unlocked = ws.with_store(|s| Ok(steps::unlock(s, &ds.name)?));
     let outcome = result?;
     unlocked?;
@@ -129,6 +188,7 @@ async fn locked(
     ws: &Workspace,
     req: &PublishRequest,
     staging: &std::path::Path,
+    run_id: String,
     mut on_recovered: impl FnMut(&Recovered) + Send,
 ) -> Result<PublishOutcome> {
     let config = ws.config();
@@ -185,6 +245,7 @@ async fn locked(
         published,
         history: std::sync::Arc::new(history),
         dataset_metrics: true,
+        run_id: Some(run_id),
         ..RunOptions::default()
     };
     let report = crate::check::run(&staged_config, &opts).await?;

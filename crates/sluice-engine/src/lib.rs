@@ -80,6 +80,14 @@ pub struct RunOptions {
     /// application layer sets it: while `sluice publish` checks the staged data, the
     /// published path; under `sluice check`, the version before the current one.
     pub published: HashMap<String, compare::Published>,
+    /// The run's id (default: a new one, see [`new_run_id`]). The application layer
+    /// sets it when it announces the run (OpenLineage's START event) before it starts.
+    pub run_id: Option<String>,
+}
+
+/// A new run id: a UUID v7, so ids sort by time.
+pub fn new_run_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 impl Default for RunOptions {
@@ -95,6 +103,7 @@ impl Default for RunOptions {
             history: Arc::default(),
             dataset_metrics: false,
             published: HashMap::new(),
+            run_id: None,
         }
     }
 }
@@ -108,6 +117,15 @@ pub struct Selection<'c> {
     pub parities: Vec<(&'c Dataset, &'c Parity)>,
     /// Reconciliations that run.
     pub reconciles: Vec<&'c Reconcile>,
+}
+
+impl<'c> Selection<'c> {
+    /// Every dataset the run reads: the checked ones, those their checks compare with
+    /// (`references`, `completeness` from…), both sides of each parity, every dataset of a
+    /// reconciliation.
+    pub fn datasets_read(&self, config: &'c Config) -> Vec<&'c Dataset> {
+        runner::datasets_to_open(config, self)
+    }
 }
 
 /// Decides what a run covers. With neither datasets nor a stage: everything. With

@@ -161,6 +161,22 @@ pub struct DatasetReport {
     /// when the run is recorded or a history check needs them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metrics: BTreeMap<String, f64>,
+    /// Its columns as read (partition columns included), for OpenLineage's `schema` facet.
+    /// Not part of the JSON report.
+    #[serde(skip)]
+    pub columns: Vec<Column>,
+}
+
+/// A column of a dataset as read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// Its type as people say it (`int64`, `string`, `timestamp(us)`; see
+    /// [`crate::compile::type_name`]).
+    pub data_type: String,
+    /// Whether it may hold NULLs.
+    pub nullable: bool,
 }
 
 /// A whole run: every dataset and check.

@@ -42,7 +42,7 @@ pub(crate) async fn run(
     opts: &RunOptions,
     sel: &Selection<'_>,
 ) -> Result<RunReport> {
-    let run_id = uuid::Uuid::now_v7().to_string();
+    let run_id = opts.run_id.clone().unwrap_or_else(crate::new_run_id);
     let span = info_span!("run", %run_id, datasets = tracing::field::Empty, checks = tracing::field::Empty);
     async {
         let started_at = Utc::now();
@@ -155,7 +155,7 @@ fn one_partition(session: &SessionContext) -> SessionContext {
 
 /// Every dataset the selection touches: checked ones, those their `references` checks
 /// point at, both sides of each parity, every dataset of a reconciliation.
-fn datasets_to_open<'c>(config: &'c Config, sel: &Selection<'c>) -> Vec<&'c Dataset> {
+pub(crate) fn datasets_to_open<'c>(config: &'c Config, sel: &Selection<'c>) -> Vec<&'c Dataset> {
     let mut to_open: Vec<&Dataset> = Vec::new();
     let mut want = |name: &str| {
         if let Ok(d) = config.dataset(name)

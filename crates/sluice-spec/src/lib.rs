@@ -14,6 +14,7 @@ pub mod interp;
 pub mod kinds;
 pub mod model;
 pub mod notify;
+pub mod openlineage;
 pub mod schema;
 pub mod source;
 pub mod status;
@@ -34,6 +35,7 @@ pub use forecast::{
 pub use history::{AnomalySpec, Baseline, HistoryPolicy, MetricRef};
 pub use interp::Vars;
 pub use model::*;
+pub use openlineage::OpenLineageSettings;
 pub use source::{Location, Pos, SourceFile, Span};
 pub use sql::parse_expr as check_sql_expr;
 pub use status::{CheckStatus, RunStatus};
@@ -143,6 +145,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         quarantine: parts.quarantine,
         history: parts.history,
         notify: parts.notify,
+        openlineage: parts.openlineage,
     })
 }
 

@@ -42,6 +42,9 @@ pub struct Config {
     pub history: crate::HistoryPolicy,
     /// `notify:`: where alerts about breakers and failed runs go.
     pub notify: crate::notify::Notify,
+    /// `openlineage:`: where run events go (none configured: only the command line's and
+    /// the environment's settings count).
+    pub openlineage: crate::openlineage::OpenLineageSettings,
 }
 
 impl Config {

@@ -171,6 +171,23 @@ fn top_level(key: &str) -> Option<Value> {
         )
         .described("How long metric history is kept: `keep: 400d`."),
         "notify" => notify(),
+        "openlineage" => object(
+            "`openlineage`",
+            keys::OPENLINEAGE_KEYS,
+            |k| {
+                Some(match k {
+                    "url" => string().described("POST run events to this endpoint (its base URL)."),
+                    "endpoint" => string().described("The path joined to `url` (default api/v1/lineage)."),
+                    "api_key" => string().described("Sent as a bearer token; write it as ${VAR}."),
+                    "namespace" => string(),
+                    "file" => string().described("Append run events to this NDJSON file."),
+                    "timeout" => duration(),
+                    _ => return None,
+                })
+            },
+            &[],
+        )
+        .described("Where OpenLineage run events of check and publish go."),
         _ => return None,
     })
 }

@@ -1201,3 +1201,58 @@ datasets:
         ]
     );
 }
+
+#[test]
+fn openlineage_block_decodes_and_its_mistakes_are_located() {
+    let c = ok(r#"
+version: 1
+datasets:
+  a: { path: a.csv }
+openlineage:
+  url: http://marquez:5000
+  endpoint: api/v1/lineage
+  api_key: k
+  namespace: analytics
+  file: lineage/events.ndjson
+  timeout: 3s
+"#);
+    let o = &c.openlineage;
+    assert_eq!(o.url.as_deref(), Some("http://marquez:5000"));
+    assert_eq!(o.endpoint.as_deref(), Some("api/v1/lineage"));
+    assert_eq!(o.api_key.as_deref(), Some("k"));
+    assert_eq!(o.namespace.as_deref(), Some("analytics"));
+    assert_eq!(
+        o.file.as_deref(),
+        Some(Path::new("/cfg/lineage/events.ndjson")),
+        "relative to the config"
+    );
+    assert_eq!(o.timeout, Some(std::time::Duration::from_secs(3)));
+    assert_eq!(
+        ok("version: 1\ndatasets:\n  a: { path: a.csv }\n").openlineage,
+        OpenLineageSettings::default()
+    );
+
+    let d = errors(
+        "version: 1\ndatasets:\n  a: { path: a.csv }\nopenlineage: { url: 'marquez:5000', namespce: x, timeout: soon }\n",
+    );
+    let msgs: Vec<(&str, u32)> = d
+        .iter()
+        .map(|d| (d.message.as_str(), d.span.unwrap().start.line))
+        .collect();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert!(msgs.iter().all(|(_, line)| *line == 4), "{msgs:?}");
+    assert!(
+        msgs[0]
+            .0
+            .contains("`url` `marquez:5000` is not an http:// or https:// URL"),
+        "{msgs:?}"
+    );
+    assert_eq!(msgs[1].0, "unknown key `namespce` in `openlineage`");
+    assert_eq!(d[1].help.as_deref(), Some("did you mean `namespace`?"));
+    let d = errors("version: 1\ndatasets:\n  a: { path: a.csv }\nopenlineage: http://x\n");
+    assert!(
+        d[0].message.contains("`openlineage` must be a mapping"),
+        "{}",
+        d[0].message
+    );
+}

@@ -73,6 +73,7 @@ fn new_report(ds: &Dataset) -> DatasetReport {
         duration_ms: 0,
         error: None,
         metrics: Default::default(),
+        columns: vec![],
     }
 }
 
@@ -117,6 +118,16 @@ pub(crate) async fn run(
     };
     report.format = Some(source.format.name().to_string());
     report.files = Some(source.files);
+    report.columns = source
+        .schema
+        .fields()
+        .iter()
+        .map(|f| crate::report::Column {
+            name: f.name().clone(),
+            data_type: crate::compile::type_name(f.data_type()),
+            nullable: f.is_nullable(),
+        })
+        .collect();
 
     // 1. Plan each check on its own, so one bad check can't sink the scan; and the
     //    aggregates other comparisons asked of this dataset.

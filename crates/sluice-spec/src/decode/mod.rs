@@ -22,6 +22,7 @@ mod forecast;
 mod history;
 mod lineage;
 mod notify;
+mod openlineage;
 mod pipeline;
 
 /// The key lists the decoder checks objects against, for the JSON Schema.
@@ -33,6 +34,7 @@ pub(crate) mod keys {
         CHANNEL_KEYS, ENDPOINT_KEYS, NOTIFY_KEYS, RETRY_KEYS as NOTIFY_RETRY_KEYS, ROUTE_KEYS,
         WHEN_KEYS,
     };
+    pub(crate) use super::openlineage::KEYS as OPENLINEAGE_KEYS;
     pub(crate) use super::pipeline::{
         AGGREGATE_KEYS, COMPARE_KEYS, PARITY_KEYS, RECONCILE_KEYS, STAGE_KEYS, TOLERANCE_KEYS,
     };
@@ -123,6 +125,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "quarantine",
     "history",
     "notify",
+    "openlineage",
 ];
 /// The keys of `defaults:`.
 pub(crate) const DEFAULTS_KEYS: &[&str] = &["severity", "samples", "breaker"];
@@ -478,6 +481,9 @@ impl Decoder<'_> {
         let notify = get(top, "notify")
             .map(|n| self.notify(n, file_base, &datasets))
             .unwrap_or_default();
+        let openlineage = get(top, "openlineage")
+            .map(|n| self.openlineage(n, file_base))
+            .unwrap_or_default();
         self.check_pipeline(&datasets, &stages, &reconciles);
         self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
@@ -492,6 +498,7 @@ impl Decoder<'_> {
             quarantine,
             history,
             notify,
+            openlineage,
         })
     }
 
@@ -2097,6 +2104,7 @@ pub(crate) struct ConfigParts {
     pub quarantine: std::path::PathBuf,
     pub history: HistoryPolicy,
     pub notify: crate::notify::Notify,
+    pub openlineage: crate::openlineage::OpenLineageSettings,
 }
 
 #[cfg(test)]
