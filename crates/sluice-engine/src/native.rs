@@ -41,7 +41,7 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, Expr, Signature, Volatility,
 };
 
-use crate::compile::value_type;
+use crate::compile::{is_integer, is_string, value_type};
 
 /// A fast hasher for short byte keys (the multiply-rotate of rustc's `FxHasher`).
 #[derive(Default)]
@@ -78,21 +78,24 @@ impl Canon {
     /// The canonical form of a column of type `dt`, if it has one.
     fn of(dt: &DataType) -> Option<Canon> {
         let dt = value_type(dt);
-        let canon = match dt {
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Canon::Text,
-            DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::Date32
-            | DataType::Date64
-            | DataType::Timestamp(_, _) => Canon::Int,
-            DataType::Float16 | DataType::Float32 | DataType::Float64 => Canon::Float,
-            DataType::Boolean => Canon::Bool,
-            _ => return None,
+        let canon = if is_string(dt) {
+            Canon::Text
+        } else if is_integer(dt)
+            || matches!(
+                dt,
+                DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+            )
+        {
+            Canon::Int
+        } else if matches!(
+            dt,
+            DataType::Float16 | DataType::Float32 | DataType::Float64
+        ) {
+            Canon::Float
+        } else if *dt == DataType::Boolean {
+            Canon::Bool
+        } else {
+            return None;
         };
         can_cast_types(dt, &canon.data_type()).then_some(canon)
     }
