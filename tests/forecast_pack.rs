@@ -507,3 +507,44 @@ fn grouped_checks_in_the_scan_agree_with_their_own_queries() {
         "1 of 5 series (location, horizon) have a constant value"
     );
 }
+
+/// Rows in another order (levels out of order within groups, groups interleaved) give the
+/// same verdicts: the checks the scan cannot settle from sorted runs count by their own
+/// queries.
+#[test]
+fn row_order_does_not_change_the_verdicts() {
+    let dir = long_dir();
+    let (_, sorted) = check_json(dir.path(), &[]);
+    let mut rows = vec![
+        ("US", 1, 0.1, 1.0),
+        ("US", 1, 0.5, 2.0),
+        ("US", 1, 0.9, 3.0),
+        ("US", 2, 0.1, 3.0),
+        ("US", 2, 0.5, 2.0),
+        ("US", 2, 0.9, 5.0),
+        ("CA", 1, 0.1, 1.0),
+        ("CA", 1, 0.5, 2.0),
+        ("CA", 1, 0.5, 2.0),
+        ("CA", 2, 0.1, 1.0),
+        ("CA", 2, 0.5, 2.0),
+        ("CA", 2, 0.9, 3.0),
+        ("CA", 3, 0.5, 5.0),
+    ];
+    rows.reverse();
+    rows.swap(0, 7);
+    write(dir.path(), "hub.parquet", &parquet(&long_batch(&rows)));
+    let (_, shuffled) = check_json(dir.path(), &[]);
+    for name in [
+        "tasks",
+        "tasks_strict",
+        "per_location",
+        "quantiles_ordered(output_type_id, value)",
+        "hub_tolerance",
+        "total_per_task",
+    ] {
+        let (a, b) = (result(&sorted, "hub", name), result(&shuffled, "hub", name));
+        assert_eq!(a["status"], b["status"], "{name}");
+        assert_eq!(a["failing_rows"], b["failing_rows"], "{name}");
+        assert_eq!(a["message"], b["message"], "{name}");
+    }
+}

@@ -57,6 +57,10 @@ impl Hasher for Fx {
         }
     }
 
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
     fn finish(&self) -> u64 {
         self.0
     }
@@ -64,6 +68,26 @@ impl Hasher for Fx {
 
 /// A map from encoded keys.
 pub(crate) type Map<V> = HashMap<Box<[u8]>, V, BuildHasherDefault<Fx>>;
+
+/// A grid dimension: the positions of its values, by their encoded bytes, and for numbers
+/// by their canonical 64 bits too (no encoding per row).
+#[derive(Debug, Default)]
+pub(crate) struct Dim {
+    bytes: Map<u32>,
+    words: HashMap<u64, u32, BuildHasherDefault<Fx>>,
+}
+
+impl Dim {
+    /// How many values it has.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
 
 /// The canonical form a column is read in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,6 +229,15 @@ impl Col {
         }
     }
 
+    /// Row `i`'s value as 64 bits, for numbers (`None`: NULL or not a number).
+    fn word(&self, i: usize) -> Option<u64> {
+        match self {
+            Col::Int(a) if a.is_valid(i) => Some(a.value(i) as u64),
+            Col::Float(a) if a.is_valid(i) => Some(float_bits(a.value(i))),
+            _ => None,
+        }
+    }
+
     fn f64(&self, i: usize) -> f64 {
         match self {
             Col::Float(a) => a.value(i),
@@ -251,8 +284,8 @@ pub(crate) enum NativeKind {
     },
     /// `completeness`: one key per grid dimension, each with its values' positions.
     Grid {
-        /// Per dimension, the encoded required values and their positions.
-        dims: Vec<Map<u32>>,
+        /// Per dimension, the required values and their positions.
+        dims: Vec<Dim>,
     },
 }
 
@@ -285,9 +318,9 @@ pub(crate) fn call(kind: NativeKind, columns: &[(&str, &DataType)], keys: usize)
 
 /// The positions of a grid dimension's values (`values` cast to the column's type), or
 /// `None` when the column has no canonical form.
-pub(crate) fn dimension(values: &[ArrayRef], column_type: &DataType) -> Option<Map<u32>> {
+pub(crate) fn dimension(values: &[ArrayRef], column_type: &DataType) -> Option<Dim> {
     let canon = Canon::of(column_type)?;
-    let mut map: Map<u32> = Map::default();
+    let mut dim = Dim::default();
     let mut key = Vec::new();
     for a in values {
         let col = Col::new(a, canon).ok()?;
@@ -297,11 +330,14 @@ pub(crate) fn dimension(values: &[ArrayRef], column_type: &DataType) -> Option<M
             }
             key.clear();
             col.encode(i, &mut key);
-            let next = map.len() as u32;
-            map.entry(key.as_slice().into()).or_insert(next);
+            let next = dim.bytes.len() as u32;
+            let pos = *dim.bytes.entry(key.as_slice().into()).or_insert(next);
+            if let Some(w) = col.word(i) {
+                dim.words.insert(w, pos);
+            }
         }
     }
-    Some(map)
+    Some(dim)
 }
 
 /// The two numbers of a native aggregate's result.
@@ -431,13 +467,12 @@ struct Run {
 }
 
 impl Run {
-    fn of(pairs: &mut [Pair]) -> Option<Run> {
-        let drop = crate::quantile_order::largest_decrease(pairs);
-        Some(Run {
-            first: *pairs.first()?,
-            last: *pairs.last()?,
-            drop,
-        })
+    fn at(p: Pair) -> Run {
+        Run {
+            first: p,
+            last: p,
+            drop: None,
+        }
     }
 
     /// `a` then `b`, if `b` starts where `a` ends or later.
@@ -453,70 +488,35 @@ impl Run {
     }
 }
 
-/// A `quantiles_ordered` group: its pairs, and while they came in sorted order (as a
-/// forecast written series by series, level by level does), their [`Run`]. A partition
-/// hands on the run alone when it has one, so sorted data is neither copied nor sorted
-/// again; runs from two partitions join when one follows the other.
-#[derive(Debug, Default)]
-struct Levels {
-    /// The pairs (`None`: known by their run only).
-    pairs: Option<Vec<Pair>>,
-    /// Their run, while they are in order.
-    run: Option<Run>,
+/// A `quantiles_ordered` group's pairs so far.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Sorted {
+    /// None yet.
+    Empty,
+    /// In sorted order: their run.
+    Run(Run),
+    /// One came out of order.
+    Unsorted,
 }
 
-impl Levels {
-    fn push(&mut self, p: Pair) {
-        self.pairs.get_or_insert_with(Vec::new).push(p);
-        self.run = match self.run {
-            None if self.pairs.as_ref().is_some_and(|v| v.len() == 1) => Some(Run {
-                first: p,
-                last: p,
-                drop: None,
-            }),
-            Some(r) => Run::then(
-                r,
-                Run {
-                    first: p,
-                    last: p,
-                    drop: None,
-                },
-            ),
-            None => None,
-        };
+impl Sorted {
+    /// These pairs, then `p`.
+    fn push(self, p: Pair) -> Sorted {
+        match self {
+            Sorted::Empty => Sorted::Run(Run::at(p)),
+            Sorted::Run(r) => Run::then(r, Run::at(p)).map_or(Sorted::Unsorted, Sorted::Run),
+            Sorted::Unsorted => Sorted::Unsorted,
+        }
     }
 
-    /// Both groups' pairs as one; `None` when neither's pairs are known whole and their
-    /// runs overlap (the caller then counts without the scan).
-    fn merge(&mut self, mut other: Levels) -> Option<()> {
-        if self.pairs.is_none() && self.run.is_none() {
-            *self = other;
-            return Some(());
-        }
-        if let (Some(a), Some(b)) = (self.pairs.as_mut(), other.pairs.as_mut()) {
-            a.append(b);
-            self.run = None;
-            return Some(());
-        }
-        let run = |l: &mut Levels| match l.run {
-            Some(r) => Some(r),
-            None => Run::of(l.pairs.as_mut()?),
-        };
-        let (a, b) = (run(self)?, run(&mut other)?);
-        let joined = Run::then(a, b).or_else(|| Run::then(b, a))?;
-        *self = Levels {
-            pairs: None,
-            run: Some(joined),
-        };
-        Some(())
-    }
-
-    /// The largest drop between neighbouring pairs in sorted order.
-    fn largest_drop(&mut self) -> Option<f64> {
-        match (self.run, self.pairs.as_mut()) {
-            (Some(r), _) => r.drop,
-            (None, Some(p)) => crate::quantile_order::largest_decrease(p),
-            (None, None) => None,
+    /// Both as one, if one run follows the other.
+    fn merge(self, other: Sorted) -> Sorted {
+        match (self, other) {
+            (Sorted::Empty, x) | (x, Sorted::Empty) => x,
+            (Sorted::Run(a), Sorted::Run(b)) => Run::then(a, b)
+                .or_else(|| Run::then(b, a))
+                .map_or(Sorted::Unsorted, Sorted::Run),
+            _ => Sorted::Unsorted,
         }
     }
 }
@@ -529,15 +529,22 @@ enum GroupState {
         first: Option<Box<[u8]>>,
         varies: bool,
     },
-    /// `quantiles_ordered`: the `(level, value)` pairs.
-    Levels(Levels),
+    /// `quantiles_ordered`: the group's pairs as a [`Run`] while they come in sorted
+    /// order (a forecast written series by series, level by level); `None` once one came
+    /// out of order — then the check counts by its own query, which sorts.
+    Levels(Sorted),
 }
 
 impl GroupState {
     /// Merges `other` in; `None` when the result cannot be known from the states.
     fn merge(&mut self, other: GroupState) -> Option<()> {
         match (self, other) {
-            (GroupState::Levels(a), GroupState::Levels(b)) => return a.merge(b),
+            (GroupState::Levels(a), GroupState::Levels(b)) => {
+                *a = a.merge(b);
+                if *a == Sorted::Unsorted {
+                    return None;
+                }
+            }
             (
                 GroupState::Values { first, varies },
                 GroupState::Values {
@@ -569,7 +576,18 @@ impl GroupState {
                     None => out.push(0),
                 }
             }
-            GroupState::Levels(Levels { run: Some(r), .. }) => {
+            GroupState::Levels(sorted) => {
+                let r = match sorted {
+                    Sorted::Run(r) => r,
+                    Sorted::Empty => {
+                        out.push(1);
+                        return;
+                    }
+                    Sorted::Unsorted => {
+                        out.push(2);
+                        return;
+                    }
+                };
                 out.push(0);
                 for x in [r.first.0, r.first.1, r.last.0, r.last.1] {
                     out.extend_from_slice(&x.to_le_bytes());
@@ -580,15 +598,6 @@ impl GroupState {
                         out.extend_from_slice(&d.to_le_bytes());
                     }
                     None => out.push(0),
-                }
-            }
-            GroupState::Levels(Levels { pairs, run: None }) => {
-                let p = pairs.as_deref().unwrap_or_default();
-                out.push(1);
-                out.extend_from_slice(&(p.len() as u32).to_le_bytes());
-                for (l, v) in p {
-                    out.extend_from_slice(&l.to_le_bytes());
-                    out.extend_from_slice(&v.to_le_bytes());
                 }
             }
         }
@@ -611,25 +620,15 @@ impl GroupState {
             _ => {
                 let f = |bytes: &mut &[u8]| take::<8>(bytes).map(f64::from_le_bytes);
                 let [tag] = take::<1>(bytes)?;
-                if tag == 0 {
-                    let (first, last) = ((f(bytes)?, f(bytes)?), (f(bytes)?, f(bytes)?));
-                    let [has] = take::<1>(bytes)?;
-                    let drop = if has == 1 { Some(f(bytes)?) } else { None };
-                    GroupState::Levels(Levels {
-                        pairs: None,
-                        run: Some(Run { first, last, drop }),
-                    })
-                } else {
-                    let n = u32::from_le_bytes(take::<4>(bytes)?) as usize;
-                    let mut p = Vec::with_capacity(n);
-                    for _ in 0..n {
-                        p.push((f(bytes)?, f(bytes)?));
-                    }
-                    GroupState::Levels(Levels {
-                        pairs: Some(p),
-                        run: None,
-                    })
+                match tag {
+                    0 => {}
+                    1 => return Ok(GroupState::Levels(Sorted::Empty)),
+                    _ => return Ok(GroupState::Levels(Sorted::Unsorted)),
                 }
+                let (first, last) = ((f(bytes)?, f(bytes)?), (f(bytes)?, f(bytes)?));
+                let [has] = take::<1>(bytes)?;
+                let drop = if has == 1 { Some(f(bytes)?) } else { None };
+                GroupState::Levels(Sorted::Run(Run { first, last, drop }))
             }
         })
     }
@@ -661,7 +660,7 @@ impl Grouped {
                 first: None,
                 varies: false,
             },
-            _ => GroupState::Levels(Levels::default()),
+            _ => GroupState::Levels(Sorted::Empty),
         });
         g
     }
@@ -669,6 +668,9 @@ impl Grouped {
 
 impl Accumulator for Grouped {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        if self.unknown {
+            return Ok(());
+        }
         let spec = self.spec.clone();
         let cols = Cols::new(values, &spec.canons)?;
         let k = spec.keys;
@@ -690,9 +692,13 @@ impl Accumulator for Grouped {
             };
             current = Some((i, g));
             match &mut self.states[g] {
-                GroupState::Levels(l) => {
-                    l.push((cols.0[k].f64(i), cols.0[k + 1].f64(i)));
-                    self.bytes += 16;
+                GroupState::Levels(sorted) => {
+                    *sorted = sorted.push((cols.0[k].f64(i), cols.0[k + 1].f64(i)));
+                    if *sorted == Sorted::Unsorted {
+                        // Its own query sorts; nothing more to learn here.
+                        self.unknown = true;
+                        return Ok(());
+                    }
                 }
                 GroupState::Values { first, varies } => {
                     if *varies || cols.0[k].is_null(i) {
@@ -715,7 +721,10 @@ impl Accumulator for Grouped {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let mut out = Vec::new();
+        let mut out = vec![self.unknown as u8];
+        if self.unknown {
+            return Ok(vec![ScalarValue::Binary(Some(out))]);
+        }
         out.extend_from_slice(&(self.groups.len() as u32).to_le_bytes());
         for (key, &g) in &self.groups {
             put_bytes(&mut out, key);
@@ -730,6 +739,11 @@ impl Accumulator for Grouped {
         for b in blobs.iter().flatten() {
             self.bytes += b.len();
             let mut bytes = b;
+            let [unknown] = take::<1>(&mut bytes)?;
+            if unknown == 1 || self.unknown {
+                self.unknown = true;
+                continue;
+            }
             let n = u32::from_le_bytes(take::<4>(&mut bytes)?);
             for _ in 0..n {
                 let key = take_bytes(&mut bytes)?;
@@ -757,9 +771,10 @@ impl Accumulator for Grouped {
         let mut failing = 0;
         for s in &mut self.states {
             failing += match s {
-                GroupState::Levels(l) => l
-                    .largest_drop()
-                    .is_some_and(|d| d.total_cmp(&tolerance).is_gt()),
+                GroupState::Levels(Sorted::Run(r)) => {
+                    r.drop.is_some_and(|d| d.total_cmp(&tolerance).is_gt())
+                }
+                GroupState::Levels(_) => false,
                 GroupState::Values { varies, .. } => !*varies,
             } as usize;
         }
@@ -791,6 +806,12 @@ impl Accumulator for GridCount {
         let mut key = Vec::new();
         // Per dimension, the position of the previous row's value (None: off the grid).
         let mut last: Vec<Option<u32>> = vec![None; dims.len()];
+        let canon_is_number: Vec<bool> = self
+            .spec
+            .canons
+            .iter()
+            .map(|c| matches!(c, Canon::Int | Canon::Float))
+            .collect();
         for i in 0..rows {
             let mut cell = 0u64;
             let mut on = true;
@@ -799,9 +820,15 @@ impl Accumulator for GridCount {
                 let pos = if i > 0 && col.same(i, i - 1) {
                     last[d]
                 } else {
-                    key.clear();
-                    col.encode(i, &mut key);
-                    let p = dim.get(key.as_slice()).copied();
+                    let p = match (canon_is_number[d], col.word(i)) {
+                        (true, Some(w)) => dim.words.get(&w).copied(),
+                        (true, None) => None,
+                        (false, _) => {
+                            key.clear();
+                            col.encode(i, &mut key);
+                            dim.bytes.get(key.as_slice()).copied()
+                        }
+                    };
                     last[d] = p;
                     p
                 };
@@ -892,29 +919,43 @@ mod tests {
     }
 
     #[test]
-    fn quantile_order_finds_crossings_whatever_the_row_order() {
-        let mut a = grouped(
-            NativeKind::QuantileOrder { tolerance: 0.01 },
-            vec![Canon::Int, Canon::Float, Canon::Float],
-            1,
-        );
-        let g: ArrayRef = Arc::new(Int64Array::from(vec![1, 1, 1, 2, 2, 3, 1]));
-        let l: ArrayRef = Arc::new(Float64Array::from(vec![
-            Some(0.9),
+    fn quantile_order_counts_sorted_groups_and_gives_up_on_unsorted_ones() {
+        let run = |levels: Vec<Option<f64>>, values: Vec<f64>| {
+            let mut a = grouped(
+                NativeKind::QuantileOrder { tolerance: 0.01 },
+                vec![Canon::Int, Canon::Float, Canon::Float],
+                1,
+            );
+            let g: ArrayRef = Arc::new(Int64Array::from(vec![1, 1, 1, 1, 2, 2, 3]));
+            let l: ArrayRef = Arc::new(Float64Array::from(levels));
+            let v: ArrayRef = Arc::new(Float64Array::from(values));
+            a.update_batch(&[g, l, v]).unwrap();
+            result(&a.evaluate().unwrap())
+        };
+        let values = vec![1.0, 2.0, 5.0, 4.0, 3.0, 2.995, 1.0];
+        // Group 1: 1, 2, 5, 4 drops by 1 (fails); group 2 drops by 0.005 (within the
+        // tolerance); group 3 has only a NULL level: not a group.
+        let sorted = vec![
             Some(0.1),
             Some(0.5),
+            Some(0.9),
+            Some(0.95),
             Some(0.1),
             Some(0.9),
             None,
+        ];
+        assert_eq!(run(sorted, values.clone()), Some((2, 1)));
+        // Group 1's levels out of row order: no answer here; its own query sorts.
+        let unsorted = vec![
+            Some(0.9),
+            Some(0.1),
+            Some(0.5),
             Some(0.95),
-        ]));
-        let v: ArrayRef = Arc::new(Float64Array::from(vec![
-            5.0, 1.0, 2.0, 3.0, 2.995, 1.0, 4.0,
-        ]));
-        a.update_batch(&[g, l, v]).unwrap();
-        // Group 1: 1, 2, 5, 4 -> drops by 1 (fails); group 2: drops by 0.005 (within the
-        // tolerance); group 3 has only a NULL level: not a group.
-        assert_eq!(result(&a.evaluate().unwrap()), Some((2, 1)));
+            Some(0.1),
+            Some(0.9),
+            None,
+        ];
+        assert_eq!(run(unsorted, values), None);
     }
 
     /// A partition's state of one group `g` with these pairs, in this order.
@@ -963,16 +1004,12 @@ mod tests {
             merged(&[&[(0.1, 1.0), (0.2, 2.0)], &[(0.3, 3.0), (0.4, 4.0)]]),
             Some((1, 0))
         );
-        // Unsorted pairs on one side: sorted there, then joined with the run.
+        // Pairs out of order in one partition, or interleaved runs: no answer (the
+        // check's own query sorts them).
         assert_eq!(
             merged(&[&[(0.1, 1.0), (0.2, 2.0)], &[(0.4, 4.0), (0.3, 3.0)]]),
-            Some((1, 0))
+            None
         );
-        assert_eq!(
-            merged(&[&[(0.4, 4.0), (0.3, 3.0)], &[(0.2, 2.0), (0.1, 1.0)]]),
-            Some((1, 0))
-        );
-        // Interleaved runs cannot be joined from their summaries: no answer.
         assert_eq!(
             merged(&[&[(0.1, 1.0), (0.3, 3.0)], &[(0.2, 2.0), (0.4, 4.0)]]),
             None
@@ -1017,6 +1054,30 @@ mod tests {
         a.merge_batch(&[state]).unwrap();
         // On the grid: a1 a1 a2 b3 a2 = 5 rows, 3 distinct cells (of 6).
         assert_eq!(result(&a.evaluate().unwrap()), Some((5, 3)));
+    }
+
+    #[test]
+    fn numeric_grid_dimensions_look_up_by_their_bits() {
+        let ints: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        let floats: ArrayRef = Arc::new(Float64Array::from(vec![0.1, 0.5]));
+        let dims = vec![
+            dimension(&[ints], &DataType::Int32).unwrap(),
+            dimension(&[floats], &DataType::Float64).unwrap(),
+        ];
+        let mut a = GridCount {
+            seen: vec![0; 1],
+            on_grid: 0,
+            spec: Arc::new(Spec {
+                kind: NativeKind::Grid { dims },
+                canons: vec![Canon::Int, Canon::Float],
+                keys: 2,
+            }),
+        };
+        let h: ArrayRef = Arc::new(Int64Array::from(vec![1, 1, 2, 3, 2, 2]));
+        let q: ArrayRef = Arc::new(Float64Array::from(vec![0.1, 0.5, 0.1, 0.1, 0.5, 0.5]));
+        a.update_batch(&[h, q]).unwrap();
+        // (3, 0.1) is off the grid; (2, 0.5) is there twice: 5 rows on 4 cells.
+        assert_eq!(result(&a.evaluate().unwrap()), Some((5, 4)));
     }
 
     #[test]
