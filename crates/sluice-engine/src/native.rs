@@ -82,11 +82,6 @@ impl Dim {
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
-
-    /// Whether it has none.
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
 }
 
 /// The canonical form a column is read in.
