@@ -14,7 +14,7 @@
 //! | check | per group | result `[units, failing]` |
 //! | --- | --- | --- |
 //! | `not_constant` | the first non-NULL value, and whether another differs | series; those with one value or none |
-//! | `quantiles_ordered` (long) | the `(level, value)` pairs | groups; those whose largest decrease in level order exceeds the tolerance ([`crate::quantile_order`]) |
+//! | `quantiles_ordered` (long) | while its pairs come in sorted order, their run: first, last, largest drop ([`Runs`]) | groups; those whose largest decrease in level order exceeds the tolerance ([`crate::quantile_order`]) |
 //! | `completeness` | (no groups) a bit per grid cell, and the rows on the grid | `[on_grid, distinct]` |
 //!
 //! Only what these cover goes native (no `where`, key columns of the canonical types, a
@@ -22,10 +22,10 @@
 //! query. The samples of a failing check still come from that query, run only then.
 //!
 //! # Complexity
-//! O(rows) time; O(groups × key size) memory, plus 16 bytes per row for the pairs of
-//! `quantiles_ordered` and one bit per grid cell for `completeness`.
+//! O(rows) time; `not_constant`: O(series × key size) memory; `quantiles_ordered`: 8 bytes
+//! per group (its key's hash) and two open groups; `completeness`: one bit per grid cell.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -401,11 +401,18 @@ impl AggregateUDFImpl for Native {
                 spec,
                 on_grid: 0,
             }),
-            _ => Box::new(Grouped {
+            NativeKind::QuantileOrder { .. } => Box::new(Runs {
+                spec,
+                open: Vec::new(),
+                closed: HashSet::default(),
+                closed_units: 0,
+                closed_failing: 0,
+                unknown: false,
+            }),
+            NativeKind::NotConstant => Box::new(Grouped {
                 spec,
                 groups: Map::default(),
                 states: Vec::new(),
-                unknown: false,
                 bytes: 0,
             }),
         })
@@ -516,128 +523,90 @@ impl Sorted {
     }
 }
 
-/// A group's state.
-#[derive(Debug)]
-enum GroupState {
-    /// `not_constant`: the first non-NULL value (encoded), and whether another differed.
-    Values {
-        first: Option<Box<[u8]>>,
-        varies: bool,
-    },
-    /// `quantiles_ordered`: the group's pairs as a [`Run`] while they come in sorted
-    /// order (a forecast written series by series, level by level); `None` once one came
-    /// out of order — then the check counts by its own query, which sorts.
-    Levels(Sorted),
+impl Sorted {
+    fn write(&self, out: &mut Vec<u8>) {
+        let r = match self {
+            Sorted::Run(r) => r,
+            Sorted::Empty => return out.push(1),
+            Sorted::Unsorted => return out.push(2),
+        };
+        out.push(0);
+        for x in [r.first.0, r.first.1, r.last.0, r.last.1] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        match r.drop {
+            Some(d) => {
+                out.push(1);
+                out.extend_from_slice(&d.to_le_bytes());
+            }
+            None => out.push(0),
+        }
+    }
+
+    fn read(bytes: &mut &[u8]) -> Result<Sorted> {
+        let f = |bytes: &mut &[u8]| take::<8>(bytes).map(f64::from_le_bytes);
+        let [tag] = take::<1>(bytes)?;
+        match tag {
+            0 => {}
+            1 => return Ok(Sorted::Empty),
+            _ => return Ok(Sorted::Unsorted),
+        }
+        let (first, last) = ((f(bytes)?, f(bytes)?), (f(bytes)?, f(bytes)?));
+        let [has] = take::<1>(bytes)?;
+        let drop = if has == 1 { Some(f(bytes)?) } else { None };
+        Ok(Sorted::Run(Run { first, last, drop }))
+    }
 }
 
-impl GroupState {
-    /// Merges `other` in; `None` when the result cannot be known from the states.
-    fn merge(&mut self, other: GroupState) -> Option<()> {
-        match (self, other) {
-            (GroupState::Levels(a), GroupState::Levels(b)) => {
-                *a = a.merge(b);
-                if *a == Sorted::Unsorted {
-                    return None;
-                }
-            }
-            (
-                GroupState::Values { first, varies },
-                GroupState::Values {
-                    first: f2,
-                    varies: v2,
-                },
-            ) => {
-                *varies |= v2;
-                match (first.as_ref(), f2) {
-                    (None, f) => *first = f,
-                    (Some(a), Some(b)) if *a != b => *varies = true,
-                    _ => {}
-                }
-            }
-            _ => return None,
+/// A `not_constant` series: its first non-NULL value (encoded), and whether another
+/// differed.
+#[derive(Debug, Default)]
+struct Series {
+    first: Option<Box<[u8]>>,
+    varies: bool,
+}
+
+impl Series {
+    fn merge(&mut self, other: Series) {
+        self.varies |= other.varies;
+        match (self.first.as_ref(), other.first) {
+            (None, f) => self.first = f,
+            (Some(a), Some(b)) if *a != b => self.varies = true,
+            _ => {}
         }
-        Some(())
     }
 
     fn write(&self, out: &mut Vec<u8>) {
-        match self {
-            GroupState::Values { first, varies } => {
-                out.push(*varies as u8);
-                match first {
-                    Some(f) => {
-                        out.push(1);
-                        put_bytes(out, f);
-                    }
-                    None => out.push(0),
-                }
+        out.push(self.varies as u8);
+        match &self.first {
+            Some(f) => {
+                out.push(1);
+                put_bytes(out, f);
             }
-            GroupState::Levels(sorted) => {
-                let r = match sorted {
-                    Sorted::Run(r) => r,
-                    Sorted::Empty => {
-                        out.push(1);
-                        return;
-                    }
-                    Sorted::Unsorted => {
-                        out.push(2);
-                        return;
-                    }
-                };
-                out.push(0);
-                for x in [r.first.0, r.first.1, r.last.0, r.last.1] {
-                    out.extend_from_slice(&x.to_le_bytes());
-                }
-                match r.drop {
-                    Some(d) => {
-                        out.push(1);
-                        out.extend_from_slice(&d.to_le_bytes());
-                    }
-                    None => out.push(0),
-                }
-            }
+            None => out.push(0),
         }
     }
 
-    fn read(kind: &NativeKind, bytes: &mut &[u8]) -> Result<GroupState> {
-        Ok(match kind {
-            NativeKind::NotConstant => {
-                let [varies, has] = take::<2>(bytes)?;
-                let first = if has == 1 {
-                    Some(take_bytes(bytes)?.into())
-                } else {
-                    None
-                };
-                GroupState::Values {
-                    first,
-                    varies: varies == 1,
-                }
-            }
-            _ => {
-                let f = |bytes: &mut &[u8]| take::<8>(bytes).map(f64::from_le_bytes);
-                let [tag] = take::<1>(bytes)?;
-                match tag {
-                    0 => {}
-                    1 => return Ok(GroupState::Levels(Sorted::Empty)),
-                    _ => return Ok(GroupState::Levels(Sorted::Unsorted)),
-                }
-                let (first, last) = ((f(bytes)?, f(bytes)?), (f(bytes)?, f(bytes)?));
-                let [has] = take::<1>(bytes)?;
-                let drop = if has == 1 { Some(f(bytes)?) } else { None };
-                GroupState::Levels(Sorted::Run(Run { first, last, drop }))
-            }
+    fn read(bytes: &mut &[u8]) -> Result<Series> {
+        let [varies, has] = take::<2>(bytes)?;
+        let first = if has == 1 {
+            Some(take_bytes(bytes)?.into())
+        } else {
+            None
+        };
+        Ok(Series {
+            first,
+            varies: varies == 1,
         })
     }
 }
 
-/// The accumulator of the grouped kinds.
+/// The accumulator of `not_constant`: every series by its key.
 #[derive(Debug)]
 struct Grouped {
     spec: Arc<Spec>,
     groups: Map<u32>,
-    states: Vec<GroupState>,
-    /// Partitions' states that could not be merged exactly: the result is NULL, and the
-    /// check counts by its own query.
-    unknown: bool,
+    states: Vec<Series>,
     /// Memory held by the groups, approximately.
     bytes: usize,
 }
@@ -650,22 +619,13 @@ impl Grouped {
         let g = self.states.len();
         self.groups.insert(key.into(), g as u32);
         self.bytes += key.len() + 96;
-        self.states.push(match self.spec.kind {
-            NativeKind::NotConstant => GroupState::Values {
-                first: None,
-                varies: false,
-            },
-            _ => GroupState::Levels(Sorted::Empty),
-        });
+        self.states.push(Series::default());
         g
     }
 }
 
 impl Accumulator for Grouped {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        if self.unknown {
-            return Ok(());
-        }
         let spec = self.spec.clone();
         let cols = Cols::new(values, &spec.canons)?;
         let k = spec.keys;
@@ -674,10 +634,6 @@ impl Accumulator for Grouped {
         let mut value = Vec::new();
         let mut current: Option<(usize, usize)> = None; // (row, group)
         for i in 0..rows {
-            let pairs = matches!(spec.kind, NativeKind::QuantileOrder { .. });
-            if pairs && (cols.0[k].is_null(i) || cols.0[k + 1].is_null(i)) {
-                continue;
-            }
             let g = match current {
                 Some((j, g)) if cols.same(0..k, i, j) => g,
                 _ => {
@@ -686,40 +642,26 @@ impl Accumulator for Grouped {
                 }
             };
             current = Some((i, g));
-            match &mut self.states[g] {
-                GroupState::Levels(sorted) => {
-                    *sorted = sorted.push((cols.0[k].f64(i), cols.0[k + 1].f64(i)));
-                    if *sorted == Sorted::Unsorted {
-                        // Its own query sorts; nothing more to learn here.
-                        self.unknown = true;
-                        return Ok(());
-                    }
+            let series = &mut self.states[g];
+            if series.varies || cols.0[k].is_null(i) {
+                continue;
+            }
+            value.clear();
+            cols.0[k].encode(i, &mut value);
+            match &series.first {
+                None => {
+                    series.first = Some(value.as_slice().into());
+                    self.bytes += value.len();
                 }
-                GroupState::Values { first, varies } => {
-                    if *varies || cols.0[k].is_null(i) {
-                        continue;
-                    }
-                    value.clear();
-                    cols.0[k].encode(i, &mut value);
-                    match first {
-                        None => {
-                            *first = Some(value.as_slice().into());
-                            self.bytes += value.len();
-                        }
-                        Some(f) if **f != *value => *varies = true,
-                        Some(_) => {}
-                    }
-                }
+                Some(f) if **f != *value => series.varies = true,
+                Some(_) => {}
             }
         }
         Ok(())
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let mut out = vec![self.unknown as u8];
-        if self.unknown {
-            return Ok(vec![ScalarValue::Binary(Some(out))]);
-        }
+        let mut out = Vec::new();
         out.extend_from_slice(&(self.groups.len() as u32).to_le_bytes());
         for (key, &g) in &self.groups {
             put_bytes(&mut out, key);
@@ -729,50 +671,22 @@ impl Accumulator for Grouped {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let spec = self.spec.clone();
-        let blobs = states[0].as_binary::<i32>();
-        for b in blobs.iter().flatten() {
+        for b in states[0].as_binary::<i32>().iter().flatten() {
             self.bytes += b.len();
             let mut bytes = b;
-            let [unknown] = take::<1>(&mut bytes)?;
-            if unknown == 1 || self.unknown {
-                self.unknown = true;
-                continue;
-            }
             let n = u32::from_le_bytes(take::<4>(&mut bytes)?);
             for _ in 0..n {
                 let key = take_bytes(&mut bytes)?;
-                let state = GroupState::read(&spec.kind, &mut bytes)?;
+                let series = Series::read(&mut bytes)?;
                 let g = self.group(key);
-                if self.states[g].merge(state).is_none() {
-                    self.unknown = true;
-                }
+                self.states[g].merge(series);
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        if self.unknown {
-            return Ok(ScalarValue::List(ScalarValue::new_list_nullable(
-                &[],
-                &DataType::Int64,
-            )));
-        }
-        let tolerance = match self.spec.kind {
-            NativeKind::QuantileOrder { tolerance } => tolerance,
-            _ => 0.0,
-        };
-        let mut failing = 0;
-        for s in &mut self.states {
-            failing += match s {
-                GroupState::Levels(Sorted::Run(r)) => {
-                    r.drop.is_some_and(|d| d.total_cmp(&tolerance).is_gt())
-                }
-                GroupState::Levels(_) => false,
-                GroupState::Values { varies, .. } => !*varies,
-            } as usize;
-        }
+        let failing = self.states.iter().filter(|s| !s.varies).count();
         Ok(list(self.states.len() as u64, failing as u64))
     }
 
@@ -780,6 +694,183 @@ impl Accumulator for Grouped {
     /// groups each time made the scan quadratic.
     fn size(&self) -> usize {
         std::mem::size_of_val(self) + self.bytes
+    }
+}
+
+/// Hashes a group key (for the set of finished groups).
+fn key_hash(key: &[u8]) -> u64 {
+    let mut h = Fx::default();
+    h.write(key);
+    h.write_u64(key.len() as u64);
+    h.finish()
+}
+
+/// Whether a finished group fails: its largest drop exceeds the tolerance.
+fn fails(sorted: Sorted, tolerance: f64) -> bool {
+    matches!(sorted, Sorted::Run(r) if r.drop.is_some_and(|d| d.total_cmp(&tolerance).is_gt()))
+}
+
+/// The accumulator of the long `quantiles_ordered`, for groups whose rows are contiguous
+/// (a forecast written group by group): a group is finished when its key run ends and
+/// only counted, its key kept as a 64-bit hash to notice it coming back. The partition's
+/// first group (it may continue the previous partition's last) and its current one stay
+/// open and are merged by key. A key met again after its group finished — in this
+/// partition or another — leaves the result unknown: the check's own query counts.
+#[derive(Debug)]
+struct Runs {
+    spec: Arc<Spec>,
+    /// The open groups: the partition's first, then its current one.
+    open: Vec<(Box<[u8]>, Sorted)>,
+    /// Hashes of the finished groups' keys.
+    closed: HashSet<u64, BuildHasherDefault<Fx>>,
+    closed_units: u64,
+    closed_failing: u64,
+    unknown: bool,
+}
+
+impl Runs {
+    fn tolerance(&self) -> f64 {
+        match self.spec.kind {
+            NativeKind::QuantileOrder { tolerance } => tolerance,
+            _ => 0.0,
+        }
+    }
+
+    /// Finishes a group: counted, its key remembered by hash.
+    fn close(&mut self, key: &[u8], sorted: Sorted) {
+        if !self.closed.insert(key_hash(key)) {
+            self.unknown = true;
+        }
+        self.closed_units += 1;
+        self.closed_failing += fails(sorted, self.tolerance()) as u64;
+    }
+
+    /// The open group of `key`, opening it (and finishing the current one) if needed.
+    fn open(&mut self, key: &[u8]) -> usize {
+        if let Some(i) = self.open.iter().position(|(k, _)| **k == *key) {
+            return i;
+        }
+        if self.closed.contains(&key_hash(key)) {
+            self.unknown = true;
+        }
+        if self.open.len() == 2 {
+            let (k, s) = self.open.pop().expect("two open groups");
+            self.close(&k, s);
+        }
+        self.open.push((key.into(), Sorted::Empty));
+        self.open.len() - 1
+    }
+}
+
+impl Accumulator for Runs {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        if self.unknown {
+            return Ok(());
+        }
+        let spec = self.spec.clone();
+        let cols = Cols::new(values, &spec.canons)?;
+        let k = spec.keys;
+        let rows = values.first().map_or(0, |a| a.len());
+        let mut key = Vec::new();
+        let mut current: Option<(usize, usize)> = None; // (row, open group)
+        for i in 0..rows {
+            if cols.0[k].is_null(i) || cols.0[k + 1].is_null(i) {
+                continue;
+            }
+            let g = match current {
+                Some((j, g)) if cols.same(0..k, i, j) => g,
+                _ => {
+                    cols.encode(0..k, i, &mut key);
+                    let g = self.open(&key);
+                    if self.unknown {
+                        return Ok(());
+                    }
+                    g
+                }
+            };
+            current = Some((i, g));
+            let sorted = &mut self.open[g].1;
+            *sorted = sorted.push((cols.0[k].f64(i), cols.0[k + 1].f64(i)));
+            if *sorted == Sorted::Unsorted {
+                self.unknown = true;
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let mut out = vec![self.unknown as u8];
+        if !self.unknown {
+            out.extend_from_slice(&self.closed_units.to_le_bytes());
+            out.extend_from_slice(&self.closed_failing.to_le_bytes());
+            out.extend_from_slice(&(self.closed.len() as u64).to_le_bytes());
+            for h in &self.closed {
+                out.extend_from_slice(&h.to_le_bytes());
+            }
+            out.extend_from_slice(&(self.open.len() as u32).to_le_bytes());
+            for (key, sorted) in &self.open {
+                put_bytes(&mut out, key);
+                sorted.write(&mut out);
+            }
+        }
+        Ok(vec![ScalarValue::Binary(Some(out))])
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        for b in states[0].as_binary::<i32>().iter().flatten() {
+            let mut bytes = b;
+            let [unknown] = take::<1>(&mut bytes)?;
+            if unknown == 1 || self.unknown {
+                self.unknown = true;
+                continue;
+            }
+            let word = |bytes: &mut &[u8]| take::<8>(bytes).map(u64::from_le_bytes);
+            self.closed_units += word(&mut bytes)?;
+            self.closed_failing += word(&mut bytes)?;
+            for _ in 0..word(&mut bytes)? {
+                if !self.closed.insert(word(&mut bytes)?) {
+                    self.unknown = true;
+                }
+            }
+            let n = u32::from_le_bytes(take::<4>(&mut bytes)?);
+            for _ in 0..n {
+                let key = take_bytes(&mut bytes)?;
+                let sorted = Sorted::read(&mut bytes)?;
+                match self.open.iter_mut().find(|(k, _)| **k == *key) {
+                    Some((_, s)) => *s = s.merge(sorted),
+                    None => self.open.push((key.into(), sorted)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let open_again = self
+            .open
+            .iter()
+            .any(|(k, _)| self.closed.contains(&key_hash(k)));
+        if self.unknown || open_again || self.open.iter().any(|(_, s)| *s == Sorted::Unsorted) {
+            return Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+                &[],
+                &DataType::Int64,
+            )));
+        }
+        let tolerance = self.tolerance();
+        let failing = self
+            .open
+            .iter()
+            .filter(|(_, s)| fails(*s, tolerance))
+            .count() as u64;
+        Ok(list(
+            self.closed_units + self.open.len() as u64,
+            self.closed_failing + failing,
+        ))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.closed.capacity() * 16 + self.open.len() * 64
     }
 }
 
@@ -887,8 +978,22 @@ mod tests {
             spec: Arc::new(Spec { kind, canons, keys }),
             groups: Map::default(),
             states: Vec::new(),
-            unknown: false,
             bytes: 0,
+        }
+    }
+
+    fn runs(tolerance: f64) -> Runs {
+        Runs {
+            spec: Arc::new(Spec {
+                kind: NativeKind::QuantileOrder { tolerance },
+                canons: vec![Canon::Int, Canon::Float, Canon::Float],
+                keys: 1,
+            }),
+            open: Vec::new(),
+            closed: HashSet::default(),
+            closed_units: 0,
+            closed_failing: 0,
+            unknown: false,
         }
     }
 
@@ -916,11 +1021,7 @@ mod tests {
     #[test]
     fn quantile_order_counts_sorted_groups_and_gives_up_on_unsorted_ones() {
         let run = |levels: Vec<Option<f64>>, values: Vec<f64>| {
-            let mut a = grouped(
-                NativeKind::QuantileOrder { tolerance: 0.01 },
-                vec![Canon::Int, Canon::Float, Canon::Float],
-                1,
-            );
+            let mut a = runs(0.01);
             let g: ArrayRef = Arc::new(Int64Array::from(vec![1, 1, 1, 1, 2, 2, 3]));
             let l: ArrayRef = Arc::new(Float64Array::from(levels));
             let v: ArrayRef = Arc::new(Float64Array::from(values));
@@ -955,11 +1056,7 @@ mod tests {
 
     /// A partition's state of one group `g` with these pairs, in this order.
     fn levels_state(pairs: &[(f64, f64)]) -> ArrayRef {
-        let mut a = grouped(
-            NativeKind::QuantileOrder { tolerance: 0.0 },
-            vec![Canon::Int, Canon::Float, Canon::Float],
-            1,
-        );
+        let mut a = runs(0.0);
         let g: ArrayRef = Arc::new(Int64Array::from(vec![7; pairs.len()]));
         let l: ArrayRef = Arc::new(Float64Array::from_iter_values(pairs.iter().map(|p| p.0)));
         let v: ArrayRef = Arc::new(Float64Array::from_iter_values(pairs.iter().map(|p| p.1)));
@@ -968,11 +1065,7 @@ mod tests {
     }
 
     fn merged(parts: &[&[(f64, f64)]]) -> Option<(u64, u64)> {
-        let mut a = grouped(
-            NativeKind::QuantileOrder { tolerance: 0.0 },
-            vec![Canon::Int, Canon::Float, Canon::Float],
-            1,
-        );
+        let mut a = runs(0.0);
         for p in parts {
             a.merge_batch(&[levels_state(p)]).unwrap();
         }
@@ -1049,6 +1142,63 @@ mod tests {
         a.merge_batch(&[state]).unwrap();
         // On the grid: a1 a1 a2 b3 a2 = 5 rows, 3 distinct cells (of 6).
         assert_eq!(result(&a.evaluate().unwrap()), Some((5, 3)));
+    }
+
+    #[test]
+    fn finished_groups_are_counted_and_a_group_met_again_gives_no_answer() {
+        let part = |groups: &[i64]| {
+            let mut a = runs(0.0);
+            let g: ArrayRef = Arc::new(Int64Array::from_iter_values(
+                groups.iter().flat_map(|&g| [g, g]),
+            ));
+            let l: ArrayRef = Arc::new(Float64Array::from_iter_values(
+                groups.iter().flat_map(|_| [0.1, 0.9]),
+            ));
+            // Group 2 decreases; the others rise.
+            let v: ArrayRef = Arc::new(Float64Array::from_iter_values(
+                groups
+                    .iter()
+                    .flat_map(|&g| if g == 2 { [5.0, 1.0] } else { [1.0, 5.0] }),
+            ));
+            a.update_batch(&[g, l, v]).unwrap();
+            a.state().unwrap().remove(0).to_array().unwrap()
+        };
+        let merged = |parts: &[&[i64]]| {
+            let mut a = runs(0.0);
+            for p in parts {
+                a.merge_batch(&[part(p)]).unwrap();
+            }
+            result(&a.evaluate().unwrap())
+        };
+        // Five groups over two partitions, group 2 decreasing.
+        assert_eq!(merged(&[&[1, 2, 3], &[4, 5]]), Some((5, 1)));
+        assert_eq!(merged(&[&[4, 5], &[1, 2, 3]]), Some((5, 1)));
+        // Group 2 again, after it finished: in the same partition, or in another.
+        assert_eq!(merged(&[&[1, 2, 3, 2]]), None);
+        assert_eq!(merged(&[&[1, 2, 3], &[4, 2, 5]]), None);
+        // A partition's first group continuing the previous one's last joins it.
+        let mut a = runs(0.0);
+        let batch = |g: Vec<i64>, l: Vec<f64>, v: Vec<f64>| -> Vec<ArrayRef> {
+            vec![
+                Arc::new(Int64Array::from(g)),
+                Arc::new(Float64Array::from(l)),
+                Arc::new(Float64Array::from(v)),
+            ]
+        };
+        let mut first = runs(0.0);
+        first
+            .update_batch(&batch(vec![1, 7], vec![0.1, 0.1], vec![1.0, 1.0]))
+            .unwrap();
+        let mut second = runs(0.0);
+        second
+            .update_batch(&batch(vec![7, 8], vec![0.5, 0.1], vec![0.5, 1.0]))
+            .unwrap();
+        for p in [&mut first, &mut second] {
+            a.merge_batch(&[p.state().unwrap().remove(0).to_array().unwrap()])
+                .unwrap();
+        }
+        // Group 7: 1.0 at 0.1, then 0.5 at 0.5: a drop.
+        assert_eq!(result(&a.evaluate().unwrap()), Some((3, 1)));
     }
 
     #[test]
