@@ -220,26 +220,27 @@ datasets:
       - metric: { name: total_per_task, sql: "sum(value)", group_by: [location, horizon], between: [0, 9] }
 "#;
 
+/// The long forecast of [`long_dir`]: US h2 decreases from 3 to 2 at level 0.5 and sums
+/// to 10; CA h1 lacks 0.9 and has 0.5 twice; CA h3 is off the grid (one level).
+const LONG_ROWS: [(&str, i64, f64, f64); 13] = [
+    ("US", 1, 0.1, 1.0),
+    ("US", 1, 0.5, 2.0),
+    ("US", 1, 0.9, 3.0),
+    ("US", 2, 0.1, 3.0),
+    ("US", 2, 0.5, 2.0),
+    ("US", 2, 0.9, 5.0),
+    ("CA", 1, 0.1, 1.0),
+    ("CA", 1, 0.5, 2.0),
+    ("CA", 1, 0.5, 2.0),
+    ("CA", 2, 0.1, 1.0),
+    ("CA", 2, 0.5, 2.0),
+    ("CA", 2, 0.9, 3.0),
+    ("CA", 3, 0.5, 5.0),
+];
+
 fn long_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    // US h2 decreases from 3 to 2 at level 0.5 and sums to 10; CA h1 lacks 0.9 and has
-    // 0.5 twice; CA h3 is off the grid (one level).
-    let rows = [
-        ("US", 1, 0.1, 1.0),
-        ("US", 1, 0.5, 2.0),
-        ("US", 1, 0.9, 3.0),
-        ("US", 2, 0.1, 3.0),
-        ("US", 2, 0.5, 2.0),
-        ("US", 2, 0.9, 5.0),
-        ("CA", 1, 0.1, 1.0),
-        ("CA", 1, 0.5, 2.0),
-        ("CA", 1, 0.5, 2.0),
-        ("CA", 2, 0.1, 1.0),
-        ("CA", 2, 0.5, 2.0),
-        ("CA", 2, 0.9, 3.0),
-        ("CA", 3, 0.5, 5.0),
-    ];
-    write(dir.path(), "hub.parquet", &parquet(&long_batch(&rows)));
+    write(dir.path(), "hub.parquet", &parquet(&long_batch(&LONG_ROWS)));
     write(dir.path(), "locations.csv", b"location\nUS\nCA\n");
     write(dir.path(), "sluice.yaml", LONG_CONFIG.as_bytes());
     dir
@@ -515,21 +516,7 @@ fn grouped_checks_in_the_scan_agree_with_their_own_queries() {
 fn row_order_does_not_change_the_verdicts() {
     let dir = long_dir();
     let (_, sorted) = check_json(dir.path(), &[]);
-    let mut rows = vec![
-        ("US", 1, 0.1, 1.0),
-        ("US", 1, 0.5, 2.0),
-        ("US", 1, 0.9, 3.0),
-        ("US", 2, 0.1, 3.0),
-        ("US", 2, 0.5, 2.0),
-        ("US", 2, 0.9, 5.0),
-        ("CA", 1, 0.1, 1.0),
-        ("CA", 1, 0.5, 2.0),
-        ("CA", 1, 0.5, 2.0),
-        ("CA", 2, 0.1, 1.0),
-        ("CA", 2, 0.5, 2.0),
-        ("CA", 2, 0.9, 3.0),
-        ("CA", 3, 0.5, 5.0),
-    ];
+    let mut rows = LONG_ROWS.to_vec();
     rows.reverse();
     rows.swap(0, 7);
     write(dir.path(), "hub.parquet", &parquet(&long_batch(&rows)));
