@@ -19,23 +19,6 @@ fn cases_root() -> PathBuf {
     common::cases_root()
 }
 
-fn find_cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            if p.join("sluice.yaml").is_file() {
-                out.push(p);
-            } else {
-                find_cases(&p, out);
-            }
-        }
-    }
-}
-
 fn run_case(dir: &Path) -> String {
     let args: Vec<String> = match std::fs::read_to_string(dir.join("args")) {
         Ok(a) => a
@@ -68,8 +51,10 @@ fn run_case(dir: &Path) -> String {
 
 #[test]
 fn cases() {
-    let mut dirs = Vec::new();
-    find_cases(&cases_root(), &mut dirs);
+    let dirs: Vec<PathBuf> = common::configs_under(&cases_root())
+        .iter()
+        .map(|c| c.parent().unwrap().to_path_buf())
+        .collect();
     assert!(
         dirs.len() >= 50,
         "expected the case folders, found {}",

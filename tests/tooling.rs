@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use common::{code, repo, schema_check, sluice, stderr, stdout};
@@ -59,21 +59,6 @@ fn committed_schema_is_current() {
     );
 }
 
-fn find_configs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            find_configs(&p, out);
-        } else if p.file_name().is_some_and(|n| n == "sluice.yaml") {
-            out.push(p);
-        }
-    }
-}
-
 /// A case whose config the decoder rejects (its expected transcript starts `exit: 2` with
 /// a config error).
 fn invalid_case(config: &Path) -> bool {
@@ -96,10 +81,9 @@ const SCHEMA_VISIBLE_MISTAKES: &[&str] = &[
 #[test]
 fn schema_accepts_every_example_and_case_config() {
     let v = validator();
-    let mut configs = Vec::new();
-    find_configs(&repo().join("examples"), &mut configs);
+    let mut configs = common::configs_under(&repo().join("examples"));
     let examples = configs.len();
-    find_configs(&common::cases_root(), &mut configs);
+    configs.extend(common::configs_under(&common::cases_root()));
     assert!(
         examples >= 4 && configs.len() >= 80,
         "{examples} examples, {} in all",

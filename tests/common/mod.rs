@@ -16,6 +16,24 @@ pub fn cases_root() -> PathBuf {
     repo().join("tests/cases")
 }
 
+/// Every `sluice.yaml` below `dir`, in path order.
+pub fn configs_under(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    let mut out = Vec::new();
+    for p in entries {
+        if p.is_dir() {
+            out.extend(configs_under(&p));
+        } else if p.file_name().is_some_and(|n| n == "sluice.yaml") {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// The sluice binary under test, with the environment cleared of our variables.
 pub fn sluice() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sluice"));

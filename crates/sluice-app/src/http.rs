@@ -28,6 +28,43 @@ impl Retry {
     };
 }
 
+/// One attempt's failure: worth another attempt, or not.
+#[derive(Debug)]
+pub enum Failed<E> {
+    /// No answer, a timeout, a 5xx: try again.
+    Retry(E),
+    /// Another attempt would fail the same way.
+    Stop(E),
+}
+
+impl Retry {
+    /// Calls `attempt` (with its number, from 1) until it succeeds, fails for good, or the
+    /// attempts or the time run out, pausing `initial_backoff`, then twice as long after
+    /// each further failure; returns the last error.
+    pub fn run<T, E: std::fmt::Display>(
+        &self,
+        mut attempt: impl FnMut(u32) -> Result<T, Failed<E>>,
+    ) -> Result<T, E> {
+        let started = Instant::now();
+        let mut backoff = self.initial_backoff;
+        let mut n = 0;
+        loop {
+            n += 1;
+            let error = match attempt(n) {
+                Ok(v) => return Ok(v),
+                Err(Failed::Stop(e)) => return Err(e),
+                Err(Failed::Retry(e)) => e,
+            };
+            if n >= self.attempts.max(1) || started.elapsed() + backoff > self.max_total {
+                return Err(error);
+            }
+            tracing::debug!(attempt = n, %error, "delivery failed; retrying");
+            std::thread::sleep(backoff);
+            backoff = backoff.saturating_mul(2);
+        }
+    }
+}
+
 impl Default for Retry {
     /// Four attempts, 0.5 s then 1 s then 2 s apart, for at most 30 s.
     fn default() -> Self {
@@ -105,16 +142,12 @@ pub fn post_json(
         .build()
         .into();
     let payload = serde_json::to_vec(body).expect("a JSON value serialises");
-    let started = Instant::now();
-    let mut backoff = retry.initial_backoff;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
+    retry.run(|attempt| {
         let mut request = agent.post(url).header("content-type", "application/json");
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let failure = match request.send(&payload[..]) {
+        match request.send(&payload[..]) {
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 if (200..300).contains(&status) {
@@ -132,28 +165,23 @@ pub fn post_json(
                     attempts: attempt,
                     body: text.trim().chars().take(200).collect(),
                 };
-                if !(status >= 500 || status == 408 || status == 429) {
-                    return Err(error);
+                if status >= 500 || status == 408 || status == 429 {
+                    Err(Failed::Retry(error))
+                } else {
+                    Err(Failed::Stop(error))
                 }
-                error
             }
-            Err(ureq::Error::BadUri(cause)) => {
-                return Err(HttpError::BadUrl { url: shown, cause });
-            }
-            Err(error) => HttpError::Unreachable {
+            Err(ureq::Error::BadUri(cause)) => Err(Failed::Stop(HttpError::BadUrl {
+                url: shown.clone(),
+                cause,
+            })),
+            Err(error) => Err(Failed::Retry(HttpError::Unreachable {
                 url: shown.clone(),
                 attempts: attempt,
                 cause: error.to_string(),
-            },
-        };
-        let next_at = started.elapsed() + backoff;
-        if attempt >= retry.attempts.max(1) || next_at > retry.max_total {
-            return Err(failure);
+            })),
         }
-        tracing::debug!(url = %shown, attempt, error = %failure, "delivery failed; retrying");
-        std::thread::sleep(backoff);
-        backoff = backoff.saturating_mul(2);
-    }
+    })
 }
 
 /// `url` safe to print: user-info dropped, the query replaced by `?…`, and the path kept

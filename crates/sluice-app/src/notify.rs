@@ -33,7 +33,7 @@ use sluice_lineage::{ImpactOptions, Lineage};
 use sluice_spec::notify::{AlertKind, Channel, EventFacts, Notify, Target, UrlSource};
 use sluice_spec::{Config, Reset};
 
-use crate::http::{self, Retry};
+use crate::http::{self, Failed, Retry};
 use crate::workspace::Workspace;
 
 /// The version of the alert body; a change that could break a receiver gets a new one.
@@ -190,6 +190,28 @@ impl Context<'_> {
         (all.into_iter().take(BLOCKS_LISTED).collect(), total)
     }
 
+    /// The alert for `kind` of a breaker transition.
+    fn on_transition(
+        &self,
+        kind: AlertKind,
+        t: &Transition,
+        breaker: Option<&Breaker>,
+        failed_checks: Vec<FailedCheck>,
+    ) -> Alert {
+        self.alert(
+            kind,
+            &t.dataset,
+            t.from,
+            t.to,
+            t.at,
+            t.reason.clone(),
+            t.by.clone(),
+            t.run_id.clone(),
+            breaker,
+            failed_checks,
+        )
+    }
+
     /// The alert for `kind` on `dataset`, the parts every alert has.
     #[allow(clippy::too_many_arguments)]
     fn alert(
@@ -342,18 +364,7 @@ pub fn for_transitions(
                 })
                 .unwrap_or_default()
             };
-            cx.alert(
-                kind_of(t.event),
-                &t.dataset,
-                t.from,
-                t.to,
-                t.at,
-                t.reason.clone(),
-                t.by.clone(),
-                t.run_id.clone(),
-                b,
-                failed,
-            )
+            cx.on_transition(kind_of(t.event), t, b, failed)
         })
         .collect()
 }
@@ -378,18 +389,7 @@ pub fn for_run(
             Event::Trip => (AlertKind::Open, failed_in_run(cx, report, &t.dataset)),
             e => (kind_of(e), vec![]),
         };
-        out.push(cx.alert(
-            kind,
-            &t.dataset,
-            t.from,
-            t.to,
-            t.at,
-            t.reason.clone(),
-            t.by.clone(),
-            t.run_id.clone(),
-            b,
-            failed,
-        ));
+        out.push(cx.on_transition(kind, t, b, failed));
     }
     for b in breakers {
         let Some(last) = &b.last_run else { continue };
@@ -616,23 +616,10 @@ fn send(ch: &Channel, a: &Alert, retry: Retry) -> Result<(), String> {
         }
         Target::Exec(cmd) => {
             let stdin = serde_json::to_vec(&body()).expect("an alert serialises");
-            let started = Instant::now();
-            let mut backoff = retry.initial_backoff;
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let error = match run_once(cmd, &stdin, a, ch.timeout) {
-                    Ok(()) => return Ok(()),
-                    Err(e) => e,
-                };
-                let next_at = started.elapsed() + backoff;
-                if attempt >= retry.attempts.max(1) || next_at > retry.max_total {
-                    return Err(format!("{error} (after {attempt} attempt(s))"));
-                }
-                tracing::debug!(channel = %ch.name, attempt, %error, "alert command failed; retrying");
-                std::thread::sleep(backoff);
-                backoff = backoff.saturating_mul(2);
-            }
+            retry.run(|attempt| {
+                run_once(cmd, &stdin, a, ch.timeout)
+                    .map_err(|e| Failed::Retry(format!("{e} (after {attempt} attempt(s))")))
+            })
         }
     }
 }

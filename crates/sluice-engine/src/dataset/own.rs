@@ -227,45 +227,13 @@ async fn completeness(
         Some((last, starts)) => (starts, as_u64(last)),
         None => (fused, 0),
     };
-    let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
-    let fast = grid.fast(starts)?;
-    let mut sizes = Vec::with_capacity(fast.sizes.len());
-    if let Some((n, _)) = counted {
-        sizes = n.sizes.clone();
-    } else {
-        for sql in &fast.sizes {
-            debug!(%sql, "grid size");
-            let df = cx.session.sql(sql).await.map_err(explained)?;
-            let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
-            sizes.push(v.first().map(as_u64).unwrap_or(0));
-        }
-    }
-    let required: u64 = sizes.iter().product();
-    let (on_grid, distinct) = match fast.counting.sql(&sizes) {
-        _ if counted.is_some() => counted.map(|(_, r)| r).unwrap_or_default(),
-        None if required == 0 => (0, 0),
-        None => {
+    let (required, (on_grid, distinct)) = match counted {
+        Some((n, counts)) => (n.sizes.iter().product(), counts),
+        None => match count_grid(cx, source, check, grid, starts).await? {
+            Some(counted) => counted,
             // Too large a grid for the bitmaps: the joined query counts.
-            let q = grid.query(starts)?;
-            return groups(cx, source, check, &q, None).await;
-        }
-        Some(sql) => {
-            debug!(%sql, "grid counts");
-            let df = cx.session.sql(&sql).await.map_err(explained)?;
-            let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
-            let distinct = match v.get(1) {
-                Some(ScalarValue::Struct(st)) if !st.is_null(0) => {
-                    st.column(0).as_primitive::<Int64Type>().value(0).max(0) as u64
-                }
-                _ => {
-                    return Err(CheckError::new(
-                        K::Internal,
-                        "the grid's positions fell outside the grid",
-                    ));
-                }
-            };
-            (v.first().map(as_u64).unwrap_or(0), distinct)
-        }
+            None => return groups(cx, source, check, &grid.query(starts)?, None).await,
+        },
     };
     let missing = required.saturating_sub(distinct);
     let copies = on_grid.saturating_sub(distinct);
@@ -285,6 +253,48 @@ async fn completeness(
         message: message(check, required, failing, &[missing, copies, extra]),
         ..OwnOutcome::new(failing)
     })
+}
+
+/// The grid's size (required combinations) and `(rows on the grid, cells with rows)`, by
+/// the bitmaps ([`crate::pack::FastGrid`]); `None` when the grid is too large for them.
+async fn count_grid(
+    cx: &RunContext<'_>,
+    source: &Source,
+    check: &Check,
+    grid: &Grid,
+    starts: &[ScalarValue],
+) -> Result<Option<(u64, (u64, u64))>, CheckError> {
+    let explained = |e| explain(check, &e, &source.schema, K::Evaluation);
+    let fast = grid.fast(starts)?;
+    let mut sizes = Vec::with_capacity(fast.sizes.len());
+    for sql in &fast.sizes {
+        debug!(%sql, "grid size");
+        let df = cx.session.sql(sql).await.map_err(explained)?;
+        let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+        sizes.push(v.first().map(as_u64).unwrap_or(0));
+    }
+    let required = sizes.iter().product::<u64>();
+    let Some(sql) = fast.counting.sql(&sizes) else {
+        return Ok((required == 0).then_some((0, (0, 0))));
+    };
+    debug!(%sql, "grid counts");
+    let df = cx.session.sql(&sql).await.map_err(explained)?;
+    let v = one_row(df, None, Kind::Own).await.map_err(explained)?;
+    let distinct = match v.get(1) {
+        Some(ScalarValue::Struct(st)) if !st.is_null(0) => {
+            st.column(0).as_primitive::<Int64Type>().value(0).max(0) as u64
+        }
+        _ => {
+            return Err(CheckError::new(
+                K::Internal,
+                "the grid's positions fell outside the grid",
+            ));
+        }
+    };
+    Ok(Some((
+        required,
+        (v.first().map(as_u64).unwrap_or(0), distinct),
+    )))
 }
 
 /// The first failing units of a grouped check (its `samples:`), by the one-partition
