@@ -95,6 +95,34 @@ pub enum Command {
     Init(InitArgs),
     /// Print a shell completion script: `sluice completions bash > ~/.local/share/bash-completion/completions/sluice`.
     Completions(CompletionsArgs),
+    /// Serve the HTTP API, the web dashboard and Prometheus metrics over the same state
+    /// store as the CLI, until SIGTERM (requests in flight finish first).
+    Serve(ServeArgs),
+}
+
+/// `sluice serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Listen here. A non-loopback address needs --allow-remote and a token.
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:8080",
+        env = "SLUICE_ADDR"
+    )]
+    pub addr: std::net::SocketAddr,
+    /// Allow listening on a non-loopback address (a token must be configured:
+    /// SLUICE_TOKEN, or the variable `serve: { token_env: NAME }` names).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Checks asked for through `POST /api/check` that may run at once (the rest queue).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_runs: u16,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 65536)]
+    pub body_limit: usize,
 }
 
 /// `sluice init`.

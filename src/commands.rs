@@ -20,7 +20,7 @@ use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
 use crate::cli::{
     BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GateArgs, GraphFormat, GuardArgs,
     ImpactArgs, InitArgs, LineageCommand, ManualArgs, MetricHistoryArgs, OpenLineageArgs,
-    PublishArgs, SelectionArgs, Shell, SourceArgs, StateFormat,
+    PublishArgs, SelectionArgs, ServeArgs, Shell, SourceArgs, StateFormat,
 };
 use crate::render::{self, Style};
 use crate::{Usage, code, output, progress, use_color};
@@ -50,6 +50,7 @@ pub fn run(cli: &Cli, color: bool) -> anyhow::Result<Exit> {
         Command::Validate(args) => validate(args, cli).map(Exit::from),
         Command::Check(args) => check(args, cli, color),
         Command::Impact(args) => impact(args).map(Exit::from),
+        Command::Serve(args) => serve(args).map(Exit::from),
         Command::Lineage(cmd) => lineage(cmd, color).map(Exit::from),
         Command::Breaker(cmd) => breaker(cmd, color).map(Exit::from),
         Command::Guard(args) => guard(args, color),
@@ -153,6 +154,12 @@ fn strip_dot(p: PathBuf) -> PathBuf {
 /// Opens the workspace of `args`: its config, and the state store `SLUICE_STATE` names
 /// (relative to the working directory), if set.
 fn workspace(args: &ConfigArgs) -> anyhow::Result<Workspace> {
+    let (path, opts) = workspace_options(args)?;
+    Ok(Workspace::open(&path, opts)?)
+}
+
+/// The config file of `args` and how to open its workspace (SLUICE_STATE over `state:`).
+fn workspace_options(args: &ConfigArgs) -> anyhow::Result<(PathBuf, WorkspaceOptions)> {
     let path = config_path(args)?;
     let state = match std::env::var("SLUICE_STATE") {
         Ok(url) if !url.trim().is_empty() => StateChoice::Url {
@@ -167,7 +174,29 @@ fn workspace(args: &ConfigArgs) -> anyhow::Result<Workspace> {
         state,
         ..WorkspaceOptions::default()
     };
-    Ok(Workspace::open(&path, opts)?)
+    Ok((path, opts))
+}
+
+/// `sluice serve`: until SIGTERM; exit 0 after the requests in flight finished.
+fn serve(args: &ServeArgs) -> anyhow::Result<u8> {
+    use sluice_serve::ServeError;
+    let (path, workspace) = workspace_options(&args.config)?;
+    let opts = sluice_serve::ServeOptions {
+        addr: args.addr,
+        allow_remote: args.allow_remote,
+        workspace,
+        max_runs: usize::from(args.max_runs),
+        body_limit: args.body_limit,
+        ..sluice_serve::ServeOptions::new(path)
+    };
+    match runtime()?.block_on(sluice_serve::serve(opts)) {
+        Ok(()) => Ok(code::PASSED),
+        Err(ServeError::App(e)) => Err(e.into()),
+        Err(e @ (ServeError::RemoteRefused { .. } | ServeError::RemoteWithoutToken)) => {
+            Err(Usage(e.to_string()).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The OpenLineage emitter of `args` over the config's `openlineage:` (none: nowhere to
@@ -264,6 +293,7 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
         record: !args.no_state,
         partition: Partition::parse(&args.partition).map_err(sluice_app::Error::from)?,
         openlineage: emitter(&ws, &args.openlineage)?,
+        run_id: None,
     };
     let emitter = req.openlineage.clone();
     let outcome = runtime()?.block_on(async {

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sluice_breaker::publish::Layout;
 use sluice_breaker::{
-    CheckRecord, MetricPoint, Outcome, Partition, PointQuery, RunRecord, RunRecording, Store,
-    Transition,
+    CheckRecord, DatasetRun, MetricPoint, Outcome, Partition, PointQuery, RunRecord, RunRecording,
+    Store, Transition,
 };
 use sluice_engine::history::{History, Point};
-use sluice_engine::{Progress, Published, RunOptions, RunReport};
+use sluice_engine::{CheckStatus, Progress, Published, RunOptions, RunReport};
 use sluice_spec::Config;
 use tracing::Instrument;
 
@@ -49,6 +49,17 @@ pub struct CheckRequest {
     pub partition: Partition,
     /// Announce the run as OpenLineage events (START, then COMPLETE or FAIL) through this.
     pub openlineage: Option<Emitter>,
+    /// The run's id (default: a new one). A caller that hands the id out before the run
+    /// ends (the HTTP server's background checks) makes it with
+    /// [`sluice_engine::new_run_id`].
+    pub run_id: Option<String>,
+}
+
+/// Checks what `req` names (datasets, stage) without running anything: the error
+/// [`check`] would stop with, found before a caller queues the run.
+pub fn validate_request(ws: &Workspace, req: &CheckRequest) -> Result<()> {
+    sluice_engine::select(ws.config(), &req.datasets, req.stage.as_deref())?;
+    Ok(())
 }
 
 /// What a check did.
@@ -69,7 +80,7 @@ pub async fn check(ws: &Workspace, req: CheckRequest) -> Result<CheckOutcome> {
     if req.record {
         ws.open_store()?;
     }
-    let run_id = sluice_engine::new_run_id();
+    let run_id = req.run_id.clone().unwrap_or_else(sluice_engine::new_run_id);
     let announced = openlineage::announce(
         req.openlineage.as_ref(),
         &run_id,
@@ -236,6 +247,21 @@ pub(crate) fn record(
         summary: serde_json::to_value(&report.summary).unwrap_or(serde_json::Value::Null),
         config: report.config.clone(),
         actor: actor.to_string(),
+        report: serde_json::to_value(report).ok(),
+        datasets: report
+            .datasets
+            .iter()
+            .map(|d| DatasetRun {
+                dataset: d.name.clone(),
+                status: d.status.clone(),
+                duration_ms: d.duration_ms,
+                failed: report
+                    .checks
+                    .iter()
+                    .filter(|c| c.dataset == d.name && c.status == CheckStatus::Fail)
+                    .count() as u64,
+            })
+            .collect(),
     };
     let checks: Vec<CheckRecord> = report
         .checks

@@ -124,6 +124,24 @@ pub enum Error {
     /// A dataset could not be read (`init --from`).
     #[error(transparent)]
     Source(Box<sluice_engine::SourceError>),
+    /// A request parameter with a value it cannot take.
+    #[error("{name}: {message}")]
+    BadParameter {
+        /// The parameter (`status`, `limit`...).
+        name: &'static str,
+        /// What is wrong, and what it takes.
+        message: String,
+    },
+    /// A run id the store does not know.
+    #[error(
+        "no run `{run_id}` in {store}: list the recorded runs with `GET /api/runs` (the dashboard's Runs page)"
+    )]
+    UnknownRun {
+        /// The id asked for.
+        run_id: String,
+        /// The state store, for people.
+        store: String,
+    },
 }
 
 /// `From` for each library error, boxed (the error stays small).
@@ -165,8 +183,11 @@ impl Error {
             | Error::UntilInPast { .. }
             | Error::BadTime { .. }
             | Error::OpenLineageSetting { .. }
-            | Error::Partition(_) => ErrorKind::Invalid,
-            Error::UnknownName(_) | Error::UnknownMetric(_) => ErrorKind::NotFound,
+            | Error::Partition(_)
+            | Error::BadParameter { .. } => ErrorKind::Invalid,
+            Error::UnknownName(_) | Error::UnknownMetric(_) | Error::UnknownRun { .. } => {
+                ErrorKind::NotFound
+            }
             Error::Store(_) => ErrorKind::Unavailable,
             Error::Lineage(e) => match &**e {
                 _ if e.is_io() => ErrorKind::Unavailable,

@@ -13,6 +13,8 @@
 //! | metric history | [`history::history`] | [`history::HistoryView`] |
 //! | alerts of breaker transitions and failed runs (after check, publish, commands, expiries) | [`notify`] | logged [`notify::Delivery`]s |
 //! | impact, select, show | [`lineage`] | nodes of the graph |
+//! | every dataset with its breaker and blockers; one dataset with its checks' last results | [`overview`] | [`overview::DatasetRow`], [`overview::DatasetDetail`] |
+//! | recorded runs, a page at a time; one run with its report | [`runs`] | [`runs::RunPage`], [`runs::RunDetail`] |
 //! | OpenLineage events of check and publish | [`openlineage`] | events (delivered by an [`openlineage::Emitter`]) |
 //!
 //! Async where the engine is (check, publish); the caller owns the runtime: no function
@@ -33,7 +35,9 @@ pub mod http;
 pub mod lineage;
 pub mod notify;
 pub mod openlineage;
+pub mod overview;
 pub mod publish;
+pub mod runs;
 pub mod scaffold;
 pub mod views;
 pub mod workspace;

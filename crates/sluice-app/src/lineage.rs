@@ -3,6 +3,7 @@
 //! Rendering (tree, JSON, dot, Mermaid) is [`sluice_lineage::render`]'s.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use sluice_lineage::{
     Direction, Impact, ImpactOptions, Lineage, NodeIndex, NodeKind, Selector, Sources,
@@ -25,8 +26,8 @@ pub struct GraphSources<'a> {
 /// A built graph, and whether its config asks for dbt tests (`lineage: { include_tests }`).
 #[derive(Debug)]
 pub struct Graph {
-    /// The graph.
-    pub lineage: Lineage,
+    /// The graph (shared: a workspace caches its config's).
+    pub lineage: Arc<Lineage>,
     /// The config's `include_tests`.
     pub include_tests: bool,
 }
@@ -38,8 +39,16 @@ pub fn load(src: &GraphSources<'_>) -> Result<Graph> {
     }
     let sources = Sources::new(src.config, &src.dbt_manifests, &src.openlineage);
     Ok(Graph {
-        lineage: sluice_lineage::load(&sources)?,
+        lineage: Arc::new(sluice_lineage::load(&sources)?),
         include_tests: src.config.is_some_and(|c| c.lineage.include_tests),
+    })
+}
+
+/// The graph of a workspace's config (cached by the workspace: built on first use).
+pub fn of_workspace(ws: &crate::Workspace) -> Result<Graph> {
+    Ok(Graph {
+        lineage: ws.lineage()?,
+        include_tests: ws.config().lineage.include_tests,
     })
 }
 

@@ -25,8 +25,9 @@ pub use machine::{
 };
 pub use publish::PublishError;
 pub use store::{
-    CheckRecord, Logged, MetricPoint, Partition, PartitionError, PointQuery, Publication,
-    PublicationEvent, PublicationStatus, Result, RunRecord, Store, StoreError,
+    CheckRecord, DatasetRun, Logged, MetricPoint, Partition, PartitionError, PointQuery,
+    Publication, PublicationEvent, PublicationStatus, Result, RunFilter, RunRecord, RunRow,
+    RunTotals, Store, StoreError,
 };
 
 /// What a run leaves in the store besides its breakers' outcomes.
@@ -174,6 +175,13 @@ mod tests {
             summary: serde_json::json!({"total": 1}),
             config: "sluice.yaml".into(),
             actor: "test".into(),
+            report: None,
+            datasets: vec![DatasetRun {
+                dataset: "orders".into(),
+                status: "ok".into(),
+                duration_ms: 5,
+                failed: 1,
+            }],
         }
     }
 

@@ -133,7 +133,9 @@ fn list_names(names: &[String]) -> String {
 }
 
 mod metrics;
+mod runs;
 pub use metrics::{MetricPoint, Partition, PartitionError, PointQuery};
+pub use runs::{DatasetRun, RunFilter, RunRow, RunTotals};
 
 /// Schema migrations, applied in order; each runs once, in the transaction that records it.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -235,6 +237,23 @@ CREATE INDEX metrics_by_series ON metrics (dataset, metric, series, logical_at);
 CREATE INDEX metrics_by_age ON metrics (at);
 "#,
     ),
+    (
+        4,
+        r#"
+ALTER TABLE runs ADD COLUMN report TEXT;
+CREATE INDEX runs_by_start ON runs (started_at);
+CREATE TABLE run_datasets (
+    run_id      TEXT NOT NULL,
+    dataset     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    failed      INTEGER NOT NULL,
+    at          TEXT NOT NULL,
+    PRIMARY KEY (run_id, dataset)
+);
+CREATE INDEX run_datasets_by_dataset ON run_datasets (dataset, run_id);
+"#,
+    ),
 ];
 
 /// A transition as logged, with its sequence number.
@@ -264,6 +283,10 @@ pub struct RunRecord {
     pub config: String,
     /// Who ran it.
     pub actor: String,
+    /// The whole report, as JSON (checks, samples, datasets), for the run views.
+    pub report: Option<serde_json::Value>,
+    /// Each dataset it checked: its status, time and failed checks.
+    pub datasets: Vec<DatasetRun>,
 }
 
 /// One check's result in a run, as recorded.
@@ -1071,7 +1094,7 @@ impl Tx<'_> {
     /// Records a run and its check results.
     pub fn record_run(&mut self, run: &RunRecord, checks: &[CheckRecord]) -> Result<()> {
         self.exec(
-            "INSERT INTO runs (run_id, started_at, finished_at, status, summary, config, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO runs (run_id, started_at, finished_at, status, summary, config, actor, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             &[
                 t(&run.run_id),
                 t(ts(run.started_at)),
@@ -1080,8 +1103,10 @@ impl Tx<'_> {
                 t(run.summary.to_string()),
                 t(&run.config),
                 t(&run.actor),
+                ot(run.report.as_ref().map(|r| r.to_string())),
             ],
         )?;
+        self.record_datasets(run)?;
         for c in checks {
             self.exec(
                 "INSERT INTO check_results (run_id, dataset, name, kind, severity, status, observed, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)

@@ -146,6 +146,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         history: parts.history,
         notify: parts.notify,
         openlineage: parts.openlineage,
+        serve: parts.serve,
     })
 }
 

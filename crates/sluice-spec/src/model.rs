@@ -45,6 +45,23 @@ pub struct Config {
     /// `openlineage:`: where run events go (none configured: only the command line's and
     /// the environment's settings count).
     pub openlineage: crate::openlineage::OpenLineageSettings,
+    /// `serve:`: settings of `sluice serve`.
+    pub serve: ServeSettings,
+}
+
+/// `serve:`: settings of `sluice serve`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServeSettings {
+    /// The environment variable holding the token mutating API calls need (`None`:
+    /// `SLUICE_TOKEN`).
+    pub token_env: Option<String>,
+}
+
+impl ServeSettings {
+    /// The variable the token is read from: `token_env`, else `SLUICE_TOKEN`.
+    pub fn token_var(&self) -> &str {
+        self.token_env.as_deref().unwrap_or("SLUICE_TOKEN")
+    }
 }
 
 impl Config {

@@ -188,6 +188,13 @@ fn top_level(key: &str) -> Option<Value> {
             &[],
         )
         .described("Where OpenLineage run events of check and publish go."),
+        "serve" => object(
+            "`serve`",
+            &["token_env"],
+            |k| (k == "token_env").then(|| string().described("The environment variable holding the API token (default SLUICE_TOKEN).")),
+            &[],
+        )
+        .described("Settings of `sluice serve`."),
         _ => return None,
     })
 }

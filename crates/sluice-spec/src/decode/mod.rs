@@ -126,6 +126,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "history",
     "notify",
     "openlineage",
+    "serve",
 ];
 /// The keys of `defaults:`.
 pub(crate) const DEFAULTS_KEYS: &[&str] = &["severity", "samples", "breaker"];
@@ -484,6 +485,7 @@ impl Decoder<'_> {
         let openlineage = get(top, "openlineage")
             .map(|n| self.openlineage(n, file_base))
             .unwrap_or_default();
+        let serve = get(top, "serve").map(|n| self.serve(n)).unwrap_or_default();
         self.check_pipeline(&datasets, &stages, &reconciles);
         self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
@@ -499,7 +501,35 @@ impl Decoder<'_> {
             history,
             notify,
             openlineage,
+            serve,
         })
+    }
+
+    /// `serve: { token_env: NAME }`.
+    fn serve(&mut self, node: &Node) -> ServeSettings {
+        let mut s = ServeSettings::default();
+        let Some(e) = self.map(
+            node,
+            "`serve`",
+            "e.g. `serve: { token_env: SLUICE_PROD_TOKEN }`",
+        ) else {
+            return s;
+        };
+        self.check_keys(e, &["token_env"], "`serve`");
+        if let Some(n) = get(e, "token_env")
+            && let Some(name) = self.string(n, "`token_env`")
+        {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                self.err(
+                    Diagnostic::error(n.span, format!("`token_env` is not an environment variable name: `{name}`"))
+                        .label("not a variable name")
+                        .help("name the variable that holds the token, e.g. `token_env: SLUICE_PROD_TOKEN` (letters, digits and _), not the token itself".to_string()),
+                );
+            } else {
+                s.token_env = Some(name);
+            }
+        }
+        s
     }
 
     fn defaults(&mut self, node: &Node) -> Defaults {
@@ -2105,6 +2135,7 @@ pub(crate) struct ConfigParts {
     pub history: HistoryPolicy,
     pub notify: crate::notify::Notify,
     pub openlineage: crate::openlineage::OpenLineageSettings,
+    pub serve: ServeSettings,
 }
 
 #[cfg(test)]
