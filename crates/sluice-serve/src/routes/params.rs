@@ -109,20 +109,3 @@ impl<S: Send + Sync> FromRequestParts<S> for Segment {
         Ok(Segment(s))
     }
 }
-
-/// Two path segments (`/api/breakers/{dataset}/{action}`).
-#[derive(Debug)]
-pub struct Segments(pub String, pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Segments {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let p: Result<Path<(String, String)>, PathRejection> =
-            Path::from_request_parts(parts, state).await;
-        let (a, b) = p
-            .map_err(|e| ApiError::invalid(format!("bad path: {e}")))?
-            .0;
-        Ok(Segments(a, b))
-    }
-}

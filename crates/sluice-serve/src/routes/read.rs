@@ -12,6 +12,36 @@ use super::params::{Params, Segment};
 use super::{St, blocking, json};
 use crate::error::{ApiError, ApiResult};
 
+/// The query parameters of `GET /api/impact/{node}`.
+const IMPACT_QUERY: &[&str] = &["direction", "depth", "include_tests"];
+
+/// The query parameters of `GET /api/lineage`.
+const LINEAGE_QUERY: &[&str] = &["select", "exclude", "limit", "include_tests"];
+
+/// The query parameters of `GET /api/breakers/{dataset}/history`.
+const BREAKER_HISTORY_QUERY: &[&str] = &["limit"];
+
+/// The query parameters of `GET /api/incidents`.
+const INCIDENTS_QUERY: &[&str] = &["since"];
+
+/// The query parameters of `GET /api/runs`.
+const RUNS_QUERY: &[&str] = &["dataset", "status", "since", "limit", "cursor"];
+
+/// The query parameters of `GET /api/history/{dataset}`.
+const HISTORY_QUERY: &[&str] = &["check", "last", "partition"];
+
+/// Each route that takes query parameters, with them (the OpenAPI document lists the
+/// same: a test checks).
+#[cfg(test)]
+pub(super) const QUERIES: &[(&str, &[&str])] = &[
+    ("/api/impact/{node}", IMPACT_QUERY),
+    ("/api/lineage", LINEAGE_QUERY),
+    ("/api/breakers/{dataset}/history", BREAKER_HISTORY_QUERY),
+    ("/api/incidents", INCIDENTS_QUERY),
+    ("/api/runs", RUNS_QUERY),
+    ("/api/history/{dataset}", HISTORY_QUERY),
+];
+
 /// `GET /healthz`: 200 while serving; says which config is in use, and the error of the
 /// last reload if it failed (the previous config stays in use).
 pub(super) async fn healthz(state: St, uri: Uri) -> ApiResult<Response> {
@@ -50,7 +80,7 @@ pub(super) async fn dataset(state: St, Segment(name): Segment, uri: Uri) -> ApiR
 /// `GET /api/impact/{node}?direction=downstream|upstream&depth=N`: the JSON of
 /// `sluice impact -f json`.
 pub(super) async fn impact(state: St, Segment(node): Segment, uri: Uri) -> ApiResult<Response> {
-    let p = Params::parse(&uri, &["direction", "depth", "include_tests"])?;
+    let p = Params::parse(&uri, IMPACT_QUERY)?;
     let upstream = p.choice("direction", &["downstream", "upstream"])? == "upstream";
     let depth = p.number("depth", 1..=10_000)?.map(|d| d as u32);
     let include_tests = p.choice("include_tests", &["false", "true"])? == "true";
@@ -74,7 +104,7 @@ pub(super) async fn impact(state: St, Segment(node): Segment, uri: Uri) -> ApiRe
 /// of `sluice lineage show -f json`), at most `limit` nodes (default 5000), with `total`
 /// and `truncated`.
 pub(super) async fn lineage(state: St, uri: Uri) -> ApiResult<Response> {
-    let p = Params::parse(&uri, &["select", "exclude", "limit", "include_tests"])?;
+    let p = Params::parse(&uri, LINEAGE_QUERY)?;
     let words = |k: &str| {
         p.text(k)
             .map(|s| s.split_whitespace().map(str::to_string).collect())
@@ -115,7 +145,7 @@ pub(super) async fn breaker_history(
     Segment(dataset): Segment,
     uri: Uri,
 ) -> ApiResult<Response> {
-    let p = Params::parse(&uri, &["limit"])?;
+    let p = Params::parse(&uri, BREAKER_HISTORY_QUERY)?;
     let limit = p.number("limit", 1..=10_000)?.unwrap_or(100) as usize;
     let v = blocking(&state, move |ws| {
         sluice_app::breakers::history(ws, &dataset, limit)
@@ -126,7 +156,7 @@ pub(super) async fn breaker_history(
 
 /// `GET /api/incidents?since=90d`: the JSON of `sluice breaker report -f json`.
 pub(super) async fn incidents(state: St, uri: Uri) -> ApiResult<Response> {
-    let p = Params::parse(&uri, &["since"])?;
+    let p = Params::parse(&uri, INCIDENTS_QUERY)?;
     let since = p.text("since").unwrap_or_else(|| "90d".into());
     let (report, _) = blocking(&state, move |ws| sluice_app::breakers::report(ws, &since)).await?;
     Ok(json(&report))
@@ -134,7 +164,7 @@ pub(super) async fn incidents(state: St, uri: Uri) -> ApiResult<Response> {
 
 /// `GET /api/runs?dataset=&status=&since=&limit=&cursor=`.
 pub(super) async fn runs(state: St, uri: Uri) -> ApiResult<Response> {
-    let p = Params::parse(&uri, &["dataset", "status", "since", "limit", "cursor"])?;
+    let p = Params::parse(&uri, RUNS_QUERY)?;
     let q = RunQuery {
         dataset: p.text("dataset"),
         status: p.text("status"),
@@ -168,7 +198,7 @@ pub(super) async fn run(state: St, Segment(id): Segment, uri: Uri) -> ApiResult<
 /// `GET /api/history/{dataset}?check=NAME&last=N&partition=k=v,...`: the JSON of `sluice
 /// history -f json`.
 pub(super) async fn history(state: St, Segment(dataset): Segment, uri: Uri) -> ApiResult<Response> {
-    let p = Params::parse(&uri, &["check", "last", "partition"])?;
+    let p = Params::parse(&uri, HISTORY_QUERY)?;
     let partition: Vec<String> = p
         .text("partition")
         .map(|s| s.split(',').map(str::to_string).collect())

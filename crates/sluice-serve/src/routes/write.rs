@@ -12,7 +12,7 @@ use sluice_app::breakers::{Action, ManualRequest};
 use sluice_app::check::CheckRequest;
 use tracing::Instrument;
 
-use super::params::{Params, Segments};
+use super::params::{Params, Segment};
 use super::{St, blocking, json};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
@@ -69,33 +69,51 @@ struct BreakerBody {
     by: Option<String>,
 }
 
-/// `POST /api/breakers/{dataset}/{reset|trip|override}` with `{"reason", "until", "by"}`:
-/// the JSON of `sluice breaker reset -f json`.
-pub(super) async fn breaker(
+/// `POST /api/breakers/{dataset}/reset` with `{"reason", "by"}`: the JSON of `sluice
+/// breaker reset -f json`.
+pub(super) async fn reset(
     state: St,
-    Segments(dataset, action): Segments,
+    Segment(dataset): Segment,
     headers: HeaderMap,
     uri: axum::http::Uri,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let action = match action.as_str() {
-        "reset" => Action::Reset,
-        "trip" => Action::Trip,
-        "override" => Action::Override,
-        "history" => {
-            return Err(ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "the history of a breaker is read with GET",
-            ));
-        }
-        other => {
-            return Err(ApiError::not_found(format!(
-                "no breaker command `{}`: POST /api/breakers/{{dataset}}/reset, /trip or /override",
-                other.chars().take(40).collect::<String>()
-            )));
-        }
-    };
+    breaker(state, Action::Reset, dataset, headers, uri, raw).await
+}
+
+/// `POST /api/breakers/{dataset}/trip` with `{"reason", "until", "by"}`: the JSON of
+/// `sluice breaker trip -f json`.
+pub(super) async fn trip(
+    state: St,
+    Segment(dataset): Segment,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    raw: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    breaker(state, Action::Trip, dataset, headers, uri, raw).await
+}
+
+/// `POST /api/breakers/{dataset}/override` with `{"reason", "until", "by"}`: the JSON of
+/// `sluice breaker override -f json`.
+pub(super) async fn override_(
+    state: St,
+    Segment(dataset): Segment,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    raw: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    breaker(state, Action::Override, dataset, headers, uri, raw).await
+}
+
+/// A breaker command: the token first, then the query (none) and the body.
+async fn breaker(
+    state: St,
+    action: Action,
+    dataset: String,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    raw: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
     authorize(&state, &headers)?;
     Params::parse(&uri, &[])?;
     let b: BreakerBody = body(
