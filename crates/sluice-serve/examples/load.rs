@@ -71,7 +71,10 @@ fn args() -> Args {
             other => panic!("unknown option {other} (try --help)"),
         }
     }
-    assert!(a.clients >= 1 && a.seconds >= 1, "--clients and --seconds must be at least 1");
+    assert!(
+        a.clients >= 1 && a.seconds >= 1,
+        "--clients and --seconds must be at least 1"
+    );
     a
 }
 
@@ -142,7 +145,12 @@ fn main() {
     let t = Instant::now();
     let (status, body) = get(&setup, &format!("{base}/api/lineage?limit=1"))
         .unwrap_or_else(|e| panic!("cannot reach {base}: {e}"));
-    assert_eq!(status, 200, "GET /api/lineage: {}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        status,
+        200,
+        "GET /api/lineage: {}",
+        String::from_utf8_lossy(&body)
+    );
     let graph: serde_json::Value = serde_json::from_slice(&body).expect("lineage JSON");
     println!(
         "graph: {} nodes; first GET /api/lineage?limit=1 (builds and caches the graph): {:.2} s",
@@ -180,7 +188,9 @@ fn main() {
         .filter(|(k, _)| page_status != 404 || !k.starts_with("page"))
         .collect();
     if page_status == 404 {
-        println!("note: GET / is 404 in this build (no dashboard yet): page reads left out of the mix");
+        println!(
+            "note: GET / is 404 in this build (no dashboard yet): page reads left out of the mix"
+        );
     }
     let weight: u32 = mix.iter().map(|(_, w)| w).sum();
 
@@ -193,7 +203,7 @@ fn main() {
         let base = base.clone();
         let seed = a.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (c as u64 + 1);
         let h = std::thread::Builder::new()
-            .stack_size(256 * 1024)
+            .stack_size(1024 * 1024)
             .spawn(move || {
                 let (datasets, impact, mix) = &*shared;
                 let agent = agent(Duration::from_secs(120));
@@ -234,8 +244,8 @@ fn main() {
                             e.bytes += body.len() as u64;
                         }
                         Ok((s, body)) => {
-                            let text = String::from_utf8_lossy(&body[..body.len().min(300)])
-                                .to_string();
+                            let text =
+                                String::from_utf8_lossy(&body[..body.len().min(300)]).to_string();
                             e.errors += 1;
                             if text.contains("database is locked") || text.contains("busy") {
                                 e.locked += 1;
@@ -265,15 +275,13 @@ fn main() {
             e.errors += t.errors;
             e.locked += t.locked;
             e.bytes += t.bytes;
-            e.samples.extend(t.samples.into_iter().take(3 - e.samples.len().min(3)));
+            e.samples
+                .extend(t.samples.into_iter().take(3 - e.samples.len().min(3)));
         }
     }
     let wall = started.elapsed().as_secs_f64();
 
-    println!(
-        "\n{} clients, {:.1} s, {}\n",
-        a.clients, wall, base
-    );
+    println!("\n{} clients, {:.1} s, {}\n", a.clients, wall, base);
     println!("| request | count | errors | locked | req/s | p50 ms | p99 ms | max ms | mean KiB |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let (mut total, mut errors, mut locked) = (0u64, 0u64, 0u64);
@@ -310,7 +318,9 @@ fn main() {
         }
     }
     if errors > 0 {
-        eprintln!("load: {errors} of {total} requests failed ({locked} with a busy or locked store)");
+        eprintln!(
+            "load: {errors} of {total} requests failed ({locked} with a busy or locked store)"
+        );
         std::process::exit(1);
     }
 }

@@ -238,12 +238,10 @@ mod tests {
             let op = &doc["paths"][&path][&method];
             let secured = op["security"] == serde_json::json!([{"bearerAuth": []}]);
             assert_eq!(secured, method == "post", "{method} {path}: security");
-            for status in ["400"] {
-                assert!(
-                    op["responses"].get(status).is_some(),
-                    "{method} {path} documents no {status}"
-                );
-            }
+            assert!(
+                op["responses"].get("400").is_some(),
+                "{method} {path} documents no 400"
+            );
             if secured {
                 for status in ["401", "403", "413"] {
                     assert!(
