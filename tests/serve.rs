@@ -679,3 +679,45 @@ fn a_non_loopback_address_needs_allow_remote_and_a_token() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("sluice.yaml:"), "{}", stderr(&out));
 }
+
+#[test]
+fn the_server_reads_and_writes_a_postgres_store_beside_cli_runs() {
+    let Some(url) = common::postgres_db("serve") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        format!("{CONFIG}state: {url}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("raw.csv"), "id,amount\n1,10\n,20\n3,30\n").unwrap();
+    std::fs::write(dir.path().join("clean.csv"), "id,amount\n1,10\n3,30\n").unwrap();
+    assert_eq!(code(&run(dir.path(), &["check"])), 1);
+    let s = Server::start(dir.path(), Some(TOKEN), &[]);
+    assert_eq!(
+        dataset(&get_json(&s, "/api/datasets"), "orders_raw")["state"],
+        "open"
+    );
+    // A CLI run while the server serves: the server sees it.
+    assert_eq!(code(&run(dir.path(), &["check"])), 1);
+    assert_eq!(
+        get_json(&s, "/api/runs")["runs"].as_array().unwrap().len(),
+        2
+    );
+    let (st, v) = post(
+        &s,
+        "/api/breakers/orders_raw/reset",
+        Some(TOKEN),
+        r#"{"reason": "fixed upstream"}"#,
+    );
+    assert_eq!(st, 200, "{v}");
+    // And the CLI sees the server's reset.
+    let out = run(
+        dir.path(),
+        &["breaker", "status", "orders_raw", "-f", "json"],
+    );
+    assert!(common::stdout(&out).contains("\"state\": \"closed\""));
+    let (code, log) = s.terminate();
+    assert_eq!(code, 0, "{log}");
+}
