@@ -40,12 +40,17 @@ const TOKEN: &str = "s3cret-token";
 /// is open and `orders_clean` is blocked.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("sluice.yaml"), CONFIG).unwrap();
-    std::fs::write(dir.path().join("raw.csv"), "id,amount\n1,10\n,20\n3,30\n").unwrap();
-    std::fs::write(dir.path().join("clean.csv"), "id,amount\n1,10\n3,30\n").unwrap();
+    write_project(dir.path(), CONFIG);
     let out = run(dir.path(), &["check"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     dir
+}
+
+/// The config and its data (one NULL id in `raw.csv`).
+fn write_project(dir: &Path, config: &str) {
+    std::fs::write(dir.join("sluice.yaml"), config).unwrap();
+    std::fs::write(dir.join("raw.csv"), "id,amount\n1,10\n,20\n3,30\n").unwrap();
+    std::fs::write(dir.join("clean.csv"), "id,amount\n1,10\n3,30\n").unwrap();
 }
 
 /// A running `sluice serve`, killed when dropped.
@@ -686,13 +691,7 @@ fn the_server_reads_and_writes_a_postgres_store_beside_cli_runs() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("sluice.yaml"),
-        format!("{CONFIG}state: {url}\n"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("raw.csv"), "id,amount\n1,10\n,20\n3,30\n").unwrap();
-    std::fs::write(dir.path().join("clean.csv"), "id,amount\n1,10\n3,30\n").unwrap();
+    write_project(dir.path(), &format!("{CONFIG}state: {url}\n"));
     assert_eq!(code(&run(dir.path(), &["check"])), 1);
     let s = Server::start(dir.path(), Some(TOKEN), &[]);
     assert_eq!(
