@@ -185,6 +185,8 @@ pub struct RawNode {
     pub subkind: Option<String>,
     /// A link (an exposure's dashboard).
     pub url: Option<String>,
+    /// Tables a stage's SQL reads and also writes (no edge is drawn for the read).
+    pub self_reads: Vec<String>,
 }
 
 /// An edge as an importer describes it: data flows from `from` to `to`.
@@ -274,6 +276,9 @@ pub struct Node {
     pub subkind: Option<String>,
     /// A link.
     pub url: Option<String>,
+    /// Tables a stage's SQL reads and also writes (`INSERT OVERWRITE t SELECT … FROM t`):
+    /// recorded here, not as an edge, so the graph has no cycle.
+    pub self_reads: Vec<String>,
 }
 
 impl Node {
@@ -295,6 +300,7 @@ impl Node {
             unique_id: None,
             subkind: None,
             url: None,
+            self_reads: vec![],
         }
     }
 
@@ -544,6 +550,11 @@ fn merge_node(node: &mut Node, n: &RawNode, origin: Origin) {
     node.unique_id = node.unique_id.take().or_else(|| n.unique_id.clone());
     node.subkind = node.subkind.take().or_else(|| n.subkind.clone());
     node.url = node.url.take().or_else(|| n.url.clone());
+    for r in &n.self_reads {
+        if !node.self_reads.contains(r) {
+            node.self_reads.push(r.clone());
+        }
+    }
 }
 
 impl Lineage {

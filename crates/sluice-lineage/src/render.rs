@@ -650,7 +650,7 @@ pub fn graph_json(l: &Lineage, nodes: &[NodeIndex]) -> Value {
         .iter()
         .map(|n| {
             let n = l.node(*n);
-            json!({
+            let mut v = json!({
                 "id": n.id,
                 "name": n.name,
                 "kind": n.kind,
@@ -660,7 +660,11 @@ pub fn graph_json(l: &Lineage, nodes: &[NodeIndex]) -> Value {
                 "tags": n.tags,
                 "origins": n.origins,
                 "ids": n.ids,
-            })
+            });
+            if !n.self_reads.is_empty() {
+                v["self_reads"] = json!(n.self_reads);
+            }
+            v
         })
         .collect();
     let mut edges: Vec<(&str, &str, Value)> = l

@@ -67,7 +67,8 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
             });
         }
         if let Some(text) = &s.sql {
-            let flow = table_flow(&text.text).map_err(|e| {
+            let dialect = s.dialect.unwrap_or(config.lineage.dialect);
+            let flow = table_flow(&text.text, dialect).map_err(|e| {
                 let (at, sql_pos) = match (&text.file, e.pos) {
                     // In a file, the parser's position is the file's.
                     (Some(file), Some((l, c))) => (format!("{}:{l}:{c}", file.display()), None),
@@ -86,6 +87,8 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
                     stage: s.name.clone(),
                     sql_pos,
                     message: e.message,
+                    dialect: e.dialect,
+                    suggestion: e.suggestion,
                 }
             })?;
             for t in flow.reads.iter().chain(&flow.writes) {
@@ -93,6 +96,15 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
                     id: table_id(t),
                     name: t.clone(),
                     kind: Some(NodeKind::Table),
+                    ..RawNode::default()
+                });
+            }
+            if !flow.self_reads.is_empty() {
+                sql.nodes.push(RawNode {
+                    id: id.clone(),
+                    name: s.name.clone(),
+                    kind: Some(NodeKind::Stage),
+                    self_reads: flow.self_reads.clone(),
                     ..RawNode::default()
                 });
             }

@@ -1,0 +1,10 @@
+-- case: insert or ignore
+-- reads: s
+-- writes: t
+INSERT OR IGNORE INTO t SELECT * FROM s;
+
+-- case: create temp view is internal when consumed
+-- reads: s
+-- writes: t
+CREATE TEMP VIEW v AS SELECT * FROM s;
+INSERT INTO t SELECT * FROM v;
