@@ -40,3 +40,18 @@ DELETE FROM ds.t WHERE true;
 -- reads: ds.t
 -- writes:
 SELECT * EXCEPT (secret) FROM ds.t;
+
+-- case: export data
+-- reads: ds.t
+-- writes: gs://bucket/export/*.csv
+EXPORT DATA OPTIONS (uri = 'gs://bucket/export/*.csv', format = 'CSV') AS SELECT * FROM ds.t;
+
+-- case: create view bigquery
+-- reads: ds.a
+-- writes: ds.v
+CREATE VIEW ds.v AS SELECT * FROM ds.a;
+
+-- case: truncate bigquery
+-- reads:
+-- writes: ds.t
+TRUNCATE TABLE ds.t;

@@ -7,3 +7,8 @@ INSERT INTO db.daily SELECT toDate(ts) AS d, count() FROM db.events GROUP BY d;
 -- reads: db.t
 -- writes:
 SELECT * FROM db.t FINAL;
+
+-- case: insert from a join clickhouse
+-- reads: db.a, db.b
+-- writes: db.c
+INSERT INTO db.c SELECT * FROM db.a AS a INNER JOIN db.b AS b ON a.k = b.k;

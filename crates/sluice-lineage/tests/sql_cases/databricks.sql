@@ -47,3 +47,14 @@ OPTIMIZE events;
 -- reads: db.src
 -- writes: db.dst
 INSERT INTO `db`.`dst` SELECT * FROM `db`.`src`;
+
+-- case: temporary view consumed in the script
+-- reads: raw
+-- writes: clean
+CREATE OR REPLACE TEMPORARY VIEW v AS SELECT * FROM raw;
+INSERT INTO clean SELECT * FROM v;
+
+-- case: insert into from a json path
+-- reads: /landing/events/
+-- writes: events
+INSERT INTO events SELECT * FROM json.`/landing/events/`;

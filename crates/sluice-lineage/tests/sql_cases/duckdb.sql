@@ -12,3 +12,13 @@ COPY t TO 'out.parquet' (FORMAT parquet);
 -- reads: s
 -- writes: t
 INSERT OR REPLACE INTO t SELECT * FROM s;
+
+-- case: create view duckdb
+-- reads: t
+-- writes: v
+CREATE VIEW v AS SELECT * FROM t;
+
+-- case: copy from csv duckdb
+-- reads: in.csv
+-- writes: t
+COPY t FROM 'in.csv' (HEADER);

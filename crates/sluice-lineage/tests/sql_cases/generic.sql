@@ -232,3 +232,92 @@ SELECT region, sum(amount) OVER (PARTITION BY region) FROM sales GROUP BY region
 -- reads: s
 -- writes: t
 CREATE TABLE t LIKE s;
+
+-- case: insert with column list
+-- reads: src
+-- writes: dst
+INSERT INTO dst (a, b) SELECT a, b FROM src;
+
+-- case: group by having with subquery
+-- reads: limits, sales
+-- writes:
+SELECT region FROM sales GROUP BY region HAVING sum(amount) > (SELECT max(cap) FROM limits);
+
+-- case: cte used twice
+-- reads: events
+-- writes:
+WITH e AS (SELECT * FROM events) SELECT * FROM e a JOIN e b ON a.id = b.parent;
+
+-- case: three nested derived tables
+-- reads: deep
+-- writes:
+SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT * FROM deep) a) b) c;
+
+-- case: every join kind
+-- reads: a, b, c, d, e
+-- writes:
+SELECT * FROM a LEFT JOIN b ON a.k = b.k RIGHT JOIN c ON b.k = c.k FULL OUTER JOIN d ON c.k = d.k CROSS JOIN e;
+
+-- case: subquery in case expression
+-- reads: a, vip
+-- writes:
+SELECT CASE WHEN id IN (SELECT id FROM vip) THEN 'vip' ELSE 'std' END FROM a;
+
+-- case: values only reads nothing
+-- reads:
+-- writes:
+SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(id, name);
+
+-- case: view with cte
+-- reads: raw
+-- writes: v
+CREATE VIEW v AS WITH r AS (SELECT * FROM raw) SELECT * FROM r;
+
+-- case: delete every row
+-- reads:
+-- writes: t
+DELETE FROM t;
+
+-- case: union inside a cte
+-- reads: a, b
+-- writes: u
+CREATE TABLE u AS WITH x AS (SELECT k FROM a UNION SELECT k FROM b) SELECT * FROM x;
+
+-- case: create table if not exists as
+-- reads: s
+-- writes: t
+CREATE TABLE IF NOT EXISTS t AS SELECT * FROM s;
+
+-- case: a view created and consumed in the script is internal
+-- reads: raw
+-- writes: out
+CREATE VIEW staged AS SELECT * FROM raw;
+INSERT INTO out SELECT * FROM staged;
+
+-- case: rename chain ends at the last name
+-- reads: src
+-- writes: final_t
+CREATE TABLE a AS SELECT * FROM src;
+ALTER TABLE a RENAME TO b;
+ALTER TABLE b RENAME TO final_t;
+
+-- case: drop several tables
+-- reads:
+-- writes: x, y
+DROP TABLE x, y;
+
+-- case: truncate then reload
+-- reads: s
+-- writes: t
+TRUNCATE TABLE t;
+INSERT INTO t SELECT * FROM s;
+
+-- case: a cte named like a qualified table does not hide it
+-- reads: sch.t
+-- writes:
+WITH t AS (SELECT 1 AS x) SELECT * FROM sch.t;
+
+-- case: insert from a cte defined inside a subquery
+-- reads: raw, ref
+-- writes: dst
+INSERT INTO dst SELECT * FROM (WITH c AS (SELECT * FROM raw) SELECT * FROM c) s JOIN ref USING (k);

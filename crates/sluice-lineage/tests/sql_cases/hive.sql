@@ -38,3 +38,13 @@ CREATE TABLE b STORED AS ORC AS SELECT * FROM a;
 -- reads:
 -- writes:
 MSCK REPAIR TABLE events;
+
+-- case: insert into partition
+-- reads: src
+-- writes: t
+INSERT INTO TABLE t PARTITION (ds = '2026-11-30') SELECT id FROM src;
+
+-- case: alter table add partition writes it
+-- reads:
+-- writes: t
+ALTER TABLE t ADD PARTITION (ds = '2026-11-30');

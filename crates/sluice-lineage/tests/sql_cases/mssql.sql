@@ -36,3 +36,13 @@ TRUNCATE TABLE dbo.stage;
 -- reads: dbo.src
 -- writes: t
 UPDATE t SET t.v = s.v FROM t JOIN dbo.src s ON t.id = s.id;
+
+-- case: merge mssql
+-- reads: dbo.stage
+-- writes: dbo.dim
+MERGE INTO dbo.dim AS t USING dbo.stage AS s ON t.id = s.id WHEN MATCHED THEN UPDATE SET t.v = s.v WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, s.v);
+
+-- case: if block with insert
+-- reads: dbo.src
+-- writes: dbo.dst
+IF EXISTS (SELECT 1 FROM dbo.src) BEGIN INSERT INTO dbo.dst SELECT * FROM dbo.src; END;

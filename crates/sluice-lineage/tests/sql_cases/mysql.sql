@@ -22,3 +22,15 @@ DELETE a FROM a JOIN b ON a.id = b.id;
 -- reads: s
 -- writes: t
 CREATE TABLE t LIKE s;
+
+-- case: insert ignore
+-- reads: s
+-- writes: t
+INSERT IGNORE INTO t SELECT * FROM s;
+
+-- case: temporary table mysql is internal
+-- reads: s
+-- writes: t
+CREATE TEMPORARY TABLE tmp AS SELECT * FROM s;
+INSERT INTO t SELECT * FROM tmp;
+DROP TEMPORARY TABLE tmp;

@@ -76,3 +76,18 @@ CREATE INDEX idx ON orders (id);
 -- reads: Sales.Orders
 -- writes:
 SELECT * FROM "Sales"."Orders";
+
+-- case: insert returning
+-- reads: src
+-- writes: dst
+INSERT INTO dst SELECT * FROM src RETURNING id;
+
+-- case: recursive cte inside insert
+-- reads: tree
+-- writes: closure
+INSERT INTO closure WITH RECURSIVE r AS (SELECT id, parent FROM tree UNION ALL SELECT t.id, r.parent FROM tree t JOIN r ON t.parent = r.id) SELECT * FROM r;
+
+-- case: alter table rename column writes the table
+-- reads:
+-- writes: t
+ALTER TABLE t RENAME COLUMN a TO b;

@@ -65,3 +65,18 @@ INSERT INTO dst SELECT * FROM tmp;
 -- reads: old_t
 -- writes: new_t
 ALTER TABLE old_t RENAME TO new_t;
+
+-- case: create table like snowflake
+-- reads: src
+-- writes: dst
+CREATE TABLE dst LIKE src;
+
+-- case: secure view
+-- reads: facts
+-- writes: v
+CREATE SECURE VIEW v AS SELECT * FROM facts;
+
+-- case: copy into table from an s3 url
+-- reads: s3://bucket/in/
+-- writes: orders
+COPY INTO orders FROM 's3://bucket/in/' FILE_FORMAT = (TYPE = PARQUET);

@@ -8,3 +8,13 @@ INSERT OR IGNORE INTO t SELECT * FROM s;
 -- writes: t
 CREATE TEMP VIEW v AS SELECT * FROM s;
 INSERT INTO t SELECT * FROM v;
+
+-- case: replace into sqlite
+-- reads: s
+-- writes: t
+REPLACE INTO t SELECT * FROM s;
+
+-- case: create table if not exists sqlite
+-- reads: s
+-- writes: t
+CREATE TABLE IF NOT EXISTS t AS SELECT * FROM s;

@@ -111,8 +111,14 @@ fn tsql_semicolons(sql: &str) -> String {
         let continues = matches!(
             (current.as_deref(), first.as_str()),
             (Some("UPDATE" | "MERGE"), "SET")
-                | (Some("INSERT" | "CREATE" | "ALTER" | "DECLARE"), "SELECT" | "WITH")
-                | (Some("WITH"), "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE")
+                | (
+                    Some("INSERT" | "CREATE" | "ALTER" | "DECLARE"),
+                    "SELECT" | "WITH"
+                )
+                | (
+                    Some("WITH"),
+                    "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE"
+                )
         );
         let after_open = {
             let l = last.to_ascii_uppercase();

@@ -14,13 +14,13 @@
 //! | `TRUNCATE t` | — | `t` |
 //! | `DROP TABLE t`, `DROP VIEW t` | — | `t` (it is gone), unless the script created it |
 //! | `COPY t FROM 'p'`, `COPY INTO t FROM @stage`, `LOAD DATA INPATH 'p' INTO TABLE t` | the path or stage | `t` |
-//! | `COPY t TO 'p'`, `COPY INTO @stage FROM t`, `UNLOAD ('select …') TO 'p'`, `INSERT OVERWRITE DIRECTORY 'p' SELECT …` | the table or query's tables | the path or stage |
+//! | `COPY t TO 'p'`, `COPY INTO @stage FROM t`, `UNLOAD ('select …') TO 'p'`, `INSERT OVERWRITE DIRECTORY 'p' SELECT …`, `EXPORT DATA OPTIONS (uri = 'p') AS …` | the table or query's tables | the path or stage |
 //! | `CACHE`, `UNCACHE`, `ANALYZE`, `EXPLAIN`, `SET`, `DECLARE`, `USE`, transactions | — | — |
 //! | `CREATE PROCEDURE … BEGIN … END`, `BEGIN … END`, `IF`, `WHILE`, `CASE` blocks | the statements inside, in order | |
 
 use sqlparser::ast::{
-    AlterTableOperation, CopySource, CopyTarget, CreateTableLikeKind, FromTable, ObjectName,
-    ObjectType, RenameTableNameKind, SetExpr, Statement, TableFactor, TableObject,
+    AlterTableOperation, CopySource, CopyTarget, CreateTableLikeKind, Expr, FromTable, ObjectName,
+    ObjectType, RenameTableNameKind, SetExpr, SqlOption, Statement, TableFactor, TableObject,
 };
 
 use super::scope::{object_name, relations};
@@ -285,6 +285,19 @@ pub(super) fn effect(st: &Statement) -> Effect {
                 }
             }
             e.writes.push(path(&to.value));
+        }
+        Statement::ExportData(x) => {
+            // BigQuery's `EXPORT DATA OPTIONS (uri = 'gs://…') AS SELECT …`.
+            e.reads = relations(x.query.as_ref());
+            e.writes.extend(x.options.iter().find_map(|o| match o {
+                SqlOption::KeyValue { key, value } if key.value.eq_ignore_ascii_case("uri") => {
+                    match value {
+                        Expr::Value(v) => v.value.clone().into_string().map(|s| path(&s)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }));
         }
         Statement::Directory {
             path: p, source, ..
