@@ -317,8 +317,25 @@ fn a_cycle_and_bad_sql_in_the_config() {
         "version: 1\ndatasets:\n  a: { path: a.csv }\nstages:\n  s:\n    sql: |\n      INSERT INTO b\n      SELECT * FROM a WHERE\n",
     )
     .unwrap();
+    // `lineage` and `impact` answer for the rest of the graph, saying what is missing.
     let t = run_in(dir.path(), &["lineage", "show"]);
-    assert!(t.starts_with("exit: 2\n"), "{t}");
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert!(
+        t.contains("warning: stage `s` is left out of this answer, so its edges are missing"),
+        "{t}"
+    );
+    let t = run_in(dir.path(), &["impact", "a", "-f", "json"]);
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["partial"], true, "{json}");
+    assert_eq!(json["missing"][0]["source"], "stage `s`");
+    assert!(
+        json["missing"][0]["at"]
+            .as_str()
+            .unwrap()
+            .starts_with("sluice.yaml:8:")
+    );
     // `validate` checks the lineage too.
     let t = run_in(dir.path(), &["validate"]);
     assert!(t.starts_with("exit: 2\n"), "{t}");
@@ -411,4 +428,48 @@ fn sql_that_does_not_parse_names_the_dialect_and_suggests_one_that_parses() {
         "{t}"
     );
     assert!(t.contains("sluice.yaml:5:12"), "{t}");
+}
+
+#[test]
+fn an_unreadable_manifest_is_an_error_unless_allow_partial() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  a: { path: a.csv }\n  b: { path: b.csv }\nstages:\n  s: { inputs: [a], outputs: [b] }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("manifest.json"), "{ not json").unwrap();
+    let t = run_in(
+        dir.path(),
+        &["impact", "a", "--dbt-manifest", "manifest.json"],
+    );
+    assert!(
+        t.starts_with("exit: 2\n") || t.starts_with("exit: 4\n"),
+        "{t}"
+    );
+    assert!(t.contains("manifest.json"), "{t}");
+    let t = run_in(
+        dir.path(),
+        &[
+            "impact",
+            "a",
+            "--dbt-manifest",
+            "manifest.json",
+            "--allow-partial",
+            "-f",
+            "json",
+        ],
+    );
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert!(
+        t.contains("warning: dbt manifest manifest.json is left out"),
+        "{t}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["partial"], true);
+    assert_eq!(json["summary"]["total"], 2, "{json}");
+    // A complete answer says nothing of the kind.
+    let t = run_in(dir.path(), &["impact", "a", "-f", "json"]);
+    assert!(!t.contains("partial"), "{t}");
 }

@@ -359,6 +359,9 @@ impl Csr {
 pub struct Lineage {
     /// The graph; edges point downstream (from what is read to what reads it).
     pub graph: DiGraph<Node, Edge>,
+    /// Sources that could not be read, when the graph was built allowing that: their
+    /// nodes and edges are missing from it (answers from it are partial).
+    pub missing: Vec<Missing>,
     by_id: FxMap<String, NodeIndex>,
     by_name: FxMap<String, Vec<NodeIndex>>,
     /// Each node's rank in name order, for fast deterministic sorting of large results.
@@ -557,6 +560,17 @@ fn merge_node(node: &mut Node, n: &RawNode, origin: Origin) {
     }
 }
 
+/// A source left out of a partial graph.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Missing {
+    /// What: ``stage `clean` `` (its SQL), `dbt manifest target/manifest.json`.
+    pub source: String,
+    /// Where (`sluice.yaml:12:5`, a path).
+    pub at: String,
+    /// Why, as the error says it.
+    pub message: String,
+}
+
 impl Lineage {
     /// Merges fragments into one graph. Fragments come in precedence order (config first):
     /// when nodes merge, the earlier fragment's name, kind, owner and tier win, and later
@@ -626,6 +640,7 @@ impl Lineage {
         }
         let mut lineage = Lineage {
             graph: DiGraph::new(),
+            missing: vec![],
             by_id: FxMap::default(),
             by_name: FxMap::default(),
             name_rank: vec![],

@@ -24,7 +24,13 @@ pub fn table_id(name: &str) -> String {
 
 /// The config's datasets, stages and exposures (origin `config`), and what stage SQL adds
 /// (origin `sql`).
-pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
+///
+/// With `missing`, a stage whose SQL does not parse is left out of the SQL fragment (its
+/// declared `inputs`/`outputs` stay) and listed there, instead of failing the import.
+pub fn import(
+    config: &Config,
+    mut missing: Option<&mut Vec<crate::graph::Missing>>,
+) -> Result<(Fragment, Fragment)> {
     let mut f = Fragment::new(Origin::Config);
     for d in &config.datasets {
         let mut alias_names = vec![d.path.trim_end_matches('/').to_string()];
@@ -90,7 +96,24 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
                     dialect: e.dialect,
                     suggestion: e.suggestion,
                 }
-            })?;
+            });
+            let flow = match (flow, missing.as_deref_mut()) {
+                (Ok(f), _) => f,
+                (Err(e), Some(m)) => {
+                    let at = match &e {
+                        LineageError::Sql { at, .. } => at.clone(),
+                        _ => String::new(),
+                    };
+                    tracing::warn!(stage = %s.name, error = %e, "stage SQL left out of the graph");
+                    m.push(crate::graph::Missing {
+                        source: format!("stage `{}`", s.name),
+                        at,
+                        message: e.to_string(),
+                    });
+                    continue;
+                }
+                (Err(e), None) => return Err(e),
+            };
             for t in flow.reads.iter().chain(&flow.writes) {
                 sql.nodes.push(RawNode {
                     id: table_id(t),
