@@ -136,7 +136,8 @@ pub enum Origin {
     Config,
     /// A dbt manifest.
     Dbt,
-    /// OpenLineage events.
+    /// OpenLineage events (`openlineage` in JSON, as in the README).
+    #[serde(rename = "openlineage")]
     OpenLineage,
     /// Stage SQL.
     Sql,
