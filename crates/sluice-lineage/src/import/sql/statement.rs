@@ -290,11 +290,11 @@ pub(super) fn effect(st: &Statement) -> Effect {
             // BigQuery's `EXPORT DATA OPTIONS (uri = 'gs://…') AS SELECT …`.
             e.reads = relations(x.query.as_ref());
             e.writes.extend(x.options.iter().find_map(|o| match o {
-                SqlOption::KeyValue { key, value } if key.value.eq_ignore_ascii_case("uri") => {
-                    match value {
-                        Expr::Value(v) => v.value.clone().into_string().map(|s| path(&s)),
-                        _ => None,
-                    }
+                SqlOption::KeyValue {
+                    key,
+                    value: Expr::Value(v),
+                } if key.value.eq_ignore_ascii_case("uri") => {
+                    v.value.clone().into_string().map(|s| path(&s))
                 }
                 _ => None,
             }));
