@@ -115,11 +115,11 @@
     opts = opts || {};
     var W = opts.width || 640, H = opts.height || 220, L = 40, B = 34, T = 12, R = 10;
     var max = Math.max(1, Math.max.apply(null, data.map(function (d) { return d.value; })));
-    var ticks = niceTicks(0, max, 4);
+    var ticks = niceTicks(0, max, 4, true);
     max = ticks[ticks.length - 1] || max;
     var bw = (W - L - R) / Math.max(1, data.length);
     var svg = s("svg", {
-      viewBox: "0 0 " + W + " " + H, class: "chart", role: "img",
+      width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "chart", role: "img",
       "aria-label": opts.label || "bar chart", "data-testid": opts.testid,
     });
     axisY(svg, ticks, function (v) { return T + (H - T - B) * (1 - v / max); }, L, W - R);
@@ -148,7 +148,7 @@
     var H = T * 2 + row * Math.max(1, data.length);
     var max = Math.max(1, Math.max.apply(null, data.map(function (d) { return d.value; })));
     var svg = s("svg", {
-      viewBox: "0 0 " + W + " " + H, class: "chart", role: "img",
+      width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "chart", role: "img",
       "aria-label": opts.label || "bar chart", "data-testid": opts.testid,
     });
     data.forEach(function (d, i) {
@@ -167,7 +167,7 @@
     opts = opts || {};
     var W = opts.width || 400, H = opts.height || 170, L = 56, R = 12, T = 12, B = 30;
     var svg = s("svg", {
-      viewBox: "0 0 " + W + " " + H, class: "chart line-chart", role: "img",
+      width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "chart line-chart", role: "img",
       "aria-label": opts.label || "line chart", "data-testid": opts.testid,
     });
     var pts = points.filter(function (p) { return typeof p.value === "number" && isFinite(p.value); });
@@ -211,11 +211,12 @@
   }
 
   /** Round tick values covering [lo, hi]. */
-  function niceTicks(lo, hi, n) {
+  function niceTicks(lo, hi, n, integer) {
     var span = hi - lo || 1;
     var step = Math.pow(10, Math.floor(Math.log10(span / n)));
     var err = span / n / step;
     if (err >= 7.5) step *= 10; else if (err >= 3.5) step *= 5; else if (err >= 1.5) step *= 2;
+    if (integer && step < 1) step = 1;
     var out = [];
     for (var v = Math.floor(lo / step) * step; v <= hi + step * 0.5; v += step) out.push(Number(v.toPrecision(12)));
     return out;
@@ -442,8 +443,8 @@
   }
 
   var COLOUR_TEXT = {
-    red: "halted (open or tripped)", amber: "blocked by a halted upstream breaker",
-    green: "flowing (closed)", override: "overridden by hand", neutral: "not a dataset with a breaker",
+    red: "halted: open or tripped", amber: "blocked upstream",
+    green: "flowing: closed", override: "override", neutral: "not a dataset",
   };
 
   /** Layers a graph: longest path from the sources (cycles broken by DFS), then orders
@@ -515,7 +516,7 @@
     return { layers: layers, layer: layer, pos: pos, edges: es, back: back };
   }
 
-  var COL_W = 230, ROW_H = 58, NODE_W = 180, NODE_H = 38, PAD = 24;
+  var COL_W = 215, ROW_H = 58, NODE_W = 175, NODE_H = 38, PAD = 24;
 
   function lineagePage(initial) {
     setTitle("Lineage");
@@ -535,8 +536,15 @@
     var graph = h("div", { class: "graph", id: "graph", "data-testid": "graph" }, h("p", { class: "muted" }, "loading the lineage graph…"));
     var panel = h("aside", { class: "panel", id: "panel", "data-testid": "panel", hidden: true, "aria-label": "node details", tabindex: "-1" });
     var notice = h("div");
+    function zoomBtn(label, testid, f) {
+      return h("button", { type: "button", "aria-label": label, title: label, "data-testid": testid, onclick: f }, testid === "zoom-in" ? "+" : testid === "zoom-out" ? "−" : "fit");
+    }
+    var zoom = h("div", { class: "zoom", role: "group", "aria-label": "zoom" },
+      zoomBtn("Zoom out", "zoom-out", function () { page.autoFit = false; setScale(page.scale / 1.25); }),
+      zoomBtn("Zoom in", "zoom-in", function () { page.autoFit = false; setScale(page.scale * 1.25); }),
+      zoomBtn("Fit the graph to the window", "zoom-fit", function () { page.autoFit = true; setScale(fitScale()); }));
     clear(main).appendChild(h("div", { class: "lineage-page" },
-      h("div", { class: "toolbar" }, h("label", { for: "search", class: "sr-only" }, "Search"), search, matches, legend),
+      h("div", { class: "toolbar" }, h("label", { for: "search", class: "sr-only" }, "Search"), search, matches, zoom, legend),
       notice,
       h("div", { class: "lineage-body" }, graph, panel)));
 
@@ -563,6 +571,22 @@
     }
 
     function go(id) { location.hash = "#/lineage/" + enc(id); }
+
+    page.scale = 1;
+    page.autoFit = true;
+    function refit() { if (page.autoFit) setScale(fitScale()); }
+    function fitScale() {
+      if (!page.W) return 1;
+      var f = Math.min(1, (graph.clientWidth - 4) / page.W, (graph.clientHeight - 4) / page.H);
+      return Math.max(0.4, f);
+    }
+    function setScale(k) {
+      page.scale = Math.max(0.1, Math.min(3, k));
+      var svg = document.getElementById("lineage-svg");
+      if (!svg) return;
+      svg.setAttribute("width", Math.round(page.W * page.scale));
+      svg.setAttribute("height", Math.round(page.H * page.scale));
+    }
 
     function loadStates() {
       return api("/api/datasets").then(function (v) {
@@ -641,7 +665,7 @@
             s("title", { text: nd.name + " (" + nd.kind + ")" + (nd.owner ? " · owner " + nd.owner : "") }),
             s("rect", { width: NODE_W, height: NODE_H, rx: 7, ry: 7 }),
             s("text", { x: 10, y: 16, class: "node-name", text: short(nd.name, 24) }),
-            s("text", { x: 10, y: 30, class: "node-kind", text: nd.kind + (nd.tier ? " · tier " + nd.tier : "") + (nd.owner ? " · " + short(nd.owner, 14) : "") }));
+            s("text", { x: 10, y: 30, class: "node-kind", text: short(nd.kind + (nd.tier ? " · tier " + nd.tier : "") + (nd.owner ? " · " + nd.owner : ""), 29) }));
           el.addEventListener("click", function () { go(nd.id); });
           el.addEventListener("keydown", function (e) {
             if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(nd.id); }
@@ -652,6 +676,8 @@
       });
       svg.appendChild(nodeLayer);
       clear(graph).appendChild(svg);
+      page.W = W; page.H = H;
+      setScale(fitScale());
     }
 
     function clearImpact() {
@@ -675,6 +701,7 @@
 
     page.close = function () {
       panel.hidden = true;
+      refit();
       clearImpact();
       var was = page.selected;
       page.selected = null;
@@ -692,8 +719,9 @@
       page.selected = id;
       var el = page.els[id];
       el.classList.add("selected");
-      if (el.scrollIntoView) el.scrollIntoView({ block: "nearest", inline: "nearest" });
       panel.hidden = false;
+      refit();
+      if (el.scrollIntoView) el.scrollIntoView({ block: "nearest", inline: "nearest" });
       renderPanel(nd);
     };
 
