@@ -4,9 +4,10 @@
 #   1. copies tests/browser/fixture (a feed with defects, what it feeds, a report) to a
 #      temp folder, with a temp SQLite state store;
 #   2. runs `sluice check` on it twice (the feed's breaker opens: a red node; two points
-#      of metric history);
+#      of metric history), the second with `--format html --output run.html`;
 #   3. starts `sluice serve` on a free loopback port with a token;
-#   4. runs test_dashboard.py against it (screenshots to docs/screenshots/);
+#   4. runs test_dashboard.py against it, and on the HTML report of the second run
+#      (screenshots to docs/screenshots/);
 #   5. stops the server (SIGTERM) and checks it exits 0.
 # Skips (exit 0, saying why) only when Chromium cannot be installed.
 #
@@ -44,9 +45,11 @@ cleanup() {
 trap cleanup EXIT
 cp -r tests/browser/fixture/. "$work/"
 export SLUICE_STATE="sqlite:$work/state.db"
-# A failing run exits 1: that is the point (a red node).
-for i in 1 2; do
-  ( cd "$work" && "$bin" -q check -c sluice.yaml ) >/dev/null && { echo "browser: the fixture's check should fail" >&2; exit 1; } || [ $? = 1 ]
+# A failing run exits 1: that is the point (a red node). The second run also writes the
+# standalone HTML report, which the test opens from the file.
+for args in "" "--format html --output $work/run.html"; do
+  # shellcheck disable=SC2086
+  ( cd "$work" && "$bin" -q check -c sluice.yaml $args ) >/dev/null && { echo "browser: the fixture's check should fail" >&2; exit 1; } || [ $? = 1 ]
 done
 
 token="browser-test-$RANDOM$RANDOM"
@@ -64,7 +67,7 @@ echo "browser: sluice serve at $url" >&2
 
 mkdir -p docs/screenshots
 status=0
-"$python" tests/browser/test_dashboard.py --url "$url" --token "$token" --screenshots docs/screenshots || status=$?
+"$python" tests/browser/test_dashboard.py --url "$url" --token "$token" --report "$work/run.html" --screenshots docs/screenshots || status=$?
 
 kill -TERM "$server"
 code=0

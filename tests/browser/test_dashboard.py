@@ -5,7 +5,8 @@ load the page, find the red node, open it with the keyboard, see its failing che
 samples and its blast radius, open a metric-history chart, reset the breaker with a
 reason (a wrong token first: the API's 401 message shown as it is; then the right one),
 see the node turn green and the audit entry appear; then the runs page, a run, and the
-incidents page. Screenshots of each page go to --screenshots. Any error the browser logs
+incidents page; and the standalone HTML report (--report) opened from its file.
+Screenshots of each page go to --screenshots. Any error the browser logs
 (a CSP violation, a script error) fails the test.
 """
 
@@ -212,10 +213,26 @@ def test(t, token):
     t.collect_log()
 
 
+def test_report(t, path):
+    """The standalone report (`sluice check --format html`), opened from its file."""
+    print("report: the standalone HTML file")
+    t.d.get("file://" + os.path.abspath(path))
+    view = t.find("report run view", '[data-testid="run-view"]')
+    assert "failed" in view.text
+    t.find("summary chart", '[data-testid="run-summary-chart"] rect')
+    s = t.find("report samples", '[data-testid="samples-%s"]' % tid("not_null(customer_id)"))
+    assert "null" in s.text, s.text
+    # No dashboard links in a file: the dataset names are plain text.
+    assert not t.all('[data-testid="run-dataset-raw_orders"] h3 a')
+    t.shot("report")
+    t.collect_log()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
     ap.add_argument("--token", required=True)
+    ap.add_argument("--report", help="a `sluice check --format html` file to open too")
     ap.add_argument("--screenshots", default="docs/screenshots")
     a = ap.parse_args()
     os.makedirs(a.screenshots, exist_ok=True)
@@ -223,6 +240,8 @@ def main():
     t = Dashboard(a.url, a.screenshots)
     try:
         test(t, a.token)
+        if a.report:
+            test_report(t, a.report)
         if t.errors:
             raise AssertionError("the browser logged errors:\n" + "\n".join(t.errors))
     except Exception:
