@@ -184,6 +184,19 @@ def test(t, token):
     t.wait("panel closed", lambda: not t.css('[data-testid="panel"]').is_displayed())
     assert d.switch_to.active_element.get_attribute("data-testid") == "node-raw_orders"
 
+    print("lineage: Enter in the search box opens the first match (a stage)")
+    search = t.css('[data-testid="search"]')
+    search.send_keys("transf", Keys.ENTER)
+    t.wait("stage panel", lambda: t.css('[data-testid="panel"]').is_displayed()
+           and t.css("#panel-title").text == "transform")
+    assert not t.all('[data-testid="breaker-panel"]'), "a stage has no breaker"
+    t.find("stage impact", '[data-testid="impact-summary"]')
+    t.wait("stage impact highlighted", lambda: "impacted" in node(t, "revenue_report").get_attribute("class"))
+    assert "impacted" not in node(t, "raw_orders").get_attribute("class")
+    search.clear()
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    t.wait("panel closed again", lambda: not t.css('[data-testid="panel"]').is_displayed())
+
     print("runs: the list, a filter, a run")
     t.css('[data-testid="nav-runs"]').click()
     t.wait("runs", lambda: len(t.all('[data-testid="run-row"]')) == 2)
@@ -191,6 +204,15 @@ def test(t, token):
     t.shot("runs")
     t.go("#/runs?status=passed")
     t.wait("filtered", lambda: "no runs recorded that match" in t.css("main").text)
+    # Paging through next_cursor: one run a page.
+    t.go("#/runs?limit=1")
+    t.wait("one a page", lambda: len(t.all('[data-testid="run-row"]')) == 1
+           and t.css('[data-testid="runs-more"]').is_displayed())
+    t.css('[data-testid="runs-more"]').click()
+    t.wait("second page", lambda: len(t.all('[data-testid="run-row"]')) == 2)
+    t.wait("last page", lambda: not t.css('[data-testid="runs-more"]').is_displayed())
+    ids = [r.get_attribute("data-run-id") for r in t.all('[data-testid="run-row"]')]
+    assert len(set(ids)) == 2, ids
     t.go("#/runs")
     first = t.find("run link", '[data-testid="run-row"] a')
     first.send_keys(Keys.ENTER)
@@ -209,6 +231,22 @@ def test(t, token):
     assert "raw_orders" in t.css('[data-testid="incidents-by-dataset"]').text
     assert "raw_orders" in t.css('[data-testid="incidents-table"]').text
     t.shot("incidents")
+
+    print("breaker: trip by hand; what it feeds turns amber")
+    t.go("#/lineage/" + "dataset%3Afx_rates")
+    t.wait("fx_rates panel", lambda: t.css("#panel-title").text == "fx_rates")
+    assert colour(t, "fx_rates") == "green"
+    t.css('[data-testid="breaker-reason"]').send_keys("rates vendor announced a bad file")
+    assert not t.css('[data-testid="breaker-token"]').is_displayed(), "the token is asked once"
+    t.css('[data-testid="breaker-trip"]').click()
+    t.wait("fx_rates red", lambda: colour(t, "fx_rates") == "red")
+    t.wait("daily_revenue amber", lambda: colour(t, "daily_revenue") == "amber")
+    assert t.css('[data-testid="panel-state"]').text == "tripped"
+    assert "the breaker is now tripped" in t.css('[data-testid="breaker-message"]').text
+    assert "tripped by dashboard" in t.css('[data-testid="panel"]').text
+    t.wait("trip in the audit log", lambda: any(
+        e.get_attribute("data-event") == "manual_trip" and "bad file" in e.text
+        for e in t.all('[data-testid="audit-entry"]')))
 
     t.collect_log()
 

@@ -738,7 +738,7 @@
         facts.push(["path", row.path]);
         facts.push(["breaker since", when(row.since)]);
         if (row.reason) facts.push(["reason", row.reason]);
-        if (row.manual) facts.push(["manual", cell(row.manual)]);
+        if (row.manual) facts.push(["by hand", manualText(row.manual)]);
         if (row.blocked_by && row.blocked_by.length) facts.push(["blocked by", row.blocked_by.map(blockName).join(", ")]);
         if (row.last_run) facts.push(["last run", h("a", { href: "#/run/" + enc(row.last_run.run_id) }, when(row.last_run.at) + " " + row.last_run.status)]);
       } else {
@@ -884,7 +884,8 @@
           sessionStorage.setItem(TOKEN_KEY, t);
           token.value = "";
           msg.classList.add("good");
-          msg.textContent = "Done: " + action + (v && v.state ? " — the breaker is now " + v.state : "") + ".";
+          var now = v && v.breaker ? v.breaker.state : v && v.state;
+          msg.textContent = "Done: " + action + (now ? " — the breaker is now " + now : "") + ".";
           return refresh(dataset, msg.textContent);
         }).catch(function (e) {
           if (e.status === 401) sessionStorage.removeItem(TOKEN_KEY);
@@ -921,6 +922,13 @@
     }
 
     return page;
+  }
+
+  /** A manual overlay: `tripped by alice at ... until ...: reason`. */
+  function manualText(m) {
+    if (!m || typeof m !== "object") return cell(m);
+    return (m.kind || "manual") + " by " + (m.by || "?") + " at " + when(m.at) +
+      (m.until ? " until " + when(m.until) : "") + (m.reason ? ": " + m.reason : "");
   }
 
   function blockName(b) {
@@ -961,7 +969,7 @@
       dsSel.value = params.dataset || "";
     }).catch(function () { /* the filter just lists no names */ });
     function load(cursor) {
-      var q = ["limit=25"];
+      var q = ["limit=" + (/^[0-9]{1,3}$/.test(params.limit || "") ? params.limit : "25")];
       if (params.dataset) q.push("dataset=" + enc(params.dataset));
       if (params.status) q.push("status=" + enc(params.status));
       if (cursor) q.push("cursor=" + enc(cursor));
