@@ -449,6 +449,7 @@
 
   /** Layers a graph: longest path from the sources (cycles broken by DFS), then orders
    *  each layer by the barycentre of its neighbours, a few sweeps down and up. */
+  Sluice.layout = layout;
   function layout(nodes, edges) {
     var n = nodes.length, idx = {};
     nodes.forEach(function (nd, i) { idx[nd.id] = i; });

@@ -198,6 +198,41 @@ mod tests {
         assert_eq!(back, v);
     }
 
+    async fn body(r: Response) -> String {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn assets_are_served_from_the_list_with_their_types_and_the_policy() {
+        for (file, ty, text) in [
+            ("app.js", "text/javascript; charset=utf-8", APP_JS),
+            ("app.css", "text/css; charset=utf-8", APP_CSS),
+            ("favicon.svg", "image/svg+xml", FAVICON_SVG),
+        ] {
+            let r = asset(axum::extract::Path(file.to_string())).await;
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()[header::CONTENT_TYPE], ty);
+            assert_eq!(r.headers()[header::CONTENT_SECURITY_POLICY], CSP);
+            assert_eq!(body(r).await, text);
+        }
+        let r = index().await;
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(r.headers()[header::CONTENT_SECURITY_POLICY], CSP);
+        assert!(body(r).await.contains("<script src=\"/assets/app.js\">"));
+    }
+
+    #[tokio::test]
+    async fn anything_else_is_a_json_404() {
+        for file in ["index.html", "../Cargo.toml", "..", "app.js.map", "/etc/passwd", "APP.JS"] {
+            let r = asset(axum::extract::Path(file.to_string())).await;
+            assert_eq!(r.status(), 404, "{file}");
+            assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+            let v: serde_json::Value = serde_json::from_str(&body(r).await).unwrap();
+            assert_eq!(v["error"]["code"], "not_found");
+        }
+    }
+
     #[test]
     fn the_title_is_escaped() {
         let v = serde_json::json!({"status": "<b>", "started_at": "\"x\""});
