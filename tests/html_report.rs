@@ -67,7 +67,11 @@ fn the_example_as_one_self_contained_file() {
     );
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     // With --output, the terminal still gets the text summary.
-    assert!(stdout(&o).contains("not_null(customer_id)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("not_null(customer_id)"),
+        "{}",
+        stdout(&o)
+    );
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.starts_with("<!doctype html>"));
     assert_self_contained(&html);
@@ -169,5 +173,8 @@ fn a_sample_value_cannot_break_out_of_the_page() {
         "{bodies:?}"
     );
     assert!(bodies.contains(&"<!-- <script>".to_string()), "{bodies:?}");
-    assert!(bodies.contains(&"</SCRIPT >&amp;".to_string()), "{bodies:?}");
+    assert!(
+        bodies.contains(&"</SCRIPT >&amp;".to_string()),
+        "{bodies:?}"
+    );
 }

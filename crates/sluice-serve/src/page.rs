@@ -167,8 +167,19 @@ mod tests {
 
     #[test]
     fn assets_load_nothing_from_elsewhere() {
-        for (name, text) in [("index.html", INDEX_HTML), ("app.js", APP_JS), ("app.css", APP_CSS)] {
-            for bad in ["http://", "https://", "//cdn", "@import", "innerHTML", "eval("] {
+        for (name, text) in [
+            ("index.html", INDEX_HTML),
+            ("app.js", APP_JS),
+            ("app.css", APP_CSS),
+        ] {
+            for bad in [
+                "http://",
+                "https://",
+                "//cdn",
+                "@import",
+                "innerHTML",
+                "eval(",
+            ] {
                 // The SVG namespace URI is a name, not a fetch.
                 let hits = text
                     .match_indices(bad)
@@ -177,8 +188,14 @@ mod tests {
                 assert_eq!(hits, 0, "{name} contains {bad}");
             }
         }
-        assert!(!INDEX_HTML.contains("<script>"), "no inline script on the dashboard");
-        assert!(!INDEX_HTML.contains("style="), "no inline style on the dashboard");
+        assert!(
+            !INDEX_HTML.contains("<script>"),
+            "no inline script on the dashboard"
+        );
+        assert!(
+            !INDEX_HTML.contains("style="),
+            "no inline style on the dashboard"
+        );
     }
 
     #[test]
@@ -188,7 +205,11 @@ mod tests {
             "checks": [{"samples": [{"v": "</script><script>alert(1)</script><!--"}]}]
         });
         let html = standalone_report(&v);
-        assert_eq!(html.matches("</script>").count(), 2, "only the two script elements close");
+        assert_eq!(
+            html.matches("</script>").count(),
+            2,
+            "only the two script elements close"
+        );
         assert!(!html.contains("alert(1)</script"));
         assert!(html.contains("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"));
         // The embedded text parses back to the same value.
@@ -217,14 +238,24 @@ mod tests {
             assert_eq!(body(r).await, text);
         }
         let r = index().await;
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
         assert_eq!(r.headers()[header::CONTENT_SECURITY_POLICY], CSP);
         assert!(body(r).await.contains("<script src=\"/assets/app.js\">"));
     }
 
     #[tokio::test]
     async fn anything_else_is_a_json_404() {
-        for file in ["index.html", "../Cargo.toml", "..", "app.js.map", "/etc/passwd", "APP.JS"] {
+        for file in [
+            "index.html",
+            "../Cargo.toml",
+            "..",
+            "app.js.map",
+            "/etc/passwd",
+            "APP.JS",
+        ] {
             let r = asset(axum::extract::Path(file.to_string())).await;
             assert_eq!(r.status(), 404, "{file}");
             assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
