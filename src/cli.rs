@@ -674,6 +674,9 @@ pub enum Format {
     Junit,
     /// A Markdown table for tickets and chat.
     Markdown,
+    /// One self-contained HTML page (the dashboard's run view, its plots, failing samples)
+    /// for CI artefacts and e-mail.
+    Html,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

@@ -326,6 +326,7 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
         Format::Json => render::json::render(report),
         Format::Junit => render::junit::render(report),
         Format::Markdown => render::markdown::render(report),
+        Format::Html => render::html::render(report),
     };
     let mut stdout_text = String::new();
     if let Some(path) = &args.output {
