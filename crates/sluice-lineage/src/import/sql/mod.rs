@@ -8,6 +8,7 @@
 //! lower-cased, as DataFusion does; quoted ones keep their case. Spark's ``parquet.`path` ``
 //! is the path, not a table.
 
+pub mod columns;
 mod scope;
 mod script;
 mod shim;
@@ -27,6 +28,8 @@ pub struct TableFlow {
     /// Tables the SQL writes that it also reads (`INSERT OVERWRITE t SELECT … FROM t`):
     /// kept apart from `reads` so that the graph gets no cycle.
     pub self_reads: Vec<String>,
+    /// Column-level lineage into the tables written (see [`columns`]).
+    pub columns: Vec<columns::ColumnEdge>,
 }
 
 /// SQL that does not parse: the parser's message and, when it gives one, the position.
@@ -64,6 +67,15 @@ fn parser_dialect(d: Dialect) -> Box<dyn sd::Dialect> {
 /// writes. When it does not parse, the error names the dialect and, if the SQL parses in
 /// another one, suggests it.
 pub fn table_flow(sql: &str, dialect: Dialect) -> Result<TableFlow, SqlError> {
+    analyse(sql, dialect, &columns::Schemas::new())
+}
+
+/// [`table_flow`], with the known columns of tables (for `SELECT *`).
+pub fn analyse(
+    sql: &str,
+    dialect: Dialect,
+    schemas: &columns::Schemas,
+) -> Result<TableFlow, SqlError> {
     let parse = |text: &str, d: Dialect| Parser::parse_sql(&*parser_dialect(d), text);
     let statements = parse(sql, dialect)
         .or_else(|e| {
@@ -87,7 +99,12 @@ pub fn table_flow(sql: &str, dialect: Dialect) -> Result<TableFlow, SqlError> {
                 .find(|d| parse(sql, *d).is_ok());
             e
         })?;
-    Ok(script::analyse(&statements))
+    let mut flow = script::analyse(&statements);
+    flow.columns = columns::column_edges(&statements, schemas)
+        .into_iter()
+        .filter(|e| flow.writes.contains(&e.to_table))
+        .collect();
+    Ok(flow)
 }
 
 fn sql_error(e: ParserError, dialect: Dialect) -> SqlError {

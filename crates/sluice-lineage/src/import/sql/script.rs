@@ -135,6 +135,7 @@ impl Script {
                 .filter(|r| writes.contains(r))
                 .collect(),
             writes: writes.into_iter().collect(),
+            columns: vec![],
         }
     }
 }
