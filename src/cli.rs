@@ -445,6 +445,11 @@ pub struct SourceArgs {
     /// OpenLineage RunEvents, one JSON object per line (repeatable).
     #[arg(long = "openlineage", value_name = "PATH")]
     pub openlineage: Vec<PathBuf>,
+
+    /// Answer from the sources that can be read when a dbt manifest or an OpenLineage
+    /// file cannot (the answer is marked partial and the missing files named).
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 /// `--format` of lineage commands.
@@ -669,6 +674,9 @@ pub enum Format {
     Junit,
     /// A Markdown table for tickets and chat.
     Markdown,
+    /// One self-contained HTML page (the dashboard's run view, its plots, failing samples)
+    /// for CI artefacts and e-mail.
+    Html,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

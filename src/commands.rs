@@ -326,6 +326,7 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
         Format::Json => render::json::render(report),
         Format::Junit => render::junit::render(report),
         Format::Markdown => render::markdown::render(report),
+        Format::Html => render::html::render(report),
     };
     let mut stdout_text = String::new();
     if let Some(path) = &args.output {
@@ -532,8 +533,16 @@ fn load_graph(src: &SourceArgs) -> anyhow::Result<Graph> {
         config: config.as_ref(),
         dbt_manifests: src.dbt_manifest.clone(),
         openlineage: src.openlineage.clone(),
+        allow_partial: src.allow_partial,
     };
-    Ok(sluice_app::lineage::load(&sources)?)
+    let g = sluice_app::lineage::load(&sources)?;
+    for m in &g.lineage.missing {
+        output::note(&format!(
+            "warning: {} is left out of this answer, so its edges are missing: {}",
+            m.source, m.message
+        ));
+    }
+    Ok(g)
 }
 
 /// Writes `text` to `output` (atomically) or stdout.

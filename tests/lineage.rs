@@ -317,8 +317,25 @@ fn a_cycle_and_bad_sql_in_the_config() {
         "version: 1\ndatasets:\n  a: { path: a.csv }\nstages:\n  s:\n    sql: |\n      INSERT INTO b\n      SELECT * FROM a WHERE\n",
     )
     .unwrap();
+    // `lineage` and `impact` answer for the rest of the graph, saying what is missing.
     let t = run_in(dir.path(), &["lineage", "show"]);
-    assert!(t.starts_with("exit: 2\n"), "{t}");
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert!(
+        t.contains("warning: stage `s` is left out of this answer, so its edges are missing"),
+        "{t}"
+    );
+    let t = run_in(dir.path(), &["impact", "a", "-f", "json"]);
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["partial"], true, "{json}");
+    assert_eq!(json["missing"][0]["source"], "stage `s`");
+    assert!(
+        json["missing"][0]["at"]
+            .as_str()
+            .unwrap()
+            .starts_with("sluice.yaml:8:")
+    );
     // `validate` checks the lineage too.
     let t = run_in(dir.path(), &["validate"]);
     assert!(t.starts_with("exit: 2\n"), "{t}");
@@ -326,4 +343,133 @@ fn a_cycle_and_bad_sql_in_the_config() {
         t.contains("sluice.yaml:8:28: stage `s`: its SQL does not parse"),
         "{t}"
     );
+}
+
+#[test]
+fn stage_sql_is_read_in_its_dialect_and_a_self_read_is_kept_without_a_cycle() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  events: { path: e.csv }\n  dim: { path: d.csv }\nlineage:\n  dialect: hive\nstages:\n  \
+         refresh:\n    sql: |\n      INSERT OVERWRITE TABLE events PARTITION (ds = '2026-11-30')\n      SELECT * FROM events JOIN dim ON events.k = dim.k\n  \
+         load:\n    dialect: snowflake\n    sql: COPY INTO dim FROM @landing/dim/\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["validate"]);
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    let t = run_in(dir.path(), &["lineage", "show", "-f", "json"]);
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    let stage = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "refresh")
+        .unwrap();
+    assert_eq!(stage["self_reads"], serde_json::json!(["events"]), "{json}");
+    let edges: Vec<(String, String)> = json["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap().to_string(),
+                e["to"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        edges.contains(&("dataset:dim".into(), "stage:refresh".into())),
+        "{edges:?}"
+    );
+    assert!(
+        edges.contains(&("stage:refresh".into(), "dataset:events".into())),
+        "{edges:?}"
+    );
+    assert!(
+        !edges.contains(&("dataset:events".into(), "stage:refresh".into())),
+        "no cycle: {edges:?}"
+    );
+    assert!(
+        edges.contains(&("stage:load".into(), "dataset:dim".into())),
+        "{edges:?}"
+    );
+    // Impact of `dim`: the refresh and what it writes.
+    let t = run_in(dir.path(), &["impact", "dim"]);
+    assert!(t.contains("events"), "{t}");
+}
+
+#[test]
+fn sql_that_does_not_parse_names_the_dialect_and_suggests_one_that_parses() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  orders: { path: o.csv }\nstages:\n  load:\n    dialect: postgres\n    sql: COPY INTO orders FROM @raw_stage/orders/\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["validate"]);
+    assert!(t.starts_with("exit: 2\n"), "{t}");
+    assert!(t.contains("its SQL does not parse as postgres SQL"), "{t}");
+    assert!(
+        t.contains("it parses as") && t.contains("add `dialect:"),
+        "{t}"
+    );
+    // An unknown dialect is a config error with a suggestion.
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  orders: { path: o.csv }\nlineage:\n  dialect: snowflak\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["validate"]);
+    assert!(t.starts_with("exit: 2\n"), "{t}");
+    assert!(
+        t.contains("unknown SQL dialect `snowflak`") && t.contains("snowflake"),
+        "{t}"
+    );
+    assert!(t.contains("sluice.yaml:5:12"), "{t}");
+}
+
+#[test]
+fn an_unreadable_manifest_is_an_error_unless_allow_partial() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  a: { path: a.csv }\n  b: { path: b.csv }\nstages:\n  s: { inputs: [a], outputs: [b] }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("manifest.json"), "{ not json").unwrap();
+    let t = run_in(
+        dir.path(),
+        &["impact", "a", "--dbt-manifest", "manifest.json"],
+    );
+    assert!(
+        t.starts_with("exit: 2\n") || t.starts_with("exit: 4\n"),
+        "{t}"
+    );
+    assert!(t.contains("manifest.json"), "{t}");
+    let t = run_in(
+        dir.path(),
+        &[
+            "impact",
+            "a",
+            "--dbt-manifest",
+            "manifest.json",
+            "--allow-partial",
+            "-f",
+            "json",
+        ],
+    );
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert!(
+        t.contains("warning: dbt manifest manifest.json is left out"),
+        "{t}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["partial"], true);
+    assert_eq!(json["summary"]["total"], 2, "{json}");
+    // A complete answer says nothing of the kind.
+    let t = run_in(dir.path(), &["impact", "a", "-f", "json"]);
+    assert!(!t.contains("partial"), "{t}");
 }

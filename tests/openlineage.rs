@@ -492,6 +492,7 @@ fn sluices_own_importer_reads_back_what_sluice_emitted() {
         config: None,
         dbt_manifests: vec![],
         openlineage: vec![file.clone()],
+        allow_partial: false,
     })
     .unwrap();
     let l = &graph.lineage;

@@ -872,8 +872,12 @@ fn running_out_of_memory_says_which_query_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mut csv = String::from("id,name\n");
+    // Names long enough that one batch of them is more than the limit: no query over them
+    // can finish by spilling, however the memory pool shares itself out under load (with
+    // 20-byte names, `unique` sometimes spilled its way through on a busy machine).
+    let pad = "x".repeat(120);
     for i in 0..100_000 {
-        csv.push_str(&format!("{i},name-{i:08}-{}\n", i * 7919 % 100_003));
+        csv.push_str(&format!("{i},name-{i:08}-{}-{pad}\n", i * 7919 % 100_003));
     }
     write_files(
         d,

@@ -2,6 +2,7 @@
 
 pub mod breaker;
 pub mod history;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

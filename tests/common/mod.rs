@@ -55,6 +55,8 @@ pub fn sluice() -> Command {
         "OPENLINEAGE_PARENT_JOB_NAMESPACE",
         "OPENLINEAGE_ROOT_PARENT_ID",
         "OPENLINEAGE_DISABLED",
+        "SLUICE_TOKEN",
+        "SLUICE_ADDR",
     ] {
         c.env_remove(v);
     }

@@ -77,7 +77,7 @@ pub struct HistoryView {
 pub fn history(ws: &Workspace, req: &HistoryRequest) -> Result<HistoryView> {
     let ds = ws.dataset(&req.dataset)?;
     let points = ws.with_store(|s| {
-        Ok(s.write(|tx| {
+        Ok(s.read(|tx| {
             tx.metric_points(&PointQuery {
                 dataset: &ds.name,
                 ..PointQuery::default()

@@ -21,6 +21,10 @@ pub struct GraphSources<'a> {
     pub dbt_manifests: Vec<PathBuf>,
     /// OpenLineage NDJSON files.
     pub openlineage: Vec<PathBuf>,
+    /// Leave out dbt manifests and OpenLineage files that cannot be read (the graph is
+    /// then marked partial). Stage SQL that does not parse is always left out here, with
+    /// the same marking: `impact` and `lineage` answer for the rest of the graph.
+    pub allow_partial: bool,
 }
 
 /// A built graph, and whether its config asks for dbt tests (`lineage: { include_tests }`).
@@ -37,7 +41,11 @@ pub fn load(src: &GraphSources<'_>) -> Result<Graph> {
     if src.config.is_none() && src.dbt_manifests.is_empty() && src.openlineage.is_empty() {
         return Err(Error::NoLineageSources);
     }
-    let sources = Sources::new(src.config, &src.dbt_manifests, &src.openlineage);
+    let mut sources = Sources::new(src.config, &src.dbt_manifests, &src.openlineage);
+    sources.partial = sluice_lineage::Partial {
+        sql: true,
+        files: src.allow_partial,
+    };
     Ok(Graph {
         lineage: Arc::new(sluice_lineage::load(&sources)?),
         include_tests: src.config.is_some_and(|c| c.lineage.include_tests),

@@ -103,7 +103,7 @@ pub fn list(ws: &Workspace, q: &RunQuery) -> Result<RunPage> {
         // One more than asked: whether there is a next page.
         limit: limit + 1,
     };
-    let mut runs = ws.with_store(|s| Ok(s.write(|tx| tx.runs(&filter))?))?;
+    let mut runs = ws.with_store(|s| Ok(s.read(|tx| tx.runs(&filter))?))?;
     let next_cursor = if runs.len() > limit {
         runs.truncate(limit);
         runs.last().map(|r| r.run_id.clone())
@@ -116,7 +116,7 @@ pub fn list(ws: &Workspace, q: &RunQuery) -> Result<RunPage> {
 /// One recorded run, with its report.
 pub fn get(ws: &Workspace, run_id: &str) -> Result<RunDetail> {
     let found = if is_run_id(run_id) {
-        ws.with_store(|s| Ok(s.write(|tx| tx.run(run_id))?))?
+        ws.with_store(|s| Ok(s.read(|tx| tx.run(run_id))?))?
     } else {
         None
     };
@@ -137,5 +137,5 @@ pub fn is_run_id(s: &str) -> bool {
 /// Counts over every recorded run (runs by status, failed checks by dataset, each
 /// dataset's last run), for a metrics endpoint.
 pub fn totals(ws: &Workspace) -> Result<sluice_breaker::RunTotals> {
-    ws.with_store(|s| Ok(s.write(|tx| tx.run_totals())?))
+    ws.with_store(|s| Ok(s.read(|tx| tx.run_totals())?))
 }

@@ -126,7 +126,7 @@ pub fn breakers_expiring(
 
 /// The audit log of one dataset (or all), oldest first, at most the last `limit` entries.
 pub fn history(store: &mut Store, dataset: Option<&str>, limit: usize) -> Result<Vec<Logged>> {
-    store.write(|tx| tx.history(dataset, limit))
+    store.read(|tx| tx.history(dataset, limit))
 }
 
 /// The report over the audit log since `since` (after letting expired overlays fall back).
@@ -136,7 +136,7 @@ pub fn report(
     now: DateTime<Utc>,
 ) -> Result<report::Report> {
     breakers(store, now)?;
-    let log = store.write(|tx| tx.since(since))?;
+    let log = store.read(|tx| tx.since(since))?;
     Ok(report::build(&log, since, now))
 }
 
@@ -331,15 +331,24 @@ mod tests {
         // An empty file and a database without tables are initialised.
         let empty = dir.path().join("empty.db");
         std::fs::write(&empty, b"").unwrap();
-        assert_eq!(Store::open_sqlite(&empty).unwrap().version().unwrap(), 3);
+        assert_eq!(
+            Store::open_sqlite(&empty).unwrap().version().unwrap(),
+            Store::known_version()
+        );
         let bare = dir.path().join("bare.db");
         rusqlite::Connection::open(&bare)
             .unwrap()
             .execute_batch("PRAGMA user_version = 3;")
             .unwrap();
-        assert_eq!(Store::open_sqlite(&bare).unwrap().version().unwrap(), 3);
+        assert_eq!(
+            Store::open_sqlite(&bare).unwrap().version().unwrap(),
+            Store::known_version()
+        );
         // And a store of sluice's own opens again.
-        assert_eq!(Store::open_sqlite(&empty).unwrap().version().unwrap(), 3);
+        assert_eq!(
+            Store::open_sqlite(&empty).unwrap().version().unwrap(),
+            Store::known_version()
+        );
     }
 
     #[test]
@@ -359,11 +368,11 @@ mod tests {
         drop(s);
         // Back to schema 1, as a sluice before publishing and metric history left it.
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE publications; DROP TABLE locks; DROP TABLE metrics; DELETE FROM schema_migrations WHERE version >= 2;")
+        c.execute_batch("DROP TABLE publications; DROP TABLE locks; DROP TABLE metrics; DROP TABLE run_datasets; DROP INDEX runs_by_start; ALTER TABLE runs DROP COLUMN report; DELETE FROM schema_migrations WHERE version >= 2;")
             .unwrap();
         drop(c);
         let mut s = Store::open_sqlite(&path).unwrap();
-        assert_eq!(s.version().unwrap(), 3);
+        assert_eq!(s.version().unwrap(), 4);
         assert_eq!(
             history(&mut s, Some("orders"), 10).unwrap().len(),
             1,
@@ -384,6 +393,72 @@ mod tests {
             })
             .unwrap();
         assert!(id > 0, "the new tables work");
+        let mut rec = run(7);
+        rec.report = Some(serde_json::json!({"run_id": "run-7"}));
+        s.write(|tx| tx.record_run(&rec, &[])).unwrap();
+        let (row, report) = s.read(|tx| tx.run("run-7")).unwrap().unwrap();
+        assert_eq!(row.datasets, rec.datasets, "runs keep their datasets");
+        assert_eq!(report, rec.report, "and their report");
+    }
+
+    #[test]
+    fn runs_are_listed_newest_first_a_page_at_a_time_and_filtered() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open_sqlite(&dir.path().join("state.db")).unwrap();
+        for n in 1..=5 {
+            let mut r = run(n);
+            r.run_id = format!("run-{n:02}");
+            if n % 2 == 0 {
+                r.status = sluice_spec::RunStatus::Passed;
+                r.datasets[0].dataset = "refunds".into();
+            }
+            s.write(|tx| tx.record_run(&r, &[])).unwrap();
+        }
+        let ids = |f: &RunFilter, s: &mut Store| -> Vec<String> {
+            s.read(|tx| tx.runs(f))
+                .unwrap()
+                .into_iter()
+                .map(|r| r.run_id)
+                .collect()
+        };
+        let all = RunFilter {
+            limit: 10,
+            ..RunFilter::default()
+        };
+        assert_eq!(
+            ids(&all, &mut s),
+            ["run-05", "run-04", "run-03", "run-02", "run-01"]
+        );
+        let page2 = RunFilter {
+            limit: 2,
+            before: Some("run-04".into()),
+            ..RunFilter::default()
+        };
+        assert_eq!(ids(&page2, &mut s), ["run-03", "run-02"]);
+        let refunds = RunFilter {
+            limit: 10,
+            dataset: Some("refunds".into()),
+            ..RunFilter::default()
+        };
+        assert_eq!(ids(&refunds, &mut s), ["run-04", "run-02"]);
+        let failed = RunFilter {
+            limit: 10,
+            status: Some(sluice_spec::RunStatus::Failed),
+            since: Some(t(3)),
+            ..RunFilter::default()
+        };
+        assert_eq!(ids(&failed, &mut s), ["run-05", "run-03"]);
+        let totals = s.read(|tx| tx.run_totals()).unwrap();
+        assert_eq!(
+            totals.runs,
+            [("failed".to_string(), 3), ("passed".to_string(), 2)]
+        );
+        let last: Vec<(&str, &str)> = totals
+            .last
+            .iter()
+            .map(|(id, _, d)| (id.as_str(), d.dataset.as_str()))
+            .collect();
+        assert_eq!(last, [("run-05", "orders"), ("run-04", "refunds")]);
     }
 
     #[test]
@@ -398,7 +473,7 @@ mod tests {
         let e = Store::open_sqlite(&path).err().expect("refused");
         assert!(
             e.to_string()
-                .contains("schema version 99, newer than this sluice knows (3)"),
+                .contains("schema version 99, newer than this sluice knows (4)"),
             "{e}"
         );
     }

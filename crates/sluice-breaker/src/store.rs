@@ -837,11 +837,21 @@ impl Store {
     }
 
     fn begin(&mut self) -> Result<Tx<'_>> {
+        self.begin_as(true)
+    }
+
+    /// A transaction that takes the write lock first (`write`), or a read-only snapshot
+    /// that never waits for a writer (SQLite in WAL mode reads beside one).
+    fn begin_as(&mut self, write: bool) -> Result<Tx<'_>> {
         let what = self.what.as_str();
         let tx = match &mut self.conn {
             Conn::Sqlite(c) => RawTx::Sqlite(
-                c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .map_err(|e| sqlite_err(what, e))?,
+                c.transaction_with_behavior(if write {
+                    rusqlite::TransactionBehavior::Immediate
+                } else {
+                    rusqlite::TransactionBehavior::Deferred
+                })
+                .map_err(|e| sqlite_err(what, e))?,
             ),
             Conn::Postgres(c) => {
                 let client = c.get();
@@ -851,11 +861,15 @@ impl Store {
                         message: pg_message(&e),
                     })?;
                     // One writer at a time, as SQLite's IMMEDIATE; released at commit/rollback.
-                    tx.execute("SELECT pg_advisory_xact_lock(7061621)", &[])
-                        .map_err(|e| StoreError::Sql {
-                            what: what.to_string(),
-                            message: pg_message(&e),
-                        })?;
+                    let lock = if write {
+                        "SELECT pg_advisory_xact_lock(7061621)"
+                    } else {
+                        "SET TRANSACTION READ ONLY"
+                    };
+                    tx.execute(lock, &[]).map_err(|e| StoreError::Sql {
+                        what: what.to_string(),
+                        message: pg_message(&e),
+                    })?;
                     Ok(tx)
                 })?;
                 RawTx::Postgres(PgTx(Some(tx)))
@@ -903,6 +917,18 @@ impl Store {
                 .and_then(|r| r[0].int())
                 .unwrap_or(0))
         })
+    }
+
+    /// Runs `f` in one read-only transaction: a consistent snapshot that does not wait
+    /// for writers (other processes recording runs) nor make them wait. `f` must not write.
+    pub fn read<T>(&mut self, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
+        let what = self.what.clone();
+        let mut tx = self.begin_as(false)?;
+        let out = f(&mut tx)?;
+        tx.tx
+            .commit()
+            .map_err(|message| StoreError::Sql { what, message })?;
+        Ok(out)
     }
 
     /// Runs `f` in one write transaction, committed if it returns `Ok`.

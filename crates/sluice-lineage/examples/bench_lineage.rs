@@ -883,6 +883,7 @@ fn manifest_bench(models: usize, rng: &mut Rng) -> bool {
         config: None,
         dbt: vec![path.clone()],
         openlineage: vec![],
+        partial: Default::default(),
     };
     let mut times = Vec::new();
     for _ in 0..LOAD_REPS {

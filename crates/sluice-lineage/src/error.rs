@@ -79,8 +79,12 @@ pub enum LineageError {
         message: String,
     },
     /// Stage SQL that does not parse.
-    #[error("{at}: stage `{stage}`: its SQL does not parse{}: {message}", match sql_pos {
+    #[error("{at}: stage `{stage}`: its SQL does not parse as {dialect} SQL{}: {message}{}", match sql_pos {
         Some((l, c)) => format!(" (SQL line {l}, column {c})"),
+        None => String::new(),
+    }, match suggestion {
+        Some(d) => format!("; it parses as {d} SQL: add `dialect: {d}` to the stage (or to `lineage:` for every stage)"),
+        None if *dialect == sluice_spec::Dialect::Generic => "; if it is written for one database, name it with `dialect:` (postgres, snowflake, bigquery, redshift, mysql, mssql, hive, databricks, duckdb, sqlite, clickhouse)".to_string(),
         None => String::new(),
     })]
     Sql {
@@ -92,6 +96,10 @@ pub enum LineageError {
         sql_pos: Option<(u64, u64)>,
         /// The parser's message.
         message: String,
+        /// The dialect it was parsed in.
+        dialect: sluice_spec::Dialect,
+        /// A dialect in which it parses, if one does.
+        suggestion: Option<sluice_spec::Dialect>,
     },
     /// A selector that is not dbt's grammar, or uses what sluice does not support.
     #[error("invalid selector `{selector}`: {message}")]

@@ -136,7 +136,8 @@ pub enum Origin {
     Config,
     /// A dbt manifest.
     Dbt,
-    /// OpenLineage events.
+    /// OpenLineage events (`openlineage` in JSON, as in the README).
+    #[serde(rename = "openlineage")]
     OpenLineage,
     /// Stage SQL.
     Sql,
@@ -185,6 +186,8 @@ pub struct RawNode {
     pub subkind: Option<String>,
     /// A link (an exposure's dashboard).
     pub url: Option<String>,
+    /// Tables a stage's SQL reads and also writes (no edge is drawn for the read).
+    pub self_reads: Vec<String>,
 }
 
 /// An edge as an importer describes it: data flows from `from` to `to`.
@@ -274,6 +277,9 @@ pub struct Node {
     pub subkind: Option<String>,
     /// A link.
     pub url: Option<String>,
+    /// Tables a stage's SQL reads and also writes (`INSERT OVERWRITE t SELECT … FROM t`):
+    /// recorded here, not as an edge, so the graph has no cycle.
+    pub self_reads: Vec<String>,
 }
 
 impl Node {
@@ -295,6 +301,7 @@ impl Node {
             unique_id: None,
             subkind: None,
             url: None,
+            self_reads: vec![],
         }
     }
 
@@ -353,6 +360,9 @@ impl Csr {
 pub struct Lineage {
     /// The graph; edges point downstream (from what is read to what reads it).
     pub graph: DiGraph<Node, Edge>,
+    /// Sources that could not be read, when the graph was built allowing that: their
+    /// nodes and edges are missing from it (answers from it are partial).
+    pub missing: Vec<Missing>,
     by_id: FxMap<String, NodeIndex>,
     by_name: FxMap<String, Vec<NodeIndex>>,
     /// Each node's rank in name order, for fast deterministic sorting of large results.
@@ -544,6 +554,22 @@ fn merge_node(node: &mut Node, n: &RawNode, origin: Origin) {
     node.unique_id = node.unique_id.take().or_else(|| n.unique_id.clone());
     node.subkind = node.subkind.take().or_else(|| n.subkind.clone());
     node.url = node.url.take().or_else(|| n.url.clone());
+    for r in &n.self_reads {
+        if !node.self_reads.contains(r) {
+            node.self_reads.push(r.clone());
+        }
+    }
+}
+
+/// A source left out of a partial graph.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Missing {
+    /// What: ``stage `clean` `` (its SQL), `dbt manifest target/manifest.json`.
+    pub source: String,
+    /// Where (`sluice.yaml:12:5`, a path).
+    pub at: String,
+    /// Why, as the error says it.
+    pub message: String,
 }
 
 impl Lineage {
@@ -615,6 +641,7 @@ impl Lineage {
         }
         let mut lineage = Lineage {
             graph: DiGraph::new(),
+            missing: vec![],
             by_id: FxMap::default(),
             by_name: FxMap::default(),
             name_rank: vec![],

@@ -13,8 +13,10 @@ pub mod render;
 pub mod select;
 
 pub use error::{LineageError, Result};
-pub use graph::{Edge, Fragment, Lineage, NameEdge, Node, NodeKind, Origin, RawEdge, RawNode};
-pub use import::{Sources, load};
+pub use graph::{
+    Edge, Fragment, Lineage, Missing, NameEdge, Node, NodeKind, Origin, RawEdge, RawNode,
+};
+pub use import::{Partial, Sources, load};
 /// A node of the graph, as queries return them.
 pub use petgraph::graph::NodeIndex;
 pub use query::{Direction, Hit, Impact, ImpactOptions, Notify, impact};

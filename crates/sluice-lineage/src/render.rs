@@ -320,6 +320,8 @@ pub fn impact_json<'a>(l: &'a Lineage, imp: &'a Impact) -> ImpactJson<'a> {
             paths: false,
         },
         notify,
+        partial: (!l.missing.is_empty()).then_some(true),
+        missing: &l.missing,
     }
 }
 
@@ -342,6 +344,11 @@ pub struct ImpactJson<'a> {
     summary: SummaryJson,
     impacted: HitsJson<'a>,
     notify: Vec<NotifyJson<'a>>,
+    /// Present (`true`) only when sources were left out of the graph.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partial: Option<bool>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    missing: &'a [crate::Missing],
 }
 
 #[derive(Serialize)]
@@ -650,7 +657,7 @@ pub fn graph_json(l: &Lineage, nodes: &[NodeIndex]) -> Value {
         .iter()
         .map(|n| {
             let n = l.node(*n);
-            json!({
+            let mut v = json!({
                 "id": n.id,
                 "name": n.name,
                 "kind": n.kind,
@@ -660,7 +667,11 @@ pub fn graph_json(l: &Lineage, nodes: &[NodeIndex]) -> Value {
                 "tags": n.tags,
                 "origins": n.origins,
                 "ids": n.ids,
-            })
+            });
+            if !n.self_reads.is_empty() {
+                v["self_reads"] = json!(n.self_reads);
+            }
+            v
         })
         .collect();
     let mut edges: Vec<(&str, &str, Value)> = l
@@ -680,5 +691,10 @@ pub fn graph_json(l: &Lineage, nodes: &[NodeIndex]) -> Value {
         .into_iter()
         .map(|(a, b, o)| json!({"from": a, "to": b, "origins": o}))
         .collect();
-    json!({"nodes": node_list, "edges": edges})
+    let mut out = json!({"nodes": node_list, "edges": edges});
+    if !l.missing.is_empty() {
+        out["partial"] = json!(true);
+        out["missing"] = json!(l.missing);
+    }
+    out
 }

@@ -99,6 +99,7 @@ fn check(manifest: &Path, answers: &Path) -> usize {
         config: None,
         dbt: vec![manifest.to_path_buf()],
         openlineage: vec![],
+        partial: Default::default(),
     })
     .expect("manifest loads");
     let text = std::fs::read_to_string(answers).expect("answers readable");

@@ -1,11 +1,273 @@
 //! The dashboard's assets, embedded in the binary (no CDN: it works offline), and the
 //! self-contained HTML report of one run (`sluice check --format html`).
+//!
+//! The dashboard is one page (`assets/index.html`) with one script and one style sheet;
+//! they are served from a fixed list compiled in, so no request reaches the filesystem.
+//! The run view is drawn by `Sluice.renderRun` in `assets/app.js`, both on the dashboard
+//! (`#/run/ID`) and in the standalone report, which inlines the same script and style and
+//! embeds the report's JSON.
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
+use crate::error::ApiError;
 use crate::state::Shared;
 
-/// The dashboard's routes (`/`, `/assets/...`).
+/// The dashboard's page.
+pub const INDEX_HTML: &str = include_str!("../assets/index.html");
+/// The dashboard's script (also inlined into the standalone report).
+pub const APP_JS: &str = include_str!("../assets/app.js");
+/// The dashboard's style sheet (also inlined into the standalone report).
+pub const APP_CSS: &str = include_str!("../assets/app.css");
+/// The dashboard's icon.
+pub const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
+
+/// The files under `/assets/`: name, content type, content.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.js", "text/javascript; charset=utf-8", APP_JS),
+    ("app.css", "text/css; charset=utf-8", APP_CSS),
+    ("favicon.svg", "image/svg+xml", FAVICON_SVG),
+];
+
+/// The dashboard's Content-Security-Policy: only this server's own script, styles and
+/// API; no inline script, no framing, no form posts elsewhere.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The standalone report's policy: it loads nothing from anywhere (its script and style
+/// are inline), so opening it from a mail or a CI artefact makes no request.
+const REPORT_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+/// The dashboard's routes (`/`, `/assets/{file}`).
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/", get(index))
+        .route("/assets/{file}", get(asset))
+}
+
+fn with_type(content_type: &'static str, body: &'static str) -> Response {
+    let mut r = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    r
+}
+
+/// The page keeps its state in the fragment (`#/runs?...`), which never reaches the server.
+async fn index() -> Response {
+    with_type("text/html; charset=utf-8", INDEX_HTML)
+}
+
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => with_type(content_type, body),
+        None => ApiError::not_found(format!(
+            "no asset `{}`: the dashboard has {}",
+            file.chars().take(80).collect::<String>(),
+            ASSETS
+                .iter()
+                .map(|(n, _, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into_response(),
+    }
+}
+
+/// One self-contained HTML file of a run: the style sheet and the script of the dashboard
+/// inlined, the report (the JSON of `sluice check -f json`) embedded as
+/// `<script type="application/json" id="sluice-report">` with every `<` written `\u003c`
+/// (so no value in it can close the element), drawn on opening by the dashboard's own
+/// run view with its plots. It fetches nothing.
+pub fn standalone_report(report: &serde_json::Value) -> String {
+    let data = embed_json(report);
+    let status = report
+        .get("status")
+        .and_then(|s| s.as_str())
+        .unwrap_or("unknown");
+    let started = report
+        .get("started_at")
+        .and_then(|s| s.as_str())
+        .unwrap_or("");
+    let title = escape_html(&format!("sluice run {status} {started}"));
+    let run_id = escape_html(report.get("run_id").and_then(|s| s.as_str()).unwrap_or(""));
+    let css = inline_safe(APP_CSS, "</style");
+    let js = inline_safe(APP_JS, "</script");
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"{REPORT_CSP}\">\n\
+<title>{title}</title>\n<style>\n{css}</style>\n</head>\n<body class=\"standalone\">\n\
+<main id=\"main\"><noscript>This report draws itself with JavaScript; its data is the JSON below (sluice run {run_id}).</noscript></main>\n\
+<p class=\"report-foot\">sluice run report · generated by <code>sluice check --format html</code></p>\n\
+<script type=\"application/json\" id=\"sluice-report\">{data}</script>\n\
+<script>\n{js}</script>\n</body>\n</html>\n"
+    )
+}
+
+/// JSON safe inside a `<script>` element: `<`, `>` and `&` as `\u` escapes (they can only
+/// occur inside JSON strings, where the escapes mean the same characters).
+fn embed_json(v: &serde_json::Value) -> String {
+    let text = serde_json::to_string(v).unwrap_or_else(|_| "null".into());
+    let mut out = String::with_capacity(text.len() + 64);
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An asset inlined into an element it must not close. The assets are written without
+/// these sequences (a test checks); this is the belt to that test's braces.
+fn inline_safe(text: &str, closing: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains(closing) && !lower.contains("<!--") {
+        return text.to_string();
+    }
+    text.replace("</", "<\\/").replace("<!--", "<\\!--")
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_can_be_inlined_as_they_are() {
+        for (name, text) in [("app.js", APP_JS), ("app.css", APP_CSS)] {
+            let lower = text.to_ascii_lowercase();
+            assert!(!lower.contains("</script"), "{name} contains </script");
+            assert!(!lower.contains("</style"), "{name} contains </style");
+            assert!(!lower.contains("<!--"), "{name} contains <!--");
+        }
+    }
+
+    #[test]
+    fn assets_load_nothing_from_elsewhere() {
+        for (name, text) in [
+            ("index.html", INDEX_HTML),
+            ("app.js", APP_JS),
+            ("app.css", APP_CSS),
+        ] {
+            for bad in [
+                "http://",
+                "https://",
+                "//cdn",
+                "@import",
+                "innerHTML",
+                "eval(",
+            ] {
+                // The SVG namespace URI is a name, not a fetch.
+                let hits = text
+                    .match_indices(bad)
+                    .filter(|(i, _)| !text[*i..].starts_with("http://www.w3.org/2000/svg"))
+                    .count();
+                assert_eq!(hits, 0, "{name} contains {bad}");
+            }
+        }
+        assert!(
+            !INDEX_HTML.contains("<script>"),
+            "no inline script on the dashboard"
+        );
+        assert!(
+            !INDEX_HTML.contains("style="),
+            "no inline style on the dashboard"
+        );
+    }
+
+    #[test]
+    fn the_report_json_cannot_close_its_element() {
+        let v = serde_json::json!({
+            "status": "failed", "run_id": "r1", "started_at": "2026-01-01T00:00:00Z",
+            "checks": [{"samples": [{"v": "</script><script>alert(1)</script><!--"}]}]
+        });
+        let html = standalone_report(&v);
+        assert_eq!(
+            html.matches("</script>").count(),
+            2,
+            "only the two script elements close"
+        );
+        assert!(!html.contains("alert(1)</script"));
+        assert!(html.contains("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"));
+        // The embedded text parses back to the same value.
+        let start = html.find("id=\"sluice-report\">").unwrap() + "id=\"sluice-report\">".len();
+        let end = start + html[start..].find("</script>").unwrap();
+        let back: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+        assert_eq!(back, v);
+    }
+
+    async fn body(r: Response) -> String {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn assets_are_served_from_the_list_with_their_types_and_the_policy() {
+        for (file, ty, text) in [
+            ("app.js", "text/javascript; charset=utf-8", APP_JS),
+            ("app.css", "text/css; charset=utf-8", APP_CSS),
+            ("favicon.svg", "image/svg+xml", FAVICON_SVG),
+        ] {
+            let r = asset(axum::extract::Path(file.to_string())).await;
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()[header::CONTENT_TYPE], ty);
+            assert_eq!(r.headers()[header::CONTENT_SECURITY_POLICY], CSP);
+            assert_eq!(body(r).await, text);
+        }
+        let r = index().await;
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(r.headers()[header::CONTENT_SECURITY_POLICY], CSP);
+        assert!(body(r).await.contains("<script src=\"/assets/app.js\">"));
+    }
+
+    #[tokio::test]
+    async fn anything_else_is_a_json_404() {
+        for file in [
+            "index.html",
+            "../Cargo.toml",
+            "..",
+            "app.js.map",
+            "/etc/passwd",
+            "APP.JS",
+        ] {
+            let r = asset(axum::extract::Path(file.to_string())).await;
+            assert_eq!(r.status(), 404, "{file}");
+            assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+            let v: serde_json::Value = serde_json::from_str(&body(r).await).unwrap();
+            assert_eq!(v["error"]["code"], "not_found");
+        }
+    }
+
+    #[test]
+    fn the_title_is_escaped() {
+        let v = serde_json::json!({"status": "<b>", "started_at": "\"x\""});
+        let html = standalone_report(&v);
+        assert!(html.contains("<title>sluice run &lt;b&gt; &quot;x&quot;</title>"));
+    }
 }

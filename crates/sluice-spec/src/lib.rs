@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod diag;
+pub mod dialect;
 pub mod duration;
 pub mod forecast;
 pub mod history;
@@ -29,6 +30,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Level};
+pub use dialect::Dialect;
 pub use forecast::{
     CompletenessSpec, DateGrid, Frequency, GridStart, KeySource, KeyValues, QuantileOrder,
 };

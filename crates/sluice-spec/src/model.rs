@@ -1142,6 +1142,8 @@ pub struct Stage {
     /// Its SQL (`sql:`, or the text of `sql_file:`), from which lineage infers the tables it
     /// reads and writes.
     pub sql: Option<StageSql>,
+    /// `dialect:`: the dialect of its SQL (`None`: the `lineage:` default).
+    pub dialect: Option<crate::Dialect>,
 }
 
 /// SQL of a stage, and where it came from (for error locations).
@@ -1201,6 +1203,8 @@ pub struct LineageSources {
     pub include_tests: bool,
     /// `mapping:`: which nodes of other sources are a sluice dataset.
     pub mapping: Vec<LineageMapping>,
+    /// `dialect:`: the SQL dialect of stages that do not name theirs.
+    pub dialect: crate::Dialect,
 }
 
 /// One `mapping:` entry: a dataset and the ids it has elsewhere (a dbt unique_id, an

@@ -149,6 +149,7 @@ fn top_level(key: &str) -> Option<Value> {
                     Some(names().described("OpenLineage RunEvent files, one JSON object per line."))
                 }
                 "include_tests" => Some(boolean()),
+                "dialect" => Some(dialect()),
                 "mapping" => Some(json!({
                     "description": "A dataset's other names in dbt or OpenLineage: `orders_clean: [model.shop.orders]`.",
                     "type": "object",
@@ -438,11 +439,20 @@ fn stage() -> Value {
                 "sql_file" => {
                     string().described("A file holding the stage's SQL, relative to this file.")
                 }
+                "dialect" => dialect(),
                 _ => return None,
             })
         },
         &[],
     )
+}
+
+/// `dialect:` of a stage or of `lineage:`.
+fn dialect() -> Value {
+    json!({
+        "description": "The SQL dialect of stage SQL (default generic).",
+        "enum": crate::Dialect::NAMES,
+    })
 }
 
 fn reconcile() -> Value {

@@ -24,7 +24,13 @@ pub fn table_id(name: &str) -> String {
 
 /// The config's datasets, stages and exposures (origin `config`), and what stage SQL adds
 /// (origin `sql`).
-pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
+///
+/// With `missing`, a stage whose SQL does not parse is left out of the SQL fragment (its
+/// declared `inputs`/`outputs` stay) and listed there, instead of failing the import.
+pub fn import(
+    config: &Config,
+    mut missing: Option<&mut Vec<crate::graph::Missing>>,
+) -> Result<(Fragment, Fragment)> {
     let mut f = Fragment::new(Origin::Config);
     for d in &config.datasets {
         let mut alias_names = vec![d.path.trim_end_matches('/').to_string()];
@@ -67,7 +73,8 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
             });
         }
         if let Some(text) = &s.sql {
-            let flow = table_flow(&text.text).map_err(|e| {
+            let dialect = s.dialect.unwrap_or(config.lineage.dialect);
+            let flow = table_flow(&text.text, dialect).map_err(|e| {
                 let (at, sql_pos) = match (&text.file, e.pos) {
                     // In a file, the parser's position is the file's.
                     (Some(file), Some((l, c))) => (format!("{}:{l}:{c}", file.display()), None),
@@ -86,13 +93,41 @@ pub fn import(config: &Config) -> Result<(Fragment, Fragment)> {
                     stage: s.name.clone(),
                     sql_pos,
                     message: e.message,
+                    dialect: e.dialect,
+                    suggestion: e.suggestion,
                 }
-            })?;
+            });
+            let flow = match (flow, missing.as_deref_mut()) {
+                (Ok(f), _) => f,
+                (Err(e), Some(m)) => {
+                    let at = match &e {
+                        LineageError::Sql { at, .. } => at.clone(),
+                        _ => String::new(),
+                    };
+                    tracing::warn!(stage = %s.name, error = %e, "stage SQL left out of the graph");
+                    m.push(crate::graph::Missing {
+                        source: format!("stage `{}`", s.name),
+                        at,
+                        message: e.to_string(),
+                    });
+                    continue;
+                }
+                (Err(e), None) => return Err(e),
+            };
             for t in flow.reads.iter().chain(&flow.writes) {
                 sql.nodes.push(RawNode {
                     id: table_id(t),
                     name: t.clone(),
                     kind: Some(NodeKind::Table),
+                    ..RawNode::default()
+                });
+            }
+            if !flow.self_reads.is_empty() {
+                sql.nodes.push(RawNode {
+                    id: id.clone(),
+                    name: s.name.clone(),
+                    kind: Some(NodeKind::Stage),
+                    self_reads: flow.self_reads.clone(),
                     ..RawNode::default()
                 });
             }

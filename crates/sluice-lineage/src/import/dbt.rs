@@ -278,6 +278,7 @@ fn raw_node(unique_id: String, r: Resource) -> Option<RawNode> {
         unique_id: Some(unique_id),
         subkind,
         url: r.url,
+        self_reads: vec![],
     })
 }
 

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use sluice_spec::Config;
 
 use crate::error::{LineageError, Result};
-use crate::graph::{Fragment, Lineage, NodeKind, RawNode};
+use crate::graph::{Fragment, Lineage, Missing, NodeKind, RawNode};
 
 /// What to build a graph from.
 #[derive(Clone, Debug, Default)]
@@ -41,6 +41,19 @@ pub struct Sources<'a> {
     pub dbt: Vec<PathBuf>,
     /// OpenLineage NDJSON files.
     pub openlineage: Vec<PathBuf>,
+    /// Which sources may be left out, when they cannot be read, with the graph marked
+    /// partial (default: none; every failure is an error).
+    pub partial: Partial,
+}
+
+/// Which failing sources a graph may leave out (each then listed in
+/// [`Lineage::missing`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Partial {
+    /// A stage whose SQL does not parse: its SQL's edges are missing.
+    pub sql: bool,
+    /// A dbt manifest or OpenLineage file that cannot be read.
+    pub files: bool,
 }
 
 impl<'a> Sources<'a> {
@@ -55,6 +68,7 @@ impl<'a> Sources<'a> {
             config,
             dbt: vec![],
             openlineage: vec![],
+            partial: Partial::default(),
         };
         if let Some(c) = config {
             s.dbt.extend(c.lineage.dbt.iter().cloned());
@@ -75,21 +89,38 @@ pub fn load(sources: &Sources) -> Result<Lineage> {
     )
     .entered();
     let mut fragments = Vec::new();
+    let mut missing = Vec::new();
     if let Some(c) = sources.config {
-        let (config, sql) = config::import(c)?;
+        let (config, sql) = config::import(c, sources.partial.sql.then_some(&mut missing))?;
         fragments.push(config);
         fragments.push(sql);
     }
+    let mut file = |what: &str, p: &PathBuf, r: Result<Fragment>| -> Result<Option<Fragment>> {
+        match r {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if sources.partial.files => {
+                tracing::warn!(path = %p.display(), error = %e, "left out of the graph");
+                missing.push(Missing {
+                    source: format!("{what} {}", p.display()),
+                    at: p.display().to_string(),
+                    message: e.to_string(),
+                });
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    };
     for p in &sources.dbt {
         let _s = tracing::info_span!("dbt", path = %p.display()).entered();
-        fragments.push(dbt::import(p)?);
+        fragments.extend(file("dbt manifest", p, dbt::import(p))?);
     }
     for p in &sources.openlineage {
         let _s = tracing::info_span!("openlineage", path = %p.display()).entered();
-        fragments.push(openlineage::import(p)?);
+        fragments.extend(file("OpenLineage events", p, openlineage::import(p))?);
     }
     let same = same_nodes(&fragments, sources.config)?;
-    let lineage = Lineage::build(fragments, &same)?;
+    let mut lineage = Lineage::build(fragments, &same)?;
+    lineage.missing = missing;
     tracing::info!(
         nodes = lineage.graph.node_count(),
         edges = lineage.graph.edge_count(),

@@ -18,7 +18,8 @@ pub(crate) const EXPOSURE_KEYS: &[&str] = &[
     "url",
     "description",
 ];
-pub(crate) const LINEAGE_KEYS: &[&str] = &["dbt", "openlineage", "include_tests", "mapping"];
+pub(crate) const LINEAGE_KEYS: &[&str] =
+    &["dbt", "openlineage", "include_tests", "mapping", "dialect"];
 
 impl Decoder<'_> {
     /// `exposures:`: name -> exposure.
@@ -128,6 +129,9 @@ impl Decoder<'_> {
         };
         out.dbt = files(self, "dbt");
         out.openlineage = files(self, "openlineage");
+        if let Some(d) = get(e, "dialect").and_then(|n| self.dialect(n)) {
+            out.dialect = d;
+        }
         if let Some(n) = get(e, "include_tests") {
             out.include_tests = self.boolean(n, "`include_tests`").unwrap_or(false);
         }
@@ -164,6 +168,26 @@ impl Decoder<'_> {
             }
         }
         out
+    }
+
+    /// `dialect: snowflake`.
+    pub(super) fn dialect(&mut self, node: &Node) -> Option<crate::Dialect> {
+        let s = self.string(node, "`dialect`")?;
+        if let Some(d) = crate::Dialect::parse(&s) {
+            return Some(d);
+        }
+        let help = hint(&s, crate::Dialect::NAMES).unwrap_or_else(|| {
+            format!(
+                "the dialects the SQL parser knows: {}",
+                crate::Dialect::NAMES.join(", ")
+            )
+        });
+        self.err(
+            Diagnostic::error(node.span, format!("unknown SQL dialect `{s}`"))
+                .label("not a dialect")
+                .help(help),
+        );
+        None
     }
 
     /// An exposure may not take a dataset's name (they share the lineage graph). What it

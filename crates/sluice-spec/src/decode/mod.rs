@@ -521,7 +521,7 @@ impl Decoder<'_> {
         {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 self.err(
-                    Diagnostic::error(n.span, format!("`token_env` is not an environment variable name: `{name}`"))
+                    Diagnostic::error(n.span, "`token_env` is not an environment variable name".to_string())
                         .label("not a variable name")
                         .help("name the variable that holds the token, e.g. `token_env: SLUICE_PROD_TOKEN` (letters, digits and _), not the token itself".to_string()),
                 );

@@ -18,6 +18,7 @@ pub(crate) const STAGE_KEYS: &[&str] = &[
     "reconcile",
     "sql",
     "sql_file",
+    "dialect",
 ];
 
 pub(crate) const PARITY_KEYS: &[&str] = &[
@@ -392,6 +393,7 @@ impl Decoder<'_> {
                 owner: get(e, "owner").and_then(|n| self.text(n, "`owner`")),
                 description: get(e, "description").and_then(|n| self.text(n, "`description`")),
                 sql,
+                dialect: get(e, "dialect").and_then(|n| self.dialect(n)),
             });
         }
         out
