@@ -9,7 +9,8 @@
 #   PROFILE=debug bash bench/serve_load.sh        # the debug build (slow graph build)
 #
 # Env: NODES [1000000], CLIENTS [200], SECONDS_ [30], PORT [18291], PROFILE [release],
-# KEEP=1 keeps the work directory (graph, state, logs).
+# KEEP=1 keeps the work directory (graph, state, logs); GRAPH_DIR=DIR reuses the manifest
+# and impact.txt that `python3 bench/serve_graph.py DIR --nodes N` wrote.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -46,7 +47,11 @@ trap cleanup EXIT
 # is a generated dbt manifest of $nodes models (bench/serve_graph.py).
 cp -r "$root/examples/orders/." "$work/"
 t0=$(date +%s.%N)
-python3 "$root/bench/serve_graph.py" "$work" --nodes "$nodes"
+if [[ -n "${GRAPH_DIR:-}" && -f "$GRAPH_DIR/manifest.json" ]]; then
+  cp "$GRAPH_DIR/manifest.json" "$GRAPH_DIR/impact.txt" "$work/"   # made earlier by serve_graph.py
+else
+  python3 "$root/bench/serve_graph.py" "$work" --nodes "$nodes"
+fi
 printf '\nlineage:\n  dbt: manifest.json\n' >> "$work/sluice.yaml"
 echo "serve_load: manifest $(du -h "$work/manifest.json" | cut -f1), written in $(echo "$(date +%s.%N) - $t0" | bc) s"
 export SLUICE_STATE="sqlite:$work/state.db"
