@@ -564,9 +564,20 @@ fn impact(args: &ImpactArgs) -> anyhow::Result<u8> {
         upstream: args.upstream,
         depth: args.depth,
         include_tests: args.include_tests,
+        column: args.column.clone(),
     };
-    let imp = sluice_app::lineage::impact(&g, &req)?;
     let l = &g.lineage;
+    let imp = match sluice_app::lineage::impact_any(&g, &req)? {
+        sluice_app::lineage::Answer::Nodes(imp) => imp,
+        sluice_app::lineage::Answer::Columns(ci) => {
+            let text = match args.format {
+                GraphFormat::Json => json_text(&graph::column_impact_json(l, &ci)),
+                _ => graph::column_impact_text(l, &ci),
+            };
+            emit(&text, args.output.as_deref())?;
+            return Ok(code::PASSED);
+        }
+    };
     let nodes: Vec<_> = imp.hits.iter().map(|h| h.node).collect();
     let text = match args.format {
         GraphFormat::Text => graph::impact_text(l, &imp, args.limit),

@@ -473,3 +473,116 @@ fn an_unreadable_manifest_is_an_error_unless_allow_partial() {
     let t = run_in(dir.path(), &["impact", "a", "-f", "json"]);
     assert!(!t.contains("partial"), "{t}");
 }
+
+#[test]
+fn column_impact_from_stage_sql_lists_columns_tables_exposures_and_how() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  orders: { path: o.csv }\n  daily: { path: d.csv }\nexposures:\n  revenue_board:\n    type: dashboard\n    owner: finance\n    depends_on: [daily]\nstages:\n  \
+         roll_up:\n    sql: |\n      INSERT INTO daily\n      SELECT day, sum(amount * fx) AS revenue, count(*) AS n\n      FROM orders WHERE status = 'paid' GROUP BY day\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["impact", "orders.amount"]);
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert!(
+        t.contains("daily.revenue  aggregation  (depth 1, via orders.amount)"),
+        "{t}"
+    );
+    assert!(t.contains("Exposures reading them: revenue_board"), "{t}");
+    assert!(!t.contains("daily.day"), "amount does not feed day: {t}");
+    // A filter column feeds every column written.
+    let t = run_in(
+        dir.path(),
+        &["impact", "orders", "--column", "status", "-f", "json"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    let hits: Vec<(String, String)> = json["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                format!(
+                    "{}.{}",
+                    c["table"].as_str().unwrap(),
+                    c["column"].as_str().unwrap()
+                ),
+                c["how"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            ("daily.day".to_string(), "filter".to_string()),
+            ("daily.n".to_string(), "filter".to_string()),
+            ("daily.revenue".to_string(), "filter".to_string()),
+        ]
+    );
+    assert_eq!(json["exposures"][0]["owner"], "finance");
+    // Upstream: where a column comes from.
+    let t = run_in(dir.path(), &["impact", "daily.day", "--upstream"]);
+    assert!(t.contains("orders.day  identity"), "{t}");
+}
+
+#[test]
+fn column_impact_on_the_jaffle_shop_manifest_has_known_answers() {
+    let manifest = repo().join("../shared/fixtures/dbt/jaffle_manifest.json");
+    let dir = empty_dir();
+    let m = manifest.to_str().unwrap();
+    let t = run_in(
+        dir.path(),
+        &[
+            "impact",
+            "stg_payments.amount",
+            "--dbt-manifest",
+            m,
+            "-f",
+            "json",
+        ],
+    );
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    let hits: Vec<String> = json["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}.{} {}",
+                c["table"].as_str().unwrap(),
+                c["column"].as_str().unwrap(),
+                c["how"].as_str().unwrap()
+            )
+        })
+        .collect();
+    // customers.sql: sum(amount) as total_amount → customer_lifetime_value;
+    // orders.sql: sum(amount) overall and per payment method.
+    for want in [
+        "customers.customer_lifetime_value aggregation",
+        "orders.amount aggregation",
+        "orders.credit_card_amount aggregation",
+        "orders.gift_card_amount aggregation",
+    ] {
+        assert!(hits.contains(&want.to_string()), "{want} in {hits:?}");
+    }
+    assert!(
+        !hits.iter().any(|h| h.starts_with("customers.first_name")),
+        "{hits:?}"
+    );
+    let t = run_in(
+        dir.path(),
+        &[
+            "impact",
+            "customers.first_name",
+            "--upstream",
+            "--dbt-manifest",
+            m,
+        ],
+    );
+    assert!(t.contains("stg_customers.first_name  identity"), "{t}");
+    assert!(t.contains("raw_customers.first_name  identity"), "{t}");
+}

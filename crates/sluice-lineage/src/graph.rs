@@ -224,6 +224,8 @@ pub struct Fragment {
     pub edges: Vec<RawEdge>,
     /// Its edges from nodes named, not identified.
     pub name_edges: Vec<NameEdge>,
+    /// Its column-level edges.
+    pub column_edges: Vec<crate::columns::RawColumnEdge>,
 }
 
 impl Fragment {
@@ -234,6 +236,7 @@ impl Fragment {
             nodes: vec![],
             edges: vec![],
             name_edges: vec![],
+            column_edges: vec![],
         }
     }
 }
@@ -363,6 +366,8 @@ pub struct Lineage {
     /// Sources that could not be read, when the graph was built allowing that: their
     /// nodes and edges are missing from it (answers from it are partial).
     pub missing: Vec<Missing>,
+    /// Column-level lineage between the graph's tables.
+    pub columns: crate::columns::ColumnGraph,
     by_id: FxMap<String, NodeIndex>,
     by_name: FxMap<String, Vec<NodeIndex>>,
     /// Each node's rank in name order, for fast deterministic sorting of large results.
@@ -642,6 +647,7 @@ impl Lineage {
         let mut lineage = Lineage {
             graph: DiGraph::new(),
             missing: vec![],
+            columns: Default::default(),
             by_id: FxMap::default(),
             by_name: FxMap::default(),
             name_rank: vec![],
@@ -690,6 +696,24 @@ impl Lineage {
             b.edge(from, to, origin);
         }
         lineage.graph = std::mem::take(&mut b.graph);
+        for f in &fragments {
+            for e in &f.column_edges {
+                let resolve = |id: &str| {
+                    lineage.by_id(id).or_else(|| {
+                        let name = id.strip_prefix(crate::columns::BY_NAME)?;
+                        match lineage.by_name(name) {
+                            [one] => Some(*one),
+                            _ => None,
+                        }
+                    })
+                };
+                if let (Some(from), Some(to)) = (resolve(&e.from), resolve(&e.to)) {
+                    lineage
+                        .columns
+                        .add((from, &e.from_column), (to, &e.to_column), e.role);
+                }
+            }
+        }
         lineage.index();
         lineage.check_acyclic()?;
         Ok(lineage)

@@ -698,3 +698,93 @@ pub fn graph_json(l: &Lineage, nodes: &[NodeIndex]) -> Value {
     }
     out
 }
+
+/// A column impact for people: the columns reached (how each uses the root), the tables
+/// they belong to, and the exposures reading them.
+pub fn column_impact_text(l: &Lineage, ci: &crate::columns::ColumnImpact) -> String {
+    let mut out = String::new();
+    let root = format!("{}.{}", l.node(ci.table).name, ci.column);
+    let verb = if ci.upstream {
+        "upstream of"
+    } else {
+        "downstream of"
+    };
+    if ci.hits.is_empty() {
+        if l.columns.knows(ci.table) {
+            writeln!(out, "Nothing is {verb} column {root}.").ok();
+        } else {
+            writeln!(
+                out,
+                "No column-level lineage is known for {} (stage SQL, OpenLineage columnLineage facets and dbt compiled SQL give it).",
+                l.node(ci.table).name
+            )
+            .ok();
+        }
+        return out;
+    }
+    writeln!(
+        out,
+        "{} {verb} column {root}",
+        plural(ci.hits.len(), "column")
+    )
+    .ok();
+    writeln!(out).ok();
+    for h in &ci.hits {
+        let via = format!("{}.{}", l.node(h.via.0).name, h.via.1);
+        writeln!(
+            out,
+            "  {}.{}  {}  (depth {}, via {via})",
+            l.node(h.table).name,
+            h.column,
+            h.role.name(),
+            h.depth
+        )
+        .ok();
+    }
+    let names = |ns: &[NodeIndex]| {
+        ns.iter()
+            .map(|n| l.node(*n).name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out).ok();
+    writeln!(out, "Tables: {}", names(&ci.tables)).ok();
+    if !ci.exposures.is_empty() {
+        writeln!(out, "Exposures reading them: {}", names(&ci.exposures)).ok();
+    }
+    out
+}
+
+/// A column impact as JSON: `root` (`table`, `column`), `direction`, `columns` (each
+/// `table`, `column`, `depth`, `how`, `via`), `tables`, `exposures` (`name`, `owner`, `tier`).
+pub fn column_impact_json(l: &Lineage, ci: &crate::columns::ColumnImpact) -> Value {
+    let columns: Vec<Value> = ci
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "table": l.node(h.table).name,
+                "column": h.column,
+                "depth": h.depth,
+                "how": h.role.name(),
+                "via": format!("{}.{}", l.node(h.via.0).name, h.via.1),
+            })
+        })
+        .collect();
+    let mut v = json!({
+        "root": {"table": l.node(ci.table).name, "column": ci.column},
+        "direction": if ci.upstream { "upstream" } else { "downstream" },
+        "columns": columns,
+        "tables": ci.tables.iter().map(|n| l.node(*n).name.clone()).collect::<Vec<_>>(),
+        "exposures": ci.exposures.iter().map(|n| {
+            let n = l.node(*n);
+            json!({"name": n.name, "owner": n.owner, "tier": n.tier})
+        }).collect::<Vec<_>>(),
+        "known": l.columns.knows(ci.table),
+    });
+    if !l.missing.is_empty() {
+        v["partial"] = json!(true);
+        v["missing"] = json!(l.missing);
+    }
+    v
+}

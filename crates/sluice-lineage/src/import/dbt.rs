@@ -40,6 +40,8 @@ struct Manifest {
 #[derive(Deserialize)]
 struct Metadata {
     dbt_schema_version: Option<String>,
+    #[serde(default)]
+    adapter_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +76,12 @@ struct Resource {
     type_: Option<Value>,
     #[serde(default)]
     url: Option<String>,
+    /// The model's SQL as `dbt compile` wrote it (column lineage).
+    #[serde(default)]
+    compiled_code: Option<String>,
+    /// Documented columns (for `SELECT *`).
+    #[serde(default)]
+    columns: Option<HashMap<String, Value>>,
 }
 
 #[derive(Deserialize)]
@@ -167,8 +175,35 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
         manifest.unit_tests,
     ];
     let mut known = std::collections::HashSet::new();
+    let dialect = manifest
+        .metadata
+        .adapter_type
+        .as_deref()
+        .and_then(sluice_spec::Dialect::parse)
+        .unwrap_or_default();
+    let mut compiled: Vec<(String, String)> = Vec::new();
+    let mut schemas = super::sql::columns::Schemas::new();
+    for group in &groups {
+        for r in group.values() {
+            if let (Some(rel), Some(cols)) = (&r.relation_name, &r.columns)
+                && !cols.is_empty()
+            {
+                let names: Vec<String> = cols.keys().map(|c| c.to_lowercase()).collect();
+                let rel = unquote(rel);
+                schemas.insert(rel.to_lowercase(), names.clone());
+                if let Some((_, short)) = rel.split_once('.') {
+                    schemas.insert(short.to_lowercase(), names);
+                }
+            }
+        }
+    }
     for group in groups {
         for (unique_id, r) in group {
+            if r.resource_type == "model"
+                && let Some(code) = &r.compiled_code
+            {
+                compiled.push((unique_id.clone(), code.clone()));
+            }
             if let Some(node) = raw_node(unique_id, r) {
                 known.insert(node.id.clone());
                 f.nodes.push(node);
@@ -189,6 +224,25 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
                     to: child.clone(),
                 });
             }
+        }
+    }
+    // Column lineage from each model's compiled SQL, in the adapter's dialect. A model
+    // whose SQL does not parse keeps its table-level edges (from `parent_map`).
+    for (unique_id, code) in compiled {
+        if !known.contains(&unique_id) {
+            continue;
+        }
+        match super::sql::select_columns(&code, dialect, &schemas) {
+            Ok(edges) => f.column_edges.extend(edges.into_iter().map(
+                |(from, from_column, to_column, role)| crate::columns::RawColumnEdge {
+                    from: format!("{}{}", crate::columns::BY_NAME, from),
+                    from_column,
+                    to: unique_id.clone(),
+                    to_column,
+                    role,
+                },
+            )),
+            Err(e) => tracing::debug!(model = %unique_id, error = %e.message, "no column lineage"),
         }
     }
     Ok(f)
