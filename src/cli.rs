@@ -570,6 +570,10 @@ pub struct ShowArgs {
     #[arg(long)]
     pub include_tests: bool,
 
+    /// Show column-level lineage among the nodes: which column feeds which, and how.
+    #[arg(long)]
+    pub columns: bool,
+
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = GraphFormat::Text)]
     pub format: GraphFormat,

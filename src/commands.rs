@@ -636,6 +636,10 @@ fn lineage(cmd: &LineageCommand, color: bool) -> anyhow::Result<u8> {
             let nodes = sluice_app::lineage::show(&g, &sel, args.include_tests)?;
             let l = &g.lineage;
             let text = match args.format {
+                GraphFormat::Text if args.columns => graph::columns_text(l, &nodes),
+                GraphFormat::Json if args.columns => json_text(&graph::columns_json(l, &nodes)),
+                GraphFormat::Mermaid if args.columns => graph::columns_diagram(l, &nodes, true),
+                GraphFormat::Dot if args.columns => graph::columns_diagram(l, &nodes, false),
                 GraphFormat::Text => graph::forest_text(l, &nodes, args.limit),
                 GraphFormat::Json => json_text(&graph::graph_json(l, &nodes)),
                 GraphFormat::Dot => graph::dot(l, &nodes, None),

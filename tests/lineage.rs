@@ -586,3 +586,35 @@ fn column_impact_on_the_jaffle_shop_manifest_has_known_answers() {
     assert!(t.contains("stg_customers.first_name  identity"), "{t}");
     assert!(t.contains("raw_customers.first_name  identity"), "{t}");
 }
+
+#[test]
+fn lineage_show_columns_in_text_json_and_mermaid() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  orders: { path: o.csv }\n  daily: { path: d.csv }\nstages:\n  \
+         roll_up:\n    sql: INSERT INTO daily SELECT day, sum(amount) AS revenue FROM orders GROUP BY day\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["lineage", "show", "--columns"]);
+    assert!(
+        t.contains("orders.amount -> daily.revenue  aggregation"),
+        "{t}"
+    );
+    assert!(t.contains("orders.day -> daily.day  identity"), "{t}");
+    let t = run_in(dir.path(), &["lineage", "show", "--columns", "-f", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    assert_eq!(
+        json["columns"][0],
+        serde_json::json!({"from": {"table": "orders", "column": "amount"}, "to": {"table": "daily", "column": "revenue"}, "how": "aggregation"})
+    );
+    let t = run_in(
+        dir.path(),
+        &["lineage", "show", "--columns", "-f", "mermaid"],
+    );
+    assert!(
+        t.contains("orders__amount -->|aggregation| daily__revenue"),
+        "{t}"
+    );
+}
