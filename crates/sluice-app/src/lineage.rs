@@ -52,10 +52,12 @@ pub fn load(src: &GraphSources<'_>) -> Result<Graph> {
     })
 }
 
-/// The graph of a workspace's config (cached by the workspace: built on first use).
+/// The graph of a workspace's config that impact and lineage questions are answered from
+/// (cached by the workspace; a stage whose SQL does not parse is left out and listed, as
+/// `sluice impact` does).
 pub fn of_workspace(ws: &crate::Workspace) -> Result<Graph> {
     Ok(Graph {
-        lineage: ws.lineage()?,
+        lineage: ws.answering_lineage()?,
         include_tests: ws.config().lineage.include_tests,
     })
 }

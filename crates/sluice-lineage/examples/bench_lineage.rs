@@ -923,14 +923,15 @@ fn manifest_bench(models: usize, rng: &mut Rng) -> bool {
         size as f64 / (1024.0 * 1024.0) / t_parse.as_secs_f64(),
         dur(t_build)
     );
-    // Column lineage: built from every model's compiled SQL within the load above; the
-    // column impact of each source column, walked downstream.
+    // Column lineage: built from every model's compiled SQL on the first column question;
+    // then the column impact of each source column, walked downstream.
+    let (_, t_columns) = timed(|| l.columns().edge_count());
     let roots: Vec<(NodeIndex, String)> = l
         .graph
         .node_indices()
         .filter(|n| l.node(*n).kind == sluice_lineage::NodeKind::Source)
         .flat_map(|n| {
-            l.columns
+            l.columns()
                 .columns_of(n)
                 .into_iter()
                 .map(move |c| (n, c.to_string()))
@@ -944,10 +945,15 @@ fn manifest_bench(models: usize, rng: &mut Rng) -> bool {
         col_times.push(t);
     }
     let col_pass = !col_times.is_empty() && max(&col_times) < COLUMN_IMPACT_TARGET;
+    let col_build_pass = t_columns < COLUMN_BUILD_TARGET;
     println!(
-        "  column lineage: {} column edges from the models' compiled SQL (built in the load above, target < {})",
-        thousands(l.columns.edge_count()),
-        target(COLUMN_BUILD_TARGET)
+        "{:<44} {:>16}  {:>9}  {:>24}  target < {} {}",
+        "column lineage (compiled SQL of every model)",
+        dur(t_columns),
+        "",
+        format!("{} column edges", thousands(l.columns().edge_count())),
+        target(COLUMN_BUILD_TARGET),
+        verdict(t_columns, COLUMN_BUILD_TARGET)
     );
     println!(
         "{:<44} median {:>9}  max {:>9}  {:>24}  target < {} {}",
@@ -959,7 +965,7 @@ fn manifest_bench(models: usize, rng: &mut Rng) -> bool {
         verdict(max(&col_times), COLUMN_IMPACT_TARGET)
     );
     std::fs::remove_file(&path).ok();
-    pass && col_pass && max(&times) < COLUMN_BUILD_TARGET
+    pass && col_pass && col_build_pass
 }
 
 /// Issue 13: column lineage of a 5,000-model manifest builds in under 5 s, and column

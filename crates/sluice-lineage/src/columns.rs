@@ -31,6 +31,33 @@ pub struct RawColumnEdge {
     pub role: Role,
 }
 
+/// Column edges to compute on demand: dbt models' compiled SQL, parsed when a column
+/// question is first asked.
+#[derive(Clone)]
+pub struct Deferred {
+    compute: std::sync::Arc<dyn Fn() -> Vec<RawColumnEdge> + Send + Sync>,
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Deferred")
+    }
+}
+
+impl Deferred {
+    /// Edges `compute` will give when asked.
+    pub fn new(compute: impl Fn() -> Vec<RawColumnEdge> + Send + Sync + 'static) -> Deferred {
+        Deferred {
+            compute: std::sync::Arc::new(compute),
+        }
+    }
+
+    /// Computes the edges.
+    pub fn compute(&self) -> Vec<RawColumnEdge> {
+        (self.compute)()
+    }
+}
+
 /// The column graph.
 #[derive(Clone, Debug, Default)]
 pub struct ColumnGraph {
@@ -178,7 +205,7 @@ pub fn column_impact(
     upstream: bool,
     max_depth: Option<u32>,
 ) -> ColumnImpact {
-    let g = &l.columns;
+    let g = l.columns();
     let mut seen: HashMap<(NodeIndex, String), ()> = HashMap::new();
     seen.insert((table, column.to_string()), ());
     let mut queue = VecDeque::from([(table, column.to_string(), 0u32, Role::Identity)]);

@@ -710,7 +710,7 @@ pub fn column_impact_text(l: &Lineage, ci: &crate::columns::ColumnImpact) -> Str
         "downstream of"
     };
     if ci.hits.is_empty() {
-        if l.columns.knows(ci.table) {
+        if l.columns().knows(ci.table) {
             writeln!(out, "Nothing is {verb} column {root}.").ok();
         } else {
             writeln!(
@@ -780,7 +780,7 @@ pub fn column_impact_json(l: &Lineage, ci: &crate::columns::ColumnImpact) -> Val
             let n = l.node(*n);
             json!({"name": n.name, "owner": n.owner, "tier": n.tier})
         }).collect::<Vec<_>>(),
-        "known": l.columns.knows(ci.table),
+        "known": l.columns().knows(ci.table),
     });
     if !l.missing.is_empty() {
         v["partial"] = json!(true);
@@ -797,7 +797,7 @@ fn column_edges_among<'a>(
 ) -> Vec<(&'a str, &'a str, &'a str, &'a str, crate::columns::Role)> {
     let set: HashSet<NodeIndex> = nodes.iter().copied().collect();
     let mut v: Vec<_> = l
-        .columns
+        .columns()
         .edges()
         .filter(|(f, _, t, _, _)| set.contains(f) && set.contains(t))
         .map(|(f, fc, t, tc, r)| (l.node(f).name.as_str(), fc, l.node(t).name.as_str(), tc, r))

@@ -79,9 +79,9 @@ struct Resource {
     /// The model's SQL as `dbt compile` wrote it (column lineage).
     #[serde(default)]
     compiled_code: Option<String>,
-    /// Documented columns (for `SELECT *`).
+    /// Documented columns (for `SELECT *`): their names only.
     #[serde(default)]
-    columns: Option<HashMap<String, Value>>,
+    columns: Option<HashMap<String, serde::de::IgnoredAny>>,
 }
 
 #[derive(Deserialize)]
@@ -226,26 +226,56 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
             }
         }
     }
-    // Column lineage from each model's compiled SQL, in the adapter's dialect. A model
-    // whose SQL does not parse keeps its table-level edges (from `parent_map`).
-    for (unique_id, code) in compiled {
-        if !known.contains(&unique_id) {
-            continue;
-        }
-        match super::sql::select_columns(&code, dialect, &schemas) {
-            Ok(edges) => f.column_edges.extend(edges.into_iter().map(
-                |(from, from_column, to_column, role)| crate::columns::RawColumnEdge {
-                    from: format!("{}{}", crate::columns::BY_NAME, from),
-                    from_column,
-                    to: unique_id.clone(),
-                    to_column,
-                    role,
-                },
-            )),
-            Err(e) => tracing::debug!(model = %unique_id, error = %e.message, "no column lineage"),
-        }
+    // Column lineage from each model's compiled SQL, in the adapter's dialect: computed
+    // when a column question is first asked, on every core. A model whose SQL does not
+    // parse keeps its table-level edges (from `parent_map`).
+    compiled.retain(|(id, _)| known.contains(id));
+    if !compiled.is_empty() {
+        f.deferred_columns = Some(crate::columns::Deferred::new(move || {
+            column_edges(&compiled, dialect, &schemas)
+        }));
     }
     Ok(f)
+}
+
+/// The column edges of models' compiled SQL, the models split over the cores.
+fn column_edges(
+    compiled: &[(String, String)],
+    dialect: sluice_spec::Dialect,
+    schemas: &super::sql::columns::Schemas,
+) -> Vec<crate::columns::RawColumnEdge> {
+    let one = |(unique_id, code): &(String, String)| -> Vec<crate::columns::RawColumnEdge> {
+        match super::sql::select_columns(code, dialect, schemas) {
+            Ok(edges) => edges
+                .into_iter()
+                .map(
+                    |(from, from_column, to_column, role)| crate::columns::RawColumnEdge {
+                        from: format!("{}{}", crate::columns::BY_NAME, from),
+                        from_column,
+                        to: unique_id.clone(),
+                        to_column,
+                        role,
+                    },
+                )
+                .collect(),
+            Err(e) => {
+                tracing::debug!(model = %unique_id, error = %e.message, "no column lineage");
+                vec![]
+            }
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = compiled.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = compiled
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().flat_map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 fn raw_node(unique_id: String, r: Resource) -> Option<RawNode> {

@@ -330,7 +330,7 @@ impl Env<'_> {
                 match constraint(&j.join_operator) {
                     Some(JoinConstraint::On(e)) => join_exprs.push(e),
                     Some(JoinConstraint::Using(cols)) => {
-                        using.extend(cols.iter().map(|c| object_name(c)));
+                        using.extend(cols.iter().map(object_name));
                     }
                     _ => {}
                 }
