@@ -618,3 +618,58 @@ fn lineage_show_columns_in_text_json_and_mermaid() {
         "{t}"
     );
 }
+
+#[test]
+fn a_dbt_catalog_beside_the_manifest_makes_columns_exact() {
+    let dir = empty_dir();
+    std::fs::copy(
+        repo().join("../shared/fixtures/dbt/jaffle_manifest.json"),
+        dir.path().join("manifest.json"),
+    )
+    .unwrap();
+    let upstream = |d: &std::path::Path| {
+        run_in(
+            d,
+            &[
+                "impact",
+                "customers.customer_lifetime_value",
+                "--upstream",
+                "--dbt-manifest",
+                "manifest.json",
+            ],
+        )
+    };
+    // Without a catalog, `amount` (unqualified over two `select *` CTEs) may come from either.
+    let t = upstream(dir.path());
+    assert!(t.contains("stg_payments.amount  aggregation"), "{t}");
+    assert!(t.contains("stg_orders.amount"), "{t}");
+    let table = |name: &str, cols: &[&str]| {
+        let columns: serde_json::Map<String, serde_json::Value> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    c.to_string(),
+                    serde_json::json!({"type": "VARCHAR", "index": i + 1, "name": c}),
+                )
+            })
+            .collect();
+        serde_json::json!({"metadata": {"database": "jaffle_shop", "schema": "main", "name": name, "type": "VIEW"}, "columns": columns, "unique_id": format!("model.jaffle_shop.{name}")})
+    };
+    let catalog = serde_json::json!({
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json"},
+        "nodes": {
+            "model.jaffle_shop.stg_orders": table("stg_orders", &["order_id", "customer_id", "order_date", "status"]),
+            "model.jaffle_shop.stg_payments": table("stg_payments", &["payment_id", "order_id", "payment_method", "amount"]),
+            "model.jaffle_shop.stg_customers": table("stg_customers", &["customer_id", "first_name", "last_name"]),
+        },
+        "sources": {}
+    });
+    std::fs::write(dir.path().join("catalog.json"), catalog.to_string()).unwrap();
+    let t = upstream(dir.path());
+    assert!(t.contains("stg_payments.amount  aggregation"), "{t}");
+    assert!(
+        !t.contains("stg_orders.amount"),
+        "the catalog says stg_orders has no amount: {t}"
+    );
+}

@@ -31,11 +31,16 @@ pub struct RawColumnEdge {
     pub role: Role,
 }
 
+/// The function computing deferred edges, given better-known columns if any.
+type Compute =
+    dyn Fn(Option<&crate::import::sql::columns::Schemas>) -> Vec<RawColumnEdge> + Send + Sync;
+
 /// Column edges to compute on demand: dbt models' compiled SQL, parsed when a column
-/// question is first asked.
+/// question is first asked (with a dbt catalog's columns when one was found).
 #[derive(Clone)]
 pub struct Deferred {
-    compute: std::sync::Arc<dyn Fn() -> Vec<RawColumnEdge> + Send + Sync>,
+    compute: std::sync::Arc<Compute>,
+    schemas: Option<std::sync::Arc<crate::import::sql::columns::Schemas>>,
 }
 
 impl std::fmt::Debug for Deferred {
@@ -45,16 +50,29 @@ impl std::fmt::Debug for Deferred {
 }
 
 impl Deferred {
-    /// Edges `compute` will give when asked.
-    pub fn new(compute: impl Fn() -> Vec<RawColumnEdge> + Send + Sync + 'static) -> Deferred {
+    /// Edges `compute` will give when asked (with the columns of [`Deferred::with_schemas`]
+    /// when given, else `None`).
+    pub fn new(
+        compute: impl Fn(Option<&crate::import::sql::columns::Schemas>) -> Vec<RawColumnEdge>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Deferred {
         Deferred {
             compute: std::sync::Arc::new(compute),
+            schemas: None,
         }
+    }
+
+    /// The same, computed with these (better-known) columns.
+    pub fn with_schemas(mut self, schemas: crate::import::sql::columns::Schemas) -> Deferred {
+        self.schemas = Some(std::sync::Arc::new(schemas));
+        self
     }
 
     /// Computes the edges.
     pub fn compute(&self) -> Vec<RawColumnEdge> {
-        (self.compute)()
+        (self.compute)(self.schemas.as_deref())
     }
 }
 

@@ -107,7 +107,61 @@ pub fn import(path: &Path) -> Result<Fragment> {
         path: path.to_path_buf(),
         source,
     })?;
-    import_bytes(path, &text)
+    let mut f = import_bytes(path, &text)?;
+    // `dbt docs generate` writes catalog.json beside manifest.json: the warehouse's own
+    // columns of every relation, all of them (for `SELECT *` in column lineage).
+    let catalog = path.with_file_name("catalog.json");
+    if let Some(d) = f.deferred_columns.take() {
+        f.deferred_columns = Some(match catalog_schemas(&catalog) {
+            Some(schemas) => d.with_schemas(schemas),
+            None => d,
+        });
+    }
+    Ok(f)
+}
+
+/// The columns of every relation in a dbt `catalog.json` (lower-case `db.schema.name` and
+/// `schema.name`), complete; `None` when there is no readable catalog.
+fn catalog_schemas(path: &Path) -> Option<super::sql::columns::Schemas> {
+    #[derive(Deserialize)]
+    struct Catalog {
+        #[serde(default)]
+        nodes: HashMap<String, Table>,
+        #[serde(default)]
+        sources: HashMap<String, Table>,
+    }
+    #[derive(Deserialize)]
+    struct Table {
+        metadata: TableMeta,
+        #[serde(default)]
+        columns: HashMap<String, serde::de::IgnoredAny>,
+    }
+    #[derive(Deserialize)]
+    struct TableMeta {
+        #[serde(default)]
+        database: Option<String>,
+        schema: String,
+        name: String,
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let catalog: Catalog = match serde_json::from_slice(&bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "catalog.json not read");
+            return None;
+        }
+    };
+    let mut schemas = super::sql::columns::Schemas::new();
+    schemas.complete = true;
+    for t in catalog.nodes.values().chain(catalog.sources.values()) {
+        let names: Vec<String> = t.columns.keys().map(|c| c.to_lowercase()).collect();
+        let short = format!("{}.{}", t.metadata.schema, t.metadata.name).to_lowercase();
+        if let Some(db) = &t.metadata.database {
+            schemas.insert(format!("{db}.{short}").to_lowercase(), names.clone());
+        }
+        schemas.insert(short, names);
+    }
+    Some(schemas)
 }
 
 /// The `N` of `.../manifest/vN.json` in `metadata.dbt_schema_version`.
@@ -231,8 +285,8 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
     // parse keeps its table-level edges (from `parent_map`).
     compiled.retain(|(id, _)| known.contains(id));
     if !compiled.is_empty() {
-        f.deferred_columns = Some(crate::columns::Deferred::new(move || {
-            column_edges(&compiled, dialect, &schemas)
+        f.deferred_columns = Some(crate::columns::Deferred::new(move |catalog| {
+            column_edges(&compiled, dialect, catalog.unwrap_or(&schemas))
         }));
     }
     Ok(f)
