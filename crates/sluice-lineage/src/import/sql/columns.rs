@@ -723,6 +723,7 @@ mod tests {
     #[test]
     fn star_is_expanded_when_the_columns_are_known() {
         let mut schemas = Schemas::new();
+        schemas.complete = true;
         schemas.insert("orders".into(), vec!["id".into(), "amount".into()]);
         assert_eq!(
             edges_with("CREATE VIEW v AS SELECT * FROM orders", &schemas),
@@ -753,6 +754,7 @@ mod tests {
     #[test]
     fn unqualified_columns_resolve_to_the_table_that_has_them() {
         let mut schemas = Schemas::new();
+        schemas.complete = true;
         schemas.insert("orders".into(), vec!["id".into(), "amount".into()]);
         schemas.insert("fx".into(), vec!["id".into(), "rate".into()]);
         assert_eq!(
