@@ -481,6 +481,11 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "N")]
     pub depth: Option<u32>,
 
+    /// Answer for this column of NODE: the downstream (or upstream) columns, the tables
+    /// and exposures that use them, and how. `sluice impact orders.amount` says the same.
+    #[arg(long, value_name = "COLUMN")]
+    pub column: Option<String>,
+
     /// Report dbt tests too.
     #[arg(long)]
     pub include_tests: bool,
@@ -564,6 +569,10 @@ pub struct ShowArgs {
     /// Show dbt tests too.
     #[arg(long)]
     pub include_tests: bool,
+
+    /// Show column-level lineage among the nodes: which column feeds which, and how.
+    #[arg(long)]
+    pub columns: bool,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = GraphFormat::Text)]

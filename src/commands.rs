@@ -564,9 +564,20 @@ fn impact(args: &ImpactArgs) -> anyhow::Result<u8> {
         upstream: args.upstream,
         depth: args.depth,
         include_tests: args.include_tests,
+        column: args.column.clone(),
     };
-    let imp = sluice_app::lineage::impact(&g, &req)?;
     let l = &g.lineage;
+    let imp = match sluice_app::lineage::impact_any(&g, &req)? {
+        sluice_app::lineage::Answer::Nodes(imp) => imp,
+        sluice_app::lineage::Answer::Columns(ci) => {
+            let text = match args.format {
+                GraphFormat::Json => json_text(&graph::column_impact_json(l, &ci)),
+                _ => graph::column_impact_text(l, &ci),
+            };
+            emit(&text, args.output.as_deref())?;
+            return Ok(code::PASSED);
+        }
+    };
     let nodes: Vec<_> = imp.hits.iter().map(|h| h.node).collect();
     let text = match args.format {
         GraphFormat::Text => graph::impact_text(l, &imp, args.limit),
@@ -625,6 +636,10 @@ fn lineage(cmd: &LineageCommand, color: bool) -> anyhow::Result<u8> {
             let nodes = sluice_app::lineage::show(&g, &sel, args.include_tests)?;
             let l = &g.lineage;
             let text = match args.format {
+                GraphFormat::Text if args.columns => graph::columns_text(l, &nodes),
+                GraphFormat::Json if args.columns => json_text(&graph::columns_json(l, &nodes)),
+                GraphFormat::Mermaid if args.columns => graph::columns_diagram(l, &nodes, true),
+                GraphFormat::Dot if args.columns => graph::columns_diagram(l, &nodes, false),
                 GraphFormat::Text => graph::forest_text(l, &nodes, args.limit),
                 GraphFormat::Json => json_text(&graph::graph_json(l, &nodes)),
                 GraphFormat::Dot => graph::dot(l, &nodes, None),

@@ -473,3 +473,203 @@ fn an_unreadable_manifest_is_an_error_unless_allow_partial() {
     let t = run_in(dir.path(), &["impact", "a", "-f", "json"]);
     assert!(!t.contains("partial"), "{t}");
 }
+
+#[test]
+fn column_impact_from_stage_sql_lists_columns_tables_exposures_and_how() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  orders: { path: o.csv }\n  daily: { path: d.csv }\nexposures:\n  revenue_board:\n    type: dashboard\n    owner: finance\n    depends_on: [daily]\nstages:\n  \
+         roll_up:\n    sql: |\n      INSERT INTO daily\n      SELECT day, sum(amount * fx) AS revenue, count(*) AS n\n      FROM orders WHERE status = 'paid' GROUP BY day\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["impact", "orders.amount"]);
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert!(
+        t.contains("daily.revenue  aggregation  (depth 1, via orders.amount)"),
+        "{t}"
+    );
+    assert!(t.contains("Exposures reading them: revenue_board"), "{t}");
+    assert!(!t.contains("daily.day"), "amount does not feed day: {t}");
+    // A filter column feeds every column written.
+    let t = run_in(
+        dir.path(),
+        &["impact", "orders", "--column", "status", "-f", "json"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    let hits: Vec<(String, String)> = json["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                format!(
+                    "{}.{}",
+                    c["table"].as_str().unwrap(),
+                    c["column"].as_str().unwrap()
+                ),
+                c["how"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            ("daily.day".to_string(), "filter".to_string()),
+            ("daily.n".to_string(), "filter".to_string()),
+            ("daily.revenue".to_string(), "filter".to_string()),
+        ]
+    );
+    assert_eq!(json["exposures"][0]["owner"], "finance");
+    // Upstream: where a column comes from.
+    let t = run_in(dir.path(), &["impact", "daily.day", "--upstream"]);
+    assert!(t.contains("orders.day  identity"), "{t}");
+}
+
+#[test]
+fn column_impact_on_the_jaffle_shop_manifest_has_known_answers() {
+    let manifest = repo().join("../shared/fixtures/dbt/jaffle_manifest.json");
+    let dir = empty_dir();
+    let m = manifest.to_str().unwrap();
+    let t = run_in(
+        dir.path(),
+        &[
+            "impact",
+            "stg_payments.amount",
+            "--dbt-manifest",
+            m,
+            "-f",
+            "json",
+        ],
+    );
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    let hits: Vec<String> = json["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}.{} {}",
+                c["table"].as_str().unwrap(),
+                c["column"].as_str().unwrap(),
+                c["how"].as_str().unwrap()
+            )
+        })
+        .collect();
+    // customers.sql: sum(amount) as total_amount → customer_lifetime_value;
+    // orders.sql: sum(amount) overall and per payment method.
+    for want in [
+        "customers.customer_lifetime_value aggregation",
+        "orders.amount aggregation",
+        "orders.credit_card_amount aggregation",
+        "orders.gift_card_amount aggregation",
+    ] {
+        assert!(hits.contains(&want.to_string()), "{want} in {hits:?}");
+    }
+    assert!(
+        !hits.iter().any(|h| h.starts_with("customers.first_name")),
+        "{hits:?}"
+    );
+    let t = run_in(
+        dir.path(),
+        &[
+            "impact",
+            "customers.first_name",
+            "--upstream",
+            "--dbt-manifest",
+            m,
+        ],
+    );
+    assert!(t.contains("stg_customers.first_name  identity"), "{t}");
+    assert!(t.contains("raw_customers.first_name  identity"), "{t}");
+}
+
+#[test]
+fn lineage_show_columns_in_text_json_and_mermaid() {
+    let dir = empty_dir();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  orders: { path: o.csv }\n  daily: { path: d.csv }\nstages:\n  \
+         roll_up:\n    sql: INSERT INTO daily SELECT day, sum(amount) AS revenue FROM orders GROUP BY day\n",
+    )
+    .unwrap();
+    let t = run_in(dir.path(), &["lineage", "show", "--columns"]);
+    assert!(
+        t.contains("orders.amount -> daily.revenue  aggregation"),
+        "{t}"
+    );
+    assert!(t.contains("orders.day -> daily.day  identity"), "{t}");
+    let t = run_in(dir.path(), &["lineage", "show", "--columns", "-f", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_str(t.split("--- stdout\n").nth(1).unwrap()).unwrap();
+    assert_eq!(
+        json["columns"][0],
+        serde_json::json!({"from": {"table": "orders", "column": "amount"}, "to": {"table": "daily", "column": "revenue"}, "how": "aggregation"})
+    );
+    let t = run_in(
+        dir.path(),
+        &["lineage", "show", "--columns", "-f", "mermaid"],
+    );
+    assert!(
+        t.contains("orders__amount -->|aggregation| daily__revenue"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_dbt_catalog_beside_the_manifest_makes_columns_exact() {
+    let dir = empty_dir();
+    std::fs::copy(
+        repo().join("../shared/fixtures/dbt/jaffle_manifest.json"),
+        dir.path().join("manifest.json"),
+    )
+    .unwrap();
+    let upstream = |d: &std::path::Path| {
+        run_in(
+            d,
+            &[
+                "impact",
+                "customers.customer_lifetime_value",
+                "--upstream",
+                "--dbt-manifest",
+                "manifest.json",
+            ],
+        )
+    };
+    // Without a catalog, `amount` (unqualified over two `select *` CTEs) may come from either.
+    let t = upstream(dir.path());
+    assert!(t.contains("stg_payments.amount  aggregation"), "{t}");
+    assert!(t.contains("stg_orders.amount"), "{t}");
+    let table = |name: &str, cols: &[&str]| {
+        let columns: serde_json::Map<String, serde_json::Value> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    c.to_string(),
+                    serde_json::json!({"type": "VARCHAR", "index": i + 1, "name": c}),
+                )
+            })
+            .collect();
+        serde_json::json!({"metadata": {"database": "jaffle_shop", "schema": "main", "name": name, "type": "VIEW"}, "columns": columns, "unique_id": format!("model.jaffle_shop.{name}")})
+    };
+    let catalog = serde_json::json!({
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json"},
+        "nodes": {
+            "model.jaffle_shop.stg_orders": table("stg_orders", &["order_id", "customer_id", "order_date", "status"]),
+            "model.jaffle_shop.stg_payments": table("stg_payments", &["payment_id", "order_id", "payment_method", "amount"]),
+            "model.jaffle_shop.stg_customers": table("stg_customers", &["customer_id", "first_name", "last_name"]),
+        },
+        "sources": {}
+    });
+    std::fs::write(dir.path().join("catalog.json"), catalog.to_string()).unwrap();
+    let t = upstream(dir.path());
+    assert!(t.contains("stg_payments.amount  aggregation"), "{t}");
+    assert!(
+        !t.contains("stg_orders.amount"),
+        "the catalog says stg_orders has no amount: {t}"
+    );
+}

@@ -516,6 +516,7 @@ fn sluices_own_importer_reads_back_what_sluice_emitted() {
                 upstream: false,
                 depth: None,
                 include_tests: false,
+                column: None,
             },
         )
         .unwrap();

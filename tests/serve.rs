@@ -720,3 +720,23 @@ fn the_server_reads_and_writes_a_postgres_store_beside_cli_runs() {
     let (code, log) = s.terminate();
     assert_eq!(code, 0, "{log}");
 }
+
+#[test]
+fn a_stage_whose_sql_does_not_parse_leaves_the_graph_partial_not_blind() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG.replace(
+        "stages:\n",
+        "stages:\n  broken: { sql: \"INSERT INTO x SELECT * FROM\" }\n",
+    );
+    write_project(dir.path(), &config);
+    let s = Server::start(dir.path(), None, &[]);
+    let g = get_json(&s, "/api/lineage");
+    assert_eq!(g["partial"], true, "{g}");
+    assert_eq!(g["missing"][0]["source"], "stage `broken`");
+    let imp = get_json(&s, "/api/impact/orders_raw");
+    assert_eq!(imp["partial"], true, "{imp}");
+    assert!(imp.to_string().contains("orders_clean"), "{imp}");
+    // Column lineage over HTTP.
+    let c = get_json(&s, "/api/impact/orders_raw?column=id");
+    assert_eq!(c["root"]["column"], "id", "{c}");
+}

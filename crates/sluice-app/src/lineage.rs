@@ -52,10 +52,12 @@ pub fn load(src: &GraphSources<'_>) -> Result<Graph> {
     })
 }
 
-/// The graph of a workspace's config (cached by the workspace: built on first use).
+/// The graph of a workspace's config that impact and lineage questions are answered from
+/// (cached by the workspace; a stage whose SQL does not parse is left out and listed, as
+/// `sluice impact` does).
 pub fn of_workspace(ws: &crate::Workspace) -> Result<Graph> {
     Ok(Graph {
-        lineage: ws.lineage()?,
+        lineage: ws.answering_lineage()?,
         include_tests: ws.config().lineage.include_tests,
     })
 }
@@ -80,6 +82,47 @@ pub struct ImpactRequest {
     pub depth: Option<u32>,
     /// Report dbt tests too (also when the config asks for them).
     pub include_tests: bool,
+    /// A column of the node: answer at column level (`--column`; `orders.amount` as the
+    /// node says the same when no node is called that).
+    pub column: Option<String>,
+}
+
+/// What an impact question is answered with.
+#[derive(Debug)]
+pub enum Answer {
+    /// Nodes of the graph.
+    Nodes(Impact),
+    /// Columns.
+    Columns(sluice_lineage::columns::ColumnImpact),
+}
+
+/// Impact at node or column level: with `req.column`, or when `req.node` names no node
+/// but `table.column` names a column of one.
+pub fn impact_any(graph: &Graph, req: &ImpactRequest) -> Result<Answer> {
+    let column = |table, col: &str| {
+        Answer::Columns(sluice_lineage::columns::column_impact(
+            &graph.lineage,
+            table,
+            col,
+            req.upstream,
+            req.depth,
+        ))
+    };
+    if let Some(col) = &req.column {
+        let table = graph.lineage.find(&req.node)?;
+        return Ok(column(table, col));
+    }
+    match impact(graph, req) {
+        Ok(i) => Ok(Answer::Nodes(i)),
+        Err(e) => {
+            if let Some((t, c)) = req.node.rsplit_once('.')
+                && let Ok(table) = graph.lineage.find(t)
+            {
+                return Ok(column(table, c));
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Everything downstream (or upstream) of a node, with depth and path.

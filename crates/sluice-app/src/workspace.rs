@@ -74,6 +74,7 @@ pub struct Workspace {
     state: StateChoice,
     store: Mutex<Option<Store>>,
     lineage: Mutex<Option<Arc<Lineage>>>,
+    answering: Mutex<Option<Arc<Lineage>>>,
     clock: Clock,
     actor: Option<String>,
 }
@@ -117,6 +118,7 @@ impl Workspace {
             state: opts.state,
             store: Mutex::new(None),
             lineage: Mutex::new(None),
+            answering: Mutex::new(None),
             clock: opts.clock,
             actor: opts.actor,
         })
@@ -188,6 +190,24 @@ impl Workspace {
             &[],
             &[],
         ))?);
+        *slot = Some(Arc::clone(&built));
+        Ok(built)
+    }
+
+    /// The graph that impact and lineage questions are answered from, built on first use:
+    /// like [`Workspace::lineage`], but a stage whose SQL does not parse is left out (and
+    /// listed in its `missing`) instead of failing every answer. Guards never use it.
+    pub fn answering_lineage(&self) -> Result<Arc<Lineage>> {
+        let mut slot = self.answering.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(l) = slot.as_ref() {
+            return Ok(Arc::clone(l));
+        }
+        let mut sources = Sources::new(Some(&self.config), &[], &[]);
+        sources.partial = sluice_lineage::Partial {
+            sql: true,
+            files: false,
+        };
+        let built = Arc::new(sluice_lineage::load(&sources)?);
         *slot = Some(Arc::clone(&built));
         Ok(built)
     }

@@ -224,6 +224,11 @@ pub struct Fragment {
     pub edges: Vec<RawEdge>,
     /// Its edges from nodes named, not identified.
     pub name_edges: Vec<NameEdge>,
+    /// Its column-level edges.
+    pub column_edges: Vec<crate::columns::RawColumnEdge>,
+    /// Column-level edges it can compute when a column question is asked (parsing every
+    /// dbt model's compiled SQL is not paid by table-level questions).
+    pub deferred_columns: Option<crate::columns::Deferred>,
 }
 
 impl Fragment {
@@ -234,6 +239,8 @@ impl Fragment {
             nodes: vec![],
             edges: vec![],
             name_edges: vec![],
+            column_edges: vec![],
+            deferred_columns: None,
         }
     }
 }
@@ -363,6 +370,11 @@ pub struct Lineage {
     /// Sources that could not be read, when the graph was built allowing that: their
     /// nodes and edges are missing from it (answers from it are partial).
     pub missing: Vec<Missing>,
+    /// Column-level lineage between the graph's tables, built on first use
+    /// ([`Lineage::columns`]) from these edges and deferred sources.
+    column_graph: std::sync::OnceLock<crate::columns::ColumnGraph>,
+    column_sources: Vec<crate::columns::RawColumnEdge>,
+    column_deferred: Vec<crate::columns::Deferred>,
     by_id: FxMap<String, NodeIndex>,
     by_name: FxMap<String, Vec<NodeIndex>>,
     /// Each node's rank in name order, for fast deterministic sorting of large results.
@@ -642,6 +654,9 @@ impl Lineage {
         let mut lineage = Lineage {
             graph: DiGraph::new(),
             missing: vec![],
+            column_graph: std::sync::OnceLock::new(),
+            column_sources: vec![],
+            column_deferred: vec![],
             by_id: FxMap::default(),
             by_name: FxMap::default(),
             name_rank: vec![],
@@ -690,9 +705,44 @@ impl Lineage {
             b.edge(from, to, origin);
         }
         lineage.graph = std::mem::take(&mut b.graph);
+        for f in fragments {
+            lineage.column_sources.extend(f.column_edges);
+            lineage.column_deferred.extend(f.deferred_columns);
+        }
         lineage.index();
         lineage.check_acyclic()?;
         Ok(lineage)
+    }
+
+    /// The column graph, built on the first call: the importers' column edges, and those
+    /// computed now from deferred sources (dbt models' compiled SQL, parsed on every core),
+    /// each table resolved against the merged graph.
+    pub fn columns(&self) -> &crate::columns::ColumnGraph {
+        self.column_graph.get_or_init(|| {
+            let _span = tracing::info_span!("lineage.columns").entered();
+            let computed: Vec<crate::columns::RawColumnEdge> = self
+                .column_deferred
+                .iter()
+                .flat_map(|d| d.compute())
+                .collect();
+            let resolve = |id: &str| {
+                self.by_id(id).or_else(|| {
+                    let name = id.strip_prefix(crate::columns::BY_NAME)?;
+                    match self.by_name(name) {
+                        [one] => Some(*one),
+                        _ => None,
+                    }
+                })
+            };
+            let mut g = crate::columns::ColumnGraph::default();
+            for e in self.column_sources.iter().chain(&computed) {
+                if let (Some(from), Some(to)) = (resolve(&e.from), resolve(&e.to)) {
+                    g.add((from, &e.from_column), (to, &e.to_column), e.role);
+                }
+            }
+            tracing::info!(edges = g.edge_count(), "column lineage built");
+            g
+        })
     }
 
     /// Name ranks and adjacency arrays.

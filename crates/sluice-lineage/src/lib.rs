@@ -5,6 +5,7 @@
 //!
 //! It does not depend on the check engine.
 
+pub mod columns;
 pub mod error;
 pub mod graph;
 pub mod import;

@@ -698,3 +698,195 @@ pub fn graph_json(l: &Lineage, nodes: &[NodeIndex]) -> Value {
     }
     out
 }
+
+/// A column impact for people: the columns reached (how each uses the root), the tables
+/// they belong to, and the exposures reading them.
+pub fn column_impact_text(l: &Lineage, ci: &crate::columns::ColumnImpact) -> String {
+    let mut out = String::new();
+    let root = format!("{}.{}", l.node(ci.table).name, ci.column);
+    let verb = if ci.upstream {
+        "upstream of"
+    } else {
+        "downstream of"
+    };
+    if ci.hits.is_empty() {
+        if l.columns().knows(ci.table) {
+            writeln!(out, "Nothing is {verb} column {root}.").ok();
+        } else {
+            writeln!(
+                out,
+                "No column-level lineage is known for {} (stage SQL, OpenLineage columnLineage facets and dbt compiled SQL give it).",
+                l.node(ci.table).name
+            )
+            .ok();
+        }
+        return out;
+    }
+    writeln!(
+        out,
+        "{} {verb} column {root}",
+        plural(ci.hits.len(), "column")
+    )
+    .ok();
+    writeln!(out).ok();
+    for h in &ci.hits {
+        let via = format!("{}.{}", l.node(h.via.0).name, h.via.1);
+        writeln!(
+            out,
+            "  {}.{}  {}  (depth {}, via {via})",
+            l.node(h.table).name,
+            h.column,
+            h.role.name(),
+            h.depth
+        )
+        .ok();
+    }
+    let names = |ns: &[NodeIndex]| {
+        ns.iter()
+            .map(|n| l.node(*n).name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out).ok();
+    writeln!(out, "Tables: {}", names(&ci.tables)).ok();
+    if !ci.exposures.is_empty() {
+        writeln!(out, "Exposures reading them: {}", names(&ci.exposures)).ok();
+    }
+    out
+}
+
+/// A column impact as JSON: `root` (`table`, `column`), `direction`, `columns` (each
+/// `table`, `column`, `depth`, `how`, `via`), `tables`, `exposures` (`name`, `owner`, `tier`).
+pub fn column_impact_json(l: &Lineage, ci: &crate::columns::ColumnImpact) -> Value {
+    let columns: Vec<Value> = ci
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "table": l.node(h.table).name,
+                "column": h.column,
+                "depth": h.depth,
+                "how": h.role.name(),
+                "via": format!("{}.{}", l.node(h.via.0).name, h.via.1),
+            })
+        })
+        .collect();
+    let mut v = json!({
+        "root": {"table": l.node(ci.table).name, "column": ci.column},
+        "direction": if ci.upstream { "upstream" } else { "downstream" },
+        "columns": columns,
+        "tables": ci.tables.iter().map(|n| l.node(*n).name.clone()).collect::<Vec<_>>(),
+        "exposures": ci.exposures.iter().map(|n| {
+            let n = l.node(*n);
+            json!({"name": n.name, "owner": n.owner, "tier": n.tier})
+        }).collect::<Vec<_>>(),
+        "known": l.columns().knows(ci.table),
+    });
+    if !l.missing.is_empty() {
+        v["partial"] = json!(true);
+        v["missing"] = json!(l.missing);
+    }
+    v
+}
+
+/// The column edges between the tables in `nodes` (each `from table, from column, to
+/// table, to column, role`), sorted by table and column names.
+fn column_edges_among<'a>(
+    l: &'a Lineage,
+    nodes: &[NodeIndex],
+) -> Vec<(&'a str, &'a str, &'a str, &'a str, crate::columns::Role)> {
+    let set: HashSet<NodeIndex> = nodes.iter().copied().collect();
+    let mut v: Vec<_> = l
+        .columns()
+        .edges()
+        .filter(|(f, _, t, _, _)| set.contains(f) && set.contains(t))
+        .map(|(f, fc, t, tc, r)| (l.node(f).name.as_str(), fc, l.node(t).name.as_str(), tc, r))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `lineage show --columns` for people: one line per column edge.
+pub fn columns_text(l: &Lineage, nodes: &[NodeIndex]) -> String {
+    let edges = column_edges_among(l, nodes);
+    let mut out = String::new();
+    if edges.is_empty() {
+        writeln!(
+            out,
+            "No column-level lineage among these nodes (stage SQL, OpenLineage columnLineage facets and dbt compiled SQL give it)."
+        )
+        .ok();
+        return out;
+    }
+    for (f, fc, t, tc, r) in &edges {
+        writeln!(out, "{f}.{fc} -> {t}.{tc}  {}", r.name()).ok();
+    }
+    writeln!(out, "\n{}", plural(edges.len(), "column edge")).ok();
+    out
+}
+
+/// `lineage show --columns -f json`: the graph's JSON with `columns`, each `{"from":
+/// {"table", "column"}, "to": {"table", "column"}, "how"}`.
+pub fn columns_json(l: &Lineage, nodes: &[NodeIndex]) -> Value {
+    let mut v = graph_json(l, nodes);
+    v["columns"] = column_edges_among(l, nodes)
+        .into_iter()
+        .map(|(f, fc, t, tc, r)| {
+            json!({"from": {"table": f, "column": fc}, "to": {"table": t, "column": tc}, "how": r.name()})
+        })
+        .collect();
+    v
+}
+
+/// `lineage show --columns -f mermaid` (or dot): one node per column, grouped by table,
+/// edges labelled with how.
+pub fn columns_diagram(l: &Lineage, nodes: &[NodeIndex], mermaid: bool) -> String {
+    let edges = column_edges_among(l, nodes);
+    let mut tables: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for (f, fc, t, tc, _) in &edges {
+        tables.entry(f).or_default().insert(fc);
+        tables.entry(t).or_default().insert(tc);
+    }
+    let id = |t: &str, c: &str| {
+        format!("{t}__{c}")
+            .chars()
+            .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+            .collect::<String>()
+    };
+    let mut out = String::new();
+    if mermaid {
+        writeln!(out, "flowchart LR").ok();
+        for (t, cols) in &tables {
+            writeln!(out, "  subgraph {}[\"{t}\"]", id(t, "")).ok();
+            for c in cols {
+                writeln!(out, "    {}[\"{c}\"]", id(t, c)).ok();
+            }
+            writeln!(out, "  end").ok();
+        }
+        for (f, fc, t, tc, r) in &edges {
+            writeln!(out, "  {} -->|{}| {}", id(f, fc), r.name(), id(t, tc)).ok();
+        }
+    } else {
+        writeln!(out, "digraph columns {{\n  rankdir=LR;").ok();
+        for (t, cols) in &tables {
+            writeln!(out, "  subgraph \"cluster_{t}\" {{ label=\"{t}\";").ok();
+            for c in cols {
+                writeln!(out, "    \"{}\" [label=\"{c}\"];", id(t, c)).ok();
+            }
+            writeln!(out, "  }}").ok();
+        }
+        for (f, fc, t, tc, r) in &edges {
+            writeln!(
+                out,
+                "  \"{}\" -> \"{}\" [label=\"{}\"];",
+                id(f, fc),
+                id(t, tc),
+                r.name()
+            )
+            .ok();
+        }
+        writeln!(out, "}}").ok();
+    }
+    out
+}

@@ -3,7 +3,8 @@
 
 use sluice_spec::Config;
 
-use super::sql::table_flow;
+use super::sql::analyse;
+use super::sql::columns::Schemas;
 use crate::error::{LineageError, Result};
 use crate::graph::{Fragment, NameEdge, NodeKind, Origin, RawEdge, RawNode};
 
@@ -51,6 +52,23 @@ pub fn import(
         });
     }
     let mut sql = Fragment::new(Origin::Sql);
+    // `SELECT *` from a dataset expands to its columns when a complete `schema` check
+    // lists them (no extra columns allowed).
+    let mut schemas = Schemas::new();
+    schemas.complete = true;
+    schemas.tables = config
+        .datasets
+        .iter()
+        .filter_map(|d| {
+            d.checks.iter().find_map(|c| match &c.kind {
+                sluice_spec::CheckKind::Schema(s) if !s.allow_extra => Some((
+                    d.name.to_lowercase(),
+                    s.columns.iter().map(|(n, _)| n.to_lowercase()).collect(),
+                )),
+                _ => None,
+            })
+        })
+        .collect();
     for s in &config.stages {
         let id = stage_id(&s.name);
         f.nodes.push(RawNode {
@@ -74,7 +92,7 @@ pub fn import(
         }
         if let Some(text) = &s.sql {
             let dialect = s.dialect.unwrap_or(config.lineage.dialect);
-            let flow = table_flow(&text.text, dialect).map_err(|e| {
+            let flow = analyse(&text.text, dialect, &schemas).map_err(|e| {
                 let (at, sql_pos) = match (&text.file, e.pos) {
                     // In a file, the parser's position is the file's.
                     (Some(file), Some((l, c))) => (format!("{}:{l}:{c}", file.display()), None),
@@ -131,6 +149,14 @@ pub fn import(
                     ..RawNode::default()
                 });
             }
+            sql.column_edges
+                .extend(flow.columns.iter().map(|e| crate::columns::RawColumnEdge {
+                    from: table_id(&e.from_table),
+                    from_column: e.from_column.clone(),
+                    to: table_id(&e.to_table),
+                    to_column: e.to_column.clone(),
+                    role: e.role,
+                }));
             for r in flow.reads {
                 sql.edges.push(RawEdge {
                     from: table_id(&r),

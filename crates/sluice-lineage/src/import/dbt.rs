@@ -40,6 +40,8 @@ struct Manifest {
 #[derive(Deserialize)]
 struct Metadata {
     dbt_schema_version: Option<String>,
+    #[serde(default)]
+    adapter_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +76,12 @@ struct Resource {
     type_: Option<Value>,
     #[serde(default)]
     url: Option<String>,
+    /// The model's SQL as `dbt compile` wrote it (column lineage).
+    #[serde(default)]
+    compiled_code: Option<String>,
+    /// Documented columns (for `SELECT *`): their names only.
+    #[serde(default)]
+    columns: Option<HashMap<String, serde::de::IgnoredAny>>,
 }
 
 #[derive(Deserialize)]
@@ -99,7 +107,61 @@ pub fn import(path: &Path) -> Result<Fragment> {
         path: path.to_path_buf(),
         source,
     })?;
-    import_bytes(path, &text)
+    let mut f = import_bytes(path, &text)?;
+    // `dbt docs generate` writes catalog.json beside manifest.json: the warehouse's own
+    // columns of every relation, all of them (for `SELECT *` in column lineage).
+    let catalog = path.with_file_name("catalog.json");
+    if let Some(d) = f.deferred_columns.take() {
+        f.deferred_columns = Some(match catalog_schemas(&catalog) {
+            Some(schemas) => d.with_schemas(schemas),
+            None => d,
+        });
+    }
+    Ok(f)
+}
+
+/// The columns of every relation in a dbt `catalog.json` (lower-case `db.schema.name` and
+/// `schema.name`), complete; `None` when there is no readable catalog.
+fn catalog_schemas(path: &Path) -> Option<super::sql::columns::Schemas> {
+    #[derive(Deserialize)]
+    struct Catalog {
+        #[serde(default)]
+        nodes: HashMap<String, Table>,
+        #[serde(default)]
+        sources: HashMap<String, Table>,
+    }
+    #[derive(Deserialize)]
+    struct Table {
+        metadata: TableMeta,
+        #[serde(default)]
+        columns: HashMap<String, serde::de::IgnoredAny>,
+    }
+    #[derive(Deserialize)]
+    struct TableMeta {
+        #[serde(default)]
+        database: Option<String>,
+        schema: String,
+        name: String,
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let catalog: Catalog = match serde_json::from_slice(&bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "catalog.json not read");
+            return None;
+        }
+    };
+    let mut schemas = super::sql::columns::Schemas::new();
+    schemas.complete = true;
+    for t in catalog.nodes.values().chain(catalog.sources.values()) {
+        let names: Vec<String> = t.columns.keys().map(|c| c.to_lowercase()).collect();
+        let short = format!("{}.{}", t.metadata.schema, t.metadata.name).to_lowercase();
+        if let Some(db) = &t.metadata.database {
+            schemas.insert(format!("{db}.{short}").to_lowercase(), names.clone());
+        }
+        schemas.insert(short, names);
+    }
+    Some(schemas)
 }
 
 /// The `N` of `.../manifest/vN.json` in `metadata.dbt_schema_version`.
@@ -167,8 +229,35 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
         manifest.unit_tests,
     ];
     let mut known = std::collections::HashSet::new();
+    let dialect = manifest
+        .metadata
+        .adapter_type
+        .as_deref()
+        .and_then(sluice_spec::Dialect::parse)
+        .unwrap_or_default();
+    let mut compiled: Vec<(String, String)> = Vec::new();
+    let mut schemas = super::sql::columns::Schemas::new();
+    for group in &groups {
+        for r in group.values() {
+            if let (Some(rel), Some(cols)) = (&r.relation_name, &r.columns)
+                && !cols.is_empty()
+            {
+                let names: Vec<String> = cols.keys().map(|c| c.to_lowercase()).collect();
+                let rel = unquote(rel);
+                schemas.insert(rel.to_lowercase(), names.clone());
+                if let Some((_, short)) = rel.split_once('.') {
+                    schemas.insert(short.to_lowercase(), names);
+                }
+            }
+        }
+    }
     for group in groups {
         for (unique_id, r) in group {
+            if r.resource_type == "model"
+                && let Some(code) = &r.compiled_code
+            {
+                compiled.push((unique_id.clone(), code.clone()));
+            }
             if let Some(node) = raw_node(unique_id, r) {
                 known.insert(node.id.clone());
                 f.nodes.push(node);
@@ -191,7 +280,56 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Fragment> {
             }
         }
     }
+    // Column lineage from each model's compiled SQL, in the adapter's dialect: computed
+    // when a column question is first asked, on every core. A model whose SQL does not
+    // parse keeps its table-level edges (from `parent_map`).
+    compiled.retain(|(id, _)| known.contains(id));
+    if !compiled.is_empty() {
+        f.deferred_columns = Some(crate::columns::Deferred::new(move |catalog| {
+            column_edges(&compiled, dialect, catalog.unwrap_or(&schemas))
+        }));
+    }
     Ok(f)
+}
+
+/// The column edges of models' compiled SQL, the models split over the cores.
+fn column_edges(
+    compiled: &[(String, String)],
+    dialect: sluice_spec::Dialect,
+    schemas: &super::sql::columns::Schemas,
+) -> Vec<crate::columns::RawColumnEdge> {
+    let one = |(unique_id, code): &(String, String)| -> Vec<crate::columns::RawColumnEdge> {
+        match super::sql::select_columns(code, dialect, schemas) {
+            Ok(edges) => edges
+                .into_iter()
+                .map(
+                    |(from, from_column, to_column, role)| crate::columns::RawColumnEdge {
+                        from: format!("{}{}", crate::columns::BY_NAME, from),
+                        from_column,
+                        to: unique_id.clone(),
+                        to_column,
+                        role,
+                    },
+                )
+                .collect(),
+            Err(e) => {
+                tracing::debug!(model = %unique_id, error = %e.message, "no column lineage");
+                vec![]
+            }
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = compiled.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = compiled
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().flat_map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 fn raw_node(unique_id: String, r: Resource) -> Option<RawNode> {

@@ -249,6 +249,7 @@ fn add_job(
         }
         for d in &e.outputs {
             let did = add_dataset(f, datasets, links, d).map_err(|m| (e.line, m))?;
+            column_lineage(f, links, d, &did);
             f.edges.push(RawEdge {
                 from: id.clone(),
                 to: did,
@@ -265,6 +266,66 @@ fn add_job(
         ..RawNode::default()
     });
     Ok(())
+}
+
+/// An output's `columnLineage` facet: each field's input fields, and how (the facet's
+/// `transformations` subtypes, or the older `transformationType`).
+fn column_lineage(f: &mut Fragment, links: &Links, d: &Value, to: &str) {
+    use crate::columns::{RawColumnEdge, Role};
+    let Some(fields) = d
+        .pointer("/facets/columnLineage/fields")
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    for (out, spec) in fields {
+        let old = spec.get("transformationType").and_then(Value::as_str);
+        for input in spec
+            .get("inputFields")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some((ns, name)), Some(field)) =
+                (names(input), input.get("field").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            let subtypes: Vec<&str> = input
+                .get("transformations")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.get("subtype").and_then(Value::as_str))
+                .collect();
+            let roles: Vec<Role> = if subtypes.is_empty() {
+                vec![match old {
+                    Some("IDENTITY") => Role::Identity,
+                    _ => Role::Transformation,
+                }]
+            } else {
+                subtypes
+                    .iter()
+                    .map(|s| match *s {
+                        "IDENTITY" => Role::Identity,
+                        "AGGREGATION" => Role::Aggregation,
+                        "JOIN" => Role::JoinKey,
+                        "FILTER" | "GROUP_BY" | "SORT" | "WINDOW" | "CONDITIONAL" => Role::Filter,
+                        _ => Role::Transformation,
+                    })
+                    .collect()
+            };
+            for role in roles {
+                f.column_edges.push(RawColumnEdge {
+                    from: links.canonical(&dataset_id(&ns, &name)),
+                    from_column: field.to_string(),
+                    to: to.to_string(),
+                    to_column: out.clone(),
+                    role,
+                });
+            }
+        }
+    }
 }
 
 /// Datasets joined by `symlinks` facets: each id to the one its group is known by (the
@@ -502,5 +563,34 @@ mod tests {
         let f = import_str(Path::new("e.ndjson"), text).unwrap();
         let job = f.nodes.iter().find(|n| n.id == "job:af/dedupe").unwrap();
         assert_eq!(job.self_reads, ["t"]);
+    }
+
+    #[test]
+    fn column_lineage_facets_give_column_edges() {
+        let text = r#"{"producer":"p","schemaURL":"s","eventType":"COMPLETE","eventTime":"2026-01-01T00:00:00Z","run":{"runId":"r"},"job":{"namespace":"af","name":"agg"},"inputs":[{"namespace":"pg","name":"orders"}],"outputs":[{"namespace":"pg","name":"daily","facets":{"columnLineage":{"fields":{"revenue":{"inputFields":[{"namespace":"pg","name":"orders","field":"amount","transformations":[{"type":"DIRECT","subtype":"AGGREGATION"}]},{"namespace":"pg","name":"orders","field":"status","transformations":[{"type":"INDIRECT","subtype":"FILTER"}]}]},"day":{"inputFields":[{"namespace":"pg","name":"orders","field":"day"}],"transformationType":"IDENTITY"}}}}}]}"#;
+        let f = import_str(Path::new("e.ndjson"), text).unwrap();
+        let mut got: Vec<String> = f
+            .column_edges
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}.{} -> {}.{} {}",
+                    e.from,
+                    e.from_column,
+                    e.to,
+                    e.to_column,
+                    e.role.name()
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "ol:pg/orders.amount -> ol:pg/daily.revenue aggregation",
+                "ol:pg/orders.day -> ol:pg/daily.day identity",
+                "ol:pg/orders.status -> ol:pg/daily.revenue filter",
+            ]
+        );
     }
 }

@@ -46,3 +46,11 @@ MERGE INTO dbo.dim AS t USING dbo.stage AS s ON t.id = s.id WHEN MATCHED THEN UP
 -- reads: dbo.src
 -- writes: dbo.dst
 IF EXISTS (SELECT 1 FROM dbo.src) BEGIN INSERT INTO dbo.dst SELECT * FROM dbo.src; END;
+
+-- case: go separates batches
+-- reads: dbo.a
+-- writes: dbo.b, dbo.c
+INSERT INTO dbo.b SELECT * FROM dbo.a
+GO
+TRUNCATE TABLE dbo.c
+GO

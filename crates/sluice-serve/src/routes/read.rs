@@ -5,7 +5,7 @@ use axum::response::Response;
 use sluice_app::breaker::Partition;
 use sluice_app::graph::{Selector, render};
 use sluice_app::history::HistoryRequest;
-use sluice_app::lineage::ImpactRequest;
+use sluice_app::lineage::{Answer, ImpactRequest};
 use sluice_app::runs::RunQuery;
 
 use super::params::{Params, Segment};
@@ -13,7 +13,7 @@ use super::{St, blocking, json};
 use crate::error::{ApiError, ApiResult};
 
 /// The query parameters of `GET /api/impact/{node}`.
-const IMPACT_QUERY: &[&str] = &["direction", "depth", "include_tests"];
+const IMPACT_QUERY: &[&str] = &["direction", "depth", "include_tests", "column"];
 
 /// The query parameters of `GET /api/lineage`.
 const LINEAGE_QUERY: &[&str] = &["select", "exclude", "limit", "include_tests"];
@@ -77,10 +77,11 @@ pub(super) async fn dataset(state: St, Segment(name): Segment, uri: Uri) -> ApiR
     Ok(json(&v))
 }
 
-/// `GET /api/impact/{node}?direction=downstream|upstream&depth=N`: the JSON of
-/// `sluice impact -f json`.
+/// `GET /api/impact/{node}?direction=downstream|upstream&depth=N&column=C`: the JSON of
+/// `sluice impact -f json` (a column's impact with `column=`, or for `table.column`).
 pub(super) async fn impact(state: St, Segment(node): Segment, uri: Uri) -> ApiResult<Response> {
     let p = Params::parse(&uri, IMPACT_QUERY)?;
+    let column = p.text("column");
     let upstream = p.choice("direction", &["downstream", "upstream"])? == "upstream";
     let depth = p.number("depth", 1..=10_000)?.map(|d| d as u32);
     let include_tests = p.choice("include_tests", &["false", "true"])? == "true";
@@ -91,11 +92,12 @@ pub(super) async fn impact(state: St, Segment(node): Segment, uri: Uri) -> ApiRe
             upstream,
             depth,
             include_tests,
+            column,
         };
-        let imp = sluice_app::lineage::impact(&g, &req)?;
-        Ok(json(
-            &render::impact_json(&g.lineage, &imp).with_paths(true),
-        ))
+        Ok(match sluice_app::lineage::impact_any(&g, &req)? {
+            Answer::Nodes(imp) => json(&render::impact_json(&g.lineage, &imp).with_paths(true)),
+            Answer::Columns(ci) => json(&render::column_impact_json(&g.lineage, &ci)),
+        })
     })
     .await
 }

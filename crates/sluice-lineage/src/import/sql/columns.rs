@@ -89,8 +89,28 @@ struct Relation {
     star: Vec<(String, Role)>,
 }
 
-/// Known columns of tables (lower-case names).
-pub type Schemas = HashMap<String, Vec<String>>;
+/// Known columns of tables (lower-case names), and whether the lists are complete (a
+/// `schema` check that allows no extra column) or only what is documented (dbt's
+/// `columns:`, where a column not listed may still exist).
+#[derive(Clone, Debug, Default)]
+pub struct Schemas {
+    /// Columns by table.
+    pub tables: HashMap<String, Vec<String>>,
+    /// Whether each list is all the table has.
+    pub complete: bool,
+}
+
+impl Schemas {
+    /// No table known.
+    pub fn new() -> Schemas {
+        Schemas::default()
+    }
+
+    /// Sets `table`'s columns.
+    pub fn insert(&mut self, table: String, columns: Vec<String>) {
+        self.tables.insert(table, columns);
+    }
+}
 
 /// Column edges of a parsed script.
 pub(super) fn column_edges(statements: &[Statement], schemas: &Schemas) -> Vec<ColumnEdge> {
@@ -116,6 +136,25 @@ pub(super) fn column_edges(statements: &[Statement], schemas: &Schemas) -> Vec<C
     }
     // Tables created by the script and consumed by it were substituted; edges into them
     // stay (they are columns of a table that exists while the script runs).
+    out.into_iter().collect()
+}
+
+/// Column edges of one query into its output columns: `(table, column, output, role)`.
+pub(super) fn query_edges(q: &Query, schemas: &Schemas) -> Vec<(String, String, String, Role)> {
+    let env = Env {
+        schemas,
+        created: HashMap::new(),
+    };
+    let rel = env.query(q, &HashMap::new());
+    let mut out = BTreeSet::new();
+    for (col, sources) in &rel.columns {
+        for (src, role) in sources.iter().chain(&rel.rows) {
+            out.insert((src.0.clone(), src.1.clone(), col.clone(), *role));
+        }
+    }
+    for (table, role) in &rel.star {
+        out.insert((table.clone(), "*".to_string(), "*".to_string(), *role));
+    }
     out.into_iter().collect()
 }
 
@@ -158,8 +197,12 @@ struct Scope {
 }
 
 enum Entry {
-    /// A base table, with its known columns (empty: unknown).
-    Table { name: String, known: Vec<String> },
+    /// A base table, with its known columns (empty: unknown) and whether they are all.
+    Table {
+        name: String,
+        known: Vec<String>,
+        complete: bool,
+    },
     /// A CTE, a derived table, or a table the script created.
     Derived(Relation),
 }
@@ -244,9 +287,11 @@ impl Env<'_> {
                     _ => Entry::Table {
                         known: self
                             .schemas
+                            .tables
                             .get(&table.to_lowercase())
                             .cloned()
                             .unwrap_or_default(),
+                        complete: self.schemas.complete,
                         name: table.clone(),
                     },
                 };
@@ -285,7 +330,7 @@ impl Env<'_> {
                 match constraint(&j.join_operator) {
                     Some(JoinConstraint::On(e)) => join_exprs.push(e),
                     Some(JoinConstraint::Using(cols)) => {
-                        using.extend(cols.iter().map(|c| object_name(c)));
+                        using.extend(cols.iter().map(object_name));
                     }
                     _ => {}
                 }
@@ -402,8 +447,12 @@ impl Entry {
     /// Where column `col` of this entry comes from (empty if it does not have it).
     fn column(&self, col: &str) -> Vec<(Source, Role)> {
         match self {
-            Entry::Table { name, known } => {
-                if known.is_empty() || known.iter().any(|k| k == col) {
+            Entry::Table {
+                name,
+                known,
+                complete,
+            } => {
+                if known.is_empty() || !complete || known.iter().any(|k| k == col) {
                     vec![((name.clone(), col.to_string()), Role::Identity)]
                 } else {
                     vec![]
@@ -424,8 +473,11 @@ impl Entry {
 
     fn has(&self, col: &str) -> Option<bool> {
         match self {
-            Entry::Table { known, .. } if known.is_empty() => None,
-            Entry::Table { known, .. } => Some(known.iter().any(|k| k == col)),
+            Entry::Table { known, .. } if known.iter().any(|k| k == col) => Some(true),
+            Entry::Table {
+                known, complete, ..
+            } if known.is_empty() || !complete => None,
+            Entry::Table { .. } => Some(false),
             Entry::Derived(rel) if !rel.star.is_empty() => {
                 if rel.columns.iter().any(|(n, _)| n == col) {
                     Some(true)
@@ -440,14 +492,19 @@ impl Entry {
     /// Adds this entry's columns to `rel` (`SELECT *`).
     fn expand(&self, rel: &mut Relation) {
         match self {
-            Entry::Table { name, known } if known.is_empty() => {
-                rel.star.push((name.clone(), Role::Identity));
-            }
-            Entry::Table { name, known } => {
+            Entry::Table {
+                name,
+                known,
+                complete,
+            } => {
                 for k in known {
                     let mut m = BTreeMap::new();
                     m.insert((name.clone(), k.clone()), Role::Identity);
                     rel.columns.push((k.clone(), m));
+                }
+                // Columns not listed may exist: they flow by name.
+                if known.is_empty() || !complete {
+                    rel.star.push((name.clone(), Role::Identity));
                 }
             }
             Entry::Derived(d) => {
@@ -666,6 +723,7 @@ mod tests {
     #[test]
     fn star_is_expanded_when_the_columns_are_known() {
         let mut schemas = Schemas::new();
+        schemas.complete = true;
         schemas.insert("orders".into(), vec!["id".into(), "amount".into()]);
         assert_eq!(
             edges_with("CREATE VIEW v AS SELECT * FROM orders", &schemas),
@@ -696,6 +754,7 @@ mod tests {
     #[test]
     fn unqualified_columns_resolve_to_the_table_that_has_them() {
         let mut schemas = Schemas::new();
+        schemas.complete = true;
         schemas.insert("orders".into(), vec!["id".into(), "amount".into()]);
         schemas.insert("fx".into(), vec!["id".into(), "rate".into()]);
         assert_eq!(

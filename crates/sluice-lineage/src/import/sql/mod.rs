@@ -107,6 +107,21 @@ pub fn analyse(
     Ok(flow)
 }
 
+/// Column lineage of a `SELECT` (a dbt model's compiled SQL): each output column's sources
+/// as `(table, column, output column, role)`.
+pub fn select_columns(
+    sql: &str,
+    dialect: Dialect,
+    schemas: &columns::Schemas,
+) -> Result<Vec<(String, String, String, columns::Role)>, SqlError> {
+    let statements =
+        Parser::parse_sql(&*parser_dialect(dialect), sql).map_err(|e| sql_error(e, dialect))?;
+    let Some(sqlparser::ast::Statement::Query(q)) = statements.last() else {
+        return Ok(vec![]);
+    };
+    Ok(columns::query_edges(q, schemas))
+}
+
 fn sql_error(e: ParserError, dialect: Dialect) -> SqlError {
     let text = match e {
         ParserError::TokenizerError(s) | ParserError::ParserError(s) => s,

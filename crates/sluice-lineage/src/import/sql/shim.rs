@@ -104,7 +104,11 @@ fn tsql_semicolons(sql: &str) -> String {
             .unwrap_or("")
             .to_ascii_uppercase();
         if first == "GO" && trimmed.len() == 2 {
-            out.push_str(";\n");
+            // A batch separator: end the statement before it, if it is not ended yet.
+            if !last.is_empty() && !last.ends_with(';') {
+                out.push(';');
+            }
+            last = ";".to_string();
             current = None;
             continue;
         }
@@ -160,7 +164,7 @@ mod tests {
         let out = tsql_semicolons(sql);
         assert_eq!(
             out,
-            "\nDECLARE @n INT;\nSET @n = 5;\nUPDATE t\nSET v = 1;\nINSERT INTO b\nSELECT * FROM a;\n\nDELETE FROM c"
+            "\nDECLARE @n INT;\nSET @n = 5;\nUPDATE t\nSET v = 1;\nINSERT INTO b\nSELECT * FROM a;\nDELETE FROM c"
         );
     }
 
