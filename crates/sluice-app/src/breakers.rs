@@ -2,7 +2,7 @@
 //! (`trip`, `reset`, `override`) and the incident report.
 
 use chrono::{DateTime, Utc};
-use sluice_breaker::guard::upstream_blockers;
+use sluice_breaker::guard::blockers_of_all;
 use sluice_breaker::{Breaker, Command, Verdict};
 
 use crate::error::{Error, Result};
@@ -64,13 +64,17 @@ pub fn status(ws: &Workspace, dataset: Option<&str>) -> Result<StatusView> {
             .map(|d| d.name.as_str())
             .collect(),
     };
+    // One downstream walk per halted breaker, not one upstream walk per dataset.
+    let mut blockers = blockers_of_all(&lineage, &names, &all);
     let breakers = names
         .into_iter()
         .map(|name| {
             let stored = all.iter().find(|b| b.dataset == name).cloned();
             let seen = stored.is_some();
             let b = stored.unwrap_or_else(|| Breaker::new(name, now));
-            let blocked_by = upstream_blockers(&lineage, name, &all)
+            let blocked_by = blockers
+                .remove(name)
+                .unwrap_or_default()
                 .into_iter()
                 .map(|x| (x.dataset.clone(), x.effective()))
                 .collect();

@@ -59,6 +59,64 @@ impl Verdict {
     }
 }
 
+/// For each of `datasets`, the halted breakers upstream of it (itself excluded), in the
+/// order [`upstream_blockers`] gives them one at a time (tier, depth, name).
+///
+/// # Complexity
+/// O(breakers) when none is halted; otherwise one downstream walk per halted breaker
+/// (usually a handful), not one upstream walk per dataset.
+pub fn blockers_of_all<'a>(
+    lineage: &Lineage,
+    datasets: &[&str],
+    all: &'a [Breaker],
+) -> HashMap<String, Vec<&'a Breaker>> {
+    let mut out: HashMap<String, Vec<(u32, Option<u8>, &'a str, &'a Breaker)>> = HashMap::new();
+    let wanted: HashMap<NodeIndexKey, &str> = datasets
+        .iter()
+        .filter_map(|d| {
+            lineage
+                .by_id(&format!("dataset:{d}"))
+                .map(|ix| (ix.index(), *d))
+        })
+        .collect();
+    for b in all.iter().filter(|b| !b.effective().flows()) {
+        let Some(root) = lineage.by_id(&format!("dataset:{}", b.dataset)) else {
+            continue;
+        };
+        let imp = sluice_lineage::impact(
+            lineage,
+            root,
+            ImpactOptions {
+                direction: Direction::Downstream,
+                max_depth: None,
+                include_tests: false,
+            },
+        );
+        let tier = lineage.node(root).tier;
+        for h in &imp.hits {
+            if let Some(d) = wanted.get(&h.node.index()) {
+                out.entry((*d).to_string()).or_default().push((
+                    h.depth,
+                    tier,
+                    b.dataset.as_str(),
+                    b,
+                ));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(d, mut v)| {
+            // As an upstream impact orders its hits: tier (untiered last), depth, name.
+            v.sort_by(|a, b| {
+                (a.1.unwrap_or(u8::MAX), a.0, a.2).cmp(&(b.1.unwrap_or(u8::MAX), b.0, b.2))
+            });
+            (d, v.into_iter().map(|x| x.3).collect())
+        })
+        .collect()
+}
+
+type NodeIndexKey = usize;
+
 /// The halted (open or tripped) breakers upstream of `dataset` (itself excluded), in the
 /// order the lineage reaches them.
 ///
@@ -100,4 +158,73 @@ pub fn upstream_blockers<'a>(
                 .find_map(|id| halted.get(id).copied())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_lineage::{Fragment, NodeKind, Origin, RawEdge, RawNode};
+
+    /// a → s1 → b → s2 → c, and d → s2; e alone. Tiers make the order interesting.
+    fn lineage() -> Lineage {
+        let mut f = Fragment::new(Origin::Config);
+        for (id, kind, tier) in [
+            ("dataset:a", NodeKind::Dataset, Some(2)),
+            ("dataset:b", NodeKind::Dataset, None),
+            ("dataset:c", NodeKind::Dataset, None),
+            ("dataset:d", NodeKind::Dataset, Some(1)),
+            ("dataset:e", NodeKind::Dataset, None),
+            ("stage:s1", NodeKind::Stage, None),
+            ("stage:s2", NodeKind::Stage, None),
+        ] {
+            f.nodes.push(RawNode {
+                id: id.into(),
+                name: id.split_once(':').unwrap().1.into(),
+                kind: Some(kind),
+                tier,
+                ..RawNode::default()
+            });
+        }
+        for (from, to) in [
+            ("dataset:a", "stage:s1"),
+            ("stage:s1", "dataset:b"),
+            ("dataset:b", "stage:s2"),
+            ("dataset:d", "stage:s2"),
+            ("stage:s2", "dataset:c"),
+        ] {
+            f.edges.push(RawEdge {
+                from: from.into(),
+                to: to.into(),
+            });
+        }
+        Lineage::build(vec![f], &[]).unwrap()
+    }
+
+    #[test]
+    fn blockers_of_all_agree_with_one_walk_per_dataset() {
+        let l = lineage();
+        let now = chrono::Utc::now();
+        let mut all: Vec<Breaker> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|d| Breaker::new(d, now))
+            .collect();
+        for i in [0, 1, 3] {
+            all[i].state = crate::machine::State::Open;
+        }
+        let names = ["a", "b", "c", "d", "e"];
+        let batch = blockers_of_all(&l, &names, &all);
+        for d in names {
+            let one: Vec<&str> = upstream_blockers(&l, d, &all)
+                .iter()
+                .map(|b| b.dataset.as_str())
+                .collect();
+            let many: Vec<&str> = batch
+                .get(d)
+                .map(|v| v.iter().map(|b| b.dataset.as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(many, one, "{d}");
+        }
+        let c: Vec<&str> = batch["c"].iter().map(|b| b.dataset.as_str()).collect();
+        assert_eq!(c, ["d", "a", "b"], "tier 1, tier 2, then untiered");
+    }
 }

@@ -105,11 +105,20 @@ pub fn breakers(store: &mut Store, now: DateTime<Utc>) -> Result<Vec<Breaker>> {
     Ok(breakers_expiring(store, now)?.0)
 }
 
-/// [`breakers`], with the expiries it logged (for alerts).
+/// [`breakers`], with the expiries it logged (for alerts). Read in a read-only snapshot
+/// first: only when an overlay has expired does it take the write lock (readers such as
+/// a dashboard then never queue behind the CLI's writers).
 pub fn breakers_expiring(
     store: &mut Store,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Breaker>, Vec<Transition>)> {
+    let all = store.read(|tx| tx.all())?;
+    let due = all
+        .iter()
+        .any(|b| machine::expire(&mut b.clone(), now).is_some());
+    if !due {
+        return Ok((all, vec![]));
+    }
     store.write(|tx| {
         let mut all = tx.all()?;
         let mut expired = Vec::new();
