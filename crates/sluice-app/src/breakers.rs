@@ -64,20 +64,27 @@ pub fn status(ws: &Workspace, dataset: Option<&str>) -> Result<StatusView> {
             .map(|d| d.name.as_str())
             .collect(),
     };
-    // One downstream walk per halted breaker, not one upstream walk per dataset.
-    let mut blockers = blockers_of_all(&lineage, &names, &all);
+    let blockers = ws.blocked_by(&all, || {
+        let every: Vec<&str> = ws.config().datasets.iter().map(|d| d.name.as_str()).collect();
+        // One downstream walk per halted breaker, not one upstream walk per dataset.
+        blockers_of_all(&lineage, &every, &all)
+            .into_iter()
+            .map(|(d, v)| {
+                let v = v
+                    .into_iter()
+                    .map(|b| (b.dataset.clone(), b.effective()))
+                    .collect();
+                (d, v)
+            })
+            .collect()
+    });
     let breakers = names
         .into_iter()
         .map(|name| {
             let stored = all.iter().find(|b| b.dataset == name).cloned();
             let seen = stored.is_some();
             let b = stored.unwrap_or_else(|| Breaker::new(name, now));
-            let blocked_by = blockers
-                .remove(name)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|x| (x.dataset.clone(), x.effective()))
-                .collect();
+            let blocked_by = blockers.get(name).cloned().unwrap_or_default();
             let mut breaker = view(ws, b);
             breaker.seen = seen;
             StatusRow {

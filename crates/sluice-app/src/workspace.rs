@@ -10,11 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use sluice_breaker::Store;
+use sluice_breaker::{Effective, Store};
 use sluice_lineage::{Lineage, Sources};
 use sluice_spec::{Config, StateStore, Vars};
 
 use crate::error::{Error, Result};
+
+/// Per dataset, the halted breakers upstream of it (name and state), nearest first.
+pub type BlockedBy = std::collections::HashMap<String, Vec<(String, Effective)>>;
 
 /// Where "now" comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,6 +78,7 @@ pub struct Workspace {
     store: Mutex<Option<Store>>,
     lineage: Mutex<Option<Arc<Lineage>>>,
     answering: Mutex<Option<Arc<Lineage>>>,
+    blocked: Mutex<Option<(Vec<(String, Effective)>, Arc<BlockedBy>)>>,
     clock: Clock,
     actor: Option<String>,
 }
@@ -119,6 +123,7 @@ impl Workspace {
             store: Mutex::new(None),
             lineage: Mutex::new(None),
             answering: Mutex::new(None),
+            blocked: Mutex::new(None),
             clock: opts.clock,
             actor: opts.actor,
         })
@@ -210,6 +215,31 @@ impl Workspace {
         let built = Arc::new(sluice_lineage::load(&sources)?);
         *slot = Some(Arc::clone(&built));
         Ok(built)
+    }
+
+    /// What blocks each dataset, given every breaker: `compute`d when the halted breakers
+    /// differ from the last call's, else the last answer (a dashboard asks this on every
+    /// request; it changes only when a breaker halts or lets data through again).
+    pub fn blocked_by(
+        &self,
+        all: &[sluice_breaker::Breaker],
+        compute: impl FnOnce() -> BlockedBy,
+    ) -> Arc<BlockedBy> {
+        let mut halted: Vec<(String, Effective)> = all
+            .iter()
+            .filter(|b| !b.effective().flows())
+            .map(|b| (b.dataset.clone(), b.effective()))
+            .collect();
+        halted.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut slot = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((key, map)) = slot.as_ref()
+            && *key == halted
+        {
+            return Arc::clone(map);
+        }
+        let map = Arc::new(compute());
+        *slot = Some((halted, Arc::clone(&map)));
+        map
     }
 
     /// The dataset called `name`, or the error suggesting the closest name.
