@@ -65,7 +65,12 @@ pub fn status(ws: &Workspace, dataset: Option<&str>) -> Result<StatusView> {
             .collect(),
     };
     let blockers = ws.blocked_by(&all, || {
-        let every: Vec<&str> = ws.config().datasets.iter().map(|d| d.name.as_str()).collect();
+        let every: Vec<&str> = ws
+            .config()
+            .datasets
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
         // One downstream walk per halted breaker, not one upstream walk per dataset.
         blockers_of_all(&lineage, &every, &all)
             .into_iter()

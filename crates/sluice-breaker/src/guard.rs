@@ -70,7 +70,7 @@ pub fn blockers_of_all<'a>(
     datasets: &[&str],
     all: &'a [Breaker],
 ) -> HashMap<String, Vec<&'a Breaker>> {
-    let mut out: HashMap<String, Vec<(u32, Option<u8>, &'a str, &'a Breaker)>> = HashMap::new();
+    let mut out: HashMap<String, Vec<Reached<'a>>> = HashMap::new();
     let wanted: HashMap<NodeIndexKey, &str> = datasets
         .iter()
         .filter_map(|d| {
@@ -116,6 +116,9 @@ pub fn blockers_of_all<'a>(
 }
 
 type NodeIndexKey = usize;
+
+/// A halted breaker reaching a dataset: depth, the breaker dataset's tier, its name.
+type Reached<'a> = (u32, Option<u8>, &'a str, &'a Breaker);
 
 /// The halted (open or tripped) breakers upstream of `dataset` (itself excluded), in the
 /// order the lineage reaches them.
