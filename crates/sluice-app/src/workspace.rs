@@ -19,6 +19,9 @@ use crate::error::{Error, Result};
 /// Per dataset, the halted breakers upstream of it (name and state), nearest first.
 pub type BlockedBy = std::collections::HashMap<String, Vec<(String, Effective)>>;
 
+/// The halted breakers (dataset, state), sorted: what [`BlockedBy`] depends on.
+type Halted = Vec<(String, Effective)>;
+
 /// Where "now" comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Clock {
@@ -78,7 +81,7 @@ pub struct Workspace {
     store: Mutex<Option<Store>>,
     lineage: Mutex<Option<Arc<Lineage>>>,
     answering: Mutex<Option<Arc<Lineage>>>,
-    blocked: Mutex<Option<(Vec<(String, Effective)>, Arc<BlockedBy>)>>,
+    blocked: Mutex<Option<(Halted, Arc<BlockedBy>)>>,
     clock: Clock,
     actor: Option<String>,
 }
@@ -225,7 +228,7 @@ impl Workspace {
         all: &[sluice_breaker::Breaker],
         compute: impl FnOnce() -> BlockedBy,
     ) -> Arc<BlockedBy> {
-        let mut halted: Vec<(String, Effective)> = all
+        let mut halted: Halted = all
             .iter()
             .filter(|b| !b.effective().flows())
             .map(|b| (b.dataset.clone(), b.effective()))
