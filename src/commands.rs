@@ -521,7 +521,9 @@ fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<Exit>
 }
 
 /// The graph of the sources given (none: `./sluice.yaml` if there is one).
-fn load_graph(src: &SourceArgs) -> anyhow::Result<Graph> {
+/// The graph of `src`; with `read_columns`, the datasets' files are opened for their
+/// columns (column questions only).
+fn load_graph(src: &SourceArgs, read_columns: bool) -> anyhow::Result<Graph> {
     let path = src
         .config
         .clone()
@@ -534,6 +536,7 @@ fn load_graph(src: &SourceArgs) -> anyhow::Result<Graph> {
         dbt_manifests: src.dbt_manifest.clone(),
         openlineage: src.openlineage.clone(),
         allow_partial: src.allow_partial,
+        read_columns,
     };
     let g = sluice_app::lineage::load(&sources)?;
     for m in &g.lineage.missing {
@@ -558,7 +561,10 @@ fn impact(args: &ImpactArgs) -> anyhow::Result<u8> {
     if let Some(p) = &args.output {
         output::check_target(p)?;
     }
-    let g = load_graph(&args.sources)?;
+    let g = load_graph(
+        &args.sources,
+        args.column.is_some() || args.node.contains('.'),
+    )?;
     let req = ImpactRequest {
         node: args.node.clone(),
         upstream: args.upstream,
@@ -605,7 +611,7 @@ fn lineage(cmd: &LineageCommand, color: bool) -> anyhow::Result<u8> {
             if let Some(p) = &args.output {
                 output::check_target(p)?;
             }
-            let g = load_graph(&args.sources)?;
+            let g = load_graph(&args.sources, false)?;
             let select: Vec<String> = args.selectors.iter().chain(&args.select).cloned().collect();
             let nodes =
                 sluice_app::lineage::select(&g, &selector(select.clone(), &args.selection))?;
@@ -631,7 +637,7 @@ fn lineage(cmd: &LineageCommand, color: bool) -> anyhow::Result<u8> {
             if let Some(p) = &args.output {
                 output::check_target(p)?;
             }
-            let g = load_graph(&args.sources)?;
+            let g = load_graph(&args.sources, args.columns)?;
             let sel = selector(args.select.clone(), &args.selection);
             let nodes = sluice_app::lineage::show(&g, &sel, args.include_tests)?;
             let l = &g.lineage;

@@ -673,3 +673,23 @@ fn a_dbt_catalog_beside_the_manifest_makes_columns_exact() {
         "the catalog says stg_orders has no amount: {t}"
     );
 }
+
+#[test]
+fn column_questions_read_the_datasets_files_for_their_columns() {
+    let dir = empty_dir();
+    std::fs::write(dir.path().join("orders.csv"), "id,amount\n1,10\n").unwrap();
+    std::fs::write(dir.path().join("fx.csv"), "id,rate\n1,1.1\n").unwrap();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "version: 1\ndatasets:\n  orders: { path: orders.csv }\n  fx: { path: fx.csv }\n  usd: { path: usd.csv }\nstages:\n  \
+         convert:\n    sql: INSERT INTO usd SELECT amount * rate AS usd_amount FROM orders JOIN fx USING (id)\n",
+    )
+    .unwrap();
+    // The files say `amount` is orders' and `rate` fx's: no guessing between the two.
+    let t = run_in(dir.path(), &["impact", "usd.usd_amount", "--upstream"]);
+    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert!(t.contains("orders.amount  transformation"), "{t}");
+    assert!(t.contains("fx.rate  transformation"), "{t}");
+    assert!(!t.contains("fx.amount"), "{t}");
+    assert!(!t.contains("orders.rate"), "{t}");
+}

@@ -493,6 +493,7 @@ fn sluices_own_importer_reads_back_what_sluice_emitted() {
         dbt_manifests: vec![],
         openlineage: vec![file.clone()],
         allow_partial: false,
+        read_columns: false,
     })
     .unwrap();
     let l = &graph.lineage;

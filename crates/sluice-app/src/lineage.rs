@@ -25,6 +25,9 @@ pub struct GraphSources<'a> {
     /// then marked partial). Stage SQL that does not parse is always left out here, with
     /// the same marking: `impact` and `lineage` answer for the rest of the graph.
     pub allow_partial: bool,
+    /// Read the datasets' files for their columns (column lineage's `SELECT *`): only
+    /// for column questions, as it opens every dataset.
+    pub read_columns: bool,
 }
 
 /// A built graph, and whether its config asks for dbt tests (`lineage: { include_tests }`).
@@ -46,6 +49,11 @@ pub fn load(src: &GraphSources<'_>) -> Result<Graph> {
         sql: true,
         files: src.allow_partial,
     };
+    if src.read_columns
+        && let Some(config) = src.config
+    {
+        sources.file_columns = file_columns(config);
+    }
     Ok(Graph {
         lineage: Arc::new(sluice_lineage::load(&sources)?),
         include_tests: src.config.is_some_and(|c| c.lineage.include_tests),
@@ -68,6 +76,21 @@ pub fn of_workspace(ws: &crate::Workspace) -> Result<Graph> {
 pub fn validate(config: &Config) -> Result<()> {
     sluice_lineage::load(&Sources::new(Some(config), &[], &[]))?;
     Ok(())
+}
+
+/// The columns of the config's datasets as their files have them, read on a runtime of
+/// its own in a thread of its own (callable from anywhere, inside a runtime too).
+pub(crate) fn file_columns(config: &Config) -> std::collections::HashMap<String, Vec<String>> {
+    std::thread::scope(|s| {
+        s.spawn(
+            || match tokio::runtime::Builder::new_current_thread().build() {
+                Ok(rt) => rt.block_on(sluice_engine::source::columns_of(config)),
+                Err(_) => Default::default(),
+            },
+        )
+        .join()
+        .unwrap_or_default()
+    })
 }
 
 /// An impact question.

@@ -215,6 +215,9 @@ impl Workspace {
             sql: true,
             files: false,
         };
+        // Built once per config: the datasets' files are read for their columns (column
+        // lineage's `SELECT *`), as a column question on the command line does.
+        sources.file_columns = crate::lineage::file_columns(&self.config);
         let built = Arc::new(sluice_lineage::load(&sources)?);
         *slot = Some(Arc::clone(&built));
         Ok(built)

@@ -138,6 +138,29 @@ fn locate(ds: &Dataset) -> Result<(Format, Option<Vec<PathBuf>>), SourceError> {
     })
 }
 
+/// The columns of every dataset of `config` whose files can be read now (lower-case, the
+/// files' own and partition columns), for column lineage's `SELECT *`. A dataset that
+/// cannot be read is left out (its columns stay unknown).
+pub async fn columns_of(
+    config: &sluice_spec::Config,
+) -> std::collections::HashMap<String, Vec<String>> {
+    let ctx = SessionContext::new();
+    let mut out = std::collections::HashMap::new();
+    for ds in &config.datasets {
+        if let Ok(s) = open(&ctx, ds).await {
+            out.insert(
+                ds.name.to_lowercase(),
+                s.schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().to_lowercase())
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
 /// Registers `ds` in `ctx` under its name and returns its schema.
 #[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
 pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {

@@ -892,6 +892,7 @@ fn manifest_bench(models: usize, rng: &mut Rng) -> bool {
         dbt: vec![path.clone()],
         openlineage: vec![],
         partial: Default::default(),
+        file_columns: Default::default(),
     };
     let mut times = Vec::new();
     for _ in 0..LOAD_REPS {

@@ -100,6 +100,7 @@ fn check(manifest: &Path, answers: &Path) -> usize {
         dbt: vec![manifest.to_path_buf()],
         openlineage: vec![],
         partial: Default::default(),
+        file_columns: Default::default(),
     })
     .expect("manifest loads");
     let text = std::fs::read_to_string(answers).expect("answers readable");

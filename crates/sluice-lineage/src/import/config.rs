@@ -31,6 +31,7 @@ pub fn table_id(name: &str) -> String {
 pub fn import(
     config: &Config,
     mut missing: Option<&mut Vec<crate::graph::Missing>>,
+    file_columns: &std::collections::HashMap<String, Vec<String>>,
 ) -> Result<(Fragment, Fragment)> {
     let mut f = Fragment::new(Origin::Config);
     for d in &config.datasets {
@@ -69,6 +70,12 @@ pub fn import(
             })
         })
         .collect();
+    for (d, cols) in file_columns {
+        schemas
+            .tables
+            .entry(d.clone())
+            .or_insert_with(|| cols.clone());
+    }
     for s in &config.stages {
         let id = stage_id(&s.name);
         f.nodes.push(RawNode {

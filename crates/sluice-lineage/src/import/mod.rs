@@ -44,6 +44,9 @@ pub struct Sources<'a> {
     /// Which sources may be left out, when they cannot be read, with the graph marked
     /// partial (default: none; every failure is an error).
     pub partial: Partial,
+    /// The columns of datasets as their files have them (all of them), for column
+    /// lineage's `SELECT *`; a dataset's complete `schema` check says the same.
+    pub file_columns: std::collections::HashMap<String, Vec<String>>,
 }
 
 /// Which failing sources a graph may leave out (each then listed in
@@ -69,6 +72,7 @@ impl<'a> Sources<'a> {
             dbt: vec![],
             openlineage: vec![],
             partial: Partial::default(),
+            file_columns: Default::default(),
         };
         if let Some(c) = config {
             s.dbt.extend(c.lineage.dbt.iter().cloned());
@@ -91,7 +95,11 @@ pub fn load(sources: &Sources) -> Result<Lineage> {
     let mut fragments = Vec::new();
     let mut missing = Vec::new();
     if let Some(c) = sources.config {
-        let (config, sql) = config::import(c, sources.partial.sql.then_some(&mut missing))?;
+        let (config, sql) = config::import(
+            c,
+            sources.partial.sql.then_some(&mut missing),
+            &sources.file_columns,
+        )?;
         fragments.push(config);
         fragments.push(sql);
     }
