@@ -193,6 +193,18 @@ impl Workspace {
         if let Some(l) = slot.as_ref() {
             return Ok(Arc::clone(l));
         }
+        // The answering graph, when built and complete, is this one (a server asks both):
+        // not built twice.
+        if let Some(l) = self
+            .answering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|l| l.missing.is_empty())
+        {
+            *slot = Some(Arc::clone(l));
+            return Ok(Arc::clone(l));
+        }
         let built = Arc::new(sluice_lineage::load(&Sources::new(
             Some(&self.config),
             &[],

@@ -32,6 +32,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use sluice_app::Workspace;
 
+use sluice_app::breakers::Action;
+
 use crate::error::{ApiError, ApiResult};
 use crate::state::Shared;
 
@@ -58,17 +60,17 @@ pub fn table() -> Vec<(&'static str, Method, MethodRouter<Shared>)> {
         (
             "/api/breakers/{dataset}/reset",
             Method::POST,
-            post(write::reset),
+            write::command(Action::Reset),
         ),
         (
             "/api/breakers/{dataset}/trip",
             Method::POST,
-            post(write::trip),
+            write::command(Action::Trip),
         ),
         (
             "/api/breakers/{dataset}/override",
             Method::POST,
-            post(write::override_),
+            write::command(Action::Override),
         ),
         ("/api/incidents", Method::GET, get(read::incidents)),
         ("/api/runs", Method::GET, get(read::runs)),

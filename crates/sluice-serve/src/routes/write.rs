@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
 use serde::Deserialize;
 use sluice_app::breaker::Partition;
 use sluice_app::breakers::{Action, ManualRequest};
@@ -69,40 +70,19 @@ struct BreakerBody {
     by: Option<String>,
 }
 
-/// `POST /api/breakers/{dataset}/reset` with `{"reason", "by"}`: the JSON of `sluice
-/// breaker reset -f json`.
-pub(super) async fn reset(
-    state: St,
-    Segment(dataset): Segment,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    raw: Result<Bytes, BytesRejection>,
-) -> ApiResult<Response> {
-    breaker(state, Action::Reset, dataset, headers, uri, raw).await
-}
-
-/// `POST /api/breakers/{dataset}/trip` with `{"reason", "until", "by"}`: the JSON of
-/// `sluice breaker trip -f json`.
-pub(super) async fn trip(
-    state: St,
-    Segment(dataset): Segment,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    raw: Result<Bytes, BytesRejection>,
-) -> ApiResult<Response> {
-    breaker(state, Action::Trip, dataset, headers, uri, raw).await
-}
-
-/// `POST /api/breakers/{dataset}/override` with `{"reason", "until", "by"}`: the JSON of
-/// `sluice breaker override -f json`.
-pub(super) async fn override_(
-    state: St,
-    Segment(dataset): Segment,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    raw: Result<Bytes, BytesRejection>,
-) -> ApiResult<Response> {
-    breaker(state, Action::Override, dataset, headers, uri, raw).await
+/// The route of a breaker command, `POST /api/breakers/{dataset}/reset|trip|override`
+/// with `{"reason", "until", "by"}` (`until` not for a reset): the JSON of `sluice breaker
+/// <action> -f json`.
+pub(super) fn command(action: Action) -> MethodRouter<Shared> {
+    post(
+        move |state: St,
+              Segment(dataset): Segment,
+              headers: HeaderMap,
+              uri: axum::http::Uri,
+              raw: Result<Bytes, BytesRejection>| {
+            breaker(state, action, dataset, headers, uri, raw)
+        },
+    )
 }
 
 /// A breaker command: the token first, then the query (none) and the body.
