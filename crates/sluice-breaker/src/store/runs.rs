@@ -5,6 +5,8 @@
 //! time, and the cursor of the next page is the last id of this one (stable while runs
 //! are being recorded, unlike an offset).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sluice_spec::RunStatus;
@@ -114,11 +116,22 @@ impl Tx<'_> {
                 i(i64::try_from(f.limit).unwrap_or(i64::MAX)),
             ],
         )?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(self.run_row(r)?);
-        }
-        Ok(out)
+        // The page's datasets in one query (its ids span a range: ids sort by start time).
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r[0].text().unwrap_or_default())
+            .collect();
+        let mut datasets = match (ids.last(), ids.first()) {
+            (Some(lo), Some(hi)) => self.datasets_between(lo, hi)?,
+            _ => HashMap::new(),
+        };
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let d = datasets.remove(&r[0].text().unwrap_or_default());
+                run_row(r, d.unwrap_or_default())
+            })
+            .collect())
     }
 
     /// One run, and its report when it was recorded with one.
@@ -142,7 +155,9 @@ impl Tx<'_> {
             ),
             None => None,
         };
-        Ok(Some((self.run_row(r)?, report)))
+        let mut datasets = self.datasets_between(run_id, run_id)?;
+        let d = datasets.remove(run_id).unwrap_or_default();
+        Ok(Some((run_row(r, d), report)))
     }
 
     /// Counts over every run, for a metrics endpoint.
@@ -192,41 +207,46 @@ impl Tx<'_> {
         })
     }
 
-    fn run_row(&mut self, r: Vec<super::Val>) -> Result<RunRow> {
-        let run_id = r[0].text().unwrap_or_default();
-        let summary = r[4]
+    /// The datasets of the runs whose ids are in `lo..=hi`, by run id.
+    fn datasets_between(&mut self, lo: &str, hi: &str) -> Result<HashMap<String, Vec<DatasetRun>>> {
+        let mut out: HashMap<String, Vec<DatasetRun>> = HashMap::new();
+        for d in self.rows(
+            "SELECT run_id, dataset, status, duration_ms, failed FROM run_datasets WHERE run_id >= ?1 AND run_id <= ?2 ORDER BY run_id, dataset",
+            &[t(lo), t(hi)],
+        )? {
+            out.entry(d[0].text().unwrap_or_default())
+                .or_default()
+                .push(DatasetRun {
+                    dataset: d[1].text().unwrap_or_default(),
+                    status: d[2].text().unwrap_or_default(),
+                    duration_ms: d[3].int().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                    failed: d[4].int().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                });
+        }
+        Ok(out)
+    }
+}
+
+/// A run's row, with its datasets.
+fn run_row(r: Vec<super::Val>, datasets: Vec<DatasetRun>) -> RunRow {
+    let time = |v: &super::Val| {
+        v.text()
+            .as_deref()
+            .and_then(parse_ts)
+            .map(ts)
+            .unwrap_or_default()
+    };
+    RunRow {
+        run_id: r[0].text().unwrap_or_default(),
+        started_at: time(&r[1]),
+        finished_at: time(&r[2]),
+        status: r[3].text().unwrap_or_default(),
+        summary: r[4]
             .text()
             .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or(serde_json::Value::Null);
-        let datasets = self
-            .rows(
-                "SELECT dataset, status, duration_ms, failed FROM run_datasets WHERE run_id = ?1 ORDER BY dataset",
-                &[t(&run_id)],
-            )?
-            .into_iter()
-            .map(|d| DatasetRun {
-                dataset: d[0].text().unwrap_or_default(),
-                status: d[1].text().unwrap_or_default(),
-                duration_ms: d[2].int().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
-                failed: d[3].int().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
-            })
-            .collect();
-        let time = |v: &super::Val| {
-            v.text()
-                .as_deref()
-                .and_then(parse_ts)
-                .map(ts)
-                .unwrap_or_default()
-        };
-        Ok(RunRow {
-            started_at: time(&r[1]),
-            finished_at: time(&r[2]),
-            status: r[3].text().unwrap_or_default(),
-            summary,
-            config: r[5].text().unwrap_or_default(),
-            actor: r[6].text().unwrap_or_default(),
-            datasets,
-            run_id,
-        })
+            .unwrap_or(serde_json::Value::Null),
+        config: r[5].text().unwrap_or_default(),
+        actor: r[6].text().unwrap_or_default(),
+        datasets,
     }
 }
