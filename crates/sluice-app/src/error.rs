@@ -205,7 +205,7 @@ impl Error {
                 _ => ErrorKind::Unavailable,
             },
             Error::Publish(e) => match &**e {
-                PublishError::Busy { .. } => ErrorKind::Conflict,
+                PublishError::Busy { .. } | PublishError::Concurrent { .. } => ErrorKind::Conflict,
                 _ if e.is_usage() => ErrorKind::Invalid,
                 _ => ErrorKind::Unavailable,
             },

@@ -75,6 +75,29 @@ pub enum PublishError {
         /// The I/O error (part of the message).
         error: std::io::Error,
     },
+    /// An object-store operation failed (S3, GCS, Azure): the URL and the cause in words.
+    #[error("{doing}: {cause}; {data_at}")]
+    Remote {
+        /// What was being done, naming the URLs.
+        doing: String,
+        /// Why it failed (no such bucket, access denied, unreachable...), secrets removed.
+        cause: String,
+        /// Where the data is now, and what happens to it next.
+        data_at: String,
+    },
+    /// Another publisher switched the published pointer while this one was publishing
+    /// (the conditional put of the pointer was refused).
+    #[error(
+        "`{dataset}` was published by someone else while this publish ran ({pointer} changed); this publish did not switch it: {data_at}"
+    )]
+    Concurrent {
+        /// The dataset.
+        dataset: String,
+        /// The pointer object's URL.
+        pointer: String,
+        /// Where this publish's data is now.
+        data_at: String,
+    },
     /// `--rollback --to` a version that does not exist.
     #[error("`{dataset}` has no version {version}; it has: {}", if have.is_empty() { "none".to_string() } else { have.join(", ") })]
     NoSuchVersion {
@@ -109,29 +132,7 @@ impl PublishError {
 /// Result of publishing steps.
 pub type Result<T, E = PublishError> = std::result::Result<T, E>;
 
-/// The crash-safety test hook, compiled in only with the `fault-injection` feature (the
-/// test build): when `SLUICE_FAULT` names this point the process aborts there (like a
-/// SIGKILL: no destructor runs, nothing is flushed); with `<point>:pause` it says so on
-/// stderr and waits, for the test to SIGKILL it. Release binaries have no such hook.
-#[cfg(feature = "fault-injection")]
-pub fn fault(point: &str) {
-    let Ok(f) = std::env::var("SLUICE_FAULT") else {
-        return;
-    };
-    if f == point {
-        eprintln!("fault injected at {point}");
-        std::process::abort();
-    }
-    if f.strip_suffix(":pause") == Some(point) {
-        eprintln!("paused at {point}");
-        std::thread::sleep(std::time::Duration::from_secs(600));
-    }
-}
-
-/// The crash-safety test hook: a no-op in builds without the `fault-injection` feature.
-#[cfg(not(feature = "fault-injection"))]
-#[inline(always)]
-pub fn fault(_point: &str) {}
+pub use sluice_spec::fault::fault;
 
 /// The published path, its versions folder, and the name of the link.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -37,6 +37,18 @@ pub(crate) async fn read_failure(
     if detail.starts_with(crate::error::OUT_OF_MEMORY) {
         return crate::error::in_query(&format!("the scan of `{}`", ds.name), detail.into());
     }
+    if let Some(url) = ds.url() {
+        // Only the store's own answer is known: no second look at remote files.
+        let (kind, message) = crate::objects::describe(url, "cannot read", detail);
+        return match kind {
+            crate::error::SourceErrorKind::Io => format!(
+                "cannot read {url} as {}: {}",
+                format.name(),
+                crate::objects::redact(detail)
+            ),
+            _ => message,
+        };
+    }
     if let Some(m) = locate(state, ds, format, schema, detail).await {
         return m;
     }
@@ -162,7 +174,7 @@ pub(crate) async fn duplicate_parquet_columns(
         if let Some(m) = duplicate_message(&names) {
             return Err(format!(
                 "{} {m}; checks could not tell them apart: rename one in the job that writes it",
-                local_path(meta).display()
+                crate::source::shown_path(url, meta)
             ));
         }
     }

@@ -50,6 +50,10 @@ pub enum SourceErrorKind {
     Format,
     /// The files could not be listed or opened (permissions, I/O).
     Io,
+    /// The object store refused the credentials or the access (401, 403).
+    Denied,
+    /// The object store could not be reached, or did not answer in time.
+    Unreachable,
     /// The data is malformed: a record that does not parse, a corrupt or truncated file,
     /// files that disagree on their schema, a partition folder that is not its type.
     Invalid,

@@ -16,6 +16,7 @@ pub mod compare;
 pub mod compile;
 pub mod duplicates;
 pub mod error;
+pub mod objects;
 pub mod observed;
 pub mod profile;
 pub mod progress;

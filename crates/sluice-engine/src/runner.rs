@@ -57,6 +57,8 @@ pub(crate) async fn run(
         let baselines = published_to_open(sel, opts);
         let baseline_refs: Vec<&Dataset> = baselines.iter().collect();
         sources.extend(open_all(&session, &baseline_refs).await);
+        // Test builds: a test changes the data here (deletes an object) to see a read fail.
+        sluice_spec::fault::fault("sources-opened");
 
         let mut extras = Extras::default();
         let parity_plans: Vec<_> = sel

@@ -22,6 +22,7 @@ use datafusion::execution::SessionState;
 use datafusion::object_store::ObjectMeta;
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
+use object_store::ObjectStoreExt;
 use sluice_spec::{ColumnType, Dataset, Format, Partitioning};
 use tracing::instrument;
 
@@ -161,23 +162,218 @@ pub async fn columns_of(
     out
 }
 
-/// Registers `ds` in `ctx` under its name and returns its schema.
-#[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
-pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
+/// Where a dataset's files are, as DataFusion lists them.
+struct Place {
+    /// The format read.
+    format: Format,
+    /// The listing URL (a folder's ends with `/`).
+    url: ListingTableUrl,
+    /// Whether it is a folder (or an object-store prefix).
+    is_dir: bool,
+    /// The extension a folder's data files are filtered by (`.csv`; empty: all files).
+    extension: String,
+    /// Whether it is on an object store.
+    remote: bool,
+}
+
+/// Where `ds`'s data is on the local file system.
+fn locate_local(ds: &Dataset) -> Result<Place, SourceError> {
     let (format, folder) = locate(ds)?;
     let (url, is_dir) = table_url(ds)?;
-    let file_format = file_format(ds, format);
     // A folder is filtered by the extension of its data files; a single file or a glob is
     // taken as named.
     let extension = folder
         .as_deref()
         .and_then(|files| folder_extension(files, format))
         .unwrap_or_default();
+    Ok(Place {
+        format,
+        url,
+        is_dir,
+        extension,
+        remote: false,
+    })
+}
+
+/// Where `ds`'s data is on its object store (registered in `ctx` on the way): a glob as
+/// written; the version a `sluice publish` pointer names (when `follow_pointer`); an
+/// object; else a prefix holding data objects (hidden and `_`-prefixed names, and empty
+/// objects, skipped as for folders).
+async fn locate_remote(
+    ctx: &SessionContext,
+    ds: &Dataset,
+    text: &str,
+    follow_pointer: bool,
+) -> Result<Place, SourceError> {
+    use crate::objects::{Cloud, Remote, describe};
+    let shown = &ds.path;
+    let remote = Remote::parse(text).map_err(|m| SourceError::new(K::NotFound, text, m))?;
+    let store = crate::objects::register(ctx, &remote, &ds.storage.for_url(text))?;
+    let fail = |doing: &str, e: &dyn std::fmt::Display| {
+        let (kind, message) = describe(text, doing, &e.to_string());
+        SourceError::new(kind, text, message)
+    };
+    let by_extension = |name: &str| {
+        ds.format
+            .or_else(|| Path::new(name).extension().and_then(|e| Format::from_extension(&e.to_string_lossy())))
+            .ok_or_else(|| SourceError::new(K::Format, text, format!("cannot tell the format of `{shown}` from its extension; add `format:` (parquet, csv, json or arrow)")))
+    };
+    let parse = |u: &str| {
+        ListingTableUrl::parse(u)
+            .map_err(|e| SourceError::new(K::NotFound, text, format!("invalid URL `{shown}`: {e}")))
+    };
+    let key = remote.key().to_string();
+    if has_glob(&key) {
+        return Ok(Place {
+            format: by_extension(&key)?,
+            url: parse(text)?,
+            is_dir: false,
+            extension: String::new(),
+            remote: true,
+        });
+    }
+    // A dataset `sluice publish` manages: its pointer names the version to read.
+    if follow_pointer && remote.cloud != Cloud::Http && !key.is_empty() {
+        let pointer = object_store::path::Path::from(format!(
+            "{}/{}",
+            key.trim_end_matches('/'),
+            crate::objects::POINTER
+        ));
+        match store.get(&pointer).await {
+            Ok(got) => {
+                let bytes = got.bytes().await.map_err(|e| fail("cannot read", &e))?;
+                let p: crate::objects::Pointer = serde_json::from_slice(&bytes).map_err(|e| {
+                    SourceError::new(K::Invalid, text, format!("{text}{} is not a sluice pointer ({e}); `sluice publish --rollback` rewrites it", crate::objects::POINTER))
+                })?;
+                if Remote::parse(&p.location).map(|r| r.root) != Ok(remote.root.clone()) {
+                    return Err(SourceError::new(
+                        K::Invalid,
+                        text,
+                        format!(
+                            "the pointer {text}{} names {}, outside its bucket",
+                            crate::objects::POINTER,
+                            p.location
+                        ),
+                    ));
+                }
+                let mut published = ds.clone();
+                published.path = p.location.clone();
+                published.location = PathBuf::from(&p.location);
+                return Box::pin(locate_remote(ctx, &published, &p.location, false)).await;
+            }
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(fail("cannot read", &e)),
+        }
+    }
+    if !key.is_empty() && !key.ends_with('/') {
+        let location = object_store::path::Path::from(key.as_str());
+        match store.head(&location).await {
+            Ok(_) => {
+                return Ok(Place {
+                    format: by_extension(&key)?,
+                    url: parse(text)?,
+                    is_dir: false,
+                    extension: String::new(),
+                    remote: true,
+                });
+            }
+            Err(object_store::Error::NotFound { .. }) if remote.cloud != Cloud::Http => {}
+            Err(e) => return Err(fail("cannot read", &e)),
+        }
+    }
+    if remote.cloud == Cloud::Http {
+        return Err(SourceError::new(
+            K::NotFound,
+            text,
+            format!(
+                "{text} names a folder, but HTTP(S) paths must name one file (HTTP has no listing); point `path:` at the file"
+            ),
+        ));
+    }
+    let folder = if key.is_empty() || key.ends_with('/') {
+        text.to_string()
+    } else {
+        format!("{text}/")
+    };
+    let prefix = object_store::path::Path::from(key.trim_end_matches('/'));
+    let listed: Vec<ObjectMeta> = store
+        .list(Some(&prefix))
+        .try_collect()
+        .await
+        .map_err(|e| fail("cannot list", &e))?;
+    let names: Vec<PathBuf> = listed
+        .iter()
+        .filter(|m| m.size > 0)
+        .map(|m| PathBuf::from(m.location.as_ref()))
+        .filter(|p| {
+            p.strip_prefix(prefix.as_ref()).is_ok_and(|rel| {
+                !rel.components().any(|c| {
+                    let c = c.as_os_str().to_string_lossy();
+                    c.starts_with('.') || c.starts_with('_')
+                })
+            })
+        })
+        .collect();
+    if names.is_empty() {
+        return Err(SourceError::new(
+            if listed.is_empty() {
+                K::NotFound
+            } else {
+                K::Empty
+            },
+            text,
+            if listed.is_empty() {
+                format!(
+                    "nothing found at {text}: no such object, and no objects under that prefix; check the path, or that the producing job has run"
+                )
+            } else {
+                format!(
+                    "{folder} holds no data objects (only empty or `_`-prefixed ones); an upstream job may not have written its output yet"
+                )
+            },
+        ));
+    }
+    let format = match ds.format.or_else(|| folder_format(&names)) {
+        Some(f) => f,
+        None => {
+            return Err(SourceError::new(
+                K::Format,
+                text,
+                format!(
+                    "cannot tell the format of the objects under {folder}; add `format:` (parquet, csv, json or arrow)"
+                ),
+            ));
+        }
+    };
+    Ok(Place {
+        format,
+        url: parse(&folder)?,
+        is_dir: true,
+        extension: folder_extension(&names, format).unwrap_or_default(),
+        remote: true,
+    })
+}
+
+/// Registers `ds` in `ctx` under its name and returns its schema.
+#[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
+pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
+    let place = match ds.url() {
+        Some(text) => locate_remote(ctx, ds, text, true).await?,
+        None => locate_local(ds)?,
+    };
+    let Place {
+        format,
+        url,
+        is_dir,
+        extension,
+        remote,
+    } = place;
+    let file_format = file_format(ds, format);
     let mut options = ListingOptions::new(file_format).with_file_extension(extension);
     let state = ctx.state();
     let partition_cols = partition_columns(ds, &options, &state, &url, is_dir).await?;
     options = options.with_table_partition_cols(partition_cols);
-    let listed = list_and_verify(&state, &url, &options, ds, format).await?;
+    let listed = list_and_verify(&state, &url, &options, ds, format, remote).await?;
     let files = listed.len();
     let schema = match options.infer_schema(&state, &url).await {
         Ok(schema) => schema,
@@ -318,10 +514,15 @@ async fn list_and_verify(
     options: &ListingOptions,
     ds: &Dataset,
     format: Format,
+    remote: bool,
 ) -> Result<Vec<ObjectMeta>, SourceError> {
     let listed = list_files(state, url, &options.file_extension)
         .await
         .map_err(|e| {
+            if remote {
+                let (kind, message) = crate::objects::describe(&ds.path, "cannot list", &e);
+                return SourceError::new(kind, &ds.location, message);
+            }
             SourceError::new(
                 K::Io,
                 &ds.location,
@@ -338,7 +539,8 @@ async fn list_and_verify(
             ),
         ));
     }
-    if format == Format::Parquet {
+    // Remote footers are read (and checked) by DataFusion with range requests.
+    if format == Format::Parquet && !remote {
         for meta in &listed {
             let path = local_path(meta);
             check_parquet_footer(&path, meta.size)
@@ -372,6 +574,9 @@ pub(crate) async fn dataset_files(
     ds: &Dataset,
     format: Format,
 ) -> Result<Vec<ObjectMeta>, String> {
+    if ds.url().is_some() {
+        return Err("on an object store".into());
+    }
     let (url, is_dir) = table_url(ds).map_err(|e| e.message)?;
     let extension = if is_dir {
         data_files(&ds.location)
@@ -382,6 +587,15 @@ pub(crate) async fn dataset_files(
         String::new()
     };
     list_files(state, &url, &extension).await
+}
+
+/// A listed file as a person would write it: its local path, or its object-store URL.
+pub(crate) fn shown_path(url: &ListingTableUrl, meta: &ObjectMeta) -> String {
+    if url.scheme() == "file" {
+        local_path(meta).display().to_string()
+    } else {
+        format!("{}{}", url.object_store().as_str(), meta.location)
+    }
 }
 
 /// A listed file's path on the local file system.

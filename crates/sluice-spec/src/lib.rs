@@ -9,6 +9,7 @@
 pub mod diag;
 pub mod dialect;
 pub mod duration;
+pub mod fault;
 pub mod forecast;
 pub mod history;
 pub mod interp;
@@ -19,6 +20,7 @@ pub mod openlineage;
 pub mod schema;
 pub mod source;
 pub mod status;
+pub mod storage;
 pub mod suggest;
 pub mod yaml;
 
@@ -41,6 +43,7 @@ pub use openlineage::OpenLineageSettings;
 pub use source::{Location, Pos, SourceFile, Span};
 pub use sql::parse_expr as check_sql_expr;
 pub use status::{CheckStatus, RunStatus};
+pub use storage::{StorageOptions, StorageRules};
 
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -204,7 +204,8 @@ pub struct Dataset {
     pub span: Span,
     /// `path:` as written (after `${VAR}` interpolation).
     pub path: String,
-    /// `path:` resolved against the config's folder.
+    /// `path:` resolved against the config's folder; for an object-store URL
+    /// ([`Dataset::url`]), the URL as written.
     pub location: PathBuf,
     /// `format:`; `None` = inferred from the file extension.
     pub format: Option<Format>,
@@ -233,6 +234,22 @@ pub struct Dataset {
     pub staging: Option<PathBuf>,
     /// `keep_versions:`: published versions kept side by side (the current one included).
     pub keep_versions: u32,
+    /// How to reach the object store of an object-store `path:` or `staging:`: the
+    /// config's per-prefix `storage:` blocks and the dataset's own.
+    pub storage: crate::StorageRules,
+}
+
+impl Dataset {
+    /// `path:` when it is an object-store URL (`s3://lake/orders/`).
+    pub fn url(&self) -> Option<&str> {
+        crate::storage::remote_scheme(&self.path).map(|_| self.path.as_str())
+    }
+
+    /// `staging:` when it is an object-store URL.
+    pub fn staging_url(&self) -> Option<&str> {
+        let s = self.staging.as_ref()?.to_str()?;
+        crate::storage::remote_scheme(s).map(|_| s)
+    }
 }
 
 /// When a dataset's circuit breaker opens and closes (`breaker:`).

@@ -196,6 +196,12 @@ fn top_level(key: &str) -> Option<Value> {
             &[],
         )
         .described("Settings of `sluice serve`."),
+        "storage" => json!({
+            "description": "How to reach object stores, per URL prefix (`s3://lake/`): the longest matching prefix applies.",
+            "type": "object",
+            "propertyNames": { "pattern": "^(s3|s3a|gs|az|azure|abfs|abfss|https?)://[^/]+" },
+            "additionalProperties": storage(),
+        }),
         _ => return None,
     })
 }
@@ -331,11 +337,32 @@ fn dataset() -> Value {
                     "Where the producing job writes; `sluice publish` promotes it to `path:`.",
                 ),
                 "keep_versions" => uint_in(1, 1000),
+                "storage" => storage(),
                 _ => return None,
             })
         },
         &["path"],
     )
+}
+
+/// A `storage:` block: how to reach an object store (credentials come from the
+/// cloud's standard chain, never from the config).
+fn storage() -> Value {
+    object(
+        "`storage`",
+        crate::StorageOptions::KEYS,
+        |k| {
+            Some(match k {
+                "endpoint" => json!({ "type": "string", "pattern": "^https?://" }),
+                "region" | "profile" => string(),
+                "path_style" | "anonymous" | "allow_http" => boolean(),
+                "timeout" => duration(),
+                _ => return None,
+            })
+        },
+        &[],
+    )
+    .described("How to reach the object store: `endpoint`, `region`, `path_style`, `anonymous`, `allow_http`, `timeout`, `profile`.")
 }
 
 fn breaker() -> Value {

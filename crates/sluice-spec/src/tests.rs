@@ -335,9 +335,68 @@ fn undefined_variable_is_an_error() {
 }
 
 #[test]
-fn remote_paths_are_refused_clearly() {
-    let d = errors("datasets:\n  d:\n    path: s3://bucket/x.parquet\n");
-    assert_eq!(d[0].message, "`s3://` paths are not supported yet");
+fn object_store_urls_are_read_as_written_and_unknown_schemes_refused_clearly() {
+    let c = ok("datasets:\n  d:\n    path: s3://bucket/x/\n    staging: s3://bucket/staging/x/\n");
+    let d = &c.datasets[0];
+    assert_eq!(d.url(), Some("s3://bucket/x/"));
+    assert_eq!(d.location, Path::new("s3://bucket/x/"));
+    assert_eq!(d.staging_url(), Some("s3://bucket/staging/x/"));
+    let d = errors("datasets:\n  d:\n    path: ftp://host/x.parquet\n");
+    assert_eq!(
+        d[0].message,
+        "`ftp://` is not a storage sluice can read (`path`)"
+    );
+    assert!(
+        d[0].help.as_deref().unwrap().contains("`s3://`"),
+        "{:?}",
+        d[0].help
+    );
+    let d = errors("datasets:\n  d:\n    path: s4://host/x.parquet\n");
+    assert!(
+        d[0].help.as_deref().unwrap().contains("s3"),
+        "{:?}",
+        d[0].help
+    );
+    let d = errors("datasets:\n  d:\n    path: s3:///x.parquet\n");
+    assert_eq!(d[0].message, "`s3:///x.parquet` names no bucket (`path`)");
+}
+
+#[test]
+fn storage_blocks_decode_per_prefix_and_per_dataset() {
+    let c = ok(r#"
+storage:
+  s3://lake/:
+    endpoint: http://127.0.0.1:9000/
+    region: eu-west-1
+    path_style: true
+    timeout: 30s
+datasets:
+  d:
+    path: s3://lake/orders/
+    storage: { anonymous: true, profile: ci }
+"#);
+    let o = c.datasets[0].storage.for_url(&c.datasets[0].path);
+    assert_eq!(o.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+    assert_eq!(o.region.as_deref(), Some("eu-west-1"));
+    assert_eq!((o.path_style, o.anonymous), (Some(true), Some(true)));
+    assert_eq!(o.timeout, Some(std::time::Duration::from_secs(30)));
+    assert_eq!(o.profile.as_deref(), Some("ci"));
+    let d = errors(
+        "storage:\n  s3://lake/:\n    endpoint: 127.0.0.1:9000\n    regoin: x\ndatasets:\n  d:\n    path: x.csv\n",
+    );
+    assert!(
+        d.iter().any(|d| d
+            .message
+            .contains("`endpoint` must be an http:// or https:// URL")),
+        "{d:?}"
+    );
+    assert!(
+        d.iter()
+            .any(|d| d.help.as_deref().is_some_and(|h| h.contains("region"))),
+        "{d:?}"
+    );
+    let d = errors("storage:\n  lake/:\n    region: x\ndatasets:\n  d:\n    path: x.csv\n");
+    assert!(!d.is_empty());
 }
 
 #[test]

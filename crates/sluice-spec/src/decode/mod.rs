@@ -24,6 +24,7 @@ mod lineage;
 mod notify;
 mod openlineage;
 mod pipeline;
+mod storage;
 
 /// The key lists the decoder checks objects against, for the JSON Schema.
 pub(crate) mod keys {
@@ -46,6 +47,8 @@ type Entries = [(Node, Node)];
 /// Collects diagnostics while decoding.
 pub(crate) struct Decoder<'a> {
     pub diags: &'a mut Vec<Diagnostic>,
+    /// The top-level `storage:` blocks, read before the datasets (each dataset keeps them).
+    storage_prefixes: Vec<(String, crate::StorageOptions)>,
     /// Candidates left to compare for dataset-name suggestions (see [`SUGGEST_BUDGET`]).
     suggest_budget: usize,
 }
@@ -65,6 +68,7 @@ impl<'a> Decoder<'a> {
     pub fn new(diags: &'a mut Vec<Diagnostic>) -> Decoder<'a> {
         Decoder {
             diags,
+            storage_prefixes: Vec::new(),
             suggest_budget: SUGGEST_BUDGET,
         }
     }
@@ -127,6 +131,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "notify",
     "openlineage",
     "serve",
+    "storage",
 ];
 /// The keys of `defaults:`.
 pub(crate) const DEFAULTS_KEYS: &[&str] = &["severity", "samples", "breaker"];
@@ -146,6 +151,7 @@ pub(crate) const DATASET_KEYS: &[&str] = &[
     "breaker",
     "staging",
     "keep_versions",
+    "storage",
 ];
 /// The keys of a dataset's `csv:`.
 pub(crate) const CSV_KEYS: &[&str] = &["header", "delimiter", "quote", "null_value"];
@@ -426,6 +432,9 @@ impl Decoder<'_> {
         let defaults = get(top, "defaults")
             .map(|d| self.defaults(d))
             .unwrap_or_default();
+        if let Some(n) = get(top, "storage") {
+            self.storage_prefixes = self.storage_prefixes(n);
+        }
         let mut datasets = Vec::new();
         match get(top, "datasets") {
             None => self.missing(
@@ -586,38 +595,28 @@ impl Decoder<'_> {
         Some(n as u32)
     }
 
-    /// A dataset's `path:` (not a URL), or why not (reported).
+    /// A dataset's `path:` (a local path or an object-store URL), or why not (reported).
     fn dataset_path(&mut self, entries: &Entries, name_node: &Node, what: &str) -> Option<String> {
         match get(entries, "path") {
-        Some(p) => self.string(p, "`path`").and_then(|s| {
-            if let Some((scheme, _)) = s.split_once("://")
-                && scheme != "file"
-            {
-                self.err(
-                    Diagnostic::error(p.span, format!("`{scheme}://` paths are not supported yet"))
-                        .label("remote path")
-                        .help("sync the files to a local folder and point `path:` at it; object stores are on the roadmap (see README)"),
-                );
-                return None;
-            }
-            Some(s)
-        }),
-        None => {
-            // `pth:` already got "did you mean `path`?"; don't say it twice.
-            let misspelt = entries
-                .iter()
-                .any(|(k, _)| did_you_mean(k.key(), ["path"]).is_some());
-            if !misspelt {
-                self.missing(
+            Some(p) => self
+                .string(p, "`path`")
+                .and_then(|s| self.path_or_url(p, s, "`path`")),
+            None => {
+                // `pth:` already got "did you mean `path`?"; don't say it twice.
+                let misspelt = entries
+                    .iter()
+                    .any(|(k, _)| did_you_mean(k.key(), ["path"]).is_some());
+                if !misspelt {
+                    self.missing(
                     name_node.span,
                     "path",
                     what,
                     "add `path:` with a file, a folder or a glob, e.g. `path: data/orders.parquet`",
                 );
+                }
+                None
             }
-            None
         }
-    }
     }
 
     /// A dataset's `checks:` and `parity:` lists.
@@ -740,9 +739,20 @@ impl Decoder<'_> {
             }
         });
         let (checks, parity) = self.dataset_checks(entries, defaults);
-        let staging = get(entries, "staging")
-            .and_then(|n| self.string(n, "`staging`"))
-            .map(|s| normalize_path(&base.join(s)));
+        let staging = get(entries, "staging").and_then(|n| {
+            let s = self.string(n, "`staging`")?;
+            let s = self.path_or_url(n, s, "`staging`")?;
+            Some(if crate::storage::remote_scheme(&s).is_some() {
+                std::path::PathBuf::from(s)
+            } else {
+                normalize_path(&base.join(s))
+            })
+        });
+        let storage = crate::StorageRules {
+            prefixes: self.storage_prefixes.clone(),
+            own: get(entries, "storage")
+                .and_then(|n| self.storage_options(n, &format!("`storage` of {what}"))),
+        };
         let keep_versions = match get(entries, "keep_versions") {
             Some(n) => match self.uint(n, "`keep_versions`") {
                 Some(k) if (1..=1000).contains(&k) => k as u32,
@@ -765,7 +775,9 @@ impl Decoder<'_> {
         // A dataset without a valid path is still returned (its checks take part in the
         // cross-file checks); the error already reported keeps the config from being used.
         let path = path.unwrap_or_default();
-        let location = {
+        let location = if crate::storage::remote_scheme(&path).is_some() {
+            std::path::PathBuf::from(&path)
+        } else {
             let p = Path::new(path.strip_prefix("file://").unwrap_or(&path));
             if p.is_absolute() {
                 normalize_path(p)
@@ -795,6 +807,7 @@ impl Decoder<'_> {
             breaker,
             staging,
             keep_versions,
+            storage,
         })
     }
 

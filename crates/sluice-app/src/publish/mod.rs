@@ -3,8 +3,10 @@
 //! the run, then promote the data to `path` (atomically) or quarantine it with its report.
 //! Rollback points `path` back at an earlier version.
 //!
-//! The steps that move data are [`sluice_breaker::publish`]'s; this module puts the audit
-//! (the engine) between them.
+//! The steps that move data are [`sluice_breaker::publish`]'s on the local file system and
+//! [`remote`]'s on an object store; this module puts the audit (the engine) between them.
+
+mod remote;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -194,11 +196,21 @@ async fn locked(
     let config = ws.config();
     let ds = ws.dataset(&req.dataset)?;
     let by = ws.actor(req.by.as_deref());
-    let recovered =
-        ws.with_store(|s| Ok(steps::recover(s, &config.quarantine, ds, staging, &by)?))?;
+    // On an object store: the same steps, by copies and a pointer (see `remote`).
+    let place = match ds.url() {
+        Some(_) => Some(remote::Place::of(ds, staging.to_str().unwrap_or_default())?),
+        None => None,
+    };
+    let recovered = match &place {
+        Some(place) => remote::recover(ws, ds, place, &by).await?,
+        None => ws.with_store(|s| Ok(steps::recover(s, &config.quarantine, ds, staging, &by)?))?,
+    };
     recovered.iter().for_each(&mut on_recovered);
     if req.rollback {
-        let rollback = ws.with_store(|s| Ok(steps::rollback(s, ds, req.to.as_deref(), &by)?))?;
+        let rollback = match &place {
+            Some(place) => remote::rollback(ws, ds, place, req.to.as_deref(), &by).await?,
+            None => ws.with_store(|s| Ok(steps::rollback(s, ds, req.to.as_deref(), &by)?))?,
+        };
         return Ok(PublishOutcome::RolledBack { rollback });
     }
     // 1. May it publish at all?
@@ -207,7 +219,11 @@ async fn locked(
         return Ok(PublishOutcome::Blocked { verdict });
     }
     // 2. Is anything staged?
-    if !steps::staged(staging) {
+    let is_staged = match &place {
+        Some(place) => remote::staged(place).await?,
+        None => steps::staged(staging),
+    };
+    if !is_staged {
         return Err(sluice_breaker::PublishError::NothingStaged {
             dataset: ds.name.clone(),
             staging: staging.to_path_buf(),
@@ -226,13 +242,20 @@ async fn locked(
     }
     let history = crate::check::history(ws, config, &[&ds.name], &req.partition, true)?;
     // The checks comparing with the published version read what `path` points at now.
-    let published = steps::Layout::of(ds)
-        .current()
-        .map(|v| {
+    let current = match &place {
+        Some(place) => remote::current(place)
+            .await?
+            .map(|p| (p.version, PathBuf::from(p.location))),
+        None => steps::Layout::of(ds)
+            .current()
+            .map(|v| (v, ds.location.clone())),
+    };
+    let published = current
+        .map(|(v, location)| {
             (
                 ds.name.clone(),
                 Published {
-                    location: ds.location.clone(),
+                    location,
                     label: format!("the published version {v}"),
                 },
             )
@@ -256,18 +279,32 @@ async fn locked(
     if !matches!(report.status, RunStatus::Passed | RunStatus::Warned) {
         // 4b. Quarantine: the staged data and its report, under the run id.
         let json = report.to_json();
-        let at = ws.with_store(|s| {
-            Ok(steps::quarantine(
-                s,
-                &config.quarantine,
-                ds,
-                staging,
-                &report.run_id,
-                json.as_bytes(),
-                report.status,
-                &by,
-            )?)
-        })?;
+        let at = match &place {
+            Some(place) => {
+                remote::quarantine(
+                    ws,
+                    ds,
+                    place,
+                    &report.run_id,
+                    json.as_bytes(),
+                    report.status,
+                    &by,
+                )
+                .await?
+            }
+            None => ws.with_store(|s| {
+                Ok(steps::quarantine(
+                    s,
+                    &config.quarantine,
+                    ds,
+                    staging,
+                    &report.run_id,
+                    json.as_bytes(),
+                    report.status,
+                    &by,
+                )?)
+            })?,
+        };
         return Ok(PublishOutcome::Quarantined {
             report,
             at,
@@ -275,7 +312,10 @@ async fn locked(
         });
     }
     // 4a. Promote: move the staged data to a new version, record the intent, switch.
-    let promotion = ws.with_store(|s| Ok(steps::promote(s, ds, staging, &report.run_id, &by)?))?;
+    let promotion = match &place {
+        Some(place) => remote::promote(ws, ds, place, &report.run_id, &by).await?,
+        None => ws.with_store(|s| Ok(steps::promote(s, ds, staging, &report.run_id, &by)?))?,
+    };
     Ok(PublishOutcome::Published {
         report,
         promotion,
