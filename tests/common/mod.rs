@@ -274,3 +274,4 @@ pub fn json(o: &Output) -> serde_json::Value {
 
 pub mod receiver;
 pub mod schema_check;
+pub mod s3;

@@ -165,7 +165,9 @@ pub fn build(
             if options.anonymous == Some(true) {
                 b = b.with_skip_signature(true);
             } else if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                b = with_profile(b, options);
+                b = with_profile(b, options).map_err(|m| {
+                    SourceError::new(K::Denied, remote.url.as_str(), format!("cannot read {}: {m}", remote.url))
+                })?;
             }
             b.build().map(|s| Arc::new(s) as _)
         }
@@ -195,9 +197,10 @@ pub fn build(
             }
             b.build().map(|s| Arc::new(s) as _)
         }
+        // The user wrote `http://`: plain HTTP is what they asked for.
         Cloud::Http => HttpBuilder::new()
             .with_url(root)
-            .with_client_options(client)
+            .with_client_options(client.with_allow_http(remote.url.scheme() == "http"))
             .with_retry(retry)
             .build()
             .map(|s| Arc::new(s) as _),
@@ -253,14 +256,18 @@ fn retry_config(options: &StorageOptions) -> RetryConfig {
 
 /// Static keys of an AWS shared-credentials profile (`profile:`, else `AWS_PROFILE`, else
 /// `default`) from `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`), and its region
-/// from `~/.aws/config` (or `AWS_CONFIG_FILE`) when none is set. Nothing found: the
-/// builder's own chain (web identity, container, instance metadata) applies.
-fn with_profile(mut b: AmazonS3Builder, options: &StorageOptions) -> AmazonS3Builder {
-    let profile = options
+/// from `~/.aws/config` (or `AWS_CONFIG_FILE`) when none is set. Nothing found for the
+/// `default` profile: the builder's own chain (web identity, container, instance
+/// metadata) applies; a profile named explicitly but not found is an error.
+fn with_profile(
+    mut b: AmazonS3Builder,
+    options: &StorageOptions,
+) -> Result<AmazonS3Builder, String> {
+    let named = options
         .profile
         .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .unwrap_or_else(|| "default".into());
+        .or_else(|| std::env::var("AWS_PROFILE").ok());
+    let profile = named.clone().unwrap_or_else(|| "default".into());
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let file = |var: &str, name: &str| {
         std::env::var_os(var)
@@ -268,17 +275,26 @@ fn with_profile(mut b: AmazonS3Builder, options: &StorageOptions) -> AmazonS3Bui
             .or_else(|| home.as_ref().map(|h| h.join(".aws").join(name)))
             .and_then(|p| std::fs::read_to_string(p).ok())
     };
-    if let Some(text) = file("AWS_SHARED_CREDENTIALS_FILE", "credentials") {
-        let section = ini_section(&text, &profile);
-        if let (Some(id), Some(secret)) = (
-            section.get("aws_access_key_id"),
-            section.get("aws_secret_access_key"),
-        ) {
+    let section = file("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+        .map(|text| ini_section(&text, &profile))
+        .unwrap_or_default();
+    match (
+        section.get("aws_access_key_id"),
+        section.get("aws_secret_access_key"),
+    ) {
+        (Some(id), Some(secret)) => {
             b = b.with_access_key_id(id).with_secret_access_key(secret);
             if let Some(token) = section.get("aws_session_token") {
                 b = b.with_token(token);
             }
         }
+        _ if named.is_some() => {
+            return Err(format!(
+                "the AWS profile `{profile}` has no `aws_access_key_id` and `aws_secret_access_key` in the shared credentials file ({}); add them there, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (profiles using SSO or credential_process are not read: export their keys with `aws configure export-credentials`)",
+                std::env::var("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|_| "~/.aws/credentials".into())
+            ));
+        }
+        _ => {}
     }
     if options.region.is_none() && std::env::var_os("AWS_REGION").is_none() {
         let header = if profile == "default" {
@@ -292,7 +308,7 @@ fn with_profile(mut b: AmazonS3Builder, options: &StorageOptions) -> AmazonS3Bui
             b = b.with_region(region);
         }
     }
-    b
+    Ok(b)
 }
 
 /// The `key = value` pairs of `[name]` in an INI file (as the AWS CLI writes them).
@@ -371,12 +387,17 @@ pub fn describe(url: &str, doing: &str, error: &str) -> (K, String) {
             K::NotFound,
             "no such bucket; check the bucket name in `path:` and the region or endpoint in `storage:`".to_string(),
         )
+    } else if has(&["169.254.169.254", "169.254.170.2", "latest/api/token"]) {
+        (
+            K::Denied,
+            "no credentials were found (none in the environment or profile files, and no instance metadata here); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile (`storage: { profile: … }` or AWS_PROFILE), or `storage: { anonymous: true }` for a public bucket".to_string(),
+        )
     } else if has(&[
         "InvalidAccessKeyId",
         "SignatureDoesNotMatch",
         "Unauthenticated",
         "lacked valid authentication",
-        "401",
+        "401 Unauthorized",
     ]) {
         (
             K::Denied,
@@ -393,22 +414,20 @@ pub fn describe(url: &str, doing: &str, error: &str) -> (K, String) {
             K::Denied,
             "access denied; the credentials in use may not read this bucket or prefix".to_string(),
         )
-    } else if has(&["timed out", "Timeout", "timeout"]) {
+    } else if has(&["timed out", "deadline has elapsed"]) {
         (K::Unreachable, "the request timed out; check the endpoint and network, or raise `storage: { timeout: … }`".to_string())
     } else if has(&[
         "error sending request",
         "Connection refused",
         "connection refused",
         "dns error",
-        "HTTP error: error sending",
         "tcp connect",
     ]) {
         (
             K::Unreachable,
-            "the store cannot be reached; check the endpoint, network and proxy settings"
-                .to_string(),
+            "the store cannot be reached; check the endpoint, network and proxy settings".to_string(),
         )
-    } else if has(&["NotFound", "not found", "NoSuchKey", "404"]) {
+    } else if has(&["NotFound", "not found", "NoSuchKey", "404 Not Found"]) {
         (
             K::NotFound,
             "no such object; check the path, or that the producing job has run".to_string(),
