@@ -60,8 +60,16 @@ fn the_example_read_from_s3_gives_the_local_verdicts() {
     let text = std::fs::read_to_string(example.join("sluice.yaml"))
         .unwrap()
         .replace("path: data/", &format!("path: {prefix}"));
-    std::fs::write(dir.path().join("sluice.yaml"), format!("{text}\n{}", s3.storage_yaml())).unwrap();
-    let o = run_s3(&s3, dir.path(), &["check", "--format", "json", "--no-state"]);
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        format!("{text}\n{}", s3.storage_yaml()),
+    )
+    .unwrap();
+    let o = run_s3(
+        &s3,
+        dir.path(),
+        &["check", "--format", "json", "--no-state"],
+    );
     assert_eq!(code(&o), 1, "{}", out(&o));
     let remote = report(&o);
     let o = sluice()
@@ -87,7 +95,10 @@ fn parity_of_s3_against_local_finds_the_known_differences() {
     let Some(s3) = server("parity") else { return };
     let prefix = s3.prefix("parity");
     let data = repo().join("tests/fixtures/gen5000");
-    s3.upload(&data.join("orders_target.parquet"), &format!("{prefix}orders_target.parquet"));
+    s3.upload(
+        &data.join("orders_target.parquet"),
+        &format!("{prefix}orders_target.parquet"),
+    );
     let config = |target: &str| {
         format!(
             "datasets:\n  orders:\n    path: {}/orders.parquet\n  orders_target:\n    path: {target}\n    parity:\n      - against: orders\n        name: rows\n        keys: [order_id]\n        compare: all\n        sum: {{ columns: [amount], tolerance: 0.01 }}\n{}",
@@ -96,14 +107,32 @@ fn parity_of_s3_against_local_finds_the_known_differences() {
         )
     };
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("sluice.yaml"), config(&format!("{prefix}orders_target.parquet"))).unwrap();
-    let remote = run_s3(&s3, dir.path(), &["check", "--format", "json", "--no-state"]);
-    std::fs::write(dir.path().join("sluice.yaml"), config(&data.join("orders_target.parquet").display().to_string())).unwrap();
-    let local = run_s3(&s3, dir.path(), &["check", "--format", "json", "--no-state"]);
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        config(&format!("{prefix}orders_target.parquet")),
+    )
+    .unwrap();
+    let remote = run_s3(
+        &s3,
+        dir.path(),
+        &["check", "--format", "json", "--no-state"],
+    );
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        config(&data.join("orders_target.parquet").display().to_string()),
+    )
+    .unwrap();
+    let local = run_s3(
+        &s3,
+        dir.path(),
+        &["check", "--format", "json", "--no-state"],
+    );
     assert_eq!(code(&remote), 1, "{}", out(&remote));
     let (remote, local) = (report(&remote), report(&local));
     assert_eq!(verdicts(&remote), verdicts(&local));
-    let m: Value = serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap()).unwrap();
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
+            .unwrap();
     let rows = &remote["checks"][0]["observed"]["rows"];
     assert_eq!(rows["missing"], m["target_dropped_rows"], "{rows}");
     assert_eq!(rows["changed"], m["target_changed_amounts"], "{rows}");
@@ -122,8 +151,12 @@ fn one_dataset(path: &str, storage: &str) -> tempfile::TempDir {
 
 #[test]
 fn a_missing_bucket_is_named_with_its_cause_exit_4() {
-    let Some(s3) = server("missing_bucket") else { return };
-    let storage = s3.storage_yaml().replace("s3://sluice-test/", "s3://no-such-bucket-here/");
+    let Some(s3) = server("missing_bucket") else {
+        return;
+    };
+    let storage = s3
+        .storage_yaml()
+        .replace("s3://sluice-test/", "s3://no-such-bucket-here/");
     let dir = one_dataset("s3://no-such-bucket-here/orders/", &storage);
     let o = run_s3(&s3, dir.path(), &["check", "--no-state"]);
     assert_eq!(code(&o), 4, "{}", out(&o));
@@ -134,19 +167,30 @@ fn a_missing_bucket_is_named_with_its_cause_exit_4() {
 
 #[test]
 fn a_missing_object_or_prefix_is_not_found_exit_4() {
-    let Some(s3) = server("missing_object") else { return };
+    let Some(s3) = server("missing_object") else {
+        return;
+    };
     let prefix = s3.prefix("missing_object");
     let dir = one_dataset(&format!("{prefix}orders.parquet"), &s3.storage_yaml());
     let o = run_s3(&s3, dir.path(), &["check", "--no-state"]);
     assert_eq!(code(&o), 4, "{}", out(&o));
-    assert!(out(&o).contains(&format!("nothing found at {prefix}orders.parquet")), "{}", out(&o));
+    assert!(
+        out(&o).contains(&format!("nothing found at {prefix}orders.parquet")),
+        "{}",
+        out(&o)
+    );
 }
 
 #[test]
 fn wrong_credentials_are_refused_exit_4_and_no_secret_is_printed() {
-    let Some(s3) = server("wrong_credentials") else { return };
+    let Some(s3) = server("wrong_credentials") else {
+        return;
+    };
     let prefix = s3.prefix("wrong_credentials");
-    s3.upload(&repo().join("examples/orders/data/orders.parquet"), &format!("{prefix}orders.parquet"));
+    s3.upload(
+        &repo().join("examples/orders/data/orders.parquet"),
+        &format!("{prefix}orders.parquet"),
+    );
     let dir = one_dataset(&format!("{prefix}orders.parquet"), &s3.storage_yaml());
     let secret = "WRONGsecretVALUE0123456789abcdefWRONG";
     let creds = dir.path().join("credentials");
@@ -157,10 +201,25 @@ fn wrong_credentials_are_refused_exit_4_and_no_secret_is_printed() {
     .unwrap();
     for env in [
         vec![("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap())],
-        vec![("AWS_ACCESS_KEY_ID", "AKIAWRONGKEY0000"), ("AWS_SECRET_ACCESS_KEY", secret)],
+        vec![
+            ("AWS_ACCESS_KEY_ID", "AKIAWRONGKEY0000"),
+            ("AWS_SECRET_ACCESS_KEY", secret),
+        ],
     ] {
         for format in ["text", "json"] {
-            let o = run_env(dir.path(), &["check", "--no-state", "--format", format, "--log-format", "json", "-v"], &env);
+            let o = run_env(
+                dir.path(),
+                &[
+                    "check",
+                    "--no-state",
+                    "--format",
+                    format,
+                    "--log-format",
+                    "json",
+                    "-v",
+                ],
+                &env,
+            );
             assert_eq!(code(&o), 4, "{}", out(&o));
             let text = out(&o);
             assert!(text.contains("the credentials were refused"), "{text}");
@@ -172,23 +231,39 @@ fn wrong_credentials_are_refused_exit_4_and_no_secret_is_printed() {
 
 #[test]
 fn an_unreachable_endpoint_fails_in_seconds_exit_4() {
-    let Some(s3) = server("unreachable") else { return };
-    let storage = s3.storage_yaml().replace(&s3.endpoint, "http://127.0.0.1:9");
+    let Some(s3) = server("unreachable") else {
+        return;
+    };
+    let storage = s3
+        .storage_yaml()
+        .replace(&s3.endpoint, "http://127.0.0.1:9");
     let dir = one_dataset("s3://sluice-test/x/orders.parquet", &storage);
     let started = std::time::Instant::now();
     let o = run_s3(&s3, dir.path(), &["check", "--no-state"]);
     assert_eq!(code(&o), 4, "{}", out(&o));
     assert!(out(&o).contains("cannot be reached"), "{}", out(&o));
-    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn an_object_deleted_mid_run_is_an_error_naming_it_exit_4() {
-    let Some(s3) = server("deleted_mid_run") else { return };
+    let Some(s3) = server("deleted_mid_run") else {
+        return;
+    };
     let prefix = s3.prefix("deleted_mid_run");
     let data = repo().join("tests/fixtures/gen5000");
-    s3.upload(&data.join("orders.parquet"), &format!("{prefix}orders/part-0.parquet"));
-    s3.upload(&data.join("orders_target.parquet"), &format!("{prefix}orders/part-1.parquet"));
+    s3.upload(
+        &data.join("orders.parquet"),
+        &format!("{prefix}orders/part-0.parquet"),
+    );
+    s3.upload(
+        &data.join("orders_target.parquet"),
+        &format!("{prefix}orders/part-1.parquet"),
+    );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("sluice.yaml"),
@@ -200,7 +275,10 @@ fn an_object_deleted_mid_run_is_an_error_naming_it_exit_4() {
         .args(["check", "--no-state", "--color", "never"])
         .current_dir(dir.path())
         .env("AWS_SHARED_CREDENTIALS_FILE", &s3.credentials)
-        .env("SLUICE_FAULT", format!("sources-opened:until={}", go.display()))
+        .env(
+            "SLUICE_FAULT",
+            format!("sources-opened:until={}", go.display()),
+        )
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -220,20 +298,33 @@ fn an_object_deleted_mid_run_is_an_error_naming_it_exit_4() {
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), rest.join("\n"));
     assert_eq!(o.status.code(), Some(4), "{text}");
     assert!(text.contains(&format!("{prefix}orders/")), "{text}");
-    assert!(text.contains("no such object") || text.contains("not found"), "{text}");
+    assert!(
+        text.contains("no such object") || text.contains("not found"),
+        "{text}"
+    );
 }
 
 #[test]
 fn an_https_file_is_read_with_its_checks() {
     // A plain HTTP server (Python's, which has no listing API, like most) serving a CSV.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo().join("examples/orders/data/customers.csv"), dir.path().join("customers.csv")).unwrap();
+    std::fs::copy(
+        repo().join("examples/orders/data/customers.csv"),
+        dir.path().join("customers.csv"),
+    )
+    .unwrap();
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
     let Ok(mut server) = std::process::Command::new("python3")
-        .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
         .current_dir(dir.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -254,13 +345,32 @@ fn an_https_file_is_read_with_its_checks() {
         format!("datasets:\n  customers:\n    path: http://127.0.0.1:{port}/customers.csv\n    checks:\n      - row_count: {{ min: 800, max: 800 }}\n      - unique: customer_id\n  folder:\n    path: http://127.0.0.1:{port}/\n    checks:\n      - row_count: {{ min: 1 }}\n"),
     )
     .unwrap();
-    let o = run_env(cfg.path(), &["check", "--no-state", "--format", "json", "--dataset", "customers"], &[]);
-    let folder = run_env(cfg.path(), &["check", "--no-state", "--dataset", "folder"], &[]);
+    let o = run_env(
+        cfg.path(),
+        &[
+            "check",
+            "--no-state",
+            "--format",
+            "json",
+            "--dataset",
+            "customers",
+        ],
+        &[],
+    );
+    let folder = run_env(
+        cfg.path(),
+        &["check", "--no-state", "--dataset", "folder"],
+        &[],
+    );
     let _ = server.kill();
     assert_eq!(code(&o), 0, "{}", out(&o));
     assert_eq!(report(&o)["checks"][0]["status"], "pass");
     assert_eq!(code(&folder), 4, "{}", out(&folder));
-    assert!(out(&folder).contains("HTTP(S) paths must name one file"), "{}", out(&folder));
+    assert!(
+        out(&folder).contains("HTTP(S) paths must name one file"),
+        "{}",
+        out(&folder)
+    );
 }
 
 // --- write–audit–publish on S3 ------------------------------------------------------------
@@ -281,7 +391,10 @@ fn wap_project(s3: &S3, prefix: &str) -> tempfile::TempDir {
 }
 
 fn stage(s3: &S3, prefix: &str, csv: &str) {
-    s3.put(&format!("{prefix}staging/forecast/part-0.csv"), csv.as_bytes().to_vec());
+    s3.put(
+        &format!("{prefix}staging/forecast/part-0.csv"),
+        csv.as_bytes().to_vec(),
+    );
 }
 
 /// What `sluice check` reads at `path` (through the pointer): its rows' revenues.
@@ -293,7 +406,9 @@ fn published_rows(s3: &S3, dir: &Path) -> Option<u64> {
 
 #[test]
 fn publish_on_s3_switches_the_pointer_quarantines_and_rolls_back() {
-    let Some(s3) = server_bucket("wap", "sluice-wap") else { return };
+    let Some(s3) = server_bucket("wap", "sluice-wap") else {
+        return;
+    };
     let prefix = s3.prefix("wap");
     let dir = wap_project(&s3, &prefix);
     let d = dir.path();
@@ -301,10 +416,22 @@ fn publish_on_s3_switches_the_pointer_quarantines_and_rolls_back() {
     let o = run_s3(&s3, d, &["publish", "forecast"]);
     assert_eq!(code(&o), 0, "{}", out(&o));
     assert!(out(&o).contains("published forecast v1"), "{}", out(&o));
-    let pointer: Value = serde_json::from_slice(&s3.get(&format!("{prefix}published/forecast/_sluice_published.json")).unwrap()).unwrap();
+    let pointer: Value = serde_json::from_slice(
+        &s3.get(&format!(
+            "{prefix}published/forecast/_sluice_published.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
     assert_eq!(pointer["version"], "v1");
-    assert_eq!(pointer["location"], format!("{prefix}published/forecast/v1/"));
-    assert!(s3.list(&format!("{prefix}staging/forecast/")).is_empty(), "staging emptied");
+    assert_eq!(
+        pointer["location"],
+        format!("{prefix}published/forecast/v1/")
+    );
+    assert!(
+        s3.list(&format!("{prefix}staging/forecast/")).is_empty(),
+        "staging emptied"
+    );
     assert_eq!(published_rows(&s3, d), Some(2));
 
     // v2 with three rows.
@@ -317,18 +444,32 @@ fn publish_on_s3_switches_the_pointer_quarantines_and_rolls_back() {
     let o = run_s3(&s3, d, &["publish", "forecast"]);
     assert_eq!(code(&o), 1, "{}", out(&o));
     let quarantined = s3.list(&format!("{prefix}published/forecast/_quarantine/"));
-    assert!(quarantined.iter().any(|u| u.ends_with("/part-0.csv")), "{quarantined:?}");
-    assert!(quarantined.iter().any(|u| u.ends_with("/report.json")), "{quarantined:?}");
+    assert!(
+        quarantined.iter().any(|u| u.ends_with("/part-0.csv")),
+        "{quarantined:?}"
+    );
+    assert!(
+        quarantined.iter().any(|u| u.ends_with("/report.json")),
+        "{quarantined:?}"
+    );
     assert!(s3.list(&format!("{prefix}staging/forecast/")).is_empty());
     assert_eq!(published_rows(&s3, d), Some(3));
 
     // Reset and publish v3: keep_versions 2 removes v1.
-    let o = run_s3(&s3, d, &["breaker", "reset", "forecast", "--reason", "fixed upstream"]);
+    let o = run_s3(
+        &s3,
+        d,
+        &["breaker", "reset", "forecast", "--reason", "fixed upstream"],
+    );
     assert_eq!(code(&o), 0, "{}", out(&o));
     stage(&s3, &prefix, "day,revenue\n1,1\n");
     assert_eq!(code(&run_s3(&s3, d, &["publish", "forecast"])), 0);
     assert_eq!(published_rows(&s3, d), Some(1));
-    assert!(s3.list(&format!("{prefix}published/forecast/v1/")).is_empty(), "v1 removed by keep_versions");
+    assert!(
+        s3.list(&format!("{prefix}published/forecast/v1/"))
+            .is_empty(),
+        "v1 removed by keep_versions"
+    );
 
     // Rollback to v2.
     let o = run_s3(&s3, d, &["publish", "forecast", "--rollback"]);
@@ -341,7 +482,9 @@ fn publish_on_s3_switches_the_pointer_quarantines_and_rolls_back() {
 
 #[test]
 fn a_concurrent_publisher_cannot_also_switch_the_pointer() {
-    let Some(s3) = server_bucket("concurrent", "sluice-wap") else { return };
+    let Some(s3) = server_bucket("concurrent", "sluice-wap") else {
+        return;
+    };
     let prefix = s3.prefix("concurrent");
     let dir = wap_project(&s3, &prefix);
     let d = dir.path();
@@ -356,7 +499,10 @@ fn a_concurrent_publisher_cannot_also_switch_the_pointer() {
         .current_dir(d)
         .env_remove("SLUICE_NO_STATE")
         .env("AWS_SHARED_CREDENTIALS_FILE", &s3.credentials)
-        .env("SLUICE_FAULT", format!("publish:moved:until={}", go.display()))
+        .env(
+            "SLUICE_FAULT",
+            format!("publish:moved:until={}", go.display()),
+        )
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -406,14 +552,17 @@ fn sigkill_at(s3: &S3, d: &Path, point: &str) {
             return;
         }
     }
-    panic!("{point}: the publish never reached the point: {seen:?}");
+    let status = child.wait().unwrap();
+    panic!("{point}: the publish never reached the point ({status}): {seen:?}");
 }
 
 /// A publish (or quarantine) on S3 killed at each step: readers see one whole version,
 /// the staged data is never lost, and the next publish recovers.
 #[test]
 fn a_publish_on_s3_killed_at_any_step_loses_nothing() {
-    let Some(s3) = server_bucket("crash", "sluice-wap") else { return };
+    let Some(s3) = server_bucket("crash", "sluice-wap") else {
+        return;
+    };
     let old = "day,revenue\n1,10\n2,12\n";
     for (point, new, rows_after) in [
         ("publish:before-move", "day,revenue\n1,99\n", 1),
@@ -439,7 +588,10 @@ fn a_publish_on_s3_killed_at_any_step_loses_nothing() {
             .filter(|u| u.ends_with("part-0.csv"))
             .filter(|u| s3.get(u).as_deref() == Some(new.as_bytes()))
             .count();
-        assert!(copies >= 1, "{point}: the staged data is gone: {everywhere:?}");
+        assert!(
+            copies >= 1,
+            "{point}: the staged data is gone: {everywhere:?}"
+        );
         // The next publish recovers; then the data ends where it belongs.
         let o = run_s3(&s3, d, &["publish", "forecast"]);
         let text = out(&o);
@@ -454,7 +606,10 @@ fn a_publish_on_s3_killed_at_any_step_loses_nothing() {
             assert!(matches!(code(&o), 0 | 1), "{point}: {}", out(&o));
             assert_eq!(published_rows(&s3, d), Some(rows_after), "{point}");
         }
-        assert!(s3.list(&format!("{prefix}staging/forecast/")).is_empty(), "{point}: staging left");
+        assert!(
+            s3.list(&format!("{prefix}staging/forecast/")).is_empty(),
+            "{point}: staging left"
+        );
         // No partial version is left behind.
         for u in s3.list(&format!("{prefix}published/forecast/")) {
             assert!(!u.contains("/v3/"), "{point}: a partial version {u}");

@@ -273,5 +273,5 @@ pub fn json(o: &Output) -> serde_json::Value {
 }
 
 pub mod receiver;
-pub mod schema_check;
 pub mod s3;
+pub mod schema_check;

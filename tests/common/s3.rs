@@ -32,14 +32,18 @@ pub fn server(test: &str) -> Option<S3> {
 
 /// The server with `bucket` (created by `.ci/s3.sh`).
 pub fn server_bucket(test: &str, bucket: &str) -> Option<S3> {
-    let endpoint = std::env::var("SLUICE_TEST_S3").ok().filter(|e| !e.is_empty());
+    let endpoint = std::env::var("SLUICE_TEST_S3")
+        .ok()
+        .filter(|e| !e.is_empty());
     let credentials = std::env::var("SLUICE_TEST_S3_CREDENTIALS").ok();
     let (Some(endpoint), Some(credentials)) = (endpoint, credentials) else {
         assert!(
             std::env::var("SLUICE_REQUIRE_LAKE").as_deref() != Ok("1"),
             "SLUICE_REQUIRE_LAKE=1 but SLUICE_TEST_S3 / SLUICE_TEST_S3_CREDENTIALS are not set: start the server with .ci/s3.sh"
         );
-        eprintln!("skipping {test}: set SLUICE_TEST_S3 and SLUICE_TEST_S3_CREDENTIALS from .ci/s3.sh to run it");
+        eprintln!(
+            "skipping {test}: set SLUICE_TEST_S3 and SLUICE_TEST_S3_CREDENTIALS from .ci/s3.sh to run it"
+        );
         return None;
     };
     let text = std::fs::read_to_string(&credentials).unwrap();
@@ -77,7 +81,11 @@ impl S3 {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
-        format!("s3://{}/{test}-{}-{nanos}/", self.bucket, std::process::id())
+        format!(
+            "s3://{}/{test}-{}-{nanos}/",
+            self.bucket,
+            std::process::id()
+        )
     }
 
     /// The `storage:` block of a config reaching this server (profile credentials).
@@ -109,7 +117,10 @@ impl S3 {
             for entry in std::fs::read_dir(local).unwrap() {
                 let entry = entry.unwrap();
                 let name = entry.file_name().to_string_lossy().to_string();
-                self.upload(&entry.path(), &format!("{}/{name}", url.trim_end_matches('/')));
+                self.upload(
+                    &entry.path(),
+                    &format!("{}/{name}", url.trim_end_matches('/')),
+                );
             }
         } else {
             self.put(url, std::fs::read(local).unwrap());

@@ -166,7 +166,11 @@ pub fn build(
                 b = b.with_skip_signature(true);
             } else if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
                 b = with_profile(b, options).map_err(|m| {
-                    SourceError::new(K::Denied, remote.url.as_str(), format!("cannot read {}: {m}", remote.url))
+                    SourceError::new(
+                        K::Denied,
+                        remote.url.as_str(),
+                        format!("cannot read {}: {m}", remote.url),
+                    )
                 })?;
             }
             b.build().map(|s| Arc::new(s) as _)
@@ -291,7 +295,8 @@ fn with_profile(
         _ if named.is_some() => {
             return Err(format!(
                 "the AWS profile `{profile}` has no `aws_access_key_id` and `aws_secret_access_key` in the shared credentials file ({}); add them there, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (profiles using SSO or credential_process are not read: export their keys with `aws configure export-credentials`)",
-                std::env::var("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|_| "~/.aws/credentials".into())
+                std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+                    .unwrap_or_else(|_| "~/.aws/credentials".into())
             ));
         }
         _ => {}
@@ -425,7 +430,8 @@ pub fn describe(url: &str, doing: &str, error: &str) -> (K, String) {
     ]) {
         (
             K::Unreachable,
-            "the store cannot be reached; check the endpoint, network and proxy settings".to_string(),
+            "the store cannot be reached; check the endpoint, network and proxy settings"
+                .to_string(),
         )
     } else if has(&["NotFound", "not found", "NoSuchKey", "404 Not Found"]) {
         (
@@ -489,8 +495,13 @@ mod tests {
         // `az://container/` takes its account from AZURE_STORAGE_ACCOUNT_NAME: without it
         // the error says where to look.
         if std::env::var_os("AZURE_STORAGE_ACCOUNT_NAME").is_none() {
-            let e = build(&Remote::parse("az://container/raw/").unwrap(), &o).err().unwrap();
-            assert!(e.message.contains("az://container/raw/") && e.message.contains("AZURE_*"), "{e}");
+            let e = build(&Remote::parse("az://container/raw/").unwrap(), &o)
+                .err()
+                .unwrap();
+            assert!(
+                e.message.contains("az://container/raw/") && e.message.contains("AZURE_*"),
+                "{e}"
+            );
         }
     }
 

@@ -359,6 +359,21 @@ fn object_store_urls_are_read_as_written_and_unknown_schemes_refused_clearly() {
     );
     let d = errors("datasets:\n  d:\n    path: s3:///x.parquet\n");
     assert_eq!(d[0].message, "`s3:///x.parquet` names no bucket (`path`)");
+    // Credentials in a URL would be printed with the path: refused, without echoing them.
+    for url in [
+        "https://user:hunter2@host/x.csv",
+        "https://acct.blob.core.windows.net/c/x.parquet?sv=2024&sig=hunter2",
+        "https://b.s3.amazonaws.com/x.parquet?X-Amz-Signature=hunter2",
+    ] {
+        let d = errors(&format!("datasets:\n  d:\n    path: {url}\n"));
+        assert_eq!(
+            d[0].message, "the URL in `path` carries a credential",
+            "{url}"
+        );
+        assert!(!d[0].message.contains("hunter2"));
+    }
+    // Azure's `container@account` is not a credential.
+    ok("datasets:\n  d:\n    path: abfss://c@acct.dfs.core.windows.net/x/\n");
 }
 
 #[test]

@@ -110,7 +110,35 @@ impl Decoder<'_> {
             return false;
         };
         let rest = &url[scheme.len() + 3..];
-        let bucket = rest.split('/').next().unwrap_or("");
+        let authority = rest.split('/').next().unwrap_or("");
+        let secret_param = url.split_once('?').is_some_and(|(_, q)| {
+            q.split('&').any(|kv| {
+                let k = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
+                matches!(
+                    k.as_str(),
+                    "sig"
+                        | "signature"
+                        | "x-amz-signature"
+                        | "x-amz-credential"
+                        | "x-amz-security-token"
+                        | "token"
+                        | "access_token"
+                )
+            })
+        });
+        if authority
+            .split_once('@')
+            .is_some_and(|(user, _)| user.contains(':'))
+            || secret_param
+        {
+            self.err(
+                Diagnostic::error(node.span, format!("the URL in {what} carries a credential"))
+                    .label("a secret in the config")
+                    .help("a path is printed in reports and logs: take the password, signature or token out of the URL and provide it the cloud's standard way (AWS_* / AZURE_STORAGE_* / GOOGLE_* environment variables, a profile, or instance metadata)"),
+            );
+            return false;
+        }
+        let bucket = authority.rsplit('@').next().unwrap_or("");
         if bucket.is_empty() {
             self.err(
                 Diagnostic::error(node.span, format!("`{url}` names no bucket ({what})"))
