@@ -616,3 +616,35 @@ fn a_publish_on_s3_killed_at_any_step_loses_nothing() {
         }
     }
 }
+
+/// The standard AWS environment alone (endpoint, region, profile: no `storage:` block)
+/// reaches the store, e.g. for `sluice init --from s3://…`.
+#[test]
+fn init_from_an_s3_url_with_only_the_aws_environment() {
+    let Some(s3) = server("init") else { return };
+    let prefix = s3.prefix("init");
+    s3.upload(
+        &repo().join("examples/orders/data/orders.parquet"),
+        &format!("{prefix}orders.parquet"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{prefix}orders.parquet");
+    let creds = s3.credentials.display().to_string();
+    let env = [
+        ("AWS_SHARED_CREDENTIALS_FILE", creds.as_str()),
+        ("AWS_PROFILE", "sluice-test"),
+        ("AWS_ENDPOINT_URL", s3.endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let o = run_env(
+        dir.path(),
+        &["init", "--from", &url, "-o", "sluice.yaml"],
+        &env,
+    );
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    let yaml = std::fs::read_to_string(dir.path().join("sluice.yaml")).unwrap();
+    assert!(yaml.contains(&format!("path: \"{url}\"")), "{yaml}");
+    let o = run_env(dir.path(), &["check", "--no-state"], &env);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+}

@@ -53,12 +53,23 @@ pub struct Scaffold {
 /// Reads `req.from`'s schema and data and writes a config for it.
 pub async fn scaffold(req: &ScaffoldRequest) -> Result<Scaffold> {
     let config_dir = std::path::absolute(&req.config_dir).unwrap_or(req.config_dir.clone());
-    let from = std::path::absolute(&req.from).unwrap_or(req.from.clone());
+    // An object-store URL is written as given (credentials from the environment).
+    let url = req
+        .from
+        .to_str()
+        .filter(|t| sluice_spec::storage::remote_scheme(t).is_some());
+    let from = match url {
+        Some(_) => req.from.clone(),
+        None => std::path::absolute(&req.from).unwrap_or(req.from.clone()),
+    };
     let dataset = match &req.name {
         Some(n) => n.clone(),
         None => dataset_name(&from),
     };
-    let path = relative(&from, &config_dir);
+    let path = match url {
+        Some(u) => u.to_string(),
+        None => relative(&from, &config_dir),
+    };
     // Read through the config decoder, as a run reads `path:`.
     let probe = format!(
         "version: 1\ndatasets:\n  {}:\n    path: {}\n",

@@ -13,10 +13,13 @@ use std::time::Duration;
 use datafusion::object_store::ObjectStore;
 use datafusion::prelude::SessionContext;
 use object_store::aws::AmazonS3Builder;
+use object_store::aws::AmazonS3ConfigKey;
+use object_store::azure::AzureConfigKey;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::gcp::GoogleConfigKey;
 use object_store::http::HttpBuilder;
-use object_store::{BackoffConfig, ClientOptions, RetryConfig};
+use object_store::{BackoffConfig, ClientConfigKey, RetryConfig};
 use sluice_spec::StorageOptions;
 use url::Url;
 
@@ -144,15 +147,15 @@ pub fn build(
     remote: &Remote,
     options: &StorageOptions,
 ) -> Result<Arc<dyn ObjectStore>, SourceError> {
-    let client = client_options(options);
+    let client = client_settings(options);
     let retry = retry_config(options);
     let root = remote.root.as_str();
     let built: object_store::Result<Arc<dyn ObjectStore>> = match remote.cloud {
         Cloud::S3 => {
-            let mut b = AmazonS3Builder::from_env()
-                .with_url(root)
-                .with_client_options(client)
-                .with_retry(retry);
+            let mut b = AmazonS3Builder::from_env().with_url(root).with_retry(retry);
+            for (k, v) in client {
+                b = b.with_config(AmazonS3ConfigKey::Client(k), v);
+            }
             if let Some(region) = &options.region {
                 b = b.with_region(region);
             }
@@ -178,8 +181,10 @@ pub fn build(
         Cloud::Gcs => {
             let mut b = GoogleCloudStorageBuilder::from_env()
                 .with_url(root)
-                .with_client_options(client)
                 .with_retry(retry);
+            for (k, v) in client {
+                b = b.with_config(GoogleConfigKey::Client(k), v);
+            }
             if let Some(endpoint) = &options.endpoint {
                 b = b.with_base_url(endpoint);
             }
@@ -191,8 +196,10 @@ pub fn build(
         Cloud::Azure => {
             let mut b = MicrosoftAzureBuilder::from_env()
                 .with_url(remote.url.as_str())
-                .with_client_options(client)
                 .with_retry(retry);
+            for (k, v) in client {
+                b = b.with_config(AzureConfigKey::Client(k), v);
+            }
             if let Some(endpoint) = &options.endpoint {
                 b = b.with_endpoint(endpoint.clone());
             }
@@ -201,13 +208,17 @@ pub fn build(
             }
             b.build().map(|s| Arc::new(s) as _)
         }
-        // The user wrote `http://`: plain HTTP is what they asked for.
-        Cloud::Http => HttpBuilder::new()
-            .with_url(root)
-            .with_client_options(client.with_allow_http(remote.url.scheme() == "http"))
-            .with_retry(retry)
-            .build()
-            .map(|s| Arc::new(s) as _),
+        Cloud::Http => {
+            let mut b = HttpBuilder::new().with_url(root).with_retry(retry);
+            for (k, v) in client {
+                b = b.with_config(k, v);
+            }
+            // The user wrote `http://`: plain HTTP is what they asked for.
+            if remote.url.scheme() == "http" {
+                b = b.with_config(ClientConfigKey::AllowHttp, "true");
+            }
+            b.build().map(|s| Arc::new(s) as _)
+        }
     };
     built.map_err(|e| {
         SourceError::new(
@@ -228,19 +239,24 @@ pub fn build(
     })
 }
 
-/// Per-request timeout (default 30 s), a 5 s connect timeout, and plain HTTP allowed to an
-/// `http://` endpoint.
-fn client_options(options: &StorageOptions) -> ClientOptions {
-    let allow_http = options.allow_http.unwrap_or_else(|| {
-        options
-            .endpoint
-            .as_deref()
-            .is_some_and(|e| e.starts_with("http://"))
-    });
-    ClientOptions::new()
-        .with_timeout(options.timeout.unwrap_or(Duration::from_secs(30)))
-        .with_connect_timeout(Duration::from_secs(5))
-        .with_allow_http(allow_http)
+/// The HTTP client settings `storage:` gives, on top of what the environment says (the
+/// crate's defaults: 30 s per request, 5 s to connect): `timeout`, and plain HTTP when
+/// `allow_http` says so or the endpoint is `http://`.
+fn client_settings(options: &StorageOptions) -> Vec<(ClientConfigKey, String)> {
+    let mut out = Vec::new();
+    if let Some(t) = options.timeout {
+        out.push((ClientConfigKey::Timeout, format!("{}ms", t.as_millis())));
+    }
+    let http_endpoint = options
+        .endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://"));
+    match options.allow_http {
+        Some(allow) => out.push((ClientConfigKey::AllowHttp, allow.to_string())),
+        None if http_endpoint => out.push((ClientConfigKey::AllowHttp, "true".into())),
+        None => {}
+    }
+    out
 }
 
 /// A few quick retries of transient failures, bounded so an unreachable store is reported
