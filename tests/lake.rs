@@ -648,3 +648,26 @@ fn init_from_an_s3_url_with_only_the_aws_environment() {
     let o = run_env(dir.path(), &["check", "--no-state"], &env);
     assert_eq!(code(&o), 0, "{}", out(&o));
 }
+
+#[test]
+fn a_store_that_does_not_answer_times_out_exit_4() {
+    let Some(s3) = server("timeout") else { return };
+    // Accepts connections (the kernel completes the handshake) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let storage = s3.storage_yaml().replace(&s3.endpoint, &endpoint).replace(
+        "    region: us-east-1\n",
+        "    region: us-east-1\n    timeout: 1s\n",
+    );
+    let dir = one_dataset("s3://sluice-test/x/orders.parquet", &storage);
+    let started = std::time::Instant::now();
+    let o = run_s3(&s3, dir.path(), &["check", "--no-state"]);
+    assert_eq!(code(&o), 4, "{}", out(&o));
+    assert!(out(&o).contains("timed out"), "{}", out(&o));
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}

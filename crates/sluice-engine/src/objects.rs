@@ -397,6 +397,22 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// An error and its sources, `: `-separated (a store error's own text hides the cause:
+/// "error sending request", where the source says "operation timed out").
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = s.source();
+    }
+    out
+}
+
 /// A store error described for a person: what failed on which URL, the cause in words
 /// (no such bucket, access denied, wrong credentials, unreachable, timed out), and the
 /// kind it is. Secrets are removed.

@@ -209,8 +209,8 @@ async fn locate_remote(
     let shown = &ds.path;
     let remote = Remote::parse(text).map_err(|m| SourceError::new(K::NotFound, text, m))?;
     let store = crate::objects::register(ctx, &remote, &ds.storage.for_url(text))?;
-    let fail = |doing: &str, e: &dyn std::fmt::Display| {
-        let (kind, message) = describe(text, doing, &e.to_string());
+    let fail = |doing: &str, e: &object_store::Error| {
+        let (kind, message) = describe(text, doing, &crate::objects::chain(e));
         SourceError::new(kind, text, message)
     };
     let by_extension = |name: &str| {

@@ -132,10 +132,10 @@ impl Place {
         &self,
         doing: &str,
         url: &str,
-        e: impl std::fmt::Display,
+        e: object_store::Error,
         data_at: String,
     ) -> PublishError {
-        let (_, message) = describe(url, doing, &e.to_string());
+        let (_, message) = describe(url, doing, &sluice_engine::objects::chain(&e));
         PublishError::Remote {
             doing: format!("{doing} {url}"),
             cause: message
