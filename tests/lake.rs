@@ -671,3 +671,44 @@ fn a_store_that_does_not_answer_times_out_exit_4() {
     );
     drop(silent);
 }
+
+#[test]
+fn globs_on_s3_select_objects_and_one_matching_nothing_says_so() {
+    let Some(s3) = server("globs") else { return };
+    let prefix = s3.prefix("globs");
+    let data = repo().join("tests/fixtures/gen5000");
+    s3.upload(
+        &data.join("orders.parquet"),
+        &format!("{prefix}orders/part-0.parquet"),
+    );
+    s3.upload(
+        &data.join("orders.parquet"),
+        &format!("{prefix}orders/part-1.parquet"),
+    );
+    s3.put(&format!("{prefix}orders/_SUCCESS"), Vec::new());
+    s3.put(&format!("{prefix}orders/notes.txt"), b"not data".to_vec());
+    let rows = |path: &str| {
+        let dir = one_dataset(path, &s3.storage_yaml());
+        let o = run_s3(
+            &s3,
+            dir.path(),
+            &["check", "--no-state", "--format", "json"],
+        );
+        (
+            code(&o),
+            report(&o)["datasets"][0]["rows_scanned"].as_u64(),
+            out(&o),
+        )
+    };
+    let (c, one, o) = rows(&format!("{prefix}orders/part-1*.parquet"));
+    assert_eq!(c, 0, "{o}");
+    let (c, both, o) = rows(&format!("{prefix}orders/part-*.parquet"));
+    assert_eq!(c, 0, "{o}");
+    assert_eq!(both, one.map(|n| n * 2));
+    // The prefix itself: the two data objects, not `_SUCCESS` or the stray text file.
+    let (c, folder, o) = rows(&format!("{prefix}orders/"));
+    assert_eq!((c, folder), (0, both), "{o}");
+    let (c, _, o) = rows(&format!("{prefix}orders/part-9*.parquet"));
+    assert_eq!(c, 4, "{o}");
+    assert!(o.contains("no files match"), "{o}");
+}

@@ -224,9 +224,18 @@ async fn locate_remote(
     };
     let key = remote.key().to_string();
     if has_glob(&key) {
+        // DataFusion splits globs off local paths only: the prefix before the first
+        // wildcard is listed, the rest matched against what is under it.
+        let first = key.find(['*', '?', '[']).unwrap_or(0);
+        let cut = key[..first].rfind('/').map_or(0, |i| i + 1);
+        let url = parse(&format!("{}{}", remote.root, &key[..cut]))?
+            .with_glob(&key[cut..])
+            .map_err(|e| {
+                SourceError::new(K::NotFound, text, format!("invalid glob in `{shown}`: {e}"))
+            })?;
         return Ok(Place {
             format: by_extension(&key)?,
-            url: parse(text)?,
+            url,
             is_dir: false,
             extension: String::new(),
             remote: true,
