@@ -70,6 +70,9 @@ fn locate(ds: &Dataset) -> Result<(Format, Option<Vec<PathBuf>>), SourceError> {
             SourceError::new(kind, &ds.location, message)
         })?;
         if meta.is_dir() {
+            if crate::delta::looks_like_delta(&ds.location) {
+                return Err(delta_as_files(&ds.location, &ds.location.display().to_string()));
+            }
             let listing = data_files(&ds.location).map_err(|e| {
                 SourceError::new(
                     K::Io,
@@ -301,6 +304,14 @@ async fn locate_remote(
         .try_collect()
         .await
         .map_err(|e| fail("cannot list", &e))?;
+    if listed.iter().any(|m| {
+        m.location
+            .prefix_match(&prefix)
+            .and_then(|mut parts| parts.next())
+            .is_some_and(|p| p.as_ref() == "_delta_log")
+    }) {
+        return Err(delta_as_files(text, &folder));
+    }
     let names: Vec<PathBuf> = listed
         .iter()
         .filter(|m| m.size > 0)
@@ -354,9 +365,24 @@ async fn locate_remote(
     })
 }
 
+/// A Delta table's folder read as plain files: refused, since its Parquet files include
+/// ones later commits removed (deleted or updated rows would be counted).
+fn delta_as_files(at: impl Into<PathBuf>, shown: &str) -> SourceError {
+    SourceError::new(
+        K::Format,
+        at,
+        format!(
+            "{shown} is a Delta Lake table (it holds `_delta_log/`): reading its Parquet files directly would count rows that later commits deleted or replaced; add `format: delta` to read it through its log"
+        ),
+    )
+}
+
 /// Registers `ds` in `ctx` under its name and returns its schema.
 #[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
 pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
+    if ds.format == Some(Format::Delta) {
+        return crate::delta::open(ctx, ds).await;
+    }
     let place = match ds.url() {
         Some(text) => locate_remote(ctx, ds, text, true).await?,
         None => locate_local(ds)?,
@@ -577,6 +603,9 @@ pub(crate) async fn dataset_files(
     if ds.url().is_some() {
         return Err("on an object store".into());
     }
+    if format == Format::Delta {
+        return Err("a Delta table (its files are those its log names)".into());
+    }
     let (url, is_dir) = table_url(ds).map_err(|e| e.message)?;
     let extension = if is_dir {
         data_files(&ds.location)
@@ -643,6 +672,8 @@ pub(crate) fn file_format(ds: &Dataset, format: Format) -> Arc<dyn FileFormat> {
         }
         Format::Json => Arc::new(JsonFormat::default()),
         Format::Arrow => Arc::new(ArrowFormat),
+        // A Delta table's data files are Parquet (read through its log, see `delta`).
+        Format::Delta => Arc::new(ParquetFormat::default()),
     }
 }
 
