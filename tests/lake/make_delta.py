@@ -108,3 +108,6 @@ def main():
 
 if __name__ == "__main__":
     main()
+    sys.stdout.flush()
+    # delta-rs' runtime threads can abort the interpreter's exit (seen against S3).
+    os._exit(0)

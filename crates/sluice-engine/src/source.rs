@@ -73,6 +73,16 @@ fn locate(ds: &Dataset) -> Result<(Format, Option<Vec<PathBuf>>), SourceError> {
             if crate::delta::looks_like_delta(&ds.location) {
                 return Err(delta_as_files(&ds.location, &ds.location.display().to_string()));
             }
+            if looks_like_iceberg(&ds.location) {
+                return Err(SourceError::new(
+                    K::Format,
+                    &ds.location,
+                    format!(
+                        "{} is an Iceberg table (its `metadata/` holds `*.metadata.json`): reading its Parquet files directly would count rows its snapshots deleted or replaced, and sluice has no Iceberg reader yet (see `format: iceberg`); check the data your job writes before it is committed, or a Parquet export of the table",
+                        ds.location.display()
+                    ),
+                ));
+            }
             let listing = data_files(&ds.location).map_err(|e| {
                 SourceError::new(
                     K::Io,
@@ -375,6 +385,15 @@ fn delta_as_files(at: impl Into<PathBuf>, shown: &str) -> SourceError {
             "{shown} is a Delta Lake table (it holds `_delta_log/`): reading its Parquet files directly would count rows that later commits deleted or replaced; add `format: delta` to read it through its log"
         ),
     )
+}
+
+/// Whether `dir` is an Iceberg table's folder: `metadata/` holding `*.metadata.json`.
+fn looks_like_iceberg(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join("metadata")).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".metadata.json"))
+    })
 }
 
 /// Registers `ds` in `ctx` under its name and returns its schema.
