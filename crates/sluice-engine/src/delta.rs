@@ -117,6 +117,11 @@ fn place(ds: &Dataset, location: &str) -> Result<TablePlace, SourceError> {
     }
 }
 
+/// Whether a local table has no log yet (delta-rs errors on a missing folder).
+fn no_local_table(place: &TablePlace) -> bool {
+    place.store.is_none() && !PathBuf::from(&place.shown).join("_delta_log").is_dir()
+}
+
 fn builder(place: &TablePlace) -> Result<DeltaTableBuilder, SourceError> {
     register_factories();
     let mut b = DeltaTableBuilder::from_url(place.url.clone())
@@ -306,14 +311,19 @@ pub(crate) async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, S
     })
 }
 
-/// The latest version of the Delta table at `ds`'s `path`, or `None` when there is no
-/// table there yet.
-pub async fn latest_version(ds: &Dataset) -> Result<Option<u64>, SourceError> {
+/// The versions the log of the Delta table at `ds`'s `path` holds (the lowest, the
+/// latest), or `None` when there is no table there yet.
+pub async fn versions(ds: &Dataset) -> Result<Option<(u64, u64)>, SourceError> {
     let location = table_location(ds);
     let place = place(ds, &location)?;
-    let table = builder(&place)?.build().map_err(|e| describe(&place, "cannot open", &e))?;
-    match table.get_latest_version().await {
-        Ok(v) => Ok(Some(v as u64)),
+    if no_local_table(&place) {
+        return Ok(None);
+    }
+    match builder(&place)?.load().await {
+        Ok(table) => {
+            let latest = table.version().unwrap_or_default() as u64;
+            Ok(Some(log_versions(&table).await.unwrap_or((latest, latest))))
+        }
         Err(DeltaTableError::NotATable(_) | DeltaTableError::InvalidVersion(_)) => Ok(None),
         Err(e) => Err(describe(&place, "cannot read", &e)),
     }
@@ -327,18 +337,23 @@ fn table_location(ds: &Dataset) -> String {
     }
 }
 
-/// Commits the rows of `staged` (a table registered in `ctx`, e.g. the staged Parquet files)
-/// to the Delta table at `ds`'s `path` in one Delta commit (`delta_mode:` append or
-/// overwrite; the table is created when there is none), recording `run_id` in the commit's
-/// info. Returns the new version.
+/// Commits the Parquet files at `staging` (a local folder or an object-store prefix, read
+/// with `ds`'s `storage:` settings) to the Delta table at `ds`'s `path` in one Delta commit
+/// (`delta_mode:` append or overwrite; the table is created when there is none), recording
+/// `run_id` and `metadata` in the commit's info. Returns the new version.
 pub async fn commit(
-    ctx: &SessionContext,
     ds: &Dataset,
-    staged: &str,
+    staging: &str,
     run_id: &str,
+    metadata: Vec<(String, serde_json::Value)>,
 ) -> Result<u64, SourceError> {
     let location = table_location(ds);
     let place = place(ds, &location)?;
+    if place.store.is_none() {
+        std::fs::create_dir_all(&place.shown).map_err(|e| {
+            SourceError::new(K::Io, &place.shown, format!("cannot create {}: {e}", place.shown))
+        })?;
+    }
     let mut table = builder(&place)?
         .build()
         .map_err(|e| describe(&place, "cannot open", &e))?;
@@ -346,21 +361,33 @@ pub async fn commit(
         Ok(()) | Err(DeltaTableError::NotATable(_)) => {}
         Err(e) => return Err(describe(&place, "cannot read", &e)),
     }
+    // The staged files, as the audit read them, in a session with delta-rs' planner (its
+    // write plan has nodes of its own).
+    let ctx = deltalake_core::delta_datafusion::create_session().into_inner();
+    let mut staged = ds.clone();
+    staged.name = "sluice_staged".into();
+    staged.path = staging.to_string();
+    staged.location = PathBuf::from(staging);
+    staged.format = Some(Format::Parquet);
+    staged.delta = Default::default();
+    crate::source::open(&ctx, &staged).await?;
     let state = ctx.state();
     table
         .update_datafusion_session(&state)
         .map_err(|e| SourceError::new(K::Internal, &place.shown, e.to_string()))?;
     let plan = ctx
-        .table(TableReference::bare(staged))
+        .table(TableReference::bare(staged.name.as_str()))
         .await
-        .map_err(|e| SourceError::new(K::Invalid, &place.shown, e.to_string()))?
+        .map_err(|e| SourceError::new(K::Invalid, staging, e.to_string()))?
         .into_unoptimized_plan();
     let mode = match ds.delta.mode {
         DeltaMode::Append => SaveMode::Append,
         DeltaMode::Overwrite => SaveMode::Overwrite,
     };
-    let properties = deltalake_core::kernel::transaction::CommitProperties::default()
-        .with_metadata([(RUN_ID_KEY.to_string(), serde_json::json!(run_id))]);
+    let mut info = vec![(RUN_ID_KEY.to_string(), serde_json::json!(run_id))];
+    info.extend(metadata);
+    let properties =
+        deltalake_core::kernel::transaction::CommitProperties::default().with_metadata(info);
     let written = table
         .write(Vec::new())
         .with_input_plan(plan)
@@ -370,64 +397,69 @@ pub async fn commit(
         .await
         .map_err(|e| describe(&place, "cannot commit to", &e))?;
     written.version().map(|v| v as u64).ok_or_else(|| {
-        SourceError::new(
-            K::Internal,
-            &place.shown,
-            "the commit returned no version",
-        )
+        SourceError::new(K::Internal, &place.shown, "the commit returned no version")
     })
 }
 
+/// The commit of the Delta table at `ds`'s `path` that recorded `run_id` (see [`commit`]):
+/// its version and its info, among the latest `limit` commits. `None` when there is none
+/// (or no table).
+pub async fn committed_run(
+    ds: &Dataset,
+    run_id: &str,
+    limit: usize,
+) -> Result<Option<(u64, serde_json::Map<String, serde_json::Value>)>, SourceError> {
+    let location = table_location(ds);
+    let place = place(ds, &location)?;
+    if no_local_table(&place) {
+        return Ok(None);
+    }
+    let table = match builder(&place)?.load().await {
+        Ok(t) => t,
+        Err(DeltaTableError::NotATable(_)) => return Ok(None),
+        Err(e) => return Err(describe(&place, "cannot read", &e)),
+    };
+    let latest = table.version().unwrap_or_default() as u64;
+    let infos: Vec<_> = table
+        .history(Some(limit))
+        .try_collect()
+        .await
+        .map_err(|e| describe(&place, "cannot read the history of", &e))?;
+    // Newest first: the latest version, then each before it.
+    for (i, info) in infos.into_iter().enumerate() {
+        if info.info.get(RUN_ID_KEY).and_then(|v| v.as_str()) == Some(run_id) {
+            let map = info.info.into_iter().collect();
+            return Ok(Some((latest.saturating_sub(i as u64), map)));
+        }
+    }
+    Ok(None)
+}
+
 /// Restores the Delta table at `ds`'s `path` to `version` (a new commit whose files are
-/// those of `version`); `None`: the version before the latest. Returns (the version
-/// restored, the new version).
-pub async fn restore(ds: &Dataset, version: Option<u64>) -> Result<(u64, u64), SourceError> {
+/// those of `version`, so the versions after it stay in the history). Returns the new
+/// version.
+pub async fn restore(ds: &Dataset, version: u64, by: &str) -> Result<u64, SourceError> {
     let location = table_location(ds);
     let place = place(ds, &location)?;
     let table = builder(&place)?
         .load()
         .await
         .map_err(|e| describe(&place, "cannot read", &e))?;
-    let latest = table.version().unwrap_or_default() as u64;
-    let (lo, hi) = log_versions(&table).await.unwrap_or((0, latest));
-    let shown = &place.shown;
-    let target = match version {
-        Some(v) => v,
-        None if latest == 0 || latest <= lo => {
-            return Err(SourceError::new(
-                K::NotFound,
-                shown,
-                format!("the Delta table {shown} has no version before its latest ({latest}) to roll back to"),
-            ));
-        }
-        None => latest - 1,
-    };
-    if target < lo || target > hi {
-        return Err(SourceError::new(
-            K::NotFound,
-            shown,
-            format!(
-                "the Delta table {shown} has no version {target}: its log holds versions {lo} to {hi}"
-            ),
-        ));
-    }
-    if target == latest {
-        return Err(SourceError::new(
-            K::Invalid,
-            shown,
-            format!("version {target} is already the latest version of the Delta table {shown}"),
-        ));
-    }
+    let properties = deltalake_core::kernel::transaction::CommitProperties::default()
+        .with_metadata([("sluice.rolled_back_by".to_string(), serde_json::json!(by))]);
     let (restored, _metrics) = table
         .restore()
-        .with_version_to_restore(target as _)
+        .with_version_to_restore(version as _)
+        .with_commit_properties(properties)
         .await
         .map_err(|e| describe(&place, "cannot restore", &e))?;
-    Ok((target, restored.version().unwrap_or_default() as u64))
+    restored.version().map(|v| v as u64).ok_or_else(|| {
+        SourceError::new(K::Internal, &place.shown, "the restore returned no version")
+    })
 }
 
-/// The message for a folder holding `_delta_log/` read as plain files: its Parquet files
-/// include ones the log has removed.
+/// Whether `dir` is a Delta table's folder (it holds `_delta_log/`): read as plain files,
+/// its Parquet files would include ones the log has removed.
 pub(crate) fn looks_like_delta(dir: &std::path::Path) -> bool {
     dir.join("_delta_log").is_dir()
 }
