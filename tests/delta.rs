@@ -414,3 +414,109 @@ fn the_table_on_s3_gives_the_local_verdicts() {
     assert!(text.contains(&format!("{url} has no version 7: its log holds versions 0 to 3")), "{text}");
     assert!(text.contains(&format!("{prefix}nothing/ is not a Delta table")), "{text}");
 }
+
+/// Writes a Parquet file of `ids` (amount = 10 × id, or `amounts`) at `path`.
+fn parquet(py: &Path, path: &Path, ids: &[i64], amounts: &[f64]) {
+    let o = Command::new(py)
+        .args([
+            "-c",
+            "import sys, json, pyarrow as pa, pyarrow.parquet as pq; ids, amounts = json.loads(sys.argv[2]), json.loads(sys.argv[3]); pq.write_table(pa.table({'id': pa.array(ids, pa.int64()), 'amount': pa.array(amounts, pa.float64())}), sys.argv[1])",
+            path.to_str().unwrap(),
+            &serde_json::to_string(ids).unwrap(),
+            &serde_json::to_string(amounts).unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+}
+
+/// The latest rows and version of the table, as `sluice check` reads it.
+fn rows_now(dir: &Path) -> u64 {
+    let o = run(dir, &["check", "--format", "json", "--no-state", "-d", "orders"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    json(&o)["datasets"][0]["rows_scanned"].as_u64().unwrap()
+}
+
+#[test]
+fn publish_commits_passing_data_and_quarantines_failing_data() {
+    let Some(py) = python("publish_commits_passing_data_and_quarantines_failing_data") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("staging")).unwrap();
+    write(
+        d,
+        "datasets:\n  orders:\n    path: table/\n    format: delta\n    staging: staging/\n    checks:\n      - range: { column: amount, min: 0 }\n      - unique: id\n",
+    );
+    let log = |v: u32| d.join(format!("table/_delta_log/{v:020}.json"));
+    // 1. Passing data: committed as version 0 (the table is created), staging emptied.
+    parquet(&py, &d.join("staging/a.parquet"), &[1, 2, 3], &[10.0, 20.0, 30.0]);
+    let o = run(d, &["publish", "orders"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert!(out(&o).contains("published orders v0"), "{}", out(&o));
+    assert!(log(0).exists() && !d.join("staging/a.parquet").exists());
+    assert_eq!(rows_now(d), 3);
+    let commit = std::fs::read_to_string(log(0)).unwrap();
+    assert!(commit.contains("sluice.run_id"), "{commit}");
+    // 2. Failing data: quarantined with its report, the table untouched.
+    parquet(&py, &d.join("staging/b.parquet"), &[4, 5], &[40.0, -5.0]);
+    let o = run(d, &["publish", "orders"]);
+    assert_eq!(code(&o), 1, "{}", out(&o));
+    assert!(out(&o).contains("quarantined at"), "{}", out(&o));
+    assert!(!log(1).exists());
+    assert!(!d.join("staging/b.parquet").exists());
+    let quarantined: Vec<_> = std::fs::read_dir(d.join("quarantine/orders"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(quarantined.len(), 1);
+    assert!(quarantined[0].join("report.json").exists());
+    assert!(quarantined[0].join("data/b.parquet").exists());
+    assert_eq!(rows_now(d), 3);
+    // 3. Fixed data (after the breaker is reset): appended as version 1.
+    let o = run(d, &["breaker", "reset", "orders", "--reason", "fixed upstream"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    parquet(&py, &d.join("staging/b.parquet"), &[4, 5], &[40.0, 50.0]);
+    let o = run(d, &["publish", "orders"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert!(out(&o).contains("published orders v1"), "{}", out(&o));
+    assert_eq!(rows_now(d), 5);
+    // 4. Rollback: a Delta restore of version 0 (as version 2); then back to v1 by name.
+    let o = run(d, &["publish", "orders", "--rollback"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert!(log(2).exists());
+    assert_eq!(rows_now(d), 3);
+    let o = run(d, &["publish", "orders", "--rollback", "--to", "v1"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert_eq!(rows_now(d), 5);
+    let o = run(d, &["publish", "orders", "--rollback", "--to", "v9"]);
+    assert_eq!(code(&o), 2, "{}", out(&o));
+    assert!(out(&o).contains("has no version v9"), "{}", out(&o));
+    // Every version stays readable by time travel.
+    write(
+        d,
+        "datasets:\n  orders:\n    path: table/\n    format: delta\n    version: 1\n",
+    );
+    assert_eq!(rows_now(d), 5);
+}
+
+#[test]
+fn delta_mode_overwrite_replaces_the_rows_in_one_commit() {
+    let Some(py) = python("delta_mode_overwrite_replaces_the_rows_in_one_commit") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("staging")).unwrap();
+    write(
+        d,
+        "datasets:\n  orders:\n    path: table/\n    format: delta\n    staging: staging/\n    delta_mode: overwrite\n    checks:\n      - row_count: { min: 1 }\n",
+    );
+    parquet(&py, &d.join("staging/a.parquet"), &[1, 2, 3], &[1.0, 2.0, 3.0]);
+    assert_eq!(code(&run(d, &["publish", "orders"])), 0);
+    parquet(&py, &d.join("staging/b.parquet"), &[7, 8], &[7.0, 8.0]);
+    let o = run(d, &["publish", "orders"]);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert_eq!(rows_now(d), 2);
+}
