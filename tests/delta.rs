@@ -29,7 +29,9 @@ fn python(test: &str) -> Option<PathBuf> {
                 std::env::var("SLUICE_REQUIRE_LAKE").as_deref() != Ok("1"),
                 "SLUICE_REQUIRE_LAKE=1 but SLUICE_LAKE_PYTHON is not set: point it at the venv .ci/s3.sh makes"
             );
-            eprintln!("skipping {test}: set SLUICE_LAKE_PYTHON to a python with deltalake and pyiceberg (.ci/s3.sh makes one)");
+            eprintln!(
+                "skipping {test}: set SLUICE_LAKE_PYTHON to a python with deltalake and pyiceberg (.ci/s3.sh makes one)"
+            );
             None
         }
     }
@@ -56,7 +58,10 @@ fn table(python: &Path) -> tempfile::TempDir {
         "make_delta.py",
         &[t.to_str().unwrap(), "--export", e.to_str().unwrap()],
     );
-    assert_eq!(summary["rows"], serde_json::json!({"0": 10, "1": 20, "2": 16, "3": 16}));
+    assert_eq!(
+        summary["rows"],
+        serde_json::json!({"0": 10, "1": 20, "2": 16, "3": 16})
+    );
     dir
 }
 
@@ -159,7 +164,10 @@ fn the_latest_version_is_read_through_the_log() {
     assert!(sum("range(amount)") >= 2);
     let ds = &report["datasets"][0];
     assert_eq!(ds["name"], "orders");
-    assert_eq!((ds["format"].as_str(), ds["files"].as_u64()), (Some("delta"), Some(1)));
+    assert_eq!(
+        (ds["format"].as_str(), ds["files"].as_u64()),
+        (Some("delta"), Some(1))
+    );
 }
 
 #[test]
@@ -201,7 +209,10 @@ fn time_travel_by_version_and_timestamp() {
     }
     // Version 2 (= 2026-01-03T00:00Z): deleted, not yet updated.
     for d in ["v2", "t2"] {
-        assert_eq!(verdict(&v, &format!("{d}/accepted_values(status)")).0, "pass");
+        assert_eq!(
+            verdict(&v, &format!("{d}/accepted_values(status)")).0,
+            "pass"
+        );
         assert_eq!(verdict(&v, &format!("{d}/range(amount)")).1, 2);
     }
 }
@@ -255,21 +266,36 @@ fn bad_tables_and_versions_are_named_exit_4() {
     let shown = table.display().to_string();
     let (c, text) = one("    path: orders/\n    format: delta\n    version: 9\n");
     assert_eq!(c, 4, "{text}");
-    assert!(text.contains(&format!("{shown} has no version 9: its log holds versions 0 to 3")), "{text}");
-    let (c, text) = one("    path: orders/\n    format: delta\n    timestamp: 2025-12-31T23:59:59Z\n");
+    assert!(
+        text.contains(&format!(
+            "{shown} has no version 9: its log holds versions 0 to 3"
+        )),
+        "{text}"
+    );
+    let (c, text) =
+        one("    path: orders/\n    format: delta\n    timestamp: 2025-12-31T23:59:59Z\n");
     assert_eq!(c, 4, "{text}");
-    assert!(text.contains("did not exist yet at 2025-12-31T23:59:59Z"), "{text}");
+    assert!(
+        text.contains("did not exist yet at 2025-12-31T23:59:59Z"),
+        "{text}"
+    );
     assert!(text.contains("committed at 2026-01-01T00:00:00Z"), "{text}");
     let (c, text) = one("    path: export/\n    format: delta\n");
     assert_eq!(c, 4, "{text}");
-    assert!(text.contains("export is not a Delta table: it has no `_delta_log/`"), "{text}");
+    assert!(
+        text.contains("export is not a Delta table: it has no `_delta_log/`"),
+        "{text}"
+    );
     let (c, text) = one("    path: nowhere/\n    format: delta\n");
     assert_eq!(c, 4, "{text}");
     assert!(text.contains("path not found"), "{text}");
     // The folder read as Parquet files would count removed files: refused, with the fix.
     let (c, text) = one("    path: orders/\n");
     assert_eq!(c, 4, "{text}");
-    assert!(text.contains("is a Delta Lake table (it holds `_delta_log/`)"), "{text}");
+    assert!(
+        text.contains("is a Delta Lake table (it holds `_delta_log/`)"),
+        "{text}"
+    );
     assert!(text.contains("add `format: delta`"), "{text}");
 }
 
@@ -311,21 +337,28 @@ fn format_iceberg_is_refused_on_a_real_iceberg_table() {
     let location = summary["location"].as_str().unwrap().to_string();
     write(
         dir.path(),
-        &format!("datasets:\n  orders:\n    path: {location}\n    format: iceberg\n    checks:\n      - row_count: {{ min: 16, max: 16 }}\n"),
+        &format!(
+            "datasets:\n  orders:\n    path: {location}\n    format: iceberg\n    checks:\n      - row_count: {{ min: 16, max: 16 }}\n"
+        ),
     );
     // Update this test the day an Iceberg reader pairs with sluice's DataFusion.
     let o = run(dir.path(), &["check", "--no-state"]);
     assert_eq!(code(&o), 2, "{}", out(&o));
     let text = out(&o);
     assert!(text.contains("sluice.yaml:4:13"), "{text}");
-    assert!(text.contains("`format: iceberg` is not supported yet"), "{text}");
+    assert!(
+        text.contains("`format: iceberg` is not supported yet"),
+        "{text}"
+    );
     assert!(text.contains("iceberg-datafusion 0.10"), "{text}");
     assert!(text.contains("DataFusion 53"), "{text}");
     // Its folder read as plain files is refused too (deleted rows would count).
     let folder = location.strip_prefix("file://").unwrap();
     write(
         dir.path(),
-        &format!("datasets:\n  orders:\n    path: {folder}\n    checks:\n      - row_count: {{ min: 16, max: 16 }}\n"),
+        &format!(
+            "datasets:\n  orders:\n    path: {folder}\n    checks:\n      - row_count: {{ min: 16, max: 16 }}\n"
+        ),
     );
     let o = run(dir.path(), &["check", "--no-state"]);
     assert_eq!(code(&o), 4, "{}", out(&o));
@@ -334,7 +367,9 @@ fn format_iceberg_is_refused_on_a_real_iceberg_table() {
 
 /// The loopback S3 server (`.ci/s3.sh`): endpoint and credentials file, or `None`.
 fn s3(test: &str) -> Option<(String, String)> {
-    let endpoint = std::env::var("SLUICE_TEST_S3").ok().filter(|e| !e.is_empty());
+    let endpoint = std::env::var("SLUICE_TEST_S3")
+        .ok()
+        .filter(|e| !e.is_empty());
     let creds = std::env::var("SLUICE_TEST_S3_CREDENTIALS").ok();
     match (endpoint, creds) {
         (Some(e), Some(c)) => Some((e, c)),
@@ -343,7 +378,9 @@ fn s3(test: &str) -> Option<(String, String)> {
                 std::env::var("SLUICE_REQUIRE_LAKE").as_deref() != Ok("1"),
                 "SLUICE_REQUIRE_LAKE=1 but SLUICE_TEST_S3 / SLUICE_TEST_S3_CREDENTIALS are not set: start the server with .ci/s3.sh"
             );
-            eprintln!("skipping {test}: set SLUICE_TEST_S3 and SLUICE_TEST_S3_CREDENTIALS from .ci/s3.sh to run it");
+            eprintln!(
+                "skipping {test}: set SLUICE_TEST_S3 and SLUICE_TEST_S3_CREDENTIALS from .ci/s3.sh to run it"
+            );
             None
         }
     }
@@ -390,7 +427,11 @@ fn the_table_on_s3_gives_the_local_verdicts() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), &config(&format!("{url}/")));
     let env = [("AWS_SHARED_CREDENTIALS_FILE", creds.as_str())];
-    let o = run_env(dir.path(), &["check", "--format", "json", "--no-state"], &env);
+    let o = run_env(
+        dir.path(),
+        &["check", "--format", "json", "--no-state"],
+        &env,
+    );
     assert_eq!(code(&o), 1, "{}", out(&o));
     let remote = json(&o);
     write(local.path(), &config("orders/"));
@@ -411,8 +452,16 @@ fn the_table_on_s3_gives_the_local_verdicts() {
     let o = run_env(dir.path(), &["check", "--no-state"], &env);
     assert_eq!(code(&o), 4, "{}", out(&o));
     let text = out(&o);
-    assert!(text.contains(&format!("{url} has no version 7: its log holds versions 0 to 3")), "{text}");
-    assert!(text.contains(&format!("{prefix}nothing/ is not a Delta table")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{url} has no version 7: its log holds versions 0 to 3"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{prefix}nothing/ is not a Delta table")),
+        "{text}"
+    );
 }
 
 /// Writes a Parquet file of `ids` (amount = 10 × id, or `amounts`) at `path`.
@@ -432,7 +481,10 @@ fn parquet(py: &Path, path: &Path, ids: &[i64], amounts: &[f64]) {
 
 /// The latest rows and version of the table, as `sluice check` reads it.
 fn rows_now(dir: &Path) -> u64 {
-    let o = run(dir, &["check", "--format", "json", "--no-state", "-d", "orders"]);
+    let o = run(
+        dir,
+        &["check", "--format", "json", "--no-state", "-d", "orders"],
+    );
     assert_eq!(code(&o), 0, "{}", out(&o));
     json(&o)["datasets"][0]["rows_scanned"].as_u64().unwrap()
 }
@@ -451,7 +503,12 @@ fn publish_commits_passing_data_and_quarantines_failing_data() {
     );
     let log = |v: u32| d.join(format!("table/_delta_log/{v:020}.json"));
     // 1. Passing data: committed as version 0 (the table is created), staging emptied.
-    parquet(&py, &d.join("staging/a.parquet"), &[1, 2, 3], &[10.0, 20.0, 30.0]);
+    parquet(
+        &py,
+        &d.join("staging/a.parquet"),
+        &[1, 2, 3],
+        &[10.0, 20.0, 30.0],
+    );
     let o = run(d, &["publish", "orders"]);
     assert_eq!(code(&o), 0, "{}", out(&o));
     assert!(out(&o).contains("published orders v0"), "{}", out(&o));
@@ -475,7 +532,10 @@ fn publish_commits_passing_data_and_quarantines_failing_data() {
     assert!(quarantined[0].join("data/b.parquet").exists());
     assert_eq!(rows_now(d), 3);
     // 3. Fixed data (after the breaker is reset): appended as version 1.
-    let o = run(d, &["breaker", "reset", "orders", "--reason", "fixed upstream"]);
+    let o = run(
+        d,
+        &["breaker", "reset", "orders", "--reason", "fixed upstream"],
+    );
     assert_eq!(code(&o), 0, "{}", out(&o));
     parquet(&py, &d.join("staging/b.parquet"), &[4, 5], &[40.0, 50.0]);
     let o = run(d, &["publish", "orders"]);
@@ -513,7 +573,12 @@ fn delta_mode_overwrite_replaces_the_rows_in_one_commit() {
         d,
         "datasets:\n  orders:\n    path: table/\n    format: delta\n    staging: staging/\n    delta_mode: overwrite\n    checks:\n      - row_count: { min: 1 }\n",
     );
-    parquet(&py, &d.join("staging/a.parquet"), &[1, 2, 3], &[1.0, 2.0, 3.0]);
+    parquet(
+        &py,
+        &d.join("staging/a.parquet"),
+        &[1, 2, 3],
+        &[1.0, 2.0, 3.0],
+    );
     assert_eq!(code(&run(d, &["publish", "orders"])), 0);
     parquet(&py, &d.join("staging/b.parquet"), &[7, 8], &[7.0, 8.0]);
     let o = run(d, &["publish", "orders"]);

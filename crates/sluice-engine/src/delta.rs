@@ -77,8 +77,7 @@ struct TablePlace {
 
 /// The table at `location` (a local folder or an object-store URL) of `ds`, unloaded.
 fn place(ds: &Dataset, location: &str) -> Result<TablePlace, SourceError> {
-    if crate::objects::Cloud::of_scheme(location.split("://").next().unwrap_or_default())
-        .is_some()
+    if crate::objects::Cloud::of_scheme(location.split("://").next().unwrap_or_default()).is_some()
         && location.contains("://")
     {
         let remote = crate::objects::Remote::parse(location)
@@ -87,7 +86,9 @@ fn place(ds: &Dataset, location: &str) -> Result<TablePlace, SourceError> {
             return Err(SourceError::new(
                 K::Format,
                 location,
-                format!("{location}: Delta tables cannot be read over HTTP(S) (HTTP has no listing); use the table's s3://, gs:// or az:// URL"),
+                format!(
+                    "{location}: Delta tables cannot be read over HTTP(S) (HTTP has no listing); use the table's s3://, gs:// or az:// URL"
+                ),
             ));
         }
         let store = crate::objects::build(&remote, &ds.storage.for_url(location))?;
@@ -201,7 +202,7 @@ pub async fn load(
     let b = builder(&place)?;
     let b = match at {
         None => b,
-        Some(TimeTravel::Version(v)) => b.with_version(*v as _),
+        Some(TimeTravel::Version(v)) => b.with_version(*v),
         Some(TimeTravel::Timestamp(t)) => b
             .with_datestring(t)
             .map_err(|e| SourceError::new(K::Invalid, &place.shown, e.to_string()))?,
@@ -321,7 +322,7 @@ pub async fn versions(ds: &Dataset) -> Result<Option<(u64, u64)>, SourceError> {
     }
     match builder(&place)?.load().await {
         Ok(table) => {
-            let latest = table.version().unwrap_or_default() as u64;
+            let latest = table.version().unwrap_or_default();
             Ok(Some(log_versions(&table).await.unwrap_or((latest, latest))))
         }
         Err(DeltaTableError::NotATable(_) | DeltaTableError::InvalidVersion(_)) => Ok(None),
@@ -351,7 +352,11 @@ pub async fn commit(
     let place = place(ds, &location)?;
     if place.store.is_none() {
         std::fs::create_dir_all(&place.shown).map_err(|e| {
-            SourceError::new(K::Io, &place.shown, format!("cannot create {}: {e}", place.shown))
+            SourceError::new(
+                K::Io,
+                &place.shown,
+                format!("cannot create {}: {e}", place.shown),
+            )
         })?;
     }
     let mut table = builder(&place)?
@@ -396,7 +401,7 @@ pub async fn commit(
         .with_commit_properties(properties)
         .await
         .map_err(|e| describe(&place, "cannot commit to", &e))?;
-    written.version().map(|v| v as u64).ok_or_else(|| {
+    written.version().ok_or_else(|| {
         SourceError::new(K::Internal, &place.shown, "the commit returned no version")
     })
 }
@@ -419,7 +424,7 @@ pub async fn committed_run(
         Err(DeltaTableError::NotATable(_)) => return Ok(None),
         Err(e) => return Err(describe(&place, "cannot read", &e)),
     };
-    let latest = table.version().unwrap_or_default() as u64;
+    let latest = table.version().unwrap_or_default();
     let infos: Vec<_> = table
         .history(Some(limit))
         .try_collect()
@@ -449,11 +454,11 @@ pub async fn restore(ds: &Dataset, version: u64, by: &str) -> Result<u64, Source
         .with_metadata([("sluice.rolled_back_by".to_string(), serde_json::json!(by))]);
     let (restored, _metrics) = table
         .restore()
-        .with_version_to_restore(version as _)
+        .with_version_to_restore(version)
         .with_commit_properties(properties)
         .await
         .map_err(|e| describe(&place, "cannot restore", &e))?;
-    restored.version().map(|v| v as u64).ok_or_else(|| {
+    restored.version().ok_or_else(|| {
         SourceError::new(K::Internal, &place.shown, "the restore returned no version")
     })
 }

@@ -470,8 +470,13 @@ mod tests {
         // `az://container/` takes its account from AZURE_STORAGE_ACCOUNT_NAME: without it
         // the error says where to look.
         if std::env::var_os("AZURE_STORAGE_ACCOUNT_NAME").is_none() {
-            let e = build(&Remote::parse("az://container/raw/").unwrap(), &o).err().unwrap();
-            assert!(e.message.contains("az://container/raw/") && e.message.contains("AZURE_*"), "{e}");
+            let e = build(&Remote::parse("az://container/raw/").unwrap(), &o)
+                .err()
+                .unwrap();
+            assert!(
+                e.message.contains("az://container/raw/") && e.message.contains("AZURE_*"),
+                "{e}"
+            );
         }
     }
 

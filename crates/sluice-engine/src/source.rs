@@ -71,7 +71,10 @@ fn locate(ds: &Dataset) -> Result<(Format, Option<Vec<PathBuf>>), SourceError> {
         })?;
         if meta.is_dir() {
             if crate::delta::looks_like_delta(&ds.location) {
-                return Err(delta_as_files(&ds.location, &ds.location.display().to_string()));
+                return Err(delta_as_files(
+                    &ds.location,
+                    &ds.location.display().to_string(),
+                ));
             }
             if looks_like_iceberg(&ds.location) {
                 return Err(SourceError::new(

@@ -69,7 +69,11 @@ impl Place {
         let (store, prefix): (Option<Arc<dyn ObjectStore>>, Key) = match ds.staging_url() {
             Some(url) => {
                 let remote = sluice_engine::objects::Remote::parse(url).map_err(|e| {
-                    remote_error(format!("cannot read staging {url}"), e, "nothing moved".into())
+                    remote_error(
+                        format!("cannot read staging {url}"),
+                        e,
+                        "nothing moved".into(),
+                    )
                 })?;
                 let store = sluice_engine::objects::build(&remote, &ds.storage.for_url(url))
                     .map_err(|e| {
@@ -124,8 +128,16 @@ impl Place {
             .filter(|m| m.size > 0)
             .filter_map(|m| {
                 let key = match prefix {
-                    Some(p) => m.location.prefix_match(p)?.map(|part| part.as_ref().to_string()).collect::<Vec<_>>(),
-                    None => m.location.parts().map(|part| part.as_ref().to_string()).collect(),
+                    Some(p) => m
+                        .location
+                        .prefix_match(p)?
+                        .map(|part| part.as_ref().to_string())
+                        .collect::<Vec<_>>(),
+                    None => m
+                        .location
+                        .parts()
+                        .map(|part| part.as_ref().to_string())
+                        .collect(),
                 };
                 (!key.iter().any(|c| c.starts_with('.') || c.starts_with('_'))).then(|| Staged {
                     key: key.join("/"),
@@ -161,9 +173,16 @@ impl Place {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(e) => {
                     return Err(remote_error(
-                        format!("cannot remove the staged file {}/{}", self.shown.trim_end_matches('/'), f.key),
+                        format!(
+                            "cannot remove the staged file {}/{}",
+                            self.shown.trim_end_matches('/'),
+                            f.key
+                        ),
                         sluice_engine::objects::redact(&e.to_string()),
-                        format!("the data is committed to {}; remove the staged files before staging the next data", self.table),
+                        format!(
+                            "the data is committed to {}; remove the staged files before staging the next data",
+                            self.table
+                        ),
                     ));
                 }
             }
@@ -172,7 +191,11 @@ impl Place {
     }
 }
 
-fn engine_error(doing: String, e: sluice_engine::error::SourceError, data_at: String) -> PublishError {
+fn engine_error(
+    doing: String,
+    e: sluice_engine::error::SourceError,
+    data_at: String,
+) -> PublishError {
     remote_error(doing, e.message, data_at)
 }
 
@@ -190,9 +213,13 @@ pub(crate) async fn promote(
     by: &str,
 ) -> Result<Promotion> {
     let staged = place.staged().await?;
-    let before = sluice_engine::delta::versions(ds)
-        .await
-        .map_err(|e| engine_error(format!("cannot publish to {}", ds.path), e, "nothing was committed".into()))?;
+    let before = sluice_engine::delta::versions(ds).await.map_err(|e| {
+        engine_error(
+            format!("cannot publish to {}", ds.path),
+            e,
+            "nothing was committed".into(),
+        )
+    })?;
     let expected = before.map_or(0, |(_, latest)| latest + 1);
     let id = ws.with_store(|s| {
         Ok(s.write(|tx| {
@@ -229,7 +256,13 @@ pub(crate) async fn promote(
         )],
     )
     .await
-    .map_err(|e| engine_error(format!("cannot commit {} to {}", place.shown, ds.path), e, still_staged()))?;
+    .map_err(|e| {
+        engine_error(
+            format!("cannot commit {} to {}", place.shown, ds.path),
+            e,
+            still_staged(),
+        )
+    })?;
     fault("publish:switched");
     let name = format!("v{version}");
     ws.with_store(|s| {
@@ -245,7 +278,9 @@ pub(crate) async fn promote(
                     run_id: Some(run_id),
                     at: Utc::now(),
                     actor: by,
-                    reason: &format!("committed as {name} (v{expected} was taken by another writer)"),
+                    reason: &format!(
+                        "committed as {name} (v{expected} was taken by another writer)"
+                    ),
                 })
                 .map(drop)?;
             }
@@ -282,7 +317,13 @@ pub(crate) async fn recover(
             (PublicationEvent::Publish, Some(run)) => {
                 let found = sluice_engine::delta::committed_run(ds, run, HISTORY)
                     .await
-                    .map_err(|e| engine_error(format!("cannot read the history of {}", ds.path), e, "nothing moved".into()))?;
+                    .map_err(|e| {
+                        engine_error(
+                            format!("cannot read the history of {}", ds.path),
+                            e,
+                            "nothing moved".into(),
+                        )
+                    })?;
                 match found {
                     Some((v, info)) => {
                         let files: Vec<Staged> = info
@@ -346,9 +387,13 @@ pub(crate) async fn rollback(
     to: Option<&str>,
     by: &str,
 ) -> Result<Rollback> {
-    let versions = sluice_engine::delta::versions(ds)
-        .await
-        .map_err(|e| engine_error(format!("cannot roll back {}", ds.path), e, "the table is unchanged".into()))?;
+    let versions = sluice_engine::delta::versions(ds).await.map_err(|e| {
+        engine_error(
+            format!("cannot roll back {}", ds.path),
+            e,
+            "the table is unchanged".into(),
+        )
+    })?;
     let have = |(lo, hi): (u64, u64)| (lo..=hi).map(|v| format!("v{v}")).collect::<Vec<_>>();
     let Some((lo, latest)) = versions else {
         return Err(PublishError::NothingToRollBackTo {
@@ -383,7 +428,13 @@ pub(crate) async fn rollback(
     };
     let new = sluice_engine::delta::restore(ds, target, by)
         .await
-        .map_err(|e| engine_error(format!("cannot restore {} to v{target}", ds.path), e, "the table is unchanged".into()))?;
+        .map_err(|e| {
+            engine_error(
+                format!("cannot restore {} to v{target}", ds.path),
+                e,
+                "the table is unchanged".into(),
+            )
+        })?;
     let reason = format!("rolled back from v{latest} (restored as v{new})");
     ws.with_store(|s| {
         Ok(s.write(|tx| {
@@ -411,6 +462,12 @@ pub(crate) async fn rollback(
 pub(crate) async fn current(ds: &Dataset) -> Result<Option<String>> {
     Ok(sluice_engine::delta::versions(ds)
         .await
-        .map_err(|e| engine_error(format!("cannot read {}", ds.path), e, "nothing moved".into()))?
+        .map_err(|e| {
+            engine_error(
+                format!("cannot read {}", ds.path),
+                e,
+                "nothing moved".into(),
+            )
+        })?
         .map(|(_, latest)| format!("v{latest}")))
 }
