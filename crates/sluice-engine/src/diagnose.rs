@@ -87,7 +87,7 @@ pub(crate) async fn locate(
         Format::Csv => paths.iter().find_map(|p| locate_csv(ds, p, schema)),
         Format::Json => paths.iter().find_map(|p| locate_json(p, schema)),
         Format::Parquet => paths.iter().find_map(|p| corrupt_parquet(p)),
-        Format::Arrow => None,
+        Format::Arrow | Format::Delta => None,
     };
     if found.is_some() {
         return found;
@@ -268,6 +268,7 @@ fn format_title(f: Format) -> &'static str {
         Format::Csv => "CSV",
         Format::Json => "JSON",
         Format::Arrow => "Arrow IPC",
+        Format::Delta => "Delta Lake",
     }
 }
 

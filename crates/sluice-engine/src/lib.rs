@@ -14,6 +14,7 @@
 
 pub mod compare;
 pub mod compile;
+pub mod delta;
 pub mod duplicates;
 pub mod error;
 pub mod objects;

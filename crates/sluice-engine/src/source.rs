@@ -70,6 +70,22 @@ fn locate(ds: &Dataset) -> Result<(Format, Option<Vec<PathBuf>>), SourceError> {
             SourceError::new(kind, &ds.location, message)
         })?;
         if meta.is_dir() {
+            if crate::delta::looks_like_delta(&ds.location) {
+                return Err(delta_as_files(
+                    &ds.location,
+                    &ds.location.display().to_string(),
+                ));
+            }
+            if looks_like_iceberg(&ds.location) {
+                return Err(SourceError::new(
+                    K::Format,
+                    &ds.location,
+                    format!(
+                        "{} is an Iceberg table (its `metadata/` holds `*.metadata.json`): reading its Parquet files directly would count rows its snapshots deleted or replaced, and sluice has no Iceberg reader yet (see `format: iceberg`); check the data your job writes before it is committed, or a Parquet export of the table",
+                        ds.location.display()
+                    ),
+                ));
+            }
             let listing = data_files(&ds.location).map_err(|e| {
                 SourceError::new(
                     K::Io,
@@ -310,6 +326,14 @@ async fn locate_remote(
         .try_collect()
         .await
         .map_err(|e| fail("cannot list", &e))?;
+    if listed.iter().any(|m| {
+        m.location
+            .prefix_match(&prefix)
+            .and_then(|mut parts| parts.next())
+            .is_some_and(|p| p.as_ref() == "_delta_log")
+    }) {
+        return Err(delta_as_files(text, &folder));
+    }
     let names: Vec<PathBuf> = listed
         .iter()
         .filter(|m| m.size > 0)
@@ -363,9 +387,33 @@ async fn locate_remote(
     })
 }
 
+/// A Delta table's folder read as plain files: refused, since its Parquet files include
+/// ones later commits removed (deleted or updated rows would be counted).
+fn delta_as_files(at: impl Into<PathBuf>, shown: &str) -> SourceError {
+    SourceError::new(
+        K::Format,
+        at,
+        format!(
+            "{shown} is a Delta Lake table (it holds `_delta_log/`): reading its Parquet files directly would count rows that later commits deleted or replaced; add `format: delta` to read it through its log"
+        ),
+    )
+}
+
+/// Whether `dir` is an Iceberg table's folder: `metadata/` holding `*.metadata.json`.
+fn looks_like_iceberg(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join("metadata")).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".metadata.json"))
+    })
+}
+
 /// Registers `ds` in `ctx` under its name and returns its schema.
 #[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
 pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
+    if ds.format == Some(Format::Delta) {
+        return crate::delta::open(ctx, ds).await;
+    }
     let place = match ds.url() {
         Some(text) => locate_remote(ctx, ds, text, true).await?,
         None => locate_local(ds)?,
@@ -586,6 +634,9 @@ pub(crate) async fn dataset_files(
     if ds.url().is_some() {
         return Err("on an object store".into());
     }
+    if format == Format::Delta {
+        return Err("a Delta table (its files are those its log names)".into());
+    }
     let (url, is_dir) = table_url(ds).map_err(|e| e.message)?;
     let extension = if is_dir {
         data_files(&ds.location)
@@ -652,6 +703,8 @@ pub(crate) fn file_format(ds: &Dataset, format: Format) -> Arc<dyn FileFormat> {
         }
         Format::Json => Arc::new(JsonFormat::default()),
         Format::Arrow => Arc::new(ArrowFormat),
+        // A Delta table's data files are Parquet (read through its log, see `delta`).
+        Format::Delta => Arc::new(ParquetFormat::default()),
     }
 }
 

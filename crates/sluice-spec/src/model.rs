@@ -237,6 +237,48 @@ pub struct Dataset {
     /// How to reach the object store of an object-store `path:` or `staging:`: the
     /// config's per-prefix `storage:` blocks and the dataset's own.
     pub storage: crate::StorageRules,
+    /// `version:` / `timestamp:` and `delta_mode:` of a `format: delta` table.
+    pub delta: DeltaOptions,
+}
+
+/// Which version of a Delta table is read (`version:` or `timestamp:`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeTravel {
+    /// `version: N`: the table as of commit N.
+    Version(u64),
+    /// `timestamp: 2026-11-30T12:00:00Z`: the latest commit at or before this instant
+    /// (RFC 3339, with a zone; a date alone means its midnight UTC).
+    Timestamp(String),
+}
+
+/// How `sluice publish` commits staged data to a Delta table (`delta_mode:`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeltaMode {
+    /// Add the staged rows to the table (the default).
+    #[default]
+    Append,
+    /// Replace the table's rows with the staged rows (one commit; older versions stay
+    /// readable by time travel and `--rollback`).
+    Overwrite,
+}
+
+impl DeltaMode {
+    /// The config spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeltaMode::Append => "append",
+            DeltaMode::Overwrite => "overwrite",
+        }
+    }
+}
+
+/// A Delta table's reading and publishing options.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeltaOptions {
+    /// The version read (`None`: the latest).
+    pub at: Option<TimeTravel>,
+    /// How `sluice publish` commits.
+    pub mode: DeltaMode,
 }
 
 impl Dataset {
@@ -349,6 +391,9 @@ pub enum Format {
     Json,
     /// Arrow IPC file format (Feather v2).
     Arrow,
+    /// A Delta Lake table (a folder or prefix holding `_delta_log/`); never inferred from
+    /// an extension.
+    Delta,
 }
 
 impl Format {
@@ -359,6 +404,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Json => "json",
             Format::Arrow => "arrow",
+            Format::Delta => "delta",
         }
     }
 

@@ -296,8 +296,8 @@ fn dataset() -> Value {
             Some(match k {
                 "path" => string().described("A file, a folder or a glob, relative to this file."),
                 "format" => json!({
-                    "description": "The file format (default: from the extension).",
-                    "enum": ["parquet", "csv", "tsv", "json", "ndjson", "jsonl", "arrow", "ipc", "feather"]
+                    "description": "The file format (default: from the extension); `delta` for a Delta Lake table (a folder holding `_delta_log/`). `iceberg` is recognised but not supported yet.",
+                    "enum": ["parquet", "csv", "tsv", "json", "ndjson", "jsonl", "arrow", "ipc", "feather", "delta", "deltalake", "delta_lake", "iceberg"]
                 }),
                 "csv" => object(
                     "`csv`",
@@ -338,6 +338,18 @@ fn dataset() -> Value {
                 ),
                 "keep_versions" => uint_in(1, 1000),
                 "storage" => storage(),
+                "version" => json!({
+                    "description": "With `format: delta`: read the table as of this version (commit number). Not with `timestamp`.",
+                    "type": "integer",
+                    "minimum": 0
+                }),
+                "timestamp" => string().described(
+                    "With `format: delta`: read the latest version committed at or before this instant (RFC 3339 with a zone, or a date). Not with `version`.",
+                ),
+                "delta_mode" => json!({
+                    "description": "With `format: delta`: how `sluice publish` commits the staged data (default append).",
+                    "enum": ["append", "overwrite"]
+                }),
                 _ => return None,
             })
         },

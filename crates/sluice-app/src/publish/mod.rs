@@ -6,6 +6,7 @@
 //! The steps that move data are [`sluice_breaker::publish`]'s on the local file system and
 //! [`remote`]'s on an object store; this module puts the audit (the engine) between them.
 
+mod delta;
 mod remote;
 
 use std::path::PathBuf;
@@ -186,6 +187,16 @@ async fn lock_and_publish(
     Ok(outcome)
 }
 
+/// Where a dataset is published, which decides how each step is done.
+enum Place {
+    /// A local folder: versions side by side and a link (`sluice_breaker::publish`).
+    Local,
+    /// An object-store prefix: versions side by side and a pointer object (`remote`).
+    Remote(remote::Place),
+    /// A Delta table: a Delta commit (`delta`).
+    Delta(delta::Place),
+}
+
 async fn locked(
     ws: &Workspace,
     req: &PublishRequest,
@@ -196,20 +207,31 @@ async fn locked(
     let config = ws.config();
     let ds = ws.dataset(&req.dataset)?;
     let by = ws.actor(req.by.as_deref());
-    // On an object store: the same steps, by copies and a pointer (see `remote`).
-    let place = match ds.url() {
-        Some(_) => Some(remote::Place::of(ds, staging.to_str().unwrap_or_default())?),
-        None => None,
+    // A Delta table: a Delta commit of the staged files (see `delta`). On an object store:
+    // the same steps, by copies and a pointer (see `remote`).
+    let place = if ds.format == Some(sluice_spec::Format::Delta) {
+        Place::Delta(delta::Place::of(ds, staging)?)
+    } else {
+        match ds.url() {
+            Some(_) => Place::Remote(remote::Place::of(ds, staging.to_str().unwrap_or_default())?),
+            None => Place::Local,
+        }
     };
     let recovered = match &place {
-        Some(place) => remote::recover(ws, ds, place, &by).await?,
-        None => ws.with_store(|s| Ok(steps::recover(s, &config.quarantine, ds, staging, &by)?))?,
+        Place::Delta(place) => delta::recover(ws, ds, place, &by).await?,
+        Place::Remote(place) => remote::recover(ws, ds, place, &by).await?,
+        Place::Local => {
+            ws.with_store(|s| Ok(steps::recover(s, &config.quarantine, ds, staging, &by)?))?
+        }
     };
     recovered.iter().for_each(&mut on_recovered);
     if req.rollback {
         let rollback = match &place {
-            Some(place) => remote::rollback(ws, ds, place, req.to.as_deref(), &by).await?,
-            None => ws.with_store(|s| Ok(steps::rollback(s, ds, req.to.as_deref(), &by)?))?,
+            Place::Delta(_) => delta::rollback(ws, ds, req.to.as_deref(), &by).await?,
+            Place::Remote(place) => remote::rollback(ws, ds, place, req.to.as_deref(), &by).await?,
+            Place::Local => {
+                ws.with_store(|s| Ok(steps::rollback(s, ds, req.to.as_deref(), &by)?))?
+            }
         };
         return Ok(PublishOutcome::RolledBack { rollback });
     }
@@ -220,8 +242,9 @@ async fn locked(
     }
     // 2. Is anything staged?
     let is_staged = match &place {
-        Some(place) => remote::staged(place).await?,
-        None => steps::staged(staging),
+        Place::Delta(place) => delta::staged(place).await?,
+        Place::Remote(place) => remote::staged(place).await?,
+        Place::Local => steps::staged(staging),
     };
     if !is_staged {
         return Err(sluice_breaker::PublishError::NothingStaged {
@@ -239,14 +262,20 @@ async fn locked(
     {
         d.location = staging.to_path_buf();
         d.path = staging.display().to_string();
+        // A Delta table's staged data is Parquet files, not a table.
+        if matches!(place, Place::Delta(_)) {
+            d.format = Some(sluice_spec::Format::Parquet);
+            d.delta = Default::default();
+        }
     }
     let history = crate::check::history(ws, config, &[&ds.name], &req.partition, true)?;
     // The checks comparing with the published version read what `path` points at now.
     let current = match &place {
-        Some(place) => remote::current(place)
+        Place::Delta(_) => delta::current(ds).await?.map(|v| (v, ds.location.clone())),
+        Place::Remote(place) => remote::current(place)
             .await?
             .map(|p| (p.version, PathBuf::from(p.location))),
-        None => steps::Layout::of(ds)
+        Place::Local => steps::Layout::of(ds)
             .current()
             .map(|v| (v, ds.location.clone())),
     };
@@ -280,7 +309,22 @@ async fn locked(
         // 4b. Quarantine: the staged data and its report, under the run id.
         let json = report.to_json();
         let at = match &place {
-            Some(place) => {
+            // Staged on an object store: copied under `path`'s `_quarantine/` as for any
+            // object-store dataset; staged locally: moved to the local quarantine.
+            Place::Delta(_) if ds.staging_url().is_some() => {
+                let place = remote::Place::of(ds, staging.to_str().unwrap_or_default())?;
+                remote::quarantine(
+                    ws,
+                    ds,
+                    &place,
+                    &report.run_id,
+                    json.as_bytes(),
+                    report.status,
+                    &by,
+                )
+                .await?
+            }
+            Place::Remote(place) => {
                 remote::quarantine(
                     ws,
                     ds,
@@ -292,7 +336,7 @@ async fn locked(
                 )
                 .await?
             }
-            None => ws.with_store(|s| {
+            Place::Delta(_) | Place::Local => ws.with_store(|s| {
                 Ok(steps::quarantine(
                     s,
                     &config.quarantine,
@@ -313,8 +357,11 @@ async fn locked(
     }
     // 4a. Promote: move the staged data to a new version, record the intent, switch.
     let promotion = match &place {
-        Some(place) => remote::promote(ws, ds, place, &report.run_id, &by).await?,
-        None => ws.with_store(|s| Ok(steps::promote(s, ds, staging, &report.run_id, &by)?))?,
+        Place::Delta(place) => delta::promote(ws, ds, place, &report.run_id, &by).await?,
+        Place::Remote(place) => remote::promote(ws, ds, place, &report.run_id, &by).await?,
+        Place::Local => {
+            ws.with_store(|s| Ok(steps::promote(s, ds, staging, &report.run_id, &by)?))?
+        }
     };
     Ok(PublishOutcome::Published {
         report,

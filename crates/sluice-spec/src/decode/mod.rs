@@ -152,7 +152,13 @@ pub(crate) const DATASET_KEYS: &[&str] = &[
     "staging",
     "keep_versions",
     "storage",
+    "version",
+    "timestamp",
+    "delta_mode",
 ];
+/// Why `format: iceberg` is refused, and what to do instead.
+const ICEBERG_HELP: &str = "sluice reads tables through DataFusion 55 (arrow 59), and no maintained Rust Iceberg reader supports that version yet: iceberg-datafusion 0.10 (apache/iceberg-rust) needs DataFusion 53 and arrow 58, datafusion_iceberg 0.10 needs DataFusion 53. Reading the table's Parquet files directly would show deleted and overwritten rows, so sluice does not. Until a reader pairs with DataFusion 55: check the data before it is committed (point a dataset at the Parquet files your job writes), or export a snapshot (e.g. pyiceberg `table.scan().to_arrow()` written to Parquet) and check that";
+
 /// The keys of a dataset's `csv:`.
 pub(crate) const CSV_KEYS: &[&str] = &["header", "delimiter", "quote", "null_value"];
 
@@ -772,6 +778,7 @@ impl Decoder<'_> {
             Some(n) => self.breaker(n, defaults.breaker),
             None => defaults.breaker,
         };
+        let delta = self.delta_options(entries, format);
         // A dataset without a valid path is still returned (its checks take part in the
         // cross-file checks); the error already reported keeps the config from being used.
         let path = path.unwrap_or_default();
@@ -808,7 +815,92 @@ impl Decoder<'_> {
             staging,
             keep_versions,
             storage,
+            delta,
         })
+    }
+
+    /// `version:`, `timestamp:` (time travel, one of them) and `delta_mode:`, only with
+    /// `format: delta`.
+    fn delta_options(&mut self, entries: &Entries, format: Option<Format>) -> DeltaOptions {
+        let mut out = DeltaOptions::default();
+        let is_delta = format == Some(Format::Delta);
+        let version = get(entries, "version");
+        let timestamp = get(entries, "timestamp");
+        for (key, node) in [
+            ("version", version),
+            ("timestamp", timestamp),
+            ("delta_mode", get(entries, "delta_mode")),
+        ] {
+            if let (Some(n), false) = (node, is_delta) {
+                self.err(
+                    Diagnostic::error(n.span, format!("`{key}` on a dataset that is not a Delta table"))
+                        .label("only with `format: delta`")
+                        .help(format!("`{key}` applies to Delta Lake tables: add `format: delta` if `path` is one, or remove `{key}`")),
+                );
+            }
+        }
+        if let Some(n) = version {
+            out.at = self.uint(n, "`version`").map(TimeTravel::Version);
+        }
+        if let Some(n) = timestamp {
+            out.at = self.delta_timestamp(n).map(TimeTravel::Timestamp);
+        }
+        if let (Some(_), Some(t)) = (version, timestamp) {
+            self.err(
+                Diagnostic::error(t.span, "`version` and `timestamp` both given")
+                    .label("one or the other")
+                    .help("time travel reads one version of the table: keep `version: N` or `timestamp: ...`, not both"),
+            );
+        }
+        if let Some(n) = get(entries, "delta_mode") {
+            let s = self.string(n, "`delta_mode`").unwrap_or_default();
+            match s.to_ascii_lowercase().as_str() {
+                "append" => out.mode = DeltaMode::Append,
+                "overwrite" => out.mode = DeltaMode::Overwrite,
+                other => {
+                    let names = ["append", "overwrite"];
+                    let help = hint(other, names)
+                        .unwrap_or_else(|| format!("use one of {}", list(&names)));
+                    self.err(
+                        Diagnostic::error(n.span, format!("unknown `delta_mode` `{other}`"))
+                            .label("unknown mode")
+                            .help(help),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// `timestamp:` of a Delta table: RFC 3339 with a zone (`2026-11-30T12:00:00Z`), or a
+    /// date (its midnight UTC).
+    fn delta_timestamp(&mut self, node: &Node) -> Option<String> {
+        let s = self.string(node, "`timestamp`")?;
+        let full = if s.len() == 10 {
+            format!("{s}T00:00:00Z")
+        } else {
+            s.clone()
+        };
+        let shape = regex::Regex::new(
+            r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
+        )
+        .expect("valid regex");
+        let problem = if !shape.is_match(&full) {
+            Some(format!("`{s}` is not a timestamp with a zone"))
+        } else {
+            crate::date::impossible(&full)
+        };
+        match problem {
+            Some(why) => {
+                self.err(
+                    Diagnostic::error(node.span, why)
+                        .label("not an RFC 3339 timestamp")
+                        .help("write the instant with its zone, e.g. `timestamp: 2026-11-30T12:00:00Z` (or a date, `2026-11-30`, for its midnight UTC)"),
+                );
+                None
+            }
+            None => Some(full),
+        }
     }
 
     /// `staging:` must be apart from `path:`: publishing moves the one to the other, so the
@@ -840,8 +932,17 @@ impl Decoder<'_> {
             "csv" | "tsv" => Format::Csv,
             "json" | "ndjson" | "jsonl" => Format::Json,
             "arrow" | "ipc" | "feather" => Format::Arrow,
+            "delta" | "deltalake" | "delta_lake" => Format::Delta,
+            "iceberg" => {
+                self.err(
+                    Diagnostic::error(node.span, "`format: iceberg` is not supported yet")
+                        .label("no Iceberg reader")
+                        .help(ICEBERG_HELP),
+                );
+                return None;
+            }
             other => {
-                let names = ["parquet", "csv", "json", "arrow"];
+                let names = ["parquet", "csv", "json", "arrow", "delta"];
                 let help =
                     hint(other, names).unwrap_or_else(|| format!("use one of {}", list(&names)));
                 self.err(
