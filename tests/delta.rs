@@ -17,7 +17,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{code, json, out, run, run_env};
+use common::{code, json, out, run, run_env, verdicts};
 use serde_json::Value;
 
 /// The reference writers' Python, or `None` (skipping `test`) when it is not configured.
@@ -75,28 +75,6 @@ fn check(dir: &Path) -> (i32, Value) {
     let c = code(&o);
     assert!(c == 0 || c == 1, "exit {c}: {}", out(&o));
     (c, json(&o))
-}
-
-/// Each check's `dataset/name` -> (status, observed).
-fn verdicts(report: &Value) -> Vec<(String, String, Value)> {
-    let mut v: Vec<_> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                format!(
-                    "{}/{}",
-                    c["dataset"].as_str().unwrap(),
-                    c["name"].as_str().unwrap()
-                ),
-                c["status"].as_str().unwrap().to_string(),
-                c["observed"].clone(),
-            )
-        })
-        .collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0));
-    v
 }
 
 fn verdict<'a>(v: &'a [(String, String, Value)], name: &str) -> (&'a str, &'a Value) {
@@ -365,51 +343,16 @@ fn format_iceberg_is_refused_on_a_real_iceberg_table() {
     assert!(out(&o).contains("is an Iceberg table"), "{}", out(&o));
 }
 
-/// The loopback S3 server (`.ci/s3.sh`): endpoint and credentials file, or `None`.
-fn s3(test: &str) -> Option<(String, String)> {
-    let endpoint = std::env::var("SLUICE_TEST_S3")
-        .ok()
-        .filter(|e| !e.is_empty());
-    let creds = std::env::var("SLUICE_TEST_S3_CREDENTIALS").ok();
-    match (endpoint, creds) {
-        (Some(e), Some(c)) => Some((e, c)),
-        _ => {
-            assert!(
-                std::env::var("SLUICE_REQUIRE_LAKE").as_deref() != Ok("1"),
-                "SLUICE_REQUIRE_LAKE=1 but SLUICE_TEST_S3 / SLUICE_TEST_S3_CREDENTIALS are not set: start the server with .ci/s3.sh"
-            );
-            eprintln!(
-                "skipping {test}: set SLUICE_TEST_S3 and SLUICE_TEST_S3_CREDENTIALS from .ci/s3.sh to run it"
-            );
-            None
-        }
-    }
-}
-
-/// A fresh prefix on the test bucket.
-fn s3_prefix(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("s3://sluice-test/{test}-{}-{nanos}/", std::process::id())
-}
-
-fn storage_yaml(endpoint: &str) -> String {
-    format!(
-        "storage:\n  s3://sluice-test/:\n    endpoint: {endpoint}\n    region: us-east-1\n    profile: sluice-test\n"
-    )
-}
-
 #[test]
 fn the_table_on_s3_gives_the_local_verdicts() {
     let Some(py) = python("the_table_on_s3_gives_the_local_verdicts") else {
         return;
     };
-    let Some((endpoint, creds)) = s3("the_table_on_s3_gives_the_local_verdicts") else {
+    let Some(s3) = common::s3::server("the_table_on_s3_gives_the_local_verdicts") else {
         return;
     };
-    let prefix = s3_prefix("delta");
+    let (endpoint, creds) = (s3.endpoint.clone(), s3.credentials.display().to_string());
+    let prefix = s3.prefix("delta");
     let url = format!("{prefix}orders");
     let summary = script(
         &py,
@@ -421,7 +364,7 @@ fn the_table_on_s3_gives_the_local_verdicts() {
     let config = |path: &str| {
         format!(
             "datasets:\n  orders:\n    path: {path}\n    format: delta\n{CHECKS}  first:\n    path: {path}\n    format: delta\n    version: 1\n{CHECKS}{}",
-            storage_yaml(&endpoint)
+            s3.storage_yaml()
         )
     };
     let dir = tempfile::tempdir().unwrap();
@@ -446,7 +389,7 @@ fn the_table_on_s3_gives_the_local_verdicts() {
         dir.path(),
         &format!(
             "datasets:\n  orders:\n    path: {url}\n    format: delta\n    version: 7\n    checks:\n      - row_count: {{ min: 1 }}\n  none:\n    path: {prefix}nothing/\n    format: delta\n    checks:\n      - row_count: {{ min: 1 }}\n{}",
-            storage_yaml(&endpoint)
+            s3.storage_yaml()
         ),
     );
     let o = run_env(dir.path(), &["check", "--no-state"], &env);

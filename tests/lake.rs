@@ -12,7 +12,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use common::s3::{S3, server, server_bucket};
-use common::{code, out, repo, run_env, sluice};
+use common::{code, out, repo, run_env, sluice, verdicts};
 use serde_json::Value;
 
 /// Runs sluice in `dir` with the S3 credentials in the environment.
@@ -20,30 +20,6 @@ fn run_s3(s3: &S3, dir: &Path, args: &[&str]) -> std::process::Output {
     let env = s3.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     run_env(dir, args, &env)
-}
-
-/// Each check's name, status and observed value, for comparing two reports.
-fn verdicts(report: &Value) -> Vec<(String, String, Value)> {
-    let mut v: Vec<_> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let name = c["name"].as_str().unwrap_or("");
-            (
-                format!("{}/{name}", c["dataset"].as_str().unwrap_or("")),
-                c["status"].as_str().unwrap_or("").to_string(),
-                // Freshness is measured against the clock.
-                if name.starts_with("freshness") {
-                    Value::Null
-                } else {
-                    c["observed"].clone()
-                },
-            )
-        })
-        .collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0));
-    v
 }
 
 fn report(o: &std::process::Output) -> Value {

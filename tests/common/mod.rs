@@ -272,6 +272,31 @@ pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
+/// Each check's `dataset/name`, status and observed value, sorted, for comparing two
+/// reports of the same checks (a freshness check's observed age is left out: it moves
+/// with the clock).
+pub fn verdicts(report: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut v: Vec<_> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap_or("");
+            (
+                format!("{}/{name}", c["dataset"].as_str().unwrap_or("")),
+                c["status"].as_str().unwrap_or("").to_string(),
+                if name.starts_with("freshness") {
+                    serde_json::Value::Null
+                } else {
+                    c["observed"].clone()
+                },
+            )
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
 pub mod receiver;
 pub mod s3;
 pub mod schema_check;
