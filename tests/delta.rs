@@ -528,3 +528,117 @@ fn delta_mode_overwrite_replaces_the_rows_in_one_commit() {
     assert_eq!(code(&o), 0, "{}", out(&o));
     assert_eq!(rows_now(d), 2);
 }
+
+/// Starts `sluice publish orders` in `dir`, waits until it pauses at `point`, SIGKILLs it.
+fn sigkill_at(dir: &Path, env: &[(&str, &str)], point: &str) {
+    use std::io::BufRead;
+    let mut c = common::sluice();
+    c.args(["publish", "orders"])
+        .current_dir(dir)
+        .env_remove("SLUICE_NO_STATE")
+        .env("SLUICE_FAULT", format!("{point}:pause"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().unwrap();
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let paused = line == format!("paused at {point}");
+        seen.push(line);
+        if paused {
+            child.kill().unwrap();
+            assert!(child.wait().unwrap().code().is_none(), "{point}: killed");
+            return;
+        }
+    }
+    let status = child.wait().unwrap();
+    panic!("{point}: the publish never reached the point ({status}): {seen:?}");
+}
+
+/// Publishing into a Delta table on S3 from staging on S3: a pass is one commit, a
+/// failure is quarantined beside the table; killed before or after its commit, readers see
+/// the table before or after it whole, the staged rows are never lost, and the next
+/// publish neither loses nor commits them twice.
+#[test]
+fn publish_into_a_delta_table_on_s3_and_killed_around_the_commit() {
+    let Some(py) = python("publish_into_a_delta_table_on_s3") else {
+        return;
+    };
+    let Some(s3) = common::s3::server("publish_into_a_delta_table_on_s3") else {
+        return;
+    };
+    let creds = s3.credentials.display().to_string();
+    let env = [("AWS_SHARED_CREDENTIALS_FILE", creds.as_str())];
+    let rows = |d: &Path| {
+        let o = run_env(
+            d,
+            &["check", "--format", "json", "--no-state", "-d", "orders"],
+            &env,
+        );
+        assert_eq!(code(&o), 0, "{}", out(&o));
+        json(&o)["datasets"][0]["rows_scanned"].as_u64().unwrap()
+    };
+    let local = tempfile::tempdir().unwrap();
+    let stage = |prefix: &str, name: &str, ids: &[i64], amounts: &[f64]| {
+        let file = local.path().join(name);
+        parquet(&py, &file, ids, amounts);
+        s3.upload(&file, &format!("{prefix}staging/{name}"));
+    };
+    let project = |prefix: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &format!(
+                "datasets:\n  orders:\n    path: {prefix}table/\n    format: delta\n    staging: {prefix}staging/\n    checks:\n      - range: {{ column: amount, min: 0 }}\n{}",
+                s3.storage_yaml()
+            ),
+        );
+        dir
+    };
+    // Pass, then fail.
+    let prefix = s3.prefix("delta-publish");
+    let dir = project(&prefix);
+    let d = dir.path();
+    stage(&prefix, "a.parquet", &[1, 2, 3], &[10.0, 20.0, 30.0]);
+    let o = run_env(d, &["publish", "orders"], &env);
+    assert_eq!(code(&o), 0, "{}", out(&o));
+    assert_eq!(rows(d), 3);
+    assert!(s3.list(&format!("{prefix}staging/")).is_empty());
+    stage(&prefix, "b.parquet", &[4], &[-1.0]);
+    let o = run_env(d, &["publish", "orders"], &env);
+    assert_eq!(code(&o), 1, "{}", out(&o));
+    assert_eq!(rows(d), 3);
+    let quarantined = s3.list(&format!("{prefix}table/_quarantine/"));
+    assert!(
+        quarantined.iter().any(|u| u.ends_with("b.parquet")),
+        "{quarantined:?}"
+    );
+    assert!(s3.list(&format!("{prefix}staging/")).is_empty());
+
+    // Killed before and after the commit.
+    for point in ["publish:before-move", "publish:switched"] {
+        let prefix = s3.prefix("delta-crash");
+        let dir = project(&prefix);
+        let d = dir.path();
+        stage(&prefix, "a.parquet", &[1, 2, 3], &[10.0, 20.0, 30.0]);
+        assert_eq!(code(&run_env(d, &["publish", "orders"], &env)), 0);
+        stage(&prefix, "b.parquet", &[4, 5], &[40.0, 50.0]);
+        sigkill_at(d, &env, point);
+        let seen = rows(d);
+        assert!(seen == 3 || seen == 5, "{point}: {seen}");
+        let staged = s3.list(&format!("{prefix}staging/"));
+        assert!(
+            seen == 5 || !staged.is_empty(),
+            "{point}: the staged rows are lost"
+        );
+        // The next publish recovers, and a second one finds nothing more to do.
+        let o = run_env(d, &["publish", "orders"], &env);
+        assert!(matches!(code(&o), 0 | 4), "{point}: {}", out(&o));
+        let _ = run_env(d, &["publish", "orders"], &env);
+        assert_eq!(rows(d), 5, "{point}: committed exactly once");
+        assert!(s3.list(&format!("{prefix}staging/")).is_empty(), "{point}");
+    }
+}
