@@ -531,31 +531,12 @@ fn delta_mode_overwrite_replaces_the_rows_in_one_commit() {
 
 /// Starts `sluice publish orders` in `dir`, waits until it pauses at `point`, SIGKILLs it.
 fn sigkill_at(dir: &Path, env: &[(&str, &str)], point: &str) {
-    use std::io::BufRead;
-    let mut c = common::sluice();
-    c.args(["publish", "orders"])
+    let mut cmd = common::sluice();
+    cmd.args(["publish", "orders"])
         .current_dir(dir)
         .env_remove("SLUICE_NO_STATE")
-        .env("SLUICE_FAULT", format!("{point}:pause"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let mut child = c.spawn().unwrap();
-    let mut seen = Vec::new();
-    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let paused = line == format!("paused at {point}");
-        seen.push(line);
-        if paused {
-            child.kill().unwrap();
-            assert!(child.wait().unwrap().code().is_none(), "{point}: killed");
-            return;
-        }
-    }
-    let status = child.wait().unwrap();
-    panic!("{point}: the publish never reached the point ({status}): {seen:?}");
+        .envs(env.iter().copied());
+    common::kill_at(cmd, point);
 }
 
 /// Publishing into a Delta table on S3 from staging on S3: a pass is one commit, a

@@ -507,29 +507,12 @@ fn a_concurrent_publisher_cannot_also_switch_the_pointer() {
 
 /// Starts `sluice publish forecast`, waits until it pauses at `point`, and SIGKILLs it.
 fn sigkill_at(s3: &S3, d: &Path, point: &str) {
-    let mut child = sluice()
-        .args(["publish", "forecast"])
+    let mut cmd = sluice();
+    cmd.args(["publish", "forecast"])
         .current_dir(d)
         .env_remove("SLUICE_NO_STATE")
-        .env("AWS_SHARED_CREDENTIALS_FILE", &s3.credentials)
-        .env("SLUICE_FAULT", format!("{point}:pause"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut seen = Vec::new();
-    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let paused = line == format!("paused at {point}");
-        seen.push(line);
-        if paused {
-            child.kill().unwrap();
-            assert!(child.wait().unwrap().code().is_none(), "{point}: killed");
-            return;
-        }
-    }
-    let status = child.wait().unwrap();
-    panic!("{point}: the publish never reached the point ({status}): {seen:?}");
+        .env("AWS_SHARED_CREDENTIALS_FILE", &s3.credentials);
+    common::kill_at(cmd, point);
 }
 
 /// A publish (or quarantine) on S3 killed at each step: readers see one whole version,

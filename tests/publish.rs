@@ -234,31 +234,11 @@ fn concurrent_publishes_of_one_dataset() {
 
 /// Starts `sluice publish forecast`, waits until it pauses at `point`, and SIGKILLs it.
 fn sigkill_at(d: &Path, point: &str) {
-    use std::io::BufRead;
-    let mut child = sluice()
-        .args(["publish", "forecast"])
+    let mut cmd = sluice();
+    cmd.args(["publish", "forecast"])
         .current_dir(d)
-        .env_remove("SLUICE_NO_STATE")
-        .env("SLUICE_FAULT", format!("{point}:pause"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    for line in std::io::BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        let paused = line == format!("paused at {point}");
-        seen.push(line);
-        if paused {
-            child.kill().unwrap(); // SIGKILL
-            let status = child.wait().unwrap();
-            assert!(status.code().is_none(), "{point}: killed by a signal");
-            return;
-        }
-    }
-    let status = child.wait().unwrap();
-    panic!("{point}: the publish never reached the point ({status}): {seen:?}");
+        .env_remove("SLUICE_NO_STATE");
+    common::kill_at(cmd, point);
 }
 
 /// A publish killed with SIGKILL at each step: `path` is always one whole version

@@ -297,6 +297,32 @@ pub fn verdicts(report: &serde_json::Value) -> Vec<(String, String, serde_json::
     v
 }
 
+/// Runs `cmd` with `SLUICE_FAULT=<point>:pause`, waits until it says it paused there, and
+/// SIGKILLs it (the crash tests); fails if it ends without reaching the point.
+pub fn kill_at(mut cmd: Command, point: &str) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .env("SLUICE_FAULT", format!("{point}:pause"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let paused = line == format!("paused at {point}");
+        seen.push(line);
+        if paused {
+            child.kill().unwrap(); // SIGKILL
+            let status = child.wait().unwrap();
+            assert!(status.code().is_none(), "{point}: killed by a signal");
+            return;
+        }
+    }
+    let status = child.wait().unwrap();
+    panic!("{point}: the command never reached the point ({status}): {seen:?}");
+}
+
 pub mod receiver;
 pub mod s3;
 pub mod schema_check;

@@ -378,30 +378,44 @@ pub fn recover(
                 ),
             )
         };
-        store.write(|tx| {
-            tx.set_publication_status(p.id, status)?;
-            tx.publication(&NewPublication {
-                dataset: &ds.name,
-                event: PublicationEvent::Recover,
-                version: &p.version,
-                status: PublicationStatus::Done,
-                run_id: p.run_id.as_deref(),
-                at: Utc::now(),
-                actor: by,
-                reason: &note,
-            })
-            .map(drop)
-        })?;
-        recovered.push(Recovered {
-            version: p.version,
-            note,
-        });
+        recovered.push(record_recovery(store, &p, status, &p.version, by, note)?);
     }
     Ok(recovered)
 }
 
 /// Moves a version that was never switched to back to staging (or to quarantine when
 /// new data is staged); returns where it went.
+/// Records how the interrupted publication `p` ended — its new `status`, and a `Recover`
+/// entry for `version` saying what was found and done (`note`) — and returns it for the
+/// caller's report. One place for the local, object-store and Delta recoveries.
+pub fn record_recovery(
+    store: &mut Store,
+    p: &Publication,
+    status: PublicationStatus,
+    version: &str,
+    by: &str,
+    note: String,
+) -> Result<Recovered> {
+    store.write(|tx| {
+        tx.set_publication_status(p.id, status)?;
+        tx.publication(&NewPublication {
+            dataset: &p.dataset,
+            event: PublicationEvent::Recover,
+            version,
+            status: PublicationStatus::Done,
+            run_id: p.run_id.as_deref(),
+            at: Utc::now(),
+            actor: by,
+            reason: &note,
+        })
+        .map(drop)
+    })?;
+    Ok(Recovered {
+        version: version.to_string(),
+        note,
+    })
+}
+
 fn move_back(
     quarantine: &Path,
     ds: &Dataset,

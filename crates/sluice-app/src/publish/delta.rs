@@ -359,23 +359,11 @@ pub(crate) async fn recover(
                 ),
             ),
         };
-        ws.with_store(|s| {
-            Ok(s.write(|tx| {
-                tx.set_publication_status(p.id, status)?;
-                tx.publication(&NewPublication {
-                    dataset: &ds.name,
-                    event: PublicationEvent::Recover,
-                    version: &version,
-                    status: PublicationStatus::Done,
-                    run_id: p.run_id.as_deref(),
-                    at: Utc::now(),
-                    actor: by,
-                    reason: &note,
-                })
-                .map(drop)
-            })?)
-        })?;
-        out.push(Recovered { version, note });
+        out.push(ws.with_store(|s| {
+            Ok(sluice_breaker::publish::record_recovery(
+                s, &p, status, &version, by, note,
+            )?)
+        })?);
     }
     Ok(out)
 }

@@ -610,26 +610,11 @@ pub(crate) async fn recover(
                 }
             }
         };
-        ws.with_store(|s| {
-            Ok(s.write(|tx| {
-                tx.set_publication_status(p.id, status)?;
-                tx.publication(&NewPublication {
-                    dataset: &ds.name,
-                    event: PublicationEvent::Recover,
-                    version: &p.version,
-                    status: PublicationStatus::Done,
-                    run_id: p.run_id.as_deref(),
-                    at: Utc::now(),
-                    actor: by,
-                    reason: &note,
-                })
-                .map(drop)
-            })?)
-        })?;
-        out.push(Recovered {
-            version: p.version,
-            note,
-        });
+        out.push(ws.with_store(|s| {
+            Ok(sluice_breaker::publish::record_recovery(
+                s, &p, status, &p.version, by, note,
+            )?)
+        })?);
     }
     Ok(out)
 }
