@@ -787,11 +787,25 @@ pub fn rollback(store: &mut Store, ds: &Dataset, to: Option<&str>, by: &str) -> 
         "rolled back from {}",
         current.as_deref().unwrap_or("nothing")
     );
+    record_rollback(store, &ds.name, layout.path, &target, reason, by)
+}
+
+/// Records that `dataset`'s `path` now shows `version` again (`reason`: from what), and
+/// returns it for the caller's report. One place for the local, object-store and Delta
+/// rollbacks.
+pub fn record_rollback(
+    store: &mut Store,
+    dataset: &str,
+    path: PathBuf,
+    version: &str,
+    reason: String,
+    by: &str,
+) -> Result<Rollback> {
     store.write(|tx| {
         tx.publication(&NewPublication {
-            dataset: &ds.name,
+            dataset,
             event: PublicationEvent::Rollback,
-            version: &target,
+            version,
             status: PublicationStatus::Done,
             run_id: None,
             at: Utc::now(),
@@ -801,8 +815,8 @@ pub fn rollback(store: &mut Store, ds: &Dataset, to: Option<&str>, by: &str) -> 
         .map(drop)
     })?;
     Ok(Rollback {
-        path: layout.path,
-        version: target,
+        path,
+        version: version.to_string(),
         reason,
     })
 }

@@ -293,23 +293,14 @@ pub(crate) async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, S
             crate::objects::redact(&format!("cannot read the Delta table {shown}: {e}")),
         )
     })?;
-    let schema = provider.schema();
-    ctx.register_table(TableReference::bare(ds.name.as_str()), provider)
-        .map_err(|e| {
-            SourceError::new(
-                K::Internal,
-                shown,
-                format!("cannot register `{}`: {e}", ds.name),
-            )
-        })?;
-    let span = tracing::Span::current();
-    span.record("columns", schema.fields().len());
-    span.record("files", files);
-    Ok(Source {
-        schema,
-        format: Format::Delta,
+    crate::source::register(
+        ctx,
+        ds,
+        std::path::Path::new(shown),
+        provider,
+        Format::Delta,
         files,
-    })
+    )
 }
 
 /// The versions the log of the Delta table at `ds`'s `path` holds (the lowest, the

@@ -457,12 +457,25 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
             .map_err(|m| SourceError::new(K::Invalid, &ds.location, m))?;
     }
     let provider = provider(ctx, ds, format, options, url, &schema)?;
+    register(ctx, ds, &ds.location, provider, format, files)
+}
+
+/// Registers `provider` as `ds`'s table in `ctx` (`shown`: the path errors name) and
+/// records what was opened on the `open` span.
+pub(crate) fn register(
+    ctx: &SessionContext,
+    ds: &Dataset,
+    shown: &Path,
+    provider: Arc<dyn datafusion::catalog::TableProvider>,
+    format: Format,
+    files: usize,
+) -> Result<Source, SourceError> {
     let schema = provider.schema();
     ctx.register_table(TableReference::bare(ds.name.as_str()), provider)
         .map_err(|e| {
             SourceError::new(
                 K::Internal,
-                &ds.location,
+                shown,
                 format!("cannot register `{}`: {e}", ds.name),
             )
         })?;

@@ -425,24 +425,14 @@ pub(crate) async fn rollback(
         })?;
     let reason = format!("rolled back from v{latest} (restored as v{new})");
     ws.with_store(|s| {
-        Ok(s.write(|tx| {
-            tx.publication(&NewPublication {
-                dataset: &ds.name,
-                event: PublicationEvent::Rollback,
-                version: &format!("v{target}"),
-                status: PublicationStatus::Done,
-                run_id: None,
-                at: Utc::now(),
-                actor: by,
-                reason: &reason,
-            })
-            .map(drop)
-        })?)
-    })?;
-    Ok(Rollback {
-        path: PathBuf::from(&ds.path),
-        version: format!("v{target}"),
-        reason,
+        Ok(sluice_breaker::publish::record_rollback(
+            s,
+            &ds.name,
+            PathBuf::from(&ds.path),
+            &format!("v{target}"),
+            reason,
+            by,
+        )?)
     })
 }
 

@@ -665,24 +665,14 @@ pub(crate) async fn rollback(
         current_name.as_deref().unwrap_or("nothing")
     );
     ws.with_store(|s| {
-        Ok(s.write(|tx| {
-            tx.publication(&NewPublication {
-                dataset: &ds.name,
-                event: PublicationEvent::Rollback,
-                version: &target,
-                status: PublicationStatus::Done,
-                run_id: None,
-                at: Utc::now(),
-                actor: by,
-                reason: &reason,
-            })
-            .map(drop)
-        })?)
-    })?;
-    Ok(Rollback {
-        path: PathBuf::from(place.folder_url(&place.path)),
-        version: target,
-        reason,
+        Ok(sluice_breaker::publish::record_rollback(
+            s,
+            &ds.name,
+            PathBuf::from(place.folder_url(&place.path)),
+            &target,
+            reason,
+            by,
+        )?)
     })
 }
 
