@@ -622,4 +622,28 @@ fn publish_into_a_delta_table_on_s3_and_killed_around_the_commit() {
         assert_eq!(rows(d), 5, "{point}: committed exactly once");
         assert!(s3.list(&format!("{prefix}staging/")).is_empty(), "{point}");
     }
+
+    // Killed in the middle of a quarantine (copied, staged copy not yet deleted): the
+    // next publish finishes it; the table never saw the data.
+    let prefix = s3.prefix("delta-quarantine-crash");
+    let dir = project(&prefix);
+    let d = dir.path();
+    stage(&prefix, "a.parquet", &[1, 2, 3], &[10.0, 20.0, 30.0]);
+    assert_eq!(code(&run_env(d, &["publish", "orders"], &env)), 0);
+    stage(&prefix, "b.parquet", &[4], &[-4.0]);
+    sigkill_at(d, &env, "publish:quarantined");
+    assert_eq!(rows(d), 3);
+    let o = run_env(d, &["publish", "orders"], &env);
+    assert!(
+        out(&o).contains("was interrupted; finished: the data is at"),
+        "{}",
+        out(&o)
+    );
+    assert!(s3.list(&format!("{prefix}staging/")).is_empty());
+    let quarantined = s3.list(&format!("{prefix}table/_quarantine/"));
+    assert!(
+        quarantined.iter().any(|u| u.ends_with("b.parquet")),
+        "{quarantined:?}"
+    );
+    assert_eq!(rows(d), 3);
 }

@@ -348,6 +348,12 @@ pub(crate) async fn recover(
                     ),
                 }
             }
+            // Staged on an object store: its quarantine is the object-store one.
+            (PublicationEvent::Quarantine, _) if ds.staging_url().is_some() => {
+                let remote = super::remote::Place::of(ds, ds.staging_url().unwrap_or_default())?;
+                let (status, note) = super::remote::finish_quarantine(&remote, &p.version).await?;
+                (status, p.version.clone(), note)
+            }
             _ => (
                 PublicationStatus::Failed,
                 p.version.clone(),

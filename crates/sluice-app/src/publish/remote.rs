@@ -533,49 +533,7 @@ pub(crate) async fn recover(
     let mut out = Vec::new();
     for p in pending {
         let (status, note) = match p.event {
-            PublicationEvent::Quarantine => {
-                let folder = place.quarantine_key(&p.version);
-                match place.manifest(&folder).await? {
-                    Some(entries) => {
-                        // Finish: copy what did not make it (still staged), then delete
-                        // the staged copies.
-                        let there: Vec<String> = place
-                            .list(&folder)
-                            .await?
-                            .into_iter()
-                            .map(|m| m.location.as_ref().to_string())
-                            .collect();
-                        let missing: Vec<Entry> = entries
-                            .iter()
-                            .filter(|e| {
-                                !there.contains(&place.child(&folder, &e.key).as_ref().to_string())
-                            })
-                            .cloned()
-                            .collect();
-                        place
-                            .copy_into(&missing, &folder, || {
-                                "the staged data is still staged".into()
-                            })
-                            .await?;
-                        place.delete_staged(&entries).await?;
-                        (
-                            PublicationStatus::Done,
-                            format!(
-                                "the quarantine of run {} was interrupted; finished: the data is at {}",
-                                p.version,
-                                place.folder_url(&folder)
-                            ),
-                        )
-                    }
-                    None => (
-                        PublicationStatus::Failed,
-                        format!(
-                            "the quarantine of run {} was interrupted before its data moved; still staged",
-                            p.version
-                        ),
-                    ),
-                }
-            }
+            PublicationEvent::Quarantine => finish_quarantine(place, &p.version).await?,
             _ => {
                 let current = place.pointer().await?.map(|(ptr, _)| ptr.version);
                 let folder = place.version_key(&p.version);
@@ -617,6 +575,55 @@ pub(crate) async fn recover(
         })?);
     }
     Ok(out)
+}
+
+/// Finishes the quarantine of run `run` a crash interrupted: copies what its manifest
+/// lists and did not make it (still staged), then deletes the staged copies; with no
+/// manifest nothing moved. Returns the outcome and what was done, for the recovery record.
+/// Also used for Delta datasets staged on an object store.
+pub(crate) async fn finish_quarantine(
+    place: &Place,
+    run: &str,
+) -> Result<(PublicationStatus, String), PublishError> {
+    let folder = place.quarantine_key(run);
+    Ok(match place.manifest(&folder).await? {
+        Some(entries) => {
+            // Finish: copy what did not make it (still staged), then delete
+            // the staged copies.
+            let there: Vec<String> = place
+                .list(&folder)
+                .await?
+                .into_iter()
+                .map(|m| m.location.as_ref().to_string())
+                .collect();
+            let missing: Vec<Entry> = entries
+                .iter()
+                .filter(|e| !there.contains(&place.child(&folder, &e.key).as_ref().to_string()))
+                .cloned()
+                .collect();
+            place
+                .copy_into(&missing, &folder, || {
+                    "the staged data is still staged".into()
+                })
+                .await?;
+            place.delete_staged(&entries).await?;
+            (
+                PublicationStatus::Done,
+                format!(
+                    "the quarantine of run {} was interrupted; finished: the data is at {}",
+                    run,
+                    place.folder_url(&folder)
+                ),
+            )
+        }
+        None => (
+            PublicationStatus::Failed,
+            format!(
+                "the quarantine of run {} was interrupted before its data moved; still staged",
+                run
+            ),
+        ),
+    })
 }
 
 /// Points the pointer back at `to` (or the version before the current one).
