@@ -385,6 +385,32 @@ pub fn recover(
 
 /// Moves a version that was never switched to back to staging (or to quarantine when
 /// new data is staged); returns where it went.
+/// Records the intent to publish (or quarantine) `version` of `dataset` for run `run_id`,
+/// as pending, before any data moves; returns its id, to mark it done afterwards. One place
+/// for the local, object-store and Delta publishes.
+pub fn record_intent(
+    store: &mut Store,
+    dataset: &str,
+    event: PublicationEvent,
+    version: &str,
+    run_id: &str,
+    by: &str,
+    reason: &str,
+) -> Result<i64> {
+    Ok(store.write(|tx| {
+        tx.publication(&NewPublication {
+            dataset,
+            event,
+            version,
+            status: PublicationStatus::Pending,
+            run_id: Some(run_id),
+            at: Utc::now(),
+            actor: by,
+            reason,
+        })
+    })?)
+}
+
 /// Records how the interrupted publication `p` ended — its new `status`, and a `Recover`
 /// entry for `version` saying what was found and done (`note`) — and returns it for the
 /// caller's report. One place for the local, object-store and Delta recoveries.
@@ -581,18 +607,15 @@ pub fn promote(
         data_at: still_staged(),
         error: source,
     })?;
-    let id = store.write(|tx| {
-        tx.publication(&NewPublication {
-            dataset: &ds.name,
-            event: PublicationEvent::Publish,
-            version: &version,
-            status: PublicationStatus::Pending,
-            run_id: Some(run_id),
-            at: Utc::now(),
-            actor: by,
-            reason: "checks passed",
-        })
-    })?;
+    let id = record_intent(
+        store,
+        &ds.name,
+        PublicationEvent::Publish,
+        &version,
+        run_id,
+        by,
+        "checks passed",
+    )?;
     fault("publish:before-move");
     let vdir = layout.versions.join(&version);
     let moved = match &file {

@@ -130,13 +130,23 @@ impl Remote {
 }
 
 /// The store for `remote` with `options`, registered in `ctx` under its root so DataFusion
-/// lists and reads through it. A store already registered for the same root is replaced
-/// (settings are per bucket: the config decoder resolves them per URL).
+/// lists and reads through it; the one already registered for that bucket when there is
+/// one (the config decoder makes every URL of a bucket resolve to the same settings), so
+/// the datasets of a bucket share one client and its connections.
 pub fn register(
     ctx: &SessionContext,
     remote: &Remote,
     options: &StorageOptions,
 ) -> Result<Arc<dyn ObjectStore>, SourceError> {
+    // (DataFusion keys stores by host: Azure's `container@account` roots are not shared.)
+    if remote.url.username().is_empty()
+        && let Ok(store) = ctx
+            .runtime_env()
+            .object_store_registry
+            .get_store(&remote.root)
+    {
+        return Ok(store);
+    }
     let store = build(remote, options)?;
     ctx.register_object_store(&remote.root, store.clone());
     Ok(store)

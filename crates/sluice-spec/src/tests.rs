@@ -412,6 +412,16 @@ datasets:
     );
     let d = errors("storage:\n  lake/:\n    region: x\ndatasets:\n  d:\n    path: x.csv\n");
     assert!(!d.is_empty());
+    // One bucket, one set of settings: a second dataset reaching it otherwise is refused.
+    let d = errors(
+        "datasets:\n  a:\n    path: s3://lake/a/\n  b:\n    path: s3a://lake/b/\n    storage: { anonymous: true }\n  c:\n    path: s3://other/c/\n    storage: { anonymous: true }\n",
+    );
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        d[0].message,
+        "`b` reaches s3://lake with other `storage:` settings than `a`"
+    );
+    assert_eq!(d[0].span.unwrap().start.line, 4);
 }
 
 #[test]

@@ -222,18 +222,15 @@ pub(crate) async fn promote(
     })?;
     let expected = before.map_or(0, |(_, latest)| latest + 1);
     let id = ws.with_store(|s| {
-        Ok(s.write(|tx| {
-            tx.publication(&NewPublication {
-                dataset: &ds.name,
-                event: PublicationEvent::Publish,
-                version: &format!("v{expected}"),
-                status: PublicationStatus::Pending,
-                run_id: Some(run_id),
-                at: Utc::now(),
-                actor: by,
-                reason: "checks passed",
-            })
-        })?)
+        Ok(sluice_breaker::publish::record_intent(
+            s,
+            &ds.name,
+            PublicationEvent::Publish,
+            &format!("v{expected}"),
+            run_id,
+            by,
+            "checks passed",
+        )?)
     })?;
     fault("publish:before-move");
     let still_staged = || {

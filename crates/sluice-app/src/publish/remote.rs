@@ -32,7 +32,7 @@ use object_store::{
 use serde::{Deserialize, Serialize};
 use sluice_breaker::PublishError;
 use sluice_breaker::publish::{Promotion, Recovered, Rollback, fault};
-use sluice_breaker::store::{NewPublication, PublicationEvent, PublicationStatus};
+use sluice_breaker::store::{PublicationEvent, PublicationStatus};
 use sluice_engine::objects::{POINTER, Pointer, Remote, describe};
 use sluice_spec::Dataset;
 use sluice_spec::RunStatus;
@@ -406,18 +406,15 @@ pub(crate) async fn promote(
     let version = format!("v{next}");
     let folder = place.version_key(&version);
     let id = ws.with_store(|s| {
-        Ok(s.write(|tx| {
-            tx.publication(&NewPublication {
-                dataset: &ds.name,
-                event: PublicationEvent::Publish,
-                version: &version,
-                status: PublicationStatus::Pending,
-                run_id: Some(run_id),
-                at: Utc::now(),
-                actor: by,
-                reason: "checks passed",
-            })
-        })?)
+        Ok(sluice_breaker::publish::record_intent(
+            s,
+            &ds.name,
+            PublicationEvent::Publish,
+            &version,
+            run_id,
+            by,
+            "checks passed",
+        )?)
     })?;
     let still_staged = || {
         format!(
@@ -482,18 +479,15 @@ pub(crate) async fn quarantine(
     let staged = place.staged().await?;
     let folder = place.quarantine_key(run_id);
     let id = ws.with_store(|s| {
-        Ok(s.write(|tx| {
-            tx.publication(&NewPublication {
-                dataset: &ds.name,
-                event: PublicationEvent::Quarantine,
-                version: run_id,
-                status: PublicationStatus::Pending,
-                run_id: Some(run_id),
-                at: Utc::now(),
-                actor: by,
-                reason: &format!("checks {}", checks.as_str()),
-            })
-        })?)
+        Ok(sluice_breaker::publish::record_intent(
+            s,
+            &ds.name,
+            PublicationEvent::Quarantine,
+            run_id,
+            run_id,
+            by,
+            &format!("checks {}", checks.as_str()),
+        )?)
     })?;
     let still_staged = || {
         format!(

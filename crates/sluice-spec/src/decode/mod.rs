@@ -468,6 +468,7 @@ impl Decoder<'_> {
             }
         }
         self.cross_check(&mut datasets);
+        self.storage_per_bucket(&datasets);
         let mut reconciles = Vec::new();
         if let Some(node) = get(top, "reconcile") {
             self.reconciles(node, &defaults, None, &mut reconciles);

@@ -10,7 +10,50 @@ use crate::yaml::Node;
 const EXAMPLE: &str =
     "e.g. `storage: { endpoint: http://127.0.0.1:9000, region: us-east-1, path_style: true }`";
 
+/// The store a URL is in: scheme (`s3a` read as `s3`) and bucket, container or host.
+fn store_of(url: &str) -> Option<String> {
+    let scheme = remote_scheme(url)?;
+    let scheme = if scheme == "s3a" {
+        "s3".to_string()
+    } else {
+        scheme
+    };
+    let rest = url.split_once("://")?.1;
+    Some(format!(
+        "{scheme}://{}",
+        rest.split('/').next().unwrap_or("")
+    ))
+}
+
 impl Decoder<'_> {
+    /// One run talks to a bucket through one client, so every URL of the config in the same
+    /// bucket must resolve to the same `storage:` settings: two datasets of one bucket with
+    /// different settings are an error at the second one, saying how to fix it.
+    pub(super) fn storage_per_bucket(&mut self, datasets: &[crate::Dataset]) {
+        let mut seen: Vec<(String, StorageOptions, &str)> = Vec::new();
+        for ds in datasets {
+            let urls = [ds.url(), ds.staging_url()];
+            for url in urls.into_iter().flatten() {
+                let Some(store) = store_of(url) else { continue };
+                let options = ds.storage.for_url(url);
+                match seen.iter().find(|(s, _, _)| *s == store) {
+                    Some((_, first, other)) if *first != options => {
+                        self.err(
+                            Diagnostic::error(
+                                ds.span,
+                                format!("`{}` reaches {store} with other `storage:` settings than `{other}`", ds.name),
+                            )
+                            .label("different settings for the same bucket")
+                            .help(format!("one run uses one client per bucket: put the settings in one top-level `storage:` block for `{store}/`, and drop the differing per-dataset ones")),
+                        );
+                    }
+                    Some(_) => {}
+                    None => seen.push((store, options, &ds.name)),
+                }
+            }
+        }
+    }
+
     /// The top-level `storage:`: each key a URL prefix (`s3://lake/`), each value a block.
     pub(super) fn storage_prefixes(&mut self, node: &Node) -> Vec<(String, StorageOptions)> {
         let mut out = Vec::new();
