@@ -77,9 +77,7 @@ struct TablePlace {
 
 /// The table at `location` (a local folder or an object-store URL) of `ds`, unloaded.
 fn place(ds: &Dataset, location: &str) -> Result<TablePlace, SourceError> {
-    if crate::objects::Cloud::of_scheme(location.split("://").next().unwrap_or_default()).is_some()
-        && location.contains("://")
-    {
+    if sluice_spec::storage::remote_scheme(location).is_some() {
         let remote = crate::objects::Remote::parse(location)
             .map_err(|m| SourceError::new(K::NotFound, location, m))?;
         if remote.cloud == crate::objects::Cloud::Http {
