@@ -161,17 +161,9 @@ fn workspace(args: &ConfigArgs) -> anyhow::Result<Workspace> {
 /// The config file of `args` and how to open its workspace (SLUICE_STATE over `state:`).
 fn workspace_options(args: &ConfigArgs) -> anyhow::Result<(PathBuf, WorkspaceOptions)> {
     let path = config_path(args)?;
-    let state = match std::env::var("SLUICE_STATE") {
-        Ok(url) if !url.trim().is_empty() => StateChoice::Url {
-            url,
-            origin: "SLUICE_STATE",
-            base: std::env::current_dir().unwrap_or_default(),
-        },
-        _ => StateChoice::Configured,
-    };
     let opts = WorkspaceOptions {
         vars: args.vars.clone(),
-        state,
+        state: StateChoice::from_env(),
         ..WorkspaceOptions::default()
     };
     Ok((path, opts))
@@ -294,6 +286,7 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
         partition: Partition::parse(&args.partition).map_err(sluice_app::Error::from)?,
         openlineage: emitter(&ws, &args.openlineage)?,
         run_id: None,
+        frames: Default::default(),
     };
     let emitter = req.openlineage.clone();
     let outcome = runtime()?.block_on(async {
@@ -503,11 +496,7 @@ fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<Exit>
                 &args.dataset,
                 at,
             ),
-            if report.status == RunStatus::Error {
-                code::RUNTIME
-            } else {
-                code::FAILED
-            },
+            crate::publish_exit_code(&outcome),
         ),
     };
     output::stdout(&text)?;

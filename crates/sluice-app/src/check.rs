@@ -53,6 +53,9 @@ pub struct CheckRequest {
     /// ends (the HTTP server's background checks) makes it with
     /// [`sluice_engine::new_run_id`].
     pub run_id: Option<String>,
+    /// In-memory frames standing in for datasets' `path` (by dataset name), from the
+    /// Python module or a Rust program.
+    pub frames: sluice_engine::frame::Frames,
 }
 
 /// Checks what `req` names (datasets, stage) without running anything: the error
@@ -120,6 +123,7 @@ async fn run_and_record(
         dataset_metrics: req.record || req.openlineage.is_some(),
         published: previous_versions(config),
         run_id: Some(run_id),
+        frames: req.frames,
     };
     let report = run(config, &opts).await?;
     let transitions = if req.record {

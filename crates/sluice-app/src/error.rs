@@ -80,6 +80,36 @@ pub enum Error {
         /// Its `path:` as written.
         path: String,
     },
+    /// A frame handed to `publish` while its staging location already holds data.
+    #[error(
+        "dataset `{dataset}`: `staging: {staging}` already holds data (staged earlier and not yet published); publish or remove it first, then hand over the frame again"
+    )]
+    StagingOccupied {
+        /// The dataset.
+        dataset: String,
+        /// Its staging location.
+        staging: String,
+    },
+    /// A frame handed to `publish` for a dataset whose staging it cannot be written to.
+    #[error(
+        "dataset `{dataset}`: a frame cannot be staged at `{staging}`: {why}; write it there with your own library, then publish without a frame"
+    )]
+    FrameNotStageable {
+        /// The dataset.
+        dataset: String,
+        /// Its staging location.
+        staging: String,
+        /// Why not.
+        why: &'static str,
+    },
+    /// Writing a frame to the staging location failed.
+    #[error("cannot write the frame to `{staging}`: {message}")]
+    Staging {
+        /// The staging location.
+        staging: String,
+        /// What failed.
+        message: String,
+    },
     /// A manual breaker command without a reason.
     #[error("`sluice breaker {action}` needs a reason, kept in the audit log: --reason \"...\"")]
     ReasonRequired {
@@ -177,6 +207,7 @@ impl Error {
             | Error::NoLineageSources
             | Error::NoSelector
             | Error::NoStaging { .. }
+            | Error::FrameNotStageable { .. }
             | Error::ReasonRequired { .. }
             | Error::UntilRequired
             | Error::UntilNotAllowed
@@ -188,7 +219,8 @@ impl Error {
             Error::UnknownName(_) | Error::UnknownMetric(_) | Error::UnknownRun { .. } => {
                 ErrorKind::NotFound
             }
-            Error::Store(_) => ErrorKind::Unavailable,
+            Error::Store(_) | Error::Staging { .. } => ErrorKind::Unavailable,
+            Error::StagingOccupied { .. } => ErrorKind::Conflict,
             Error::Lineage(e) => match &**e {
                 _ if e.is_io() => ErrorKind::Unavailable,
                 LineageError::UnknownNode { .. } => ErrorKind::NotFound,

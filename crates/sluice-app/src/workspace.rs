@@ -60,6 +60,22 @@ pub enum StateChoice {
     },
 }
 
+impl StateChoice {
+    /// `SLUICE_STATE` when it is set (relative SQLite paths against the working
+    /// directory), else the config's: what every surface (the CLI, the Python module)
+    /// opens.
+    pub fn from_env() -> StateChoice {
+        match std::env::var("SLUICE_STATE") {
+            Ok(url) if !url.trim().is_empty() => StateChoice::Url {
+                url,
+                origin: "SLUICE_STATE",
+                base: std::env::current_dir().unwrap_or_default(),
+            },
+            _ => StateChoice::Configured,
+        }
+    }
+}
+
 /// How to open a workspace.
 #[derive(Clone, Debug, Default)]
 pub struct WorkspaceOptions {

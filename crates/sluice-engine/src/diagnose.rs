@@ -87,7 +87,7 @@ pub(crate) async fn locate(
         Format::Csv => paths.iter().find_map(|p| locate_csv(ds, p, schema)),
         Format::Json => paths.iter().find_map(|p| locate_json(p, schema)),
         Format::Parquet => paths.iter().find_map(|p| corrupt_parquet(p)),
-        Format::Arrow | Format::Delta => None,
+        Format::Arrow | Format::Delta | Format::Frame => None,
     };
     if found.is_some() {
         return found;
@@ -269,6 +269,7 @@ fn format_title(f: Format) -> &'static str {
         Format::Json => "JSON",
         Format::Arrow => "Arrow IPC",
         Format::Delta => "Delta Lake",
+        Format::Frame => "an in-memory frame",
     }
 }
 

@@ -17,6 +17,7 @@ pub mod compile;
 pub mod delta;
 pub mod duplicates;
 pub mod error;
+pub mod frame;
 pub mod objects;
 pub mod observed;
 pub mod profile;
@@ -85,6 +86,9 @@ pub struct RunOptions {
     /// The run's id (default: a new one, see [`new_run_id`]). The application layer
     /// sets it when it announces the run (OpenLineage's START event) before it starts.
     pub run_id: Option<String>,
+    /// In-memory frames standing in for datasets' `path` (by dataset name): the Python
+    /// module's frames, a polars `DataFrame` from Rust.
+    pub frames: frame::Frames,
 }
 
 /// A new run id: a UUID v7, so ids sort by time.
@@ -106,6 +110,7 @@ impl Default for RunOptions {
             dataset_metrics: false,
             published: HashMap::new(),
             run_id: None,
+            frames: frame::Frames::new(),
         }
     }
 }

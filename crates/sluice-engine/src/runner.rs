@@ -53,10 +53,10 @@ pub(crate) async fn run(
         let session = session::new_session(opts.memory_limit, opts.target_partitions)?;
         let sample_session = one_partition(&session);
         let to_open = datasets_to_open(config, sel);
-        let mut sources = open_all(&session, &to_open).await;
+        let mut sources = open_all(&session, &to_open, &opts.frames).await;
         let baselines = published_to_open(sel, opts);
         let baseline_refs: Vec<&Dataset> = baselines.iter().collect();
-        sources.extend(open_all(&session, &baseline_refs).await);
+        sources.extend(open_all(&session, &baseline_refs, &Default::default()).await);
         // Test builds: a test changes the data here (deletes an object) to see a read fail.
         sluice_spec::fault::fault("sources-opened");
 
@@ -212,8 +212,12 @@ fn published_to_open(sel: &Selection<'_>, opts: &RunOptions) -> Vec<Dataset> {
 async fn open_all(
     session: &SessionContext,
     to_open: &[&Dataset],
+    frames: &crate::frame::Frames,
 ) -> HashMap<String, std::result::Result<Source, SourceError>> {
     let opened = join_all(to_open.iter().map(|ds| async {
+        if let Some(frame) = frames.get(&ds.name) {
+            return (ds.name.clone(), crate::frame::open(session, ds, frame));
+        }
         let opened = AssertUnwindSafe(source::open(session, ds))
             .catch_unwind()
             .await

@@ -650,6 +650,9 @@ pub(crate) async fn dataset_files(
     if format == Format::Delta {
         return Err("a Delta table (its files are those its log names)".into());
     }
+    if format == Format::Frame {
+        return Err("an in-memory frame".into());
+    }
     let (url, is_dir) = table_url(ds).map_err(|e| e.message)?;
     let extension = if is_dir {
         data_files(&ds.location)
@@ -716,8 +719,9 @@ pub(crate) fn file_format(ds: &Dataset, format: Format) -> Arc<dyn FileFormat> {
         }
         Format::Json => Arc::new(JsonFormat::default()),
         Format::Arrow => Arc::new(ArrowFormat),
-        // A Delta table's data files are Parquet (read through its log, see `delta`).
-        Format::Delta => Arc::new(ParquetFormat::default()),
+        // A Delta table's data files are Parquet (read through its log, see `delta`), and
+        // a frame is never read from files (see `frame`).
+        Format::Delta | Format::Frame => Arc::new(ParquetFormat::default()),
     }
 }
 

@@ -394,6 +394,10 @@ pub enum Format {
     /// A Delta Lake table (a folder or prefix holding `_delta_log/`); never inferred from
     /// an extension.
     Delta,
+    /// Arrow data a program handed over in memory (a polars, pandas or pyarrow frame from
+    /// Python, a polars `DataFrame` from Rust) in place of the dataset's `path`; never
+    /// written in a config.
+    Frame,
 }
 
 impl Format {
@@ -405,6 +409,7 @@ impl Format {
             Format::Json => "json",
             Format::Arrow => "arrow",
             Format::Delta => "delta",
+            Format::Frame => "frame",
         }
     }
 

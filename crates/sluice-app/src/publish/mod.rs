@@ -370,3 +370,64 @@ async fn locked(
         transitions,
     })
 }
+
+/// Writes `frame` where `dataset` is staged, as one Parquet file (`staging:` a `.parquet`
+/// file, or `part-0.parquet` in a `staging:` folder), so that [`publish`] audits it: the
+/// Python module's `publish(dataset, data=frame)`. Refused when the staging location
+/// already holds data (nothing is overwritten), is on an object store, or is not Parquet.
+/// The file appears whole or not at all.
+pub fn stage_frame(
+    ws: &Workspace,
+    dataset: &str,
+    frame: &sluice_engine::frame::Frame,
+) -> Result<PathBuf> {
+    let ds = ws.dataset(dataset)?;
+    let Some(staging) = ds.staging.clone() else {
+        return Err(Error::NoStaging {
+            dataset: ds.name.clone(),
+            path: ds.path.clone(),
+        });
+    };
+    let shown = staging.display().to_string();
+    let refuse = |why| Error::FrameNotStageable {
+        dataset: ds.name.clone(),
+        staging: shown.clone(),
+        why,
+    };
+    if ds.staging_url().is_some() {
+        return Err(refuse("it is on an object store"));
+    }
+    if ds.format.is_some_and(|f| f != sluice_spec::Format::Parquet) {
+        return Err(refuse(
+            "frames are staged as Parquet and the dataset's `format:` is not parquet",
+        ));
+    }
+    let extension = staging
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let file = match extension.as_deref() {
+        Some("parquet" | "pq") => staging.clone(),
+        Some(_) => return Err(refuse("it is a file that is not Parquet")),
+        None => staging.join("part-0.parquet"),
+    };
+    let occupied = if staging.is_dir() {
+        std::fs::read_dir(&staging)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    } else {
+        staging.exists()
+    };
+    if occupied {
+        return Err(Error::StagingOccupied {
+            dataset: ds.name.clone(),
+            staging: shown,
+        });
+    }
+    frame
+        .write_parquet(&file)
+        .map_err(|message| Error::Staging {
+            staging: file.display().to_string(),
+            message,
+        })?;
+    Ok(file)
+}
