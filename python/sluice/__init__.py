@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, Union, runtime_checkable
+import functools
+from typing import Any, Callable, Protocol, TypeVar, Union, runtime_checkable
 
 from . import _native
 from ._errors import (
@@ -55,6 +56,7 @@ __all__ = [
     "StoreError",
     "__version__",
     "check",
+    "check_output",
     "guard",
     "impact",
     "publish",
@@ -149,6 +151,35 @@ def check(
     if raise_on_fail and report.status in ("failed", "error"):
         raise ChecksFailed(report)
     return report
+
+
+F = TypeVar("F", bound=ArrowStreamExportable)
+
+
+def check_output(
+    dataset: str,
+    config: PathLike = "sluice.yaml",
+    vars: Mapping[str, str] | None = None,
+    *,
+    record: bool = True,
+) -> Callable[[Callable[..., F]], Callable[..., F]]:
+    """A decorator (pandera's ``check_output``): the function's returned frame is checked as
+    ``dataset`` and returned unchanged if the checks pass; :class:`ChecksFailed` otherwise::
+
+        @sluice.check_output("forecast", config="sluice.yaml")
+        def predict(history: pl.DataFrame) -> pl.DataFrame: ...
+    """
+
+    def decorate(fn: Callable[..., F]) -> Callable[..., F]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> F:
+            frame = fn(*args, **kwargs)
+            check(frame, config=config, dataset=dataset, vars=vars, raise_on_fail=True, record=record)
+            return frame
+
+        return wrapper
+
+    return decorate
 
 
 def guard(dataset: str, config: PathLike = "sluice.yaml", vars: Mapping[str, str] | None = None) -> GuardDecision:

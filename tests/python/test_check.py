@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -50,6 +51,7 @@ KINDS = {
     "pandas-arrow-dtypes": lambda t: t.to_pandas(types_mapper=pd.ArrowDtype),
     "pyarrow-table": lambda t: t,
     "pyarrow-reader": as_reader,
+    "duckdb-relation": lambda t: duckdb.from_arrow(t),
 }
 
 
@@ -164,3 +166,17 @@ def test_the_run_is_recorded_like_the_cli(work: Path) -> None:
     decision = sluice.guard("forecast", config=work / "sluice.yaml")
     assert not decision.may_publish and not decision
     assert decision.blocked_by[0]["dataset"] == "forecast"
+
+
+def test_check_output_decorates_a_function_returning_a_frame(work: Path) -> None:
+    cfg = work / "sluice.yaml"
+
+    @sluice.check_output("actuals", config=cfg, record=False)
+    def make(ok: bool) -> pl.DataFrame:
+        units = [1.0, 2.0] if ok else [1.0, None]
+        return pl.DataFrame({"region": ["a", "b"], "units": units})
+
+    assert make(True).height == 2
+    with pytest.raises(sluice.ChecksFailed) as e:
+        make(False)
+    assert e.value.report.check("not_null(units)").failing_rows == 1

@@ -92,15 +92,13 @@ pub enum Error {
     },
     /// A frame handed to `publish` for a dataset whose staging it cannot be written to.
     #[error(
-        "dataset `{dataset}`: a frame cannot be staged at `{staging}`: {why}; write it there with your own library, then publish without a frame"
+        "dataset `{dataset}`: a frame cannot be staged {why}; write it there with your own library, then publish without a frame"
     )]
     FrameNotStageable {
         /// The dataset.
         dataset: String,
-        /// Its staging location.
-        staging: String,
-        /// Why not.
-        why: &'static str,
+        /// Where and why not (`at `s3://b/staging/`: it is on an object store`).
+        why: String,
     },
     /// Writing a frame to the staging location failed.
     #[error("cannot write the frame to `{staging}`: {message}")]

@@ -18,6 +18,8 @@ pub mod delta;
 pub mod duplicates;
 pub mod error;
 pub mod frame;
+#[cfg(feature = "polars")]
+pub mod polars;
 pub mod objects;
 pub mod observed;
 pub mod profile;

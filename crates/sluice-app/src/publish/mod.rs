@@ -389,10 +389,9 @@ pub fn stage_frame(
         });
     };
     let shown = staging.display().to_string();
-    let refuse = |why| Error::FrameNotStageable {
+    let refuse = |why: &str| Error::FrameNotStageable {
         dataset: ds.name.clone(),
-        staging: shown.clone(),
-        why,
+        why: format!("at `{shown}`: {why}"),
     };
     if ds.staging_url().is_some() {
         return Err(refuse("it is on an object store"));
