@@ -124,3 +124,22 @@ print('alive')
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=work)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "alive"
+
+
+def test_ctrl_c_during_a_check_raises_keyboard_interrupt_and_the_module_still_works(work: Path) -> None:
+    import _thread
+    import threading
+
+    n = 3_000_000
+    big = pl.DataFrame({"region": pl.int_range(0, n, eager=True).cast(pl.String), "units": pl.repeat(1.0, n, eager=True)})
+    cfg = work / "sluice.yaml"
+    cfg.write_text(cfg.read_text().replace("      - not_null: [units]\n", "      - not_null: [units]\n      - unique: region\n      - matches: { column: region, regex: '^[0-9]+$' }\n"))
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sluice.check(big, config=cfg, dataset="actuals", record=False)
+    finally:
+        timer.cancel()
+    r = sluice.check(big.head(10), config=cfg, dataset="actuals", record=False)
+    assert r.status == "passed"
