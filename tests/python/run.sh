@@ -41,4 +41,5 @@ cd "$here"
 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@" .
 "$venv/bin/python" -m mypy.stubtest sluice._native
 "$venv/bin/python" -m mypy --strict --no-incremental -p sluice
+"$venv/bin/python" -m mypy --strict --no-incremental typed_user.py
 echo "python: $(( $(date +%s) - t0 ))s in all"

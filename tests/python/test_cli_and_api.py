@@ -184,3 +184,14 @@ def test_the_forecast_gate_example_writes_a_good_forecast_and_refuses_a_bad_one(
     good = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert good.returncode == 0, good.stdout + good.stderr
     assert out.exists() and pl.read_parquet(out).height == 42
+
+
+def test_the_command_loads_only_the_extension() -> None:
+    """The console script's start-up: importing `sluice._cli` must not pull in the
+    Python API's modules (they are loaded on first use)."""
+    code = "import sys, sluice._cli; print(sorted(m for m in sys.modules if m.startswith('sluice')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['sluice', 'sluice._cli', 'sluice._native']"
+    lazy = subprocess.run([sys.executable, "-c", "import sluice; print(sluice.Report.__name__, sluice.check.__module__)"],
+                          capture_output=True, text=True, check=True)
+    assert lazy.stdout.split() == ["Report", "sluice._api"]
