@@ -18,10 +18,10 @@ pub mod delta;
 pub mod duplicates;
 pub mod error;
 pub mod frame;
-#[cfg(feature = "polars")]
-pub mod polars;
 pub mod objects;
 pub mod observed;
+#[cfg(feature = "polars")]
+pub mod polars;
 pub mod profile;
 pub mod progress;
 pub mod report;

@@ -20,7 +20,13 @@ fn frame() -> DataFrame {
         })
         .collect();
     let status: Vec<&str> = (0..1000)
-        .map(|i| if i == 99 { "lost" } else { ["placed", "shipped"][i % 2] })
+        .map(|i| {
+            if i == 99 {
+                "lost"
+            } else {
+                ["placed", "shipped"][i % 2]
+            }
+        })
         .collect();
     let paid: Vec<bool> = (0..1000).map(|i| i % 3 == 0).collect();
     df!("id" => ids, "amount" => amount, "status" => status, "paid" => paid).unwrap()
@@ -29,15 +35,39 @@ fn frame() -> DataFrame {
 #[test]
 fn primitive_columns_are_not_copied() {
     let df = frame();
-    let ids = df.column("id").unwrap().i64().unwrap().cont_slice().unwrap().as_ptr();
-    let amount = df.column("amount").unwrap().f64().unwrap().downcast_iter().next().unwrap().values().as_ptr();
+    let ids = df
+        .column("id")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .cont_slice()
+        .unwrap()
+        .as_ptr();
+    let amount = df
+        .column("amount")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .downcast_iter()
+        .next()
+        .unwrap()
+        .values()
+        .as_ptr();
     let f = sluice_engine::polars::frame(&df, "orders").unwrap();
     assert_eq!(f.rows(), 1000);
     let b = &f.batches()[0];
     let got = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
-    assert_eq!(got.values().as_ptr(), ids, "the id column is polars' buffer");
+    assert_eq!(
+        got.values().as_ptr(),
+        ids,
+        "the id column is polars' buffer"
+    );
     let got = b.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
-    assert_eq!(got.values().as_ptr(), amount, "the amount column is polars' buffer");
+    assert_eq!(
+        got.values().as_ptr(),
+        amount,
+        "the amount column is polars' buffer"
+    );
     assert_eq!(got.null_count(), 2);
 }
 
