@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+import shared_data
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SHARED = os.path.normpath(os.path.join(REPO, "..", "shared", "bench"))
@@ -57,13 +59,9 @@ def main():
     sluice = a.sluice or os.path.join(target, "release", "sluice")
     if not os.path.exists(sluice):
         sys.exit(f"no sluice binary at {sluice}: run `cargo build --release` (or pass --sluice)")
-    data = os.path.join(HERE, "data", f"n{a.rows}")
+    data = shared_data.ensure(a.rows)
     orders = os.path.join(data, "orders.parquet")
     target = os.path.join(data, "orders_target.parquet")
-    if not os.path.exists(orders):
-        print(f"generating {a.rows} rows into {data} ...", flush=True)
-        subprocess.run([sys.executable, os.path.join(SHARED, "gen_data.py"), str(a.rows), "--out-dir", data],
-                       check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(SHARED, "checks.json")) as f:
         expected = {c["id"]: c["expect"] for c in json.load(f)["checks"]}
     # Same warm page cache for both tools.

@@ -23,9 +23,10 @@ import subprocess
 import sys
 import tempfile
 
+import shared_data
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-SHARED = os.path.normpath(os.path.join(REPO, "..", "shared", "bench"))
 
 REGIONS = ["us-east", "us-west", "eu-west", "eu-central", "ap-south", "ap-northeast", "sa-east", "af-south"]
 STATUSES = ["pending", "paid", "shipped", "delivered", "cancelled"]
@@ -111,12 +112,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    data = os.path.join(HERE, "data", f"n{a.rows}")
-    orders = os.path.join(data, "orders.parquet")
-    if not os.path.exists(orders):
-        print(f"generating {a.rows} rows into {data} ...", flush=True)
-        subprocess.run([sys.executable, os.path.join(SHARED, "gen_data.py"), str(a.rows), "--out-dir", data],
-                       check=True, stdout=subprocess.DEVNULL)
+    orders = os.path.join(shared_data.ensure(a.rows), "orders.parquet")
     config = os.path.join(HERE, "pandera.yaml")
     tools = ["sluice", "pandera-polars", "pandera-pandas"]
     best: dict[str, dict] = {}

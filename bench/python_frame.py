@@ -28,9 +28,10 @@ import sys
 import tempfile
 import time
 
+import shared_data
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-SHARED = os.path.normpath(os.path.join(REPO, "..", "shared", "bench"))
 NOW = "2025-01-01T00:00:00Z"
 
 FRAME = r"""
@@ -98,13 +99,9 @@ def main() -> None:
     a = ap.parse_args()
     target_dir = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
     exe = a.sluice or os.path.join(target_dir, "release", "sluice")
-    data = os.path.join(HERE, "data", f"n{a.rows}")
+    data = shared_data.ensure(a.rows)
     orders = os.path.join(data, "orders.parquet")
     target = os.path.join(data, "orders_target.parquet")
-    if not os.path.exists(orders):
-        print(f"generating {a.rows} rows into {data} ...", flush=True)
-        subprocess.run([sys.executable, os.path.join(SHARED, "gen_data.py"), str(a.rows), "--out-dir", data],
-                       check=True, stdout=subprocess.DEVNULL)
     config = os.path.join(HERE, "sluice.yaml")
     cli_cmd = [exe, "check", "--config", config, "--var", f"ORDERS={orders}", "--var", f"TARGET={target}",
                "--no-state", "--now", NOW, "--format", "json", "--quiet"]
