@@ -3,6 +3,8 @@
 # `ensure_tools`: a virtualenv with tools.txt (maturin, uv) at $SLUICE_PY_TOOLS (default
 # ~/.cache/sluice-py-tools), made once with pip; sets $tools to its bin/ folder.
 #
+# `dev_wheel OUTDIR`: the wheel of pyproject.toml from the dev profile; prints its path.
+#
 # `ensure_venv DIR [PACKAGES...]`: a virtualenv at DIR with requirements.txt (Apache Airflow
 # 3, pinned) and PACKAGES (a wheel, say) installed by uv. A venv made earlier for the same
 # requirements and packages is reused (a stamp inside it holds their hash); `fresh_venv`
@@ -25,6 +27,18 @@ ensure_tools() {
         echo "$want" > "$dir/.sluice-stamp"
     fi
     tools=$dir/bin
+}
+
+dev_wheel() { # OUTDIR: builds the wheel of pyproject.toml from cargo's dev profile (and
+    # the shared target dir) into OUTDIR and prints its path. Level 1: a 250 MB debug
+    # library compresses in a fraction of the default level's time.
+    local out=$1 repo; repo=$(cd "$here_venv/../.." && pwd)
+    ensure_tools
+    mkdir -p "$out"
+    (cd "$repo" && "$tools/maturin" build --profile dev --locked --compression-level 1 \
+        --interpreter "${PYTHON:-python3}" --out "$out" >"$out/maturin.log" 2>&1) || {
+        cat "$out/maturin.log" >&2; echo "maturin build failed" >&2; return 1; }
+    ls "$out"/sluice-*.whl
 }
 
 fresh_venv() { # DIR [PACKAGES...]

@@ -26,11 +26,7 @@ trap 'rm -rf "$work"' EXIT
 wheel=${SLUICE_WHEEL:-}
 if [ -z "$wheel" ]; then
     s=$(date +%s)
-    # Level 1: a 250 MB debug library compresses in a fraction of the default level's time.
-    (cd "$repo" && "$tools/maturin" build --profile dev --locked --compression-level 1 \
-        --interpreter "${PYTHON:-python3}" --out "$work/wheels" >"$work/maturin.log" 2>&1) || {
-        cat "$work/maturin.log"; echo "wheel: maturin build failed"; exit 1; }
-    wheel=$(ls "$work"/wheels/sluice-*.whl)
+    wheel=$(dev_wheel "$work/wheels")
     echo "wheel: built $(basename "$wheel") ($(du -m "$wheel" | cut -f1) MB) in $(( $(date +%s) - s ))s"
 fi
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -133,5 +131,3 @@ def verdicts(report: dict) -> list[tuple]:
 def _no_state_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SLUICE_STATE", raising=False)
 
-
-__all__ = ["CONFIG", "NOW", "actuals", "cli_report", "table", "verdicts", "sluice_cli", "shutil", "os"]

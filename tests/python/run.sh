@@ -20,10 +20,7 @@ if [ -z "$wheel" ]; then
     out=$(mktemp -d "${TMPDIR:-/tmp}/sluice-pywheel.XXXXXX")
     trap 'rm -rf "$out"' EXIT
     s=$(date +%s)
-    (cd "$repo" && "$tools/maturin" build --profile dev --locked --compression-level 1 \
-        --interpreter "$PYTHON" --out "$out" >"$out/maturin.log" 2>&1) || {
-        cat "$out/maturin.log"; echo "python: maturin build failed"; exit 1; }
-    wheel=$(ls "$out"/sluice-*.whl)
+    wheel=$(dev_wheel "$out")
     echo "python: built $(basename "$wheel") in $(( $(date +%s) - s ))s"
 fi
 
