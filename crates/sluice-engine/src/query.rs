@@ -47,6 +47,7 @@ pub(crate) async fn one_row(
         "query",
         kind = kind.name(),
         rows = tracing::field::Empty,
+        bytes_scanned = tracing::field::Empty,
         elapsed_ms = tracing::field::Empty
     );
     async move {
@@ -55,7 +56,7 @@ pub(crate) async fn one_row(
         let plan = df.create_physical_plan().await?;
         debug!(plan = %datafusion::physical_plan::displayable(plan.as_ref()).indent(false), "physical plan");
         let id = progress.map(|p| p.start(plan.clone()));
-        let result = collect(plan, task).await;
+        let result = collect(plan.clone(), task).await;
         let batches = match result {
             Ok(b) => b,
             Err(e) => {
@@ -75,11 +76,29 @@ pub(crate) async fn one_row(
         if fused {
             span.record("rows", rows);
         }
-        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        let bytes = bytes_scanned(plan.as_ref());
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        span.record("bytes_scanned", bytes);
+        span.record("elapsed_ms", elapsed_ms);
+        debug!(bytes_scanned = bytes, elapsed_ms, "query finished");
         Ok(values)
     }
     .instrument(span)
     .await
+}
+
+/// The bytes of data files an executed plan read: DataFusion's `bytes_scanned` metric of
+/// its scans (Parquet pages; footers read when the table was opened are not counted).
+pub(crate) fn bytes_scanned(plan: &dyn datafusion::physical_plan::ExecutionPlan) -> u64 {
+    let own = plan
+        .metrics()
+        .and_then(|m| m.sum_by_name("bytes_scanned"))
+        .map_or(0, |v| v.as_usize() as u64);
+    own + plan
+        .children()
+        .into_iter()
+        .map(|c| bytes_scanned(c.as_ref()))
+        .sum::<u64>()
 }
 
 /// The first row of an aggregate's answer.

@@ -6,6 +6,7 @@
 
 mod after;
 mod explain;
+mod footer;
 mod metrics;
 mod own;
 mod plan;
@@ -145,6 +146,12 @@ pub(crate) async fn run(
     } else {
         vec![]
     };
+    if !has_history {
+        // Recorded for history if the data is read anyway; not a reason to read it.
+        for (_, u) in metric_units.iter_mut() {
+            u.optional = true;
+        }
+    }
 
     // 2. What planning alone decides (`schema` checks, checks that cannot be planned):
     //    the checks waiting for one of those that failed are skipped, left out of the scan.

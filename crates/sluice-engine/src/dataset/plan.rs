@@ -29,6 +29,9 @@ pub(super) struct Unit {
     pub exprs: Result<Vec<Expr>, CheckError>,
     /// Their values, once scanned.
     pub values: Option<Vec<ScalarValue>>,
+    /// Wanted only if the dataset is scanned anyway (the dataset metrics a run records
+    /// when no history check needs them): left out when the footers answer the rest.
+    pub optional: bool,
 }
 
 impl Unit {
@@ -36,6 +39,7 @@ impl Unit {
         Unit {
             exprs,
             values: None,
+            optional: false,
         }
     }
 

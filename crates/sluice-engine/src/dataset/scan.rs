@@ -1,5 +1,6 @@
 //! The fused scan: `count(*)` plus every unit's aggregates, deduplicated, in one query over
-//! the dataset. If it fails, a `count(*)` alone tells an unreadable source (every check
+//! the dataset — less the aggregates the Parquet footers answer ([`super::footer`]): when
+//! they answer every aggregate a check needs, the dataset is not read at all. If it fails, a `count(*)` alone tells an unreadable source (every check
 //! `error`) from an aggregate that fails on the data (that unit alone `error`, the others
 //! evaluated one by one).
 
@@ -14,6 +15,7 @@ use tracing::debug;
 
 use super::RunContext;
 use super::explain::{read_error, unit_error};
+use super::footer::Footers;
 use super::plan::Unit;
 use crate::error::{SourceError, df_message};
 use crate::query::{Kind, alias_all, one_row};
@@ -52,9 +54,45 @@ pub(super) async fn fused(
             Err(_) => vec![],
         })
         .collect();
-    debug!(aggregates = fused.len(), "fused scan");
+    // What the footers settle; a unit only some checks might use (`optional`) does not
+    // make the scan happen on its own.
+    let footers = Footers::read(cx.session, source, df).await;
+    let answers: Vec<Option<ScalarValue>> = fused
+        .iter()
+        .map(|e| footers.as_ref().and_then(|f| f.answer(e)))
+        .collect();
+    let answered = |s: &[usize]| s.iter().all(|&i| answers[i].is_some());
+    for ((u, _), s) in units.iter_mut().zip(&slots) {
+        if u.exprs.is_ok() && answered(s) {
+            u.values = Some(
+                s.iter()
+                    .map(|&i| answers[i].clone().expect("answered"))
+                    .collect(),
+            );
+        }
+    }
+    let must_scan = units
+        .iter()
+        .any(|(u, _)| u.exprs.is_ok() && u.values.is_none() && !u.optional);
+    if let Some(f) = footers.as_ref().filter(|_| !must_scan) {
+        debug!(
+            aggregates = fused.len(),
+            "fused scan answered by the Parquet footers"
+        );
+        return Ok(f.rows());
+    }
+    // The scan: `count(*)`, then the aggregates the footers left.
+    let left: Vec<usize> = (1..fused.len()).filter(|&i| answers[i].is_none()).collect();
+    let query: Vec<Expr> = std::iter::once(fused[0].clone())
+        .chain(left.iter().map(|&i| fused[i].clone()))
+        .collect();
+    debug!(
+        aggregates = query.len(),
+        from_footers = fused.len() - query.len(),
+        "fused scan"
+    );
     report.queries += 1;
-    let scanned = match df.clone().aggregate(vec![], alias_all(&fused, "m")) {
+    let scanned = match df.clone().aggregate(vec![], alias_all(&query, "m")) {
         Ok(f) => one_row(f, cx.progress, Kind::Fused)
             .await
             .map_err(|e| df_message(&e)),
@@ -62,9 +100,18 @@ pub(super) async fn fused(
     };
     match scanned {
         Ok(v) => {
+            let mut all = answers;
+            all[0] = Some(v[0].clone());
+            for (&i, value) in left.iter().zip(&v[1..]) {
+                all[i] = Some(value.clone());
+            }
             for ((u, _), s) in units.iter_mut().zip(&slots) {
-                if u.exprs.is_ok() {
-                    u.values = Some(s.iter().map(|&i| v[i].clone()).collect());
+                if u.exprs.is_ok() && u.values.is_none() {
+                    u.values = Some(
+                        s.iter()
+                            .map(|&i| all[i].clone().expect("scanned or answered"))
+                            .collect(),
+                    );
                 }
             }
             Ok(as_u64(&v[0]))
@@ -100,6 +147,10 @@ async fn one_by_one(
         let Ok(exprs) = &unit.exprs else {
             continue;
         };
+        if unit.values.is_some() {
+            // Answered by the footers.
+            continue;
+        }
         if exprs.is_empty() {
             unit.values = Some(vec![]);
             continue;
