@@ -20,6 +20,7 @@ Needs numpy and pyarrow. Used by forecast_pack.sh and perf.py.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -98,16 +99,24 @@ datasets:
 
 
 def ensure(series: int, horizons: int, levels: int) -> str:
-    """The forecast folder at this shape: data generated if missing, config written."""
+    """The forecast folder at this shape: data generated if missing, config written.
+    Generates in a child process (this interpreter), so a measuring caller stays small: a
+    child's peak RSS from wait4 counts its parent's RSS at the fork."""
     out = folder(series, horizons, levels)
     if not os.path.exists(os.path.join(out, "forecast.parquet")):
         print(f"generating forecast {series}x{horizons}x{levels} into {out} ...", file=sys.stderr, flush=True)
-        generate(out, series, horizons, levels)
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--generate", str(series), str(horizons), str(levels)],
+                       check=True)
     write_config(out, horizons, levels)
     return out
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    args = sys.argv[1:]
+    if args[:1] == ["--generate"] and len(args) == 4:
+        S, H, L = (int(x) for x in args[1:])
+        generate(folder(S, H, L), S, H, L)
+    elif len(args) == 3:
+        print(ensure(*(int(x) for x in args)))
+    else:
         sys.exit(__doc__)
-    print(ensure(*(int(x) for x in sys.argv[1:4])))

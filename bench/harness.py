@@ -32,7 +32,9 @@ class Run:
 
 def run(cmd: list[str], cwd: str | None = None) -> Run:
     """Runs cmd to completion; wall time and the child's peak RSS come from wait4().
-    Output goes through temporary files, so a chatty child cannot block on a full pipe."""
+    Output goes through temporary files, so a chatty child cannot block on a full pipe.
+    Linux counts the parent's RSS at the fork in the child's peak (exec keeps the larger
+    high-water mark), so callers stay small: no pyarrow or data in the measuring process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
