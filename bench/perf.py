@@ -368,7 +368,7 @@ datasets:
                      Row(f"DuckDB {v2} fused (query in-process)", d2.inner, None, ("<=", 0.4), f"DuckDB {v2} query")]
         for fl in dfloors:
             off = ", stats off" if fl.payload["stats_off"] else ""
-            rows.append(Row(f"DuckDB {fl.payload['version']} floor: min() of 8 cols (query{off})", fl.inner, None,
+            rows.append(Row(f"DuckDB {fl.payload['version']} floor: min() x8 cols (query{off})", fl.inner, None,
                             ("<=", 1.15), f"DuckDB {fl.payload['version']} floor"))
         rows.append(Row("sluice floor: rows_satisfy over 8 cols", sfloor.walls, max(sfloor.rss), ("<=", 1.15),
                         "sluice floor"))
