@@ -20,29 +20,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
+import harness
 import shared_data
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-SHARED = os.path.normpath(os.path.join(REPO, "..", "shared", "bench"))
-NOW = "2025-01-01T00:00:00"
-IDS = [f"C{i:02d}" for i in range(1, 21)]
-
-
-def run(cmd):
-    """Runs cmd; returns (wall seconds, peak RSS in MiB, exit code, stderr)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), err
+from harness import IDS, run
 
 
 def main():
@@ -55,24 +38,17 @@ def main():
                     help="Python whose duckdb runs the reference query (default: this one); e.g. a venv with the newest DuckDB")
     a = ap.parse_args()
 
-    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
-    sluice = a.sluice or os.path.join(target, "release", "sluice")
-    if not os.path.exists(sluice):
-        sys.exit(f"no sluice binary at {sluice}: run `cargo build --release` (or pass --sluice)")
+    sluice = harness.sluice_binary(a.sluice)
     data = shared_data.ensure(a.rows)
-    orders = os.path.join(data, "orders.parquet")
-    target = os.path.join(data, "orders_target.parquet")
-    with open(os.path.join(SHARED, "checks.json")) as f:
-        expected = {c["id"]: c["expect"] for c in json.load(f)["checks"]}
+    orders, _ = harness.paths(data)
+    expected = harness.expected_verdicts()
     # Same warm page cache for both tools.
-    with open(orders, "rb") as f:
-        while f.read(1 << 24):
-            pass
+    harness.warm(orders)
 
     tmp = tempfile.mkdtemp(prefix="sluice-bench-")
     duck_out = os.path.join(tmp, "duckdb.json")
     sl_out = os.path.join(tmp, "sluice.json")
-    config = os.path.join(HERE, "sluice.yaml")
+    config = harness.SUITE_CONFIG
     variants = [("sluice", config)]
     if a.samples_off:
         no_samples = os.path.join(tmp, "sluice-nosamples.yaml")
@@ -87,28 +63,23 @@ def main():
     for name, _ in variants:
         times[name] = []
         rss[name] = []
-    for r in range(a.repeat):
-        wall, mem, code, err = run([a.duckdb_python, os.path.join(SHARED, "duckdb", "run_fused.py"),
-                                    "--data-dir", data, "--now", NOW, "--out", duck_out])
-        if code != 0:
-            sys.exit(f"duckdb failed ({code}): {err}")
-        times["duckdb"].append(wall)
-        rss["duckdb"].append(mem)
-        with open(duck_out) as f:
-            duck = json.load(f)
+    for i in range(a.repeat):
+        r_duck, duck = harness.duckdb_fused(a.duckdb_python, data, duck_out)
+        times["duckdb"].append(r_duck.wall)
+        rss["duckdb"].append(r_duck.rss_mib)
         times["duckdb query"].append(duck["inner_seconds"])
         for name, cfg in variants:
-            wall, mem, code, err = run([sluice, "-q", "check", "--config", cfg, "--var", f"ORDERS={orders}", "--var", f"TARGET={target}",
-                                        "--now", NOW, "--format", "json", "--output", sl_out])
-            if code not in (0, 1):
-                sys.exit(f"sluice failed ({code}): {err}")
-            times[name].append(wall)
-            rss[name].append(mem)
-        print(f"run {r + 1}/{a.repeat} done", file=sys.stderr, flush=True)
+            r = run(harness.suite_cmd(sluice, data, sl_out, config=cfg))
+            if r.code not in (0, 1):
+                sys.exit(f"sluice failed ({r.code}): {r.err}")
+            times[name].append(r.wall)
+            rss[name].append(r.rss_mib)
+        print(f"run {i + 1}/{a.repeat} done", file=sys.stderr, flush=True)
 
     with open(sl_out) as f:
         report = json.load(f)
-    ours = {c["name"]: c["status"] for c in report["checks"]}
+    ours = harness.sluice_verdicts(report)
+    theirs = harness.duckdb_verdicts(duck)
 
     print(f"\nsluice {report['sluice_version']} vs DuckDB {duck['version']} (fused query) on {a.rows:,} rows, "
           f"{a.repeat} runs each, {os.cpu_count()} cores\n")
@@ -123,14 +94,10 @@ def main():
     print(f"peak memory sluice / duckdb:            {max(rss['sluice']) / max(rss['duckdb']):.2f}x")
 
     print(f"\n{'check':6} {'expected':9} {'duckdb':7} {'sluice':7}")
-    bad = []
+    bad = harness.disagreements(expected, ours, theirs)
     for cid in IDS:
-        d = duck["checks"][cid]["outcome"]
-        s = {"pass": "pass", "warn": "pass", "fail": "fail"}.get(ours.get(cid), ours.get(cid, "missing"))
-        flag = "" if d == s == expected[cid] else "  <-- disagree"
-        if flag:
-            bad.append(cid)
-        print(f"{cid:6} {expected[cid]:9} {d:7} {s:7}{flag}")
+        flag = "  <-- disagree" if cid in bad else ""
+        print(f"{cid:6} {expected[cid]:9} {theirs[cid]:7} {ours[cid]:7}{flag}")
     print(f"\n{'all ' + str(len(IDS)) + ' agree' if not bad else 'DISAGREEMENT on ' + ', '.join(bad)}")
     sys.exit(1 if bad else 0)
 
