@@ -9,8 +9,9 @@ Writes bench/data/forecast_<S>x<H>x<L>/ (data if missing, config every time):
   Seeded; a complete, ordered forecast, so every check passes and each does all its work.
 - locations.csv: the required locations.
 - sluice.yaml, three datasets on the same file:
-    plain: rows_satisfy `value IS NOT NULL`: a plain scan that decodes the value column
-           (not row_count/not_null, which Parquet metadata can answer without reading pages)
+    plain: rows_satisfy `value = value`: a plain scan that decodes the value column
+           (not row_count/not_null or `value IS NOT NULL`, which the Parquet footers answer
+           without reading pages)
     floor: rows_satisfy on the four columns the pack reads (one decode of each)
     pack:  completeness (long: location from locations.csv x horizon 1..H x the L levels),
            quantiles_ordered (long, by location and horizon), not_constant (value per location)
@@ -25,7 +26,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-PLAIN = "value IS NOT NULL"
+PLAIN = "value = value"
 FLOOR = "location IS NOT NULL AND horizon IS NOT NULL AND output_type_id IS NOT NULL AND value IS NOT NULL"
 
 

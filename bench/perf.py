@@ -55,7 +55,7 @@ Sections (full size; --quick size in brackets):
             unique), CSV and Parquet: median of 20 runs (after one warm-up). Target < 20 ms.
   forecast  the forecast pack (completeness + quantiles_ordered + not_constant, long format)
             on 5000x100x20 = 10M [500x20x10] rows vs a plain scan that decodes the value
-            column (rows_satisfy `value IS NOT NULL`); the four-column floor shown too.
+            column (rows_satisfy `value = value`); the four-column floor shown too.
             Target <= 2x the plain scan.
 
 Prints the machine (cores, RAM, CPU) and sluice's version, a table per section, the verdict
