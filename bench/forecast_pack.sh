@@ -9,7 +9,7 @@
 #    does all its work; see forecast_data.py for the columns and the three datasets.
 # 2. Runs, alternately and REPEAT times each, `sluice check --no-state` (checks only: no
 #    metric history, so neither side computes dataset metrics) of
-#      plain:  rows_satisfy "value IS NOT NULL" (a scan that decodes the value column;
+#      plain:  rows_satisfy "value = value" (a scan that decodes the value column;
 #              row_count/not_null would be answered from Parquet metadata)
 #      pack:   completeness (long: location from locations.csv × horizon 1..H × the L
 #              levels), quantiles_ordered (long, by location and horizon), not_constant
@@ -47,7 +47,7 @@ S, H, L = map(int, sys.argv[1:4])
 plain, floor, pack = ([float(x) for x in a.split()] for a in sys.argv[4:7])
 p, f, k = (statistics.median(x) for x in (plain, floor, pack))
 print(f"{S * H * L:,} rows ({S} series x {H} horizons x {L} levels), {sys.argv[7]}")
-print(f"plain scan (rows_satisfy value IS NOT NULL): median {p:.2f} s  {['%.2f' % x for x in plain]}")
+print(f"plain scan (rows_satisfy value = value): median {p:.2f} s  {['%.2f' % x for x in plain]}")
 print(f"decode floor (rows_satisfy on the pack's 4 columns): median {f:.2f} s  {['%.2f' % x for x in floor]}")
 print(f"forecast pack (completeness + quantiles_ordered + not_constant): median {k:.2f} s  {['%.2f' % x for x in pack]}")
 print(f"ratio pack / plain: {k / p:.2f}x   pack / floor: {k / f:.2f}x   floor / plain: {f / p:.2f}x")
