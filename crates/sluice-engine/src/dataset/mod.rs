@@ -32,7 +32,7 @@ use crate::progress::Progress;
 use crate::report::{CheckResult, DatasetReport};
 use crate::source::Source;
 use after::Order;
-use plan::{CheckPlan, extra_unit};
+use plan::{CheckPlan, extra_unit, plans_together};
 
 /// What every dataset of a run shares.
 pub(crate) struct RunContext<'a> {
@@ -132,10 +132,17 @@ pub(crate) async fn run(
 
     // 1. Plan each check on its own, so one bad check can't sink the scan; and the
     //    aggregates other comparisons asked of this dataset.
+    //    All of them planned as one query first: when that plans, so does each.
     let mut plans: Vec<CheckPlan> = checks
         .iter()
-        .map(|c| CheckPlan::new(cx, ds, source, &df, c))
+        .map(|c| CheckPlan::new(cx, ds, source, &df, c, false))
         .collect();
+    if !plans_together(&df, &plans) {
+        plans = checks
+            .iter()
+            .map(|c| CheckPlan::new(cx, ds, source, &df, c, true))
+            .collect();
+    }
     for p in plans.iter_mut() {
         report.queries += p.attach_native(cx, source).await;
     }

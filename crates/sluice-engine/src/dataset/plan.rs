@@ -87,14 +87,16 @@ pub(super) struct NativePlan {
 }
 
 impl<'a> CheckPlan<'a> {
-    /// Compiles `check` against the dataset's schema and plans its aggregates alone: a
-    /// missing column, a wrong type or SQL that does not plan is this check's error only.
+    /// Compiles `check` against the dataset's schema and, when `alone`, plans its
+    /// aggregates alone: a missing column, a wrong type or SQL that does not plan is this
+    /// check's error only. (Without `alone`, [`plans_together`] must plan them.)
     pub fn new(
         cx: &RunContext<'_>,
         ds: &Dataset,
         source: &Source,
         df: &DataFrame,
         check: &'a Check,
+        alone: bool,
     ) -> CheckPlan<'a> {
         let others = |name: &str| match cx.sources.get(name) {
             Some(Ok(s)) => Some(Ok(s.schema.as_ref())),
@@ -105,7 +107,7 @@ impl<'a> CheckPlan<'a> {
         };
         let planned = compile(check, &ds.name, &source.schema, &others).and_then(|c| {
             let exprs = check_exprs(df, &c, check, &ds.name, &source.schema)?;
-            if !exprs.is_empty() {
+            if alone && !exprs.is_empty() {
                 df.clone()
                     .aggregate(vec![], alias_all(&exprs, "v"))
                     .and_then(|d| d.into_optimized_plan())
@@ -334,6 +336,24 @@ impl<'a> CheckPlan<'a> {
         }
         r
     }
+}
+
+/// Whether the aggregates of all `plans` plan as one query: then each plans alone too, and
+/// planning each alone (an optimizer pass per check, most of a small file's run) is
+/// skipped. Otherwise the caller plans each alone, to find which fail and why.
+pub(super) fn plans_together(df: &DataFrame, plans: &[CheckPlan<'_>]) -> bool {
+    let exprs: Vec<Expr> = plans
+        .iter()
+        .filter_map(|p| p.unit.exprs.as_ref().ok())
+        .flatten()
+        .cloned()
+        .collect();
+    exprs.is_empty()
+        || df
+            .clone()
+            .aggregate(vec![], alias_all(&exprs, "v"))
+            .and_then(|d| d.into_optimized_plan())
+            .is_ok()
 }
 
 /// The unit of an aggregate another comparison asked of the dataset, planned alone.
