@@ -94,7 +94,7 @@ fn init(args: &InitArgs) -> anyhow::Result<u8> {
         name: args.name.clone(),
         config_dir,
     };
-    let scaffold = runtime()?.block_on(sluice_app::scaffold::scaffold(&req))?;
+    let scaffold = block_on(sluice_app::scaffold::scaffold(&req))??;
     match &args.output {
         Some(out) => {
             sluice_app::write_atomically(out, scaffold.yaml.as_bytes())
@@ -181,7 +181,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<u8> {
         body_limit: args.body_limit,
         ..sluice_serve::ServeOptions::new(path)
     };
-    match runtime()?.block_on(sluice_serve::serve(opts)) {
+    match block_on(sluice_serve::serve(opts))? {
         Ok(()) => Ok(code::PASSED),
         Err(ServeError::App(e)) => Err(e.into()),
         Err(e @ (ServeError::RemoteRefused { .. } | ServeError::RemoteWithoutToken)) => {
@@ -226,12 +226,17 @@ fn warn_undelivered(emitter: Option<&Emitter>) {
     }
 }
 
-/// The async runtime the application layer's async use cases run on.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs `work` on the async runtime the application layer's use cases run on. Once it
+/// has finished, the runtime is let go without waiting for its idle threads to be joined
+/// (a few milliseconds of every command's exit): nothing is left running on it.
+fn block_on<F: std::future::Future>(work: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")
+        .context("cannot start the async runtime")?;
+    let out = runtime.block_on(work);
+    runtime.shutdown_background();
+    Ok(out)
 }
 
 fn json_text(v: &impl serde::Serialize) -> String {
@@ -289,7 +294,7 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
         frames: Default::default(),
     };
     let emitter = req.openlineage.clone();
-    let outcome = runtime()?.block_on(async {
+    let outcome = block_on(async {
         let display = progress.map(|p| tokio::spawn(progress::display(Arc::clone(&p), color)));
         let outcome = sluice_app::check::check(&ws, req).await;
         if let Some(d) = display {
@@ -298,7 +303,7 @@ fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
             progress::clear();
         }
         outcome
-    });
+    })?;
     warn_undelivered(emitter.as_ref());
     let outcome = outcome?;
     if cli.global.quiet == 0 {
@@ -460,7 +465,7 @@ fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<Exit>
             args.dataset, r.note
         ));
     };
-    let outcome = runtime()?.block_on(sluice_app::publish::publish(&ws, req, note));
+    let outcome = block_on(sluice_app::publish::publish(&ws, req, note))?;
     warn_undelivered(emitter.as_ref());
     let outcome = outcome?;
     let st = Style { color };

@@ -12,6 +12,7 @@
 //! | `count(*)` | the row count |
 //! | `count(c)` | rows − NULLs |
 //! | `count(*) FILTER (WHERE c IS NULL)`, `… WHERE NOT (c IS NOT NULL)` | NULLs |
+//! | `count(*) FILTER (WHERE c IS NOT NULL)` | rows − NULLs |
 //! | `count(*) FILTER (WHERE NOT (c >= a AND c < b …))` | 0, when the bounds hold at both the minimum and the maximum (or every value is NULL) |
 //! | `min(c)`, `max(c)`, and a cast of them | the minimum, the maximum |
 //!
@@ -127,6 +128,7 @@ impl<'a> Footers<'a> {
     fn count_where(&self, cond: &Expr) -> Option<u64> {
         match cond {
             Expr::IsNull(inner) => self.nulls(inner),
+            Expr::IsNotNull(inner) => self.rows.checked_sub(self.nulls(inner)?),
             Expr::Not(inner) => match inner.as_ref() {
                 Expr::IsNotNull(c) => self.nulls(c),
                 bounds => self.bounds_hold(bounds).then_some(0),
