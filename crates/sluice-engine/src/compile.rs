@@ -470,7 +470,8 @@ pub(crate) fn compile(
 
 fn regexp_like(column: &str, regex: &str) -> String {
     format!(
-        "regexp_like({}, {})",
+        "{}({}, {})",
+        crate::regex_like::REGEXP_LIKE,
         ident(column),
         Literal::Str(regex.to_string()).to_sql()
     )
@@ -898,7 +899,7 @@ mod tests {
                 column: "status".into(),
                 regex: "^[a-z]+$".into()
             })[0],
-            "count(*) FILTER (WHERE NOT (regexp_like(\"status\", '^[a-z]+$')))"
+            "count(*) FILTER (WHERE NOT (sluice_regexp_like(\"status\", '^[a-z]+$')))"
         );
         assert!(
             aggs(CheckKind::Format {

@@ -39,6 +39,7 @@ mod parity;
 mod quantile_order;
 mod query;
 mod reconcile;
+mod regex_like;
 mod runner;
 mod session;
 mod sql_hint;

@@ -51,6 +51,9 @@ pub fn new_session(
     ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
         crate::diff::RowHash::default(),
     ));
+    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
+        crate::regex_like::RegexpLike::default(),
+    ));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
         crate::quantile_order::LargestDecrease::default(),
     ));
