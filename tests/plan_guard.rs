@@ -109,13 +109,9 @@ impl Run {
     }
 }
 
-/// Runs `checks` (YAML list items, one per line) on the folder `t`.
-fn run(dir: &Path, checks: &[&str]) -> Run {
-    let mut yaml = String::from("datasets:\n  t:\n    path: t/\n    checks:\n");
-    for c in checks {
-        yaml.push_str(&format!("      - {c}\n"));
-    }
-    std::fs::write(dir.join("sluice.yaml"), yaml).unwrap();
+/// `sluice check --format json` in `dir` with `args`, the engine's debug events logged as
+/// JSON; returns the exit code, the report and the events.
+fn logged_check(dir: &Path, args: &[&str]) -> (Option<i32>, Value, Vec<Value>) {
     let o = sluice()
         .args([
             "--log-format",
@@ -125,23 +121,33 @@ fn run(dir: &Path, checks: &[&str]) -> Run {
             "--format",
             "json",
         ])
-        .args(["--now", "2024-01-05T00:00:00Z"])
+        .args(args)
         .env("SLUICE_LOG", "sluice_engine=debug")
         .current_dir(dir)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        matches!(o.status.code(), Some(0 | 1)),
-        "{stderr}\n{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
+    let report = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stderr}\n{}", String::from_utf8_lossy(&o.stdout)));
+    let events = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect();
+    (o.status.code(), report, events)
+}
+
+/// Runs `checks` (YAML list items, one per line) on the folder `t`.
+fn run(dir: &Path, checks: &[&str]) -> Run {
+    let mut yaml = String::from("datasets:\n  t:\n    path: t/\n    checks:\n");
+    for c in checks {
+        yaml.push_str(&format!("      - {c}\n"));
+    }
+    std::fs::write(dir.join("sluice.yaml"), yaml).unwrap();
+    let (code, report, events) = logged_check(dir, &["--now", "2024-01-05T00:00:00Z"]);
+    assert!(matches!(code, Some(0 | 1)), "{report}");
     let mut queries = vec![];
     let mut answered_by_footers = false;
-    for line in stderr.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
+    for v in &events {
         match v["message"].as_str() {
             Some("query finished") => queries.push((
                 v["kind"].as_str().unwrap_or("").to_string(),
@@ -152,7 +158,7 @@ fn run(dir: &Path, checks: &[&str]) -> Run {
         }
     }
     Run {
-        report: serde_json::from_slice(&o.stdout).unwrap(),
+        report,
         queries,
         answered_by_footers,
     }
@@ -268,27 +274,16 @@ fn a_mixed_dataset_scans_only_the_columns_the_footers_leave() {
 fn the_example_suite_runs_one_fused_scan_per_dataset_and_an_own_query_per_unique() {
     // The bundled example: how many queries each dataset's checks cost. A check that
     // starts reading the data again (or stops sharing the fused scan) changes these.
-    let o = sluice()
-        .args([
-            "--log-format",
-            "json",
-            "check",
-            "--no-state",
-            "--format",
-            "json",
-        ])
-        .args([
+    let (code, report, events) = logged_check(
+        &common::repo(),
+        &[
             "--config",
             "examples/orders/sluice.yaml",
             "--now",
             "2025-01-01T00:00:00Z",
-        ])
-        .env("SLUICE_LOG", "sluice_engine=debug")
-        .current_dir(common::repo())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        ],
+    );
+    assert_eq!(code, Some(1));
     let queries: Vec<(String, u64)> = report["datasets"]
         .as_array()
         .unwrap()
@@ -302,18 +297,13 @@ fn the_example_suite_runs_one_fused_scan_per_dataset_and_an_own_query_per_unique
         .collect();
     let snapshot: Vec<String> = queries.iter().map(|(n, q)| format!("{n}: {q}")).collect();
     let mut kinds = std::collections::BTreeMap::<String, u32>::new();
-    for line in String::from_utf8_lossy(&o.stderr).lines() {
-        if let Ok(v) = serde_json::from_str::<Value>(line)
-            && v["message"] == "query finished"
-        {
-            *kinds
-                .entry(format!(
-                    "{}/{}",
-                    v["dataset"].as_str().unwrap_or("?"),
-                    v["kind"].as_str().unwrap_or("?")
-                ))
-                .or_default() += 1;
-        }
+    for v in events.iter().filter(|v| v["message"] == "query finished") {
+        let key = format!(
+            "{}/{}",
+            v["dataset"].as_str().unwrap_or("?"),
+            v["kind"].as_str().unwrap_or("?")
+        );
+        *kinds.entry(key).or_default() += 1;
     }
     insta::assert_snapshot!(
         "example_queries",
