@@ -360,3 +360,39 @@ fn a_recorded_run_answered_by_the_footers_records_their_metrics_but_not_the_mean
     assert_eq!(m["max(qty)"], 100.0);
     assert!(m.get("mean(qty)").is_none(), "the mean needs a scan: {m}");
 }
+
+#[test]
+fn a_file_without_the_column_does_not_make_its_minimum_null() {
+    // Schema evolution: part-2 has no `qty`. Its footer says "all NULL" for it; merged
+    // with the others' bounds that must not become the column's minimum.
+    let dir = tempfile::tempdir().unwrap();
+    data(dir.path(), false);
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(9_000..9_010));
+    let batch = RecordBatch::try_new(schema.clone(), vec![ids]).unwrap();
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(dir.path().join("t/part-2.parquet")).unwrap(),
+        schema,
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let checks = [
+        "metric: { name: min_qty, sql: 'min(qty)', min: 1 }",
+        "metric: { name: max_qty, sql: 'max(qty)', max: 100 }",
+        "not_null: qty",
+        "row_count: { min: 1 }",
+    ];
+    let footers = run(dir.path(), &checks);
+    let owned = scanned(&checks);
+    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let scan = run(dir.path(), &refs);
+    assert_eq!(footers.observed(), scan.observed());
+    assert_eq!(footers.observed()[0].2, 1.0, "{:?}", footers.observed());
+    assert_eq!(
+        footers.observed()[2].2,
+        57 + 10,
+        "the new file's rows are NULL"
+    );
+}

@@ -130,11 +130,14 @@ def test_ctrl_c_during_a_check_raises_keyboard_interrupt_and_the_module_still_wo
     import _thread
     import threading
 
-    n = 3_000_000
+    # Enough work (a GROUP BY of 6M distinct strings) that the check is still running when
+    # the interrupt arrives 0.1 s in: with 3M rows and 0.2 s it finished first once the
+    # regex stopped being compiled per batch.
+    n = 6_000_000
     big = pl.DataFrame({"region": pl.int_range(0, n, eager=True).cast(pl.String), "units": pl.repeat(1.0, n, eager=True)})
     cfg = work / "sluice.yaml"
     cfg.write_text(cfg.read_text().replace("      - not_null: [units]\n", "      - not_null: [units]\n      - unique: region\n      - matches: { column: region, regex: '^[0-9]+$' }\n"))
-    timer = threading.Timer(0.2, _thread.interrupt_main)
+    timer = threading.Timer(0.1, _thread.interrupt_main)
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):

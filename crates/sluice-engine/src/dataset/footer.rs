@@ -112,16 +112,29 @@ impl<'a> Footers<'a> {
                 let (_, col) = self.column(&c.name)?;
                 count(self.rows.checked_sub(exact(&col.null_count)?)?)
             }
-            ("min", Expr::Column(c), None) => {
-                let (dt, col) = self.column(&c.name)?;
-                ordered(dt).then(|| extreme(&col.min_value, dt))?
-            }
-            ("max", Expr::Column(c), None) => {
-                let (dt, col) = self.column(&c.name)?;
-                ordered(dt).then(|| extreme(&col.max_value, dt))?
-            }
+            ("min", Expr::Column(c), None) => self.extreme_of(&c.name, |col| &col.min_value),
+            ("max", Expr::Column(c), None) => self.extreme_of(&c.name, |col| &col.max_value),
             _ => None,
         }
+    }
+
+    /// A column's exact minimum or maximum. NULL only when every value is NULL: a file
+    /// without the column gives an exact NULL bound that the merge may keep although other
+    /// files have values.
+    fn extreme_of(
+        &self,
+        name: &str,
+        bound: impl Fn(&ColumnStatistics) -> &Precision<ScalarValue>,
+    ) -> Option<ScalarValue> {
+        let (dt, col) = self.column(name)?;
+        if !ordered(dt) {
+            return None;
+        }
+        let v = extreme(bound(col), dt)?;
+        if v.is_null() && exact(&col.null_count) != Some(self.rows) {
+            return None;
+        }
+        Some(v)
     }
 
     /// How many rows satisfy `cond`, when the footers tell.
