@@ -98,6 +98,11 @@ pub enum Command {
     /// Serve the HTTP API, the web dashboard and Prometheus metrics over the same state
     /// store as the CLI, until SIGTERM (requests in flight finish first).
     Serve(ServeArgs),
+    /// Run a Ballista scheduler or executor with sluice's functions registered, for
+    /// `--engine ballista://HOST:PORT` (this build has the `ballista` feature).
+    #[cfg(feature = "ballista")]
+    #[command(subcommand)]
+    Ballista(crate::ballista::BallistaCommand),
 }
 
 /// `sluice serve`.
@@ -105,6 +110,8 @@ pub enum Command {
 pub struct ServeArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Listen here. A non-loopback address needs --allow-remote and a token.
     #[arg(
         long,
@@ -219,6 +226,8 @@ pub struct PublishArgs {
     pub partition: Vec<String>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     #[command(flatten)]
     pub orchestrator: GateArgs,
     #[command(flatten)]
@@ -607,6 +616,20 @@ fn parse_indirect(s: &str) -> Result<sluice_app::graph::Indirect, String> {
     })
 }
 
+/// `--engine`: where the queries run.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Where the queries run: `datafusion` (in-process) or `ballista://HOST:PORT` (a
+    /// Ballista scheduler; a sluice built with `--features ballista`) [default: the
+    /// config's `engine:`, else datafusion].
+    #[arg(long, value_name = "ENGINE", env = "SLUICE_ENGINE", value_parser = parse_engine)]
+    pub engine: Option<sluice_app::spec::Engine>,
+}
+
+fn parse_engine(s: &str) -> Result<sluice_app::spec::Engine, String> {
+    sluice_app::spec::Engine::parse(s)
+}
+
 /// Where the config is and its variables.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -654,6 +677,9 @@ pub struct CheckArgs {
     /// Bound DataFusion's memory (e.g. 512M, 2G; binary units); spills to disk beyond it.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// Print a one-line JSON summary as the last line of stdout (for Airflow's XCom).
     #[arg(long)]

@@ -18,7 +18,7 @@ use sluice_app::publish::{PublishOutcome, PublishRequest};
 use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
 
 use crate::cli::{
-    BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, Format, GateArgs, GraphFormat, GuardArgs,
+    BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, EngineArgs, Format, GateArgs, GraphFormat, GuardArgs,
     ImpactArgs, InitArgs, LineageCommand, ManualArgs, MetricHistoryArgs, OpenLineageArgs,
     PublishArgs, SelectionArgs, ServeArgs, Shell, SourceArgs, StateFormat,
 };
@@ -65,6 +65,8 @@ pub fn run(cli: &Cli, color: bool) -> anyhow::Result<Exit> {
             output::stdout(&completions(args.shell))?;
             Ok(code::PASSED.into())
         }
+        #[cfg(feature = "ballista")]
+        Command::Ballista(cmd) => crate::ballista::run(cmd).map(Exit::from),
     }
 }
 
@@ -158,6 +160,13 @@ fn workspace(args: &ConfigArgs) -> anyhow::Result<Workspace> {
     Ok(Workspace::open(&path, opts)?)
 }
 
+/// The workspace of a command that runs queries: on `--engine` when given.
+fn workspace_on(args: &ConfigArgs, engine: &EngineArgs) -> anyhow::Result<Workspace> {
+    let (path, mut opts) = workspace_options(args)?;
+    opts.engine = engine.engine.clone();
+    Ok(Workspace::open(&path, opts)?)
+}
+
 /// The config file of `args` and how to open its workspace (SLUICE_STATE over `state:`).
 fn workspace_options(args: &ConfigArgs) -> anyhow::Result<(PathBuf, WorkspaceOptions)> {
     let path = config_path(args)?;
@@ -172,7 +181,8 @@ fn workspace_options(args: &ConfigArgs) -> anyhow::Result<(PathBuf, WorkspaceOpt
 /// `sluice serve`: until SIGTERM; exit 0 after the requests in flight finished.
 fn serve(args: &ServeArgs) -> anyhow::Result<u8> {
     use sluice_serve::ServeError;
-    let (path, workspace) = workspace_options(&args.config)?;
+    let (path, mut workspace) = workspace_options(&args.config)?;
+    workspace.engine = args.engine.engine.clone();
     let opts = sluice_serve::ServeOptions {
         addr: args.addr,
         allow_remote: args.allow_remote,
@@ -229,7 +239,7 @@ fn warn_undelivered(emitter: Option<&Emitter>) {
 /// Runs `work` on the async runtime the application layer's use cases run on. Once it
 /// has finished, the runtime is let go without waiting for its idle threads to be joined
 /// (a few milliseconds of every command's exit): nothing is left running on it.
-fn block_on<F: std::future::Future>(work: F) -> anyhow::Result<F::Output> {
+pub(crate) fn block_on<F: std::future::Future>(work: F) -> anyhow::Result<F::Output> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -269,7 +279,7 @@ fn validate(args: &ConfigArgs, cli: &Cli) -> anyhow::Result<u8> {
 
 /// `sluice check`.
 fn check(args: &CheckArgs, cli: &Cli, color: bool) -> anyhow::Result<Exit> {
-    let ws = workspace(&args.config)?;
+    let ws = workspace_on(&args.config, &args.engine)?;
     if let Some(path) = &args.output {
         output::check_target(path)?;
     }
@@ -444,7 +454,7 @@ fn history(args: &MetricHistoryArgs, color: bool) -> anyhow::Result<u8> {
 
 /// `sluice publish X [--rollback [--to V]]`.
 fn publish(args: &PublishArgs, quiet: bool, color: bool) -> anyhow::Result<Exit> {
-    let ws = workspace(&args.config)?;
+    let ws = workspace_on(&args.config, &args.engine)?;
     let req = PublishRequest {
         dataset: args.dataset.clone(),
         rollback: args.rollback,

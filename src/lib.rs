@@ -8,6 +8,8 @@
 //! with one `Cause:` line per source (a config's diagnostics rustc-style) and picks the
 //! exit code from the error's kind.
 
+#[cfg(feature = "ballista")]
+mod ballista;
 mod cli;
 mod commands;
 mod logging;

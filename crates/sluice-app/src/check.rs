@@ -124,6 +124,7 @@ async fn run_and_record(
         published: previous_versions(config),
         run_id: Some(run_id),
         frames: req.frames,
+        engine: ws.engine(),
     };
     let report = run(config, &opts).await?;
     let transitions = if req.record {

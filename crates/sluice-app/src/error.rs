@@ -226,7 +226,8 @@ impl Error {
             },
             Error::Engine(e) => match &**e {
                 sluice_engine::Error::UnknownName(_) => ErrorKind::NotFound,
-                sluice_engine::Error::DiffOutputNotAFolder(_) => ErrorKind::Invalid,
+                sluice_engine::Error::DiffOutputNotAFolder(_)
+                | sluice_engine::Error::EngineNotBuilt(_) => ErrorKind::Invalid,
                 _ => ErrorKind::Unavailable,
             },
             Error::Source(e) => match e.kind {

@@ -88,6 +88,8 @@ pub struct WorkspaceOptions {
     /// Who acts, when a request does not say (`None`: the Airflow task from
     /// `AIRFLOW_CTX_*`, else `$USER`).
     pub actor: Option<String>,
+    /// Where queries run (`--engine`, `SLUICE_ENGINE`), over the config's `engine:`.
+    pub engine: Option<sluice_spec::Engine>,
 }
 
 /// A loaded config and what the use cases share around it.
@@ -100,6 +102,7 @@ pub struct Workspace {
     blocked: Mutex<Option<(Halted, Arc<BlockedBy>)>>,
     clock: Clock,
     actor: Option<String>,
+    engine: Option<sluice_spec::Engine>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -145,7 +148,17 @@ impl Workspace {
             blocked: Mutex::new(None),
             clock: opts.clock,
             actor: opts.actor,
+            engine: opts.engine,
         })
+    }
+
+    /// Where this workspace's runs execute: the caller's choice (`--engine`,
+    /// `SLUICE_ENGINE`), else the config's `engine:`, else in-process DataFusion.
+    pub fn engine(&self) -> sluice_spec::Engine {
+        self.engine
+            .clone()
+            .or_else(|| self.config.engine.clone())
+            .unwrap_or_default()
     }
 
     /// The config.

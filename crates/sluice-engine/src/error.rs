@@ -28,6 +28,22 @@ pub enum Error {
     /// The query engine could not start (the environment: memory, threads, temp folder).
     #[error("cannot start the query engine: {0}")]
     Session(Box<datafusion::error::DataFusionError>),
+    /// The engine asked for is not in this build (`ballista://` without the `ballista`
+    /// feature): the caller's choice, fixed by another build or another engine.
+    #[error(
+        "--engine {0}: this sluice was built without Ballista support; build it with `cargo build --release --features ballista`, or run in-process (`--engine datafusion`, the default)"
+    )]
+    EngineNotBuilt(String),
+    /// The engine's scheduler could not be reached: nothing ran.
+    #[error(
+        "cannot reach the Ballista scheduler at {address}: {cause}; start one (`sluice ballista scheduler --bind {address}`), or check --engine / SLUICE_ENGINE / `engine:`"
+    )]
+    EngineUnreachable {
+        /// `ballista://host:port`.
+        address: String,
+        /// Why, in words.
+        cause: String,
+    },
 }
 
 impl From<sluice_spec::UnknownName> for Error {

@@ -12,6 +12,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "ballista")]
+pub mod ballista;
 pub mod compare;
 pub mod compile;
 pub mod delta;
@@ -53,6 +55,7 @@ use chrono::{DateTime, Utc};
 use sluice_spec::{Config, Dataset, Parity, Reconcile};
 
 pub use compare::Published;
+pub use sluice_spec::Engine;
 pub use error::{CheckError, CheckErrorKind, Error, Result, SourceError, SourceErrorKind};
 pub use evaluate::{pct, threshold_text};
 pub use progress::{Progress, ProgressSnapshot};
@@ -92,6 +95,8 @@ pub struct RunOptions {
     /// In-memory frames standing in for datasets' `path` (by dataset name): the Python
     /// module's frames, a polars `DataFrame` from Rust.
     pub frames: frame::Frames,
+    /// Where the queries run: in this process (the default) or on a Ballista cluster.
+    pub engine: Engine,
 }
 
 /// A new run id: a UUID v7, so ids sort by time.
@@ -114,6 +119,7 @@ impl Default for RunOptions {
             published: HashMap::new(),
             run_id: None,
             frames: frame::Frames::new(),
+            engine: Engine::InProcess,
         }
     }
 }

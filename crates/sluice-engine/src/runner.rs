@@ -50,13 +50,14 @@ pub(crate) async fn run(
         // The run id on the events themselves too: the run span is not enabled when only
         // this target is (Airflow's default).
         info!(target: RUN_TARGET, %run_id, config = %config.file.path().display(), "run started");
-        let session = session::new_session(opts.memory_limit, opts.target_partitions)?;
+        let session =
+            session::for_engine(&opts.engine, opts.memory_limit, opts.target_partitions).await?;
         let sample_session = one_partition(&session);
         let to_open = datasets_to_open(config, sel);
-        let mut sources = open_all(&session, &to_open, &opts.frames).await;
+        let mut sources = open_all(&session, &to_open, &opts.frames, &opts.engine).await;
         let baselines = published_to_open(sel, opts);
         let baseline_refs: Vec<&Dataset> = baselines.iter().collect();
-        sources.extend(open_all(&session, &baseline_refs, &Default::default()).await);
+        sources.extend(open_all(&session, &baseline_refs, &Default::default(), &opts.engine).await);
         // Test builds: a test changes the data here (deletes an object) to see a read fail.
         sluice_spec::fault::fault("sources-opened");
 
@@ -82,6 +83,7 @@ pub(crate) async fn run(
             history: &opts.history,
             dataset_metrics: opts.dataset_metrics,
             published: &opts.published,
+            distributed: opts.engine.is_distributed(),
         };
         let scans = scan_all(&cx, opts, sel, &to_open, &extras).await;
         let comparisons = Comparisons {
@@ -213,8 +215,21 @@ async fn open_all(
     session: &SessionContext,
     to_open: &[&Dataset],
     frames: &crate::frame::Frames,
+    engine: &crate::Engine,
 ) -> HashMap<String, std::result::Result<Source, SourceError>> {
     let opened = join_all(to_open.iter().map(|ds| async {
+        if engine.is_distributed() {
+            let what = if frames.contains_key(&ds.name) {
+                Some("an in-memory frame")
+            } else if ds.format == Some(sluice_spec::Format::Delta) {
+                Some("a Delta table")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return (ds.name.clone(), Err(not_on_cluster(ds, what, engine)));
+            }
+        }
         if let Some(frame) = frames.get(&ds.name) {
             return (ds.name.clone(), crate::frame::open(session, ds, frame));
         }
@@ -232,6 +247,18 @@ async fn open_all(
     }))
     .await;
     opened.into_iter().collect()
+}
+
+/// `ds` (`what`) cannot be read by a cluster's executors.
+fn not_on_cluster(ds: &Dataset, what: &str, engine: &crate::Engine) -> SourceError {
+    SourceError::new(
+        SourceErrorKind::Format,
+        &ds.location,
+        format!(
+            "dataset `{}` is {what}: it cannot run on {engine}, whose executors read files only (Parquet, CSV, JSON on a shared path or an object store); check it in-process (`--engine datafusion`)",
+            ds.name
+        ),
+    )
 }
 
 /// What scanning the datasets gave.

@@ -45,17 +45,56 @@ pub fn new_session(
         .build_arc()
         .map_err(|e| Error::Session(Box::new(e)))?;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
-    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
-        crate::duplicates::Duplicates::default(),
-    ));
-    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
-        crate::diff::RowHash::default(),
-    ));
-    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
-        crate::regex_like::RegexpLike::default(),
-    ));
-    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(
-        crate::quantile_order::LargestDecrease::default(),
-    ));
+    register_functions(&ctx);
     Ok(ctx)
+}
+
+/// sluice's own functions: the keyed diff's row hash, `matches:`'s regex (compiled once),
+/// `unique`'s duplicate bitmaps and the long `quantiles_ordered`'s largest decrease. The
+/// one list every place that plans or executes sluice's queries registers (the session
+/// here, and a Ballista scheduler's and executors' registries).
+pub fn functions() -> (
+    Vec<datafusion::logical_expr::ScalarUDF>,
+    Vec<datafusion::logical_expr::AggregateUDF>,
+) {
+    use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+    (
+        vec![
+            ScalarUDF::from(crate::diff::RowHash::default()),
+            ScalarUDF::from(crate::regex_like::RegexpLike::default()),
+        ],
+        vec![
+            AggregateUDF::from(crate::duplicates::Duplicates::default()),
+            AggregateUDF::from(crate::quantile_order::LargestDecrease::default()),
+        ],
+    )
+}
+
+/// Registers [`functions`] in `ctx`.
+pub fn register_functions(ctx: &SessionContext) {
+    let (scalars, aggregates) = functions();
+    for f in scalars {
+        ctx.register_udf(f);
+    }
+    for f in aggregates {
+        ctx.register_udaf(f);
+    }
+}
+
+/// The session of a run on `engine`: in-process, or a client of a Ballista scheduler
+/// (which must answer first; nothing runs when it does not).
+pub(crate) async fn for_engine(
+    engine: &sluice_spec::Engine,
+    memory_limit: Option<usize>,
+    target_partitions: Option<usize>,
+) -> Result<SessionContext> {
+    match engine {
+        sluice_spec::Engine::InProcess => new_session(memory_limit, target_partitions),
+        #[cfg(feature = "ballista")]
+        sluice_spec::Engine::Ballista { host, port } => {
+            crate::ballista::client_session(host, *port, target_partitions).await
+        }
+        #[cfg(not(feature = "ballista"))]
+        sluice_spec::Engine::Ballista { .. } => Err(Error::EngineNotBuilt(engine.to_string())),
+    }
 }

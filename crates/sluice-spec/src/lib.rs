@@ -8,6 +8,7 @@
 
 pub mod diag;
 pub mod dialect;
+pub mod engine;
 pub mod duration;
 pub mod fault;
 pub mod forecast;
@@ -33,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Level};
 pub use dialect::Dialect;
+pub use engine::Engine;
 pub use forecast::{
     CompletenessSpec, DateGrid, Frequency, GridStart, KeySource, KeyValues, QuantileOrder,
 };
@@ -152,6 +154,7 @@ pub fn load_str(path: &Path, text: String, vars: &Vars) -> Result<Config, SpecEr
         notify: parts.notify,
         openlineage: parts.openlineage,
         serve: parts.serve,
+        engine: parts.engine,
     })
 }
 

@@ -47,6 +47,9 @@ pub struct Config {
     pub openlineage: crate::openlineage::OpenLineageSettings,
     /// `serve:`: settings of `sluice serve`.
     pub serve: ServeSettings,
+    /// `engine:`: where the queries run (`None`: not set; `--engine` and `SLUICE_ENGINE`
+    /// come first, then this, then in-process DataFusion).
+    pub engine: Option<crate::Engine>,
 }
 
 /// `serve:`: settings of `sluice serve`.

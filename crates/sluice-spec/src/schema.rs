@@ -196,6 +196,7 @@ fn top_level(key: &str) -> Option<Value> {
             &[],
         )
         .described("Settings of `sluice serve`."),
+        "engine" => string().described("Where the queries run: `datafusion` (in-process, the default) or `ballista://HOST:PORT` (a Ballista scheduler; needs a sluice built with the `ballista` feature)."),
         "storage" => json!({
             "description": "How to reach object stores, per URL prefix (`s3://lake/`): the longest matching prefix applies.",
             "type": "object",

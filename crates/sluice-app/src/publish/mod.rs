@@ -298,6 +298,7 @@ async fn locked(
         history: std::sync::Arc::new(history),
         dataset_metrics: true,
         run_id: Some(run_id),
+        engine: ws.engine(),
         ..RunOptions::default()
     };
     let report = crate::check::run(&staged_config, &opts).await?;

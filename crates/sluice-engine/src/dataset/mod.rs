@@ -50,6 +50,8 @@ pub(crate) struct RunContext<'a> {
     pub dataset_metrics: bool,
     /// Published versions to compare with, by dataset.
     pub published: &'a HashMap<String, crate::compare::Published>,
+    /// The queries run on a cluster (Ballista): only plans its executors can run.
+    pub distributed: bool,
 }
 
 /// What running a dataset produced.

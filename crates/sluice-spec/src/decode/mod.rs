@@ -132,6 +132,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "openlineage",
     "serve",
     "storage",
+    "engine",
 ];
 /// The keys of `defaults:`.
 pub(crate) const DEFAULTS_KEYS: &[&str] = &["severity", "samples", "breaker"];
@@ -502,6 +503,7 @@ impl Decoder<'_> {
             .map(|n| self.openlineage(n, file_base))
             .unwrap_or_default();
         let serve = get(top, "serve").map(|n| self.serve(n)).unwrap_or_default();
+        let engine = get(top, "engine").and_then(|n| self.engine(n));
         self.check_pipeline(&datasets, &stages, &reconciles);
         self.check_lineage(&datasets, &exposures);
         Some(ConfigParts {
@@ -518,7 +520,24 @@ impl Decoder<'_> {
             notify,
             openlineage,
             serve,
+            engine,
         })
+    }
+
+    /// `engine: datafusion | ballista://HOST:PORT`.
+    fn engine(&mut self, node: &Node) -> Option<crate::Engine> {
+        let text = self.string(node, "`engine`")?;
+        match crate::Engine::parse(&text) {
+            Ok(e) => Some(e),
+            Err(why) => {
+                self.err(
+                    Diagnostic::error(node.span, why)
+                        .label("not an engine")
+                        .help("`engine: datafusion` runs the queries in this process (the default); `engine: ballista://scheduler:50050` runs them on a Ballista cluster (a sluice built with `--features ballista`)".to_string()),
+                );
+                None
+            }
+        }
     }
 
     /// `serve: { token_env: NAME }`.
@@ -2251,6 +2270,7 @@ pub(crate) struct ConfigParts {
     pub notify: crate::notify::Notify,
     pub openlineage: crate::openlineage::OpenLineageSettings,
     pub serve: ServeSettings,
+    pub engine: Option<crate::Engine>,
 }
 
 #[cfg(test)]
