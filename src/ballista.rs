@@ -86,7 +86,10 @@ pub fn run(cmd: &BallistaCommand) -> anyhow::Result<u8> {
                 config: storage_config(a.config.as_ref())?,
                 executor_timeout_seconds: a.executor_timeout,
             };
-            eprintln!("sluice ballista scheduler listening on {} (ballista://{})", a.bind, a.bind);
+            eprintln!(
+                "sluice ballista scheduler listening on {} (ballista://{})",
+                a.bind, a.bind
+            );
             block_on(ballista::run_scheduler(opts))?.context("the scheduler stopped")?;
         }
         BallistaCommand::Executor(a) => {

@@ -18,9 +18,9 @@ use sluice_app::publish::{PublishOutcome, PublishRequest};
 use sluice_app::{StateChoice, Workspace, WorkspaceOptions};
 
 use crate::cli::{
-    BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, EngineArgs, Format, GateArgs, GraphFormat, GuardArgs,
-    ImpactArgs, InitArgs, LineageCommand, ManualArgs, MetricHistoryArgs, OpenLineageArgs,
-    PublishArgs, SelectionArgs, ServeArgs, Shell, SourceArgs, StateFormat,
+    BreakerCommand, CheckArgs, Cli, Command, ConfigArgs, EngineArgs, Format, GateArgs, GraphFormat,
+    GuardArgs, ImpactArgs, InitArgs, LineageCommand, ManualArgs, MetricHistoryArgs,
+    OpenLineageArgs, PublishArgs, SelectionArgs, ServeArgs, Shell, SourceArgs, StateFormat,
 };
 use crate::render::{self, Style};
 use crate::{Usage, code, output, progress, use_color};

@@ -88,7 +88,10 @@ impl Cluster {
                     "--concurrent-tasks".into(),
                     "2".into(),
                     "--work-dir".into(),
-                    work.path().join(format!("executor{i}")).display().to_string(),
+                    work.path()
+                        .join(format!("executor{i}"))
+                        .display()
+                        .to_string(),
                 ],
                 &format!("executor{i}.log"),
             ));
@@ -142,10 +145,10 @@ impl Drop for Cluster {
     }
 }
 
-/// One cluster for the tests that do not stop it.
-fn shared() -> &'static Cluster {
-    static CLUSTER: std::sync::OnceLock<Cluster> = std::sync::OnceLock::new();
-    CLUSTER.get_or_init(|| Cluster::start(2, None, &[]))
+/// A scheduler and two executors with no settings, for one test (a cluster shared through
+/// a static would outlive the test process: statics are not dropped).
+fn cluster() -> Cluster {
+    Cluster::start(2, None, &[])
 }
 
 /// sluice in `dir` with `args`, in-process or on `engine`.
@@ -184,7 +187,7 @@ fn not_for_a_cluster(dir: &Path) -> bool {
 
 #[test]
 fn the_check_catalogue_gives_the_same_reports() {
-    let cluster = shared();
+    let cluster = cluster();
     let mut compared = 0;
     let mut failed = Vec::new();
     for config in common::configs_under(&common::cases_root()) {
@@ -197,8 +200,14 @@ fn the_check_catalogue_gives_the_same_reports() {
         let there = common::transcript(&run_in(dir, &args, Some(&cluster.engine)), dir);
         compared += 1;
         if here != there {
-            let name = dir.strip_prefix(common::cases_root()).unwrap().display().to_string();
-            failed.push(format!("{name}:\n--- in-process\n{here}\n--- ballista\n{there}"));
+            let name = dir
+                .strip_prefix(common::cases_root())
+                .unwrap()
+                .display()
+                .to_string();
+            failed.push(format!(
+                "{name}:\n--- in-process\n{here}\n--- ballista\n{there}"
+            ));
         }
     }
     assert!(compared >= 50, "only {compared} cases compared");
@@ -255,7 +264,7 @@ fn stable(mut v: Value) -> Value {
 
 #[test]
 fn parity_finds_exactly_the_generated_differences_on_the_cluster() {
-    let cluster = shared();
+    let cluster = cluster();
     let dir = tempfile::tempdir().unwrap();
     let data = repo().join("tests/fixtures/gen5000");
     std::fs::write(
@@ -266,11 +275,15 @@ fn parity_finds_exactly_the_generated_differences_on_the_cluster() {
     let args: Vec<String> = ["check", "--format", "json"].map(String::from).to_vec();
     let here = run_in(dir.path(), &args, None);
     let there = run_in(dir.path(), &args, Some(&cluster.engine));
-    assert_eq!(there.status.code(), Some(1), "{}", String::from_utf8_lossy(&there.stderr));
-    let m: Value = serde_json::from_str(
-        &std::fs::read_to_string(data.join("manifest.json")).unwrap(),
-    )
-    .unwrap();
+    assert_eq!(
+        there.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&there.stderr)
+    );
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
+            .unwrap();
     let r = report(&there);
     let rows = r["checks"]
         .as_array()
@@ -282,14 +295,20 @@ fn parity_finds_exactly_the_generated_differences_on_the_cluster() {
     assert_eq!(o["missing"], m["target_dropped_rows"], "{o}");
     assert_eq!(o["extra"], 0);
     assert_eq!(o["changed"], m["target_changed_amounts"], "{o}");
-    assert_eq!(o["duplicate_keys"]["source"], m["duplicate_order_id_values"]);
-    assert_eq!(o["duplicate_keys"]["target"], m["duplicate_order_id_values"]);
+    assert_eq!(
+        o["duplicate_keys"]["source"],
+        m["duplicate_order_id_values"]
+    );
+    assert_eq!(
+        o["duplicate_keys"]["target"],
+        m["duplicate_order_id_values"]
+    );
     assert_eq!(stable(report(&here)), stable(r));
 }
 
 #[test]
 fn the_reconciliation_example_gives_the_same_report() {
-    let cluster = shared();
+    let cluster = cluster();
     let dir = repo().join("examples/reconcile");
     let args: Vec<String> = ["check", "--format", "json", "--now", "2025-01-01T00:00:00Z"]
         .map(String::from)
@@ -312,7 +331,11 @@ fn an_unreachable_scheduler_is_exit_4_naming_it() {
         err.contains(&format!("cannot reach the Ballista scheduler at {engine}")),
         "{err}"
     );
-    assert!(out.stdout.is_empty(), "nothing ran: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing ran: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// A dataset big enough to still be scanning when an executor is killed.
@@ -321,52 +344,117 @@ fn big_csv(dir: &Path) -> PathBuf {
     let mut text = String::with_capacity(60_000_000);
     text.push_str("id,amount,email\n");
     for i in 0..2_000_000u64 {
-        text.push_str(&format!("{i},{}.{:02},user{i}@example.com\n", i % 1000, i % 100));
+        text.push_str(&format!(
+            "{i},{}.{:02},user{i}@example.com\n",
+            i % 1000,
+            i % 100
+        ));
     }
     std::fs::write(&path, text).unwrap();
     path
 }
 
-#[test]
-fn a_killed_executor_makes_the_run_an_error_that_trips_nothing() {
-    let mut cluster = Cluster::start(2, None, &[]);
+const BIG: &str = "datasets:\n  big:\n    path: big.csv\n    checks:\n      - unique: id\n      - matches: { column: email, regex: '^user[0-9]+@example[.]com$' }\n      - range: { column: amount, min: -1 }\n";
+
+/// `sluice check` of [`BIG`] on `cluster`, recording state, with `kill` run once the
+/// query is under way.
+fn check_while(cluster: &mut Cluster, dir: &Path, kill: impl FnOnce(&mut Cluster)) -> Output {
+    let mut run = sluice();
+    run.args([
+        "--color",
+        "never",
+        "check",
+        "--format",
+        "json",
+        "--engine",
+        &cluster.engine,
+    ])
+    .current_dir(dir)
+    .env_remove("SLUICE_NO_STATE")
+    .env("USER", "tester")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let child = run.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    kill(cluster);
+    child.wait_with_output().unwrap()
+}
+
+fn big_dataset() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     big_csv(dir.path());
-    std::fs::write(
-        dir.path().join("sluice.yaml"),
-        "datasets:\n  big:\n    path: big.csv\n    checks:\n      - unique: id\n      - matches: { column: email, regex: '^user[0-9]+@example[.]com$' }\n      - range: { column: amount, min: -1 }\n",
-    )
-    .unwrap();
-    let mut run = sluice();
-    run.args(["--color", "never", "check", "--format", "json", "--engine", &cluster.engine])
-        .current_dir(dir.path())
-        .env_remove("SLUICE_NO_STATE")
-        .env("USER", "tester")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = run.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    for e in &mut cluster.executors {
-        let _ = e.kill();
-        let _ = e.wait();
-    }
-    let out = child.wait_with_output().unwrap();
+    std::fs::write(dir.path().join("sluice.yaml"), BIG).unwrap();
+    dir
+}
+
+/// No breaker is open in `dir`'s state store.
+fn nothing_tripped(dir: &Path) {
+    let status = common::run(dir, &["breaker", "status", "--format", "json"]);
+    let text = common::stdout(&status);
+    assert!(!text.contains("\"open\""), "{text}");
+}
+
+#[test]
+fn losing_every_executor_mid_query_is_exit_4_and_trips_nothing() {
+    let mut cluster = cluster();
+    let dir = big_dataset();
+    let out = check_while(&mut cluster, dir.path(), |c| {
+        for e in &mut c.executors {
+            let _ = e.kill();
+            let _ = e.wait();
+        }
+    });
     let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(4), "{err}\n{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{err}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let r = report(&out);
     assert_eq!(r["status"], "error", "{r}");
-    let messages: Vec<String> = r["checks"]
+    let cluster_failed = r["checks"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| c["status"] == "error")
-        .map(|c| c["message"].as_str().unwrap_or_default().to_string())
-        .collect();
-    assert!(!messages.is_empty(), "{r}");
-    // Nothing tripped: the breaker of `big` is closed.
-    let status = common::run(dir.path(), &["breaker", "status", "--format", "json"]);
-    let text = common::stdout(&status);
-    assert!(!text.contains("\"open\""), "{text}");
+        .any(|c| {
+            c["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("the Ballista cluster failed the query: Job "))
+        });
+    assert!(cluster_failed, "{r}");
+    nothing_tripped(dir.path());
+}
+
+#[test]
+fn losing_one_executor_mid_query_is_retried_or_an_error_never_a_trip() {
+    let mut cluster = cluster();
+    let dir = big_dataset();
+    let here = run_in(
+        dir.path(),
+        &["check".into(), "--format".into(), "json".into()],
+        None,
+    );
+    let out = check_while(&mut cluster, dir.path(), |c| {
+        let _ = c.executors[0].kill();
+        let _ = c.executors[0].wait();
+    });
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    match out.status.code() {
+        // Ballista ran the lost executor's tasks on the other one: the same report.
+        Some(0) => assert_eq!(
+            common::verdicts(&report(&here)),
+            common::verdicts(&report(&out)),
+            "{err}"
+        ),
+        // Or the job failed: the run is an error, and nothing moved.
+        Some(4) => {
+            assert_eq!(report(&out)["status"], "error");
+            nothing_tripped(dir.path());
+        }
+        other => panic!("exit {other:?}: {err}"),
+    }
 }
 
 #[test]
@@ -375,7 +463,10 @@ fn object_store_datasets_run_on_the_cluster() {
         return;
     };
     let prefix = s3.prefix("ballista");
-    s3.upload(&repo().join("tests/fixtures/gen5000/orders.parquet"), &format!("{prefix}orders.parquet"));
+    s3.upload(
+        &repo().join("tests/fixtures/gen5000/orders.parquet"),
+        &format!("{prefix}orders.parquet"),
+    );
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("sluice.yaml");
     std::fs::write(
@@ -391,7 +482,9 @@ fn object_store_datasets_run_on_the_cluster() {
     let args: Vec<String> = ["check", "--format", "json"].map(String::from).to_vec();
     let with_env = |engine: Option<&str>| {
         let mut c = sluice();
-        c.args(["--color", "never"]).args(&args).current_dir(dir.path());
+        c.args(["--color", "never"])
+            .args(&args)
+            .current_dir(dir.path());
         for (k, v) in &env {
             c.env(k, v);
         }
@@ -402,6 +495,11 @@ fn object_store_datasets_run_on_the_cluster() {
     };
     let here = with_env(None);
     let there = with_env(Some(&cluster.engine));
-    assert_eq!(here.status.code(), there.status.code(), "{}", String::from_utf8_lossy(&there.stderr));
+    assert_eq!(
+        here.status.code(),
+        there.status.code(),
+        "{}",
+        String::from_utf8_lossy(&there.stderr)
+    );
     assert_eq!(stable(report(&here)), stable(report(&there)));
 }

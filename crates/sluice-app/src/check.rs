@@ -290,6 +290,14 @@ pub(crate) fn record(
         let Ok(ds) = config.dataset(&d.name) else {
             continue;
         };
+        // The cluster failed, not the data: the run is `error`, and no breaker moves.
+        if report.checks.iter().any(|c| {
+            c.dataset == d.name
+                && c.status == CheckStatus::Error
+                && sluice_engine::is_cluster_failure(&c.message)
+        }) {
+            continue;
+        }
         let mut failing: Vec<String> = report
             .checks
             .iter()

@@ -224,11 +224,127 @@ pub(crate) fn df_message(e: &datafusion::error::DataFusionError) -> String {
             break;
         }
     }
+    let from_task;
+    match remote_failure(&text) {
+        Some(Remote::Cluster(reason)) => {
+            return format!(
+                "{CLUSTER_FAILURE}: {reason}; nothing was tripped or published: rerun once the cluster is healthy (or in-process, --engine datafusion)"
+            );
+        }
+        Some(Remote::Data(message)) => {
+            from_task = message;
+            t = from_task.as_str();
+        }
+        None => {}
+    }
     let mut msg = t.to_string();
     if msg.contains("unequal lengths between records") {
         msg.push_str(" (a row has more or fewer fields than the header: fix the file, or set `csv: { delimiter: ... }` if it uses another separator)");
     }
     msg
+}
+
+/// How the message of a check whose query the cluster failed (a Ballista job that
+/// failed: an executor lost, a task out of retries, the scheduler gone) starts. Such a
+/// check is `error`, and its run moves no breaker ([`is_cluster_failure`]).
+pub const CLUSTER_FAILURE: &str = "the Ballista cluster failed the query";
+
+/// Whether `message` (a check's) says the cluster failed its query, not the data.
+pub fn is_cluster_failure(message: &str) -> bool {
+    message.contains(CLUSTER_FAILURE)
+}
+
+/// The reason, when `text` (a DataFusion error's) is a cluster's failure to run a query.
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
+pub(crate) fn cluster_failure_reason(text: &str) -> Option<String> {
+    match remote_failure(text) {
+        Some(Remote::Cluster(reason)) => Some(reason),
+        _ => None,
+    }
+}
+
+/// A query that failed on a cluster: because of the cluster, or of the data (a task's
+/// own error, which reads as it would in-process).
+enum Remote {
+    Cluster(String),
+    Data(String),
+}
+
+/// What a Ballista job failure (`Job <id> failed: …`, or the scheduler refusing or
+/// dropping the query) was, if `text` is one. A task's runtime error comes back as the
+/// `Debug` text of DataFusion's error (`…DataFusionError(Shared(External(ArrowError(
+/// CastError("…")))))`): its innermost message is the data's fault, rebuilt as in-process
+/// DataFusion words it; anything else (an executor lost, a fetch that failed, retries
+/// used up) is the cluster's.
+fn remote_failure(text: &str) -> Option<Remote> {
+    let first = |s: &str| s.lines().next().unwrap_or("").trim().to_string();
+    if let Some(at) = text.find("Job ")
+        && let Some((job, reason)) = text[at..].split_once(" failed: ")
+        && job.split_whitespace().count() == 2
+    {
+        const TASK: &str = "runtime execution error: ";
+        if let Some(i) = reason.find(TASK)
+            && let Some(message) = innermost_error(&reason[i + TASK.len()..])
+        {
+            return Some(Remote::Data(message));
+        }
+        return Some(Remote::Cluster(format!(
+            "{} failed: {}",
+            job.trim(),
+            first(reason)
+        )));
+    }
+    for marker in [
+        "Fail to execute query due to",
+        "error trying to connect",
+        "transport error",
+    ] {
+        if let Some(at) = text.find(marker) {
+            return Some(Remote::Cluster(first(&text[at..])));
+        }
+    }
+    None
+}
+
+/// The innermost `Variant("message")` of an error's `Debug` text, as its `Display` reads
+/// (arrow's kinds keep their prefix, `Cast error: …`; DataFusion's lose it, as
+/// [`df_message`] strips it).
+fn innermost_error(debug: &str) -> Option<String> {
+    let open = debug.rfind("(\"")?;
+    let variant: String = debug[..open]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let mut message = String::new();
+    let mut chars = debug[open + 2..].chars();
+    loop {
+        match chars.next()? {
+            '"' => break,
+            '\\' => match chars.next()? {
+                'n' => message.push('\n'),
+                't' => message.push('\t'),
+                other => message.push(other),
+            },
+            c => message.push(c),
+        }
+    }
+    let prefix = match variant.as_str() {
+        "CastError" => "Cast error: ",
+        "CsvError" => "Csv error: ",
+        "JsonError" => "Json error: ",
+        "ParseError" => "Parser error: ",
+        "ComputeError" => "Compute error: ",
+        "InvalidArgumentError" => "Invalid argument error: ",
+        "ArithmeticOverflow" => "Arithmetic overflow: ",
+        "IoError" => "Io error: ",
+        "ParquetError" => "Parquet error: ",
+        _ => "",
+    };
+    Some(format!("{prefix}{message}"))
 }
 
 /// DataFusion's memory-pool error (some 650 characters: the top consumers, the pool) as
@@ -266,6 +382,36 @@ pub(crate) fn in_query(query: &str, msg: String) -> String {
 
 /// Engine result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod cluster_tests {
+    use super::*;
+
+    #[test]
+    fn a_ballista_job_failure_is_a_cluster_failure_and_a_data_error_is_not() {
+        let e = datafusion::error::DataFusionError::Execution(
+            "Job 7Hx2 failed: Task 3 failed after 4 attempts: executor lost\nmore".into(),
+        );
+        let m = df_message(&e);
+        assert!(is_cluster_failure(&m), "{m}");
+        assert!(
+            m.contains("Job 7Hx2 failed: Task 3 failed after 4 attempts: executor lost"),
+            "{m}"
+        );
+        assert!(!m.contains("more"), "{m}");
+        let e =
+            datafusion::error::DataFusionError::Execution("Cast error: 'x' is not a number".into());
+        assert!(!is_cluster_failure(&df_message(&e)));
+        // A task's own error is the data's, worded as in-process.
+        let e = datafusion::error::DataFusionError::Execution(
+            r#"Job 038H failed: Job failed due to stage 0 failed: Task failed due to runtime execution error: DataFusionError(Shared(External(ArrowError(CastError("Cannot cast string \'shipped\' to value of \"Float64\" type")))))"#.into(),
+        );
+        assert_eq!(
+            df_message(&e),
+            r#"Cast error: Cannot cast string 'shipped' to value of "Float64" type"#
+        );
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -55,12 +55,15 @@ use chrono::{DateTime, Utc};
 use sluice_spec::{Config, Dataset, Parity, Reconcile};
 
 pub use compare::Published;
-pub use sluice_spec::Engine;
-pub use error::{CheckError, CheckErrorKind, Error, Result, SourceError, SourceErrorKind};
+pub use error::{
+    CLUSTER_FAILURE, CheckError, CheckErrorKind, Error, Result, SourceError, SourceErrorKind,
+    is_cluster_failure,
+};
 pub use evaluate::{pct, threshold_text};
 pub use progress::{Progress, ProgressSnapshot};
 pub use report::{CheckResult, CheckStatus, DatasetReport, RunReport, RunStatus, Summary};
 pub use runner::RUN_TARGET;
+pub use sluice_spec::Engine;
 
 /// How to run.
 #[derive(Clone, Debug)]

@@ -233,7 +233,7 @@ async fn open_all(
         if let Some(frame) = frames.get(&ds.name) {
             return (ds.name.clone(), crate::frame::open(session, ds, frame));
         }
-        let opened = AssertUnwindSafe(source::open(session, ds))
+        let opened = AssertUnwindSafe(source::open_for(session, ds, engine.is_distributed()))
             .catch_unwind()
             .await
             .unwrap_or_else(|panic| {

@@ -411,6 +411,17 @@ fn looks_like_iceberg(dir: &Path) -> bool {
 /// Registers `ds` in `ctx` under its name and returns its schema.
 #[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
 pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
+    open_for(ctx, ds, false).await
+}
+
+/// [`open`], for a session whose queries run on a cluster (`distributed`): a glob is
+/// resolved here to the files it matches, since a plan sent to a scheduler carries a
+/// table's folder but not its pattern.
+pub async fn open_for(
+    ctx: &SessionContext,
+    ds: &Dataset,
+    distributed: bool,
+) -> Result<Source, SourceError> {
     if ds.format == Some(Format::Delta) {
         return crate::delta::open(ctx, ds).await;
     }
@@ -456,7 +467,20 @@ pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceEr
             .await
             .map_err(|m| SourceError::new(K::Invalid, &ds.location, m))?;
     }
-    let provider = provider(ctx, ds, format, options, url, &schema)?;
+    let paths = if distributed && has_glob(&ds.path) {
+        listed
+            .iter()
+            .map(|meta| {
+                let file = format!("{}{}", url.object_store().as_str(), meta.location);
+                ListingTableUrl::parse(&file).map_err(|e| {
+                    SourceError::new(K::Internal, &ds.location, format!("file `{file}`: {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![url]
+    };
+    let provider = provider(ctx, ds, format, options, paths, &schema)?;
     register(ctx, ds, &ds.location, provider, format, files)
 }
 
@@ -532,7 +556,7 @@ fn provider(
     ds: &Dataset,
     format: Format,
     options: ListingOptions,
-    url: ListingTableUrl,
+    paths: Vec<ListingTableUrl>,
     schema: &SchemaRef,
 ) -> Result<Arc<dyn datafusion::catalog::TableProvider>, SourceError> {
     let null_value = ds.csv.null_value.as_ref().filter(|_| format == Format::Csv);
@@ -553,7 +577,7 @@ fn provider(
         )),
         None => schema.clone(),
     };
-    let config = ListingTableConfig::new(url)
+    let config = ListingTableConfig::new_with_multi_paths(paths)
         .with_listing_options(options)
         .with_schema(read_schema);
     let table = ListingTable::try_new(config).map_err(|e| {

@@ -86,8 +86,20 @@ mod tests {
             Engine::parse("ballista://10.0.0.5").unwrap().to_string(),
             "ballista://10.0.0.5:50050"
         );
-        assert!(Engine::parse("spark://x:7077").unwrap_err().contains("not an engine"));
-        assert!(Engine::parse("ballista://x:port").unwrap_err().contains("not a port"));
-        assert!(Engine::parse("ballista://").unwrap_err().contains("no scheduler host"));
+        assert!(
+            Engine::parse("spark://x:7077")
+                .unwrap_err()
+                .contains("not an engine")
+        );
+        assert!(
+            Engine::parse("ballista://x:port")
+                .unwrap_err()
+                .contains("not a port")
+        );
+        assert!(
+            Engine::parse("ballista://")
+                .unwrap_err()
+                .contains("no scheduler host")
+        );
     }
 }

@@ -8,8 +8,8 @@
 
 pub mod diag;
 pub mod dialect;
-pub mod engine;
 pub mod duration;
+pub mod engine;
 pub mod fault;
 pub mod forecast;
 pub mod history;

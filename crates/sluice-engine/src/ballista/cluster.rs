@@ -76,7 +76,9 @@ fn function_registry() -> BallistaFunctionRegistry {
     let mut registry = BallistaFunctionRegistry::default();
     let (scalars, aggregates) = crate::session::functions();
     for f in scalars {
-        registry.scalar_functions.insert(f.name().to_string(), Arc::new(f));
+        registry
+            .scalar_functions
+            .insert(f.name().to_string(), Arc::new(f));
     }
     for f in aggregates {
         registry
@@ -100,6 +102,8 @@ pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ClusterError> {
     if let Some(t) = opts.executor_timeout_seconds {
         config.executor_timeout_seconds = t;
         config.expire_dead_executor_interval_seconds = t.clamp(1, 15);
+        // With no executor left, running jobs fail after as long again (not 180 s).
+        config.no_executors_grace_period_seconds = t;
     }
     config.override_logical_codec = Some(Arc::new(SluiceLogicalCodec::default()));
     config.override_session_builder = Some(Arc::new(move |session_config| {
@@ -128,7 +132,10 @@ pub async fn run_executor(opts: ExecutorOptions) -> Result<(), ClusterError> {
     let (work_dir, _temp) = match &opts.work_dir {
         Some(d) => {
             std::fs::create_dir_all(d).map_err(|e| {
-                ClusterError(format!("cannot create the work folder {}: {e}", d.display()))
+                ClusterError(format!(
+                    "cannot create the work folder {}: {e}",
+                    d.display()
+                ))
             })?;
             (d.clone(), None)
         }

@@ -166,7 +166,9 @@ mod tests {
         let codec = SluiceLogicalCodec::default();
         let mut buf = Vec::new();
         let name = TableReference::bare("keys");
-        codec.try_encode_table_provider(&name, table, &mut buf).unwrap();
+        codec
+            .try_encode_table_provider(&name, table, &mut buf)
+            .unwrap();
         let ctx = TaskContext::default();
         let back = codec
             .try_decode_table_provider(&buf, &name, schema, &ctx)

@@ -18,6 +18,7 @@
 
 mod cluster;
 mod codec;
+mod guard;
 mod stores;
 
 use std::sync::Arc;
@@ -58,6 +59,13 @@ pub(crate) async fn client_session(
         .build()
         .upgrade_for_ballista(url)
         .map_err(|e| Error::Session(Box::new(e)))?;
+    let planner = guard::GuardedPlanner {
+        inner: state.query_planner().clone(),
+        latch: Arc::new(guard::Latch::default()),
+    };
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_query_planner(Arc::new(planner))
+        .build();
     let ctx = SessionContext::new_with_state(state);
     // Upgrading replaces the function lists with Ballista's: sluice's go back on top.
     crate::session::register_functions(&ctx);
@@ -70,8 +78,11 @@ async fn reachable(address: &str, url: &str) -> Result<()> {
         address: address.to_string(),
         cause,
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT, SchedulerGrpcClient::connect(url.to_string()))
-        .await
+    match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        SchedulerGrpcClient::connect(url.to_string()),
+    )
+    .await
     {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(unreachable(crate::objects::chain(&e))),

@@ -35,6 +35,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
 use datafusion::physical_plan::{StatisticsArgs, StatisticsContext};
+use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 use datafusion::prelude::SessionContext;
 use sluice_spec::Format;
 
@@ -60,8 +61,15 @@ impl<'a> Footers<'a> {
             return None;
         }
         // Planning the bare table scan reads no data: the listing table's statistics were
-        // collected (and cached) from the footers when it was opened.
-        let plan = df.clone().create_physical_plan().await.ok()?;
+        // collected (and cached) from the footers when it was opened. Planned here, by
+        // DataFusion's own planner, whatever engine runs the queries (a cluster's planner
+        // would hand the plan to its scheduler).
+        let (state, logical) = df.clone().into_parts();
+        let logical = state.optimize(&logical).ok()?;
+        let plan = DefaultPhysicalPlanner::default()
+            .create_physical_plan(&logical, &state)
+            .await
+            .ok()?;
         let stats = StatisticsContext::new()
             .compute(plan.as_ref(), &StatisticsArgs::new())
             .ok()?;

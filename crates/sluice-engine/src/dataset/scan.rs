@@ -116,6 +116,12 @@ pub(super) async fn fused(
             }
             Ok(as_u64(&v[0]))
         }
+        // The cluster failed the query, not the data: every check is `error` with why.
+        Err(fused_err) if crate::error::is_cluster_failure(&fused_err) => Err(SourceError::new(
+            crate::error::SourceErrorKind::Unreachable,
+            &ds.location,
+            fused_err,
+        )),
         Err(fused_err) => one_by_one(cx, ds, source, df, units, report, &fused_err).await,
     }
 }
