@@ -496,3 +496,65 @@ fn unknown_stage_is_a_usage_error() {
         "error: unknown stage `book`; did you mean `book_redemptions`?\n"
     );
 }
+
+/// A build without the `ballista` feature refuses a Ballista engine, from the flag, the
+/// environment or the config, with exit 2 and how to get one; nothing runs.
+#[cfg(not(feature = "ballista"))]
+#[test]
+fn a_ballista_engine_without_the_feature_is_exit_2_saying_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "a\n1\n").unwrap();
+    let cfg = "datasets:\n  t:\n    path: t.csv\n    checks:\n      - not_null: a\n";
+    std::fs::write(dir.path().join("sluice.yaml"), cfg).unwrap();
+    let runs = [
+        sluice()
+            .args(["check", "--engine", "ballista://127.0.0.1:50050"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap(),
+        sluice()
+            .arg("check")
+            .env("SLUICE_ENGINE", "ballista://127.0.0.1:50050")
+            .current_dir(dir.path())
+            .output()
+            .unwrap(),
+    ];
+    for out in runs {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("built without Ballista support"), "{err}");
+        assert!(err.contains("--features ballista"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        format!("engine: ballista://127.0.0.1:50050\n{cfg}"),
+    )
+    .unwrap();
+    let out = sluice()
+        .arg("check")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // `--engine datafusion` overrides the config's engine.
+    let out = sluice()
+        .args(["check", "--engine", "datafusion"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Not an engine at all: clap says what is accepted.
+    let out = sluice()
+        .args(["check", "--engine", "spark://m:7077"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ballista://HOST:PORT"));
+}

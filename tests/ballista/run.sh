@@ -11,7 +11,7 @@ SLUICE_TEST_S3="$(echo "$s3_info" | sed -n 1p)"
 SLUICE_TEST_S3_CREDENTIALS="$(echo "$s3_info" | sed -n 2p)"
 export SLUICE_TEST_S3 SLUICE_TEST_S3_CREDENTIALS SLUICE_REQUIRE_LAKE=1
 started=$(date +%s)
-cargo build --features ballista --tests --bins
+cargo test --features ballista --test ballista --no-run
 echo "ballista: built in $(( $(date +%s) - started ))s"
 started=$(date +%s)
 cargo test --features ballista --test ballista -- --test-threads 2 "$@"

@@ -36,14 +36,11 @@ pub enum Error {
     EngineNotBuilt(String),
     /// The engine's scheduler could not be reached: nothing ran.
     #[error(
-        "cannot reach the Ballista scheduler at {address}: {cause}; start one (`sluice ballista scheduler --bind {address}`), or check --engine / SLUICE_ENGINE / `engine:`"
+        "cannot reach the Ballista scheduler at {}: {}; start one (`sluice ballista scheduler --bind HOST:PORT`), or check --engine / SLUICE_ENGINE / `engine:`",
+        .0.0, .0.1
     )]
-    EngineUnreachable {
-        /// `ballista://host:port`.
-        address: String,
-        /// Why, in words.
-        cause: String,
-    },
+    /// The address (`ballista://host:port`) and why, in words.
+    EngineUnreachable(Box<(String, String)>),
 }
 
 impl From<sluice_spec::UnknownName> for Error {

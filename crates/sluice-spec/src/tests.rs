@@ -1340,3 +1340,25 @@ openlineage:
         d[0].message
     );
 }
+
+#[test]
+fn engine_is_datafusion_or_a_ballista_scheduler() {
+    let c = ok("engine: ballista://sched.internal:50070\ndatasets:\n  d: { path: x.csv }\n");
+    assert_eq!(
+        c.engine,
+        Some(Engine::Ballista {
+            host: "sched.internal".into(),
+            port: 50070
+        })
+    );
+    assert_eq!(ok("datasets:\n  d: { path: x.csv }\n").engine, None);
+    let d = errors("datasets:\n  d: { path: x.csv }\nengine: spark://master:7077\n");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("is not an engine"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(d[0].span.unwrap().start.line, 3);
+    assert!(d[0].help.as_deref().unwrap().contains("ballista://"));
+}

@@ -74,10 +74,8 @@ pub(crate) async fn client_session(
 
 /// Whether the scheduler accepts a gRPC connection, as an error naming it when not.
 async fn reachable(address: &str, url: &str) -> Result<()> {
-    let unreachable = |cause: String| Error::EngineUnreachable {
-        address: address.to_string(),
-        cause,
-    };
+    let unreachable =
+        |cause: String| Error::EngineUnreachable(Box::new((address.to_string(), cause)));
     match tokio::time::timeout(
         CONNECT_TIMEOUT,
         SchedulerGrpcClient::connect(url.to_string()),
