@@ -165,20 +165,6 @@ fn run_in(dir: &Path, args: &[String], engine: Option<&str>) -> Output {
     c.output().unwrap()
 }
 
-fn case_args(dir: &Path) -> Vec<String> {
-    match std::fs::read_to_string(dir.join("args")) {
-        Ok(a) => a
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(String::from)
-            .collect(),
-        Err(_) => ["check", "--format", "json", "--now", "2025-01-01T00:00:00Z"]
-            .map(String::from)
-            .to_vec(),
-    }
-}
-
 /// Datasets that cannot run on a cluster, by design (see the README): their reports say so.
 fn not_for_a_cluster(dir: &Path) -> bool {
     let text = std::fs::read_to_string(dir.join("sluice.yaml")).unwrap_or_default();
@@ -192,7 +178,7 @@ fn the_check_catalogue_gives_the_same_reports() {
     let mut failed = Vec::new();
     for config in common::configs_under(&common::cases_root()) {
         let dir = config.parent().unwrap();
-        let args = case_args(dir);
+        let args = common::case_args(dir);
         if args.first().map(String::as_str) != Some("check") || not_for_a_cluster(dir) {
             continue;
         }
@@ -218,26 +204,6 @@ fn the_check_catalogue_gives_the_same_reports() {
         failed.join("\n")
     );
 }
-
-const PARITY: &str = r#"
-datasets:
-  orders:
-    path: DATA/orders.parquet
-  orders_target:
-    path: DATA/orders_target.parquet
-    parity:
-      - against: orders
-        name: C19
-        row_count: { tolerance: 0 }
-      - against: orders
-        name: C20
-        sum: { columns: [amount], tolerance: 0.01 }
-      - against: orders
-        name: rows
-        keys: [order_id]
-        compare: all
-        samples: 20
-"#;
 
 fn report(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)
@@ -269,7 +235,7 @@ fn parity_finds_exactly_the_generated_differences_on_the_cluster() {
     let data = repo().join("tests/fixtures/gen5000");
     std::fs::write(
         dir.path().join("sluice.yaml"),
-        PARITY.replace("DATA", &data.display().to_string()),
+        common::PARITY_CONFIG.replace("DATA", &data.display().to_string()),
     )
     .unwrap();
     let args: Vec<String> = ["check", "--format", "json"].map(String::from).to_vec();

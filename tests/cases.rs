@@ -20,17 +20,7 @@ fn cases_root() -> PathBuf {
 }
 
 fn run_case(dir: &Path) -> String {
-    let args: Vec<String> = match std::fs::read_to_string(dir.join("args")) {
-        Ok(a) => a
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(String::from)
-            .collect(),
-        Err(_) => ["check", "--format", "json", "--now", "2025-01-01T00:00:00Z"]
-            .map(String::from)
-            .to_vec(),
-    };
+    let args = common::case_args(dir);
     let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
         .arg("--color")
         .arg("never")

@@ -29,25 +29,7 @@ fn run(config: &str, args: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap(), json)
 }
 
-const CONFIG: &str = r#"
-datasets:
-  orders:
-    path: DATA/orders.parquet
-  orders_target:
-    path: DATA/orders_target.parquet
-    parity:
-      - against: orders
-        name: C19
-        row_count: { tolerance: 0 }
-      - against: orders
-        name: C20
-        sum: { columns: [amount], tolerance: 0.01 }
-      - against: orders
-        name: rows
-        keys: [order_id]
-        compare: all
-        samples: 20
-"#;
+const CONFIG: &str = common::PARITY_CONFIG;
 
 #[test]
 fn finds_exactly_the_generated_differences() {

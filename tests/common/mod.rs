@@ -16,6 +16,45 @@ pub fn cases_root() -> PathBuf {
     repo().join("tests/cases")
 }
 
+/// The arguments of the case in `dir`: its `args` file (one per line), else
+/// `check --format json --now 2025-01-01T00:00:00Z`.
+pub fn case_args(dir: &Path) -> Vec<String> {
+    match std::fs::read_to_string(dir.join("args")) {
+        Ok(a) => a
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+        Err(_) => ["check", "--format", "json", "--now", "2025-01-01T00:00:00Z"]
+            .map(String::from)
+            .to_vec(),
+    }
+}
+
+/// The parity ground-truth config over `tests/fixtures/gen5000` (`DATA` stands for that
+/// folder): row counts (C19), sums (C20) and the keyed diff `rows` of orders_target
+/// against orders.
+pub const PARITY_CONFIG: &str = r#"
+datasets:
+  orders:
+    path: DATA/orders.parquet
+  orders_target:
+    path: DATA/orders_target.parquet
+    parity:
+      - against: orders
+        name: C19
+        row_count: { tolerance: 0 }
+      - against: orders
+        name: C20
+        sum: { columns: [amount], tolerance: 0.01 }
+      - against: orders
+        name: rows
+        keys: [order_id]
+        compare: all
+        samples: 20
+"#;
+
 /// Every `sluice.yaml` below `dir`, in path order.
 pub fn configs_under(dir: &Path) -> Vec<PathBuf> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
