@@ -469,3 +469,24 @@ fn object_store_datasets_run_on_the_cluster() {
     );
     assert_eq!(stable(report(&here)), stable(report(&there)));
 }
+
+#[test]
+fn a_delta_table_on_the_cluster_is_an_error_saying_why() {
+    let cluster = cluster();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sluice.yaml"),
+        "datasets:\n  t:\n    path: table/\n    format: delta\n    checks:\n      - row_count: { min: 1 }\n",
+    )
+    .unwrap();
+    let args: Vec<String> = ["check", "--format", "json"].map(String::from).to_vec();
+    let out = run_in(dir.path(), &args, Some(&cluster.engine));
+    assert_eq!(out.status.code(), Some(4));
+    let r = report(&out);
+    let message = r["checks"][0]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("is a Delta table: it cannot run on ballista://"),
+        "{message}"
+    );
+    assert!(message.contains("--engine datafusion"), "{message}");
+}
