@@ -156,23 +156,27 @@ fn strip_dot(p: PathBuf) -> PathBuf {
 /// Opens the workspace of `args`: its config, and the state store `SLUICE_STATE` names
 /// (relative to the working directory), if set.
 fn workspace(args: &ConfigArgs) -> anyhow::Result<Workspace> {
-    let (path, opts) = workspace_options(args)?;
+    let (path, opts) = workspace_options(args, None)?;
     Ok(Workspace::open(&path, opts)?)
 }
 
 /// The workspace of a command that runs queries: on `--engine` when given.
 fn workspace_on(args: &ConfigArgs, engine: &EngineArgs) -> anyhow::Result<Workspace> {
-    let (path, mut opts) = workspace_options(args)?;
-    opts.engine = engine.engine.clone();
+    let (path, opts) = workspace_options(args, Some(engine))?;
     Ok(Workspace::open(&path, opts)?)
 }
 
-/// The config file of `args` and how to open its workspace (SLUICE_STATE over `state:`).
-fn workspace_options(args: &ConfigArgs) -> anyhow::Result<(PathBuf, WorkspaceOptions)> {
+/// The config file of `args` and how to open its workspace (SLUICE_STATE over `state:`,
+/// `--engine` over `engine:`).
+fn workspace_options(
+    args: &ConfigArgs,
+    engine: Option<&EngineArgs>,
+) -> anyhow::Result<(PathBuf, WorkspaceOptions)> {
     let path = config_path(args)?;
     let opts = WorkspaceOptions {
         vars: args.vars.clone(),
         state: StateChoice::from_env(),
+        engine: engine.and_then(|e| e.engine.clone()),
         ..WorkspaceOptions::default()
     };
     Ok((path, opts))
@@ -181,8 +185,7 @@ fn workspace_options(args: &ConfigArgs) -> anyhow::Result<(PathBuf, WorkspaceOpt
 /// `sluice serve`: until SIGTERM; exit 0 after the requests in flight finished.
 fn serve(args: &ServeArgs) -> anyhow::Result<u8> {
     use sluice_serve::ServeError;
-    let (path, mut workspace) = workspace_options(&args.config)?;
-    workspace.engine = args.engine.engine.clone();
+    let (path, workspace) = workspace_options(&args.config, Some(&args.engine))?;
     let opts = sluice_serve::ServeOptions {
         addr: args.addr,
         allow_remote: args.allow_remote,

@@ -247,16 +247,9 @@ fn parity_finds_exactly_the_generated_differences_on_the_cluster() {
         "{}",
         String::from_utf8_lossy(&there.stderr)
     );
-    let m: Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap())
-            .unwrap();
+    let m = common::gen5000_manifest();
     let r = report(&there);
-    let rows = r["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "rows")
-        .unwrap();
+    let rows = common::check_named(&r, "rows");
     let o = &rows["observed"]["rows"];
     assert_eq!(o["missing"], m["target_dropped_rows"], "{o}");
     assert_eq!(o["extra"], 0);
@@ -356,8 +349,12 @@ fn big_dataset() -> tempfile::TempDir {
 /// No breaker is open in `dir`'s state store.
 fn nothing_tripped(dir: &Path) {
     let status = common::run(dir, &["breaker", "status", "--format", "json"]);
-    let text = common::stdout(&status);
-    assert!(!text.contains("\"open\""), "{text}");
+    assert_eq!(common::code(&status), 0, "{}", common::stderr(&status));
+    let v = common::json(&status);
+    let breakers = v["breakers"].as_array().unwrap_or_else(|| panic!("{v}"));
+    for b in breakers {
+        assert_ne!(b["state"], "open", "{v}");
+    }
 }
 
 #[test]

@@ -506,55 +506,36 @@ fn a_ballista_engine_without_the_feature_is_exit_2_saying_how_to_build_it() {
     std::fs::write(dir.path().join("t.csv"), "a\n1\n").unwrap();
     let cfg = "datasets:\n  t:\n    path: t.csv\n    checks:\n      - not_null: a\n";
     std::fs::write(dir.path().join("sluice.yaml"), cfg).unwrap();
-    let runs = [
-        sluice()
-            .args(["check", "--engine", "ballista://127.0.0.1:50050"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap(),
-        sluice()
-            .arg("check")
-            .env("SLUICE_ENGINE", "ballista://127.0.0.1:50050")
-            .current_dir(dir.path())
-            .output()
-            .unwrap(),
-    ];
-    for out in runs {
+    let check = |args: &[&str], engine_env: Option<&str>| {
+        let mut c = sluice();
+        c.arg("check").args(args).current_dir(dir.path());
+        if let Some(e) = engine_env {
+            c.env("SLUICE_ENGINE", e);
+        }
+        c.output().unwrap()
+    };
+    let refused = |out: std::process::Output| {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains("built without Ballista support"), "{err}");
         assert!(err.contains("--features ballista"), "{err}");
         assert!(out.stdout.is_empty());
-    }
+    };
+    let engine = "ballista://127.0.0.1:50050";
+    refused(check(&["--engine", engine], None));
+    refused(check(&[], Some(engine)));
     std::fs::write(
         dir.path().join("sluice.yaml"),
-        format!("engine: ballista://127.0.0.1:50050\n{cfg}"),
+        format!("engine: {engine}\n{cfg}"),
     )
     .unwrap();
-    let out = sluice()
-        .arg("check")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    refused(check(&[], None));
     // `--engine datafusion` overrides the config's engine.
-    let out = sluice()
-        .args(["check", "--engine", "datafusion"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = check(&["--engine", "datafusion"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
     // Not an engine at all: clap says what is accepted.
-    let out = sluice()
-        .args(["check", "--engine", "spark://m:7077"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = check(&["--engine", "spark://m:7077"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ballista://HOST:PORT"));
 }

@@ -8,9 +8,7 @@ use common::{repo, sluice};
 use serde_json::Value;
 
 fn manifest() -> Value {
-    let text =
-        std::fs::read_to_string(repo().join("tests/fixtures/gen5000/manifest.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    common::gen5000_manifest()
 }
 
 fn run(config: &str, args: &[&str]) -> (i32, Value) {
@@ -36,15 +34,7 @@ fn finds_exactly_the_generated_differences() {
     let m = manifest();
     let (code, report) = run(CONFIG, &[]);
     assert_eq!(code, 1);
-    let check = |name: &str| {
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap()
-            .clone()
-    };
+    let check = |name: &str| common::check_named(&report, name).clone();
 
     let c19 = check("C19");
     assert_eq!(c19["status"], "fail");
@@ -119,12 +109,7 @@ fn diff_output_holds_every_differing_row_and_is_readable() {
     );
     let file = out_dir.path().join("orders_target.rows.parquet");
     assert!(file.exists(), "{report}");
-    let rows = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "rows")
-        .unwrap();
+    let rows = common::check_named(&report, "rows");
     assert_eq!(
         rows["observed"]["rows"]["diff_file"],
         file.display().to_string()
@@ -175,12 +160,7 @@ fn a_memory_limit_is_accepted_by_keyed_diffs() {
         CONFIG,
         &["--memory-limit", "8M", "--dataset", "orders_target"],
     );
-    let rows = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "rows")
-        .unwrap();
+    let rows = common::check_named(&report, "rows");
     let o = &rows["observed"]["rows"];
     assert_eq!(o["missing"], m["target_dropped_rows"], "{rows}");
     assert_eq!(o["changed"], m["target_changed_amounts"], "{rows}");

@@ -55,6 +55,23 @@ datasets:
         samples: 20
 "#;
 
+/// The manifest of `tests/fixtures/gen5000` (the shared generator's known differences).
+pub fn gen5000_manifest() -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(repo().join("tests/fixtures/gen5000/manifest.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The check named `name` of a JSON report.
+pub fn check_named<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check `{name}` in {report}"))
+}
+
 /// Every `sluice.yaml` below `dir`, in path order.
 pub fn configs_under(dir: &Path) -> Vec<PathBuf> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)

@@ -221,20 +221,15 @@ pub(crate) fn df_message(e: &datafusion::error::DataFusionError) -> String {
             break;
         }
     }
-    let from_task;
-    match remote_failure(&text) {
+    let mut msg = match remote_failure(&text) {
         Some(Remote::Cluster(reason)) => {
             return format!(
                 "{CLUSTER_FAILURE}: {reason}; nothing was tripped or published: rerun once the cluster is healthy (or in-process, --engine datafusion)"
             );
         }
-        Some(Remote::Data(message)) => {
-            from_task = message;
-            t = from_task.as_str();
-        }
-        None => {}
-    }
-    let mut msg = t.to_string();
+        Some(Remote::Data(message)) => message,
+        None => t.to_string(),
+    };
     if msg.contains("unequal lengths between records") {
         msg.push_str(" (a row has more or fewer fields than the header: fix the file, or set `csv: { delimiter: ... }` if it uses another separator)");
     }
@@ -308,14 +303,10 @@ fn remote_failure(text: &str) -> Option<Remote> {
 /// [`df_message`] strips it).
 fn innermost_error(debug: &str) -> Option<String> {
     let open = debug.rfind("(\"")?;
-    let variant: String = debug[..open]
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let name_from = debug[..open]
+        .rfind(|c: char| !c.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let variant = &debug[name_from..open];
     let mut message = String::new();
     let mut chars = debug[open + 2..].chars();
     loop {
@@ -329,7 +320,7 @@ fn innermost_error(debug: &str) -> Option<String> {
             c => message.push(c),
         }
     }
-    let prefix = match variant.as_str() {
+    let prefix = match variant {
         "CastError" => "Cast error: ",
         "CsvError" => "Csv error: ",
         "JsonError" => "Json error: ",

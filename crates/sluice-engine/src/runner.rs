@@ -218,22 +218,14 @@ async fn open_all(
     engine: &crate::Engine,
 ) -> HashMap<String, std::result::Result<Source, SourceError>> {
     let opened = join_all(to_open.iter().map(|ds| async {
-        if engine.is_distributed() {
-            let what = if frames.contains_key(&ds.name) {
-                Some("an in-memory frame")
-            } else if ds.format == Some(sluice_spec::Format::Delta) {
-                Some("a Delta table")
-            } else {
-                None
-            };
-            if let Some(what) = what {
-                return (ds.name.clone(), Err(not_on_cluster(ds, what, engine)));
-            }
-        }
         if let Some(frame) = frames.get(&ds.name) {
+            if engine.is_distributed() {
+                let refused = source::not_on_cluster(ds, "an in-memory frame", engine);
+                return (ds.name.clone(), Err(refused));
+            }
             return (ds.name.clone(), crate::frame::open(session, ds, frame));
         }
-        let opened = AssertUnwindSafe(source::open_for(session, ds, engine.is_distributed()))
+        let opened = AssertUnwindSafe(source::open_for(session, ds, engine))
             .catch_unwind()
             .await
             .unwrap_or_else(|panic| {
@@ -247,18 +239,6 @@ async fn open_all(
     }))
     .await;
     opened.into_iter().collect()
-}
-
-/// `ds` (`what`) cannot be read by a cluster's executors.
-fn not_on_cluster(ds: &Dataset, what: &str, engine: &crate::Engine) -> SourceError {
-    SourceError::new(
-        SourceErrorKind::Format,
-        &ds.location,
-        format!(
-            "dataset `{}` is {what}: it cannot run on {engine}, whose executors read files only (Parquet, CSV, JSON on a shared path or an object store); check it in-process (`--engine datafusion`)",
-            ds.name
-        ),
-    )
 }
 
 /// What scanning the datasets gave.

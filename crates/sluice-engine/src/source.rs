@@ -411,18 +411,22 @@ fn looks_like_iceberg(dir: &Path) -> bool {
 /// Registers `ds` in `ctx` under its name and returns its schema.
 #[instrument(name = "open", skip_all, fields(dataset = %ds.name, files, columns))]
 pub async fn open(ctx: &SessionContext, ds: &Dataset) -> Result<Source, SourceError> {
-    open_for(ctx, ds, false).await
+    open_for(ctx, ds, &sluice_spec::Engine::InProcess).await
 }
 
-/// [`open`], for a session whose queries run on a cluster (`distributed`): a glob is
-/// resolved here to the files it matches, since a plan sent to a scheduler carries a
-/// table's folder but not its pattern.
+/// [`open`], for a session whose queries run on `engine`. On a cluster, a glob is
+/// resolved here to the files it matches (a plan sent to a scheduler carries a table's
+/// folder but not its pattern), and a Delta table is refused ([`not_on_cluster`]).
 pub async fn open_for(
     ctx: &SessionContext,
     ds: &Dataset,
-    distributed: bool,
+    engine: &sluice_spec::Engine,
 ) -> Result<Source, SourceError> {
+    let distributed = engine.is_distributed();
     if ds.format == Some(Format::Delta) {
+        if distributed {
+            return Err(not_on_cluster(ds, "a Delta table", engine));
+        }
         return crate::delta::open(ctx, ds).await;
     }
     let place = match ds.url() {
@@ -482,6 +486,23 @@ pub async fn open_for(
     };
     let provider = provider(ctx, ds, format, options, paths, &schema)?;
     register(ctx, ds, &ds.location, provider, format, files)
+}
+
+/// `ds` (`what`: a Delta table, an in-memory frame) cannot be read by a cluster's
+/// executors, whose table providers must travel in the plan.
+pub(crate) fn not_on_cluster(
+    ds: &Dataset,
+    what: &str,
+    engine: &sluice_spec::Engine,
+) -> SourceError {
+    SourceError::new(
+        K::Format,
+        &ds.location,
+        format!(
+            "dataset `{}` is {what}: it cannot run on {engine}, whose executors read files only (Parquet, CSV, JSON on a shared path or an object store); check it in-process (`--engine datafusion`)",
+            ds.name
+        ),
+    )
 }
 
 /// Registers `provider` as `ds`'s table in `ctx` (`shown`: the path errors name) and

@@ -101,7 +101,8 @@ pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ClusterError> {
     config.bind_host = opts.bind.ip().to_string();
     if let Some(t) = opts.executor_timeout_seconds {
         config.executor_timeout_seconds = t;
-        config.expire_dead_executor_interval_seconds = t.clamp(1, 15);
+        // Checked twice per timeout, so a silent executor is noticed within it.
+        config.expire_dead_executor_interval_seconds = (t / 2).clamp(1, 15);
         // With no executor left, running jobs fail after as long again (not 180 s).
         config.no_executors_grace_period_seconds = t;
     }
@@ -113,12 +114,14 @@ pub async fn run_scheduler(opts: SchedulerOptions) -> Result<(), ClusterError> {
             .build_arc()?;
         let (scalars, aggregates) = crate::session::functions();
         let mut builder = SessionStateBuilder::new_from_existing(base).with_runtime_env(runtime);
-        if let Some(list) = builder.scalar_functions() {
-            list.extend(scalars.into_iter().map(Arc::new));
-        }
-        if let Some(list) = builder.aggregate_functions() {
-            list.extend(aggregates.into_iter().map(Arc::new));
-        }
+        builder
+            .scalar_functions()
+            .get_or_insert_with(Vec::new)
+            .extend(scalars.into_iter().map(Arc::new));
+        builder
+            .aggregate_functions()
+            .get_or_insert_with(Vec::new)
+            .extend(aggregates.into_iter().map(Arc::new));
         Ok(builder.build())
     }));
     let cluster = BallistaCluster::new_from_config(&config).await?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use datafusion::object_store::ObjectStore;
-use sluice_spec::{Config, StorageOptions};
+use sluice_spec::{Config, StorageOptions, StorageRules};
 use url::Url;
 
 use crate::objects::{self, Remote};
@@ -31,24 +31,28 @@ impl LazyStores {
         }
     }
 
-    /// The settings for `url`: those of a dataset of the config in the same bucket (the
-    /// top-level `storage:` prefixes apply to every dataset), else none.
+    /// The settings for `remote`: those of the config's datasets in the same bucket (the
+    /// config resolves every URL of a bucket to the same settings), else the top-level
+    /// `storage:` blocks alone (every dataset carries them), else none.
     fn options(&self, remote: &Remote) -> StorageOptions {
         let Some(config) = &self.config else {
             return StorageOptions::default();
         };
         let url = remote.url.as_str();
-        config
-            .datasets
-            .iter()
-            .find(|d| {
-                d.url()
-                    .and_then(|u| Remote::parse(u).ok())
-                    .is_some_and(|r| r.root == remote.root)
-            })
-            .or_else(|| config.datasets.first())
-            .map(|d| d.storage.for_url(url))
-            .unwrap_or_default()
+        let in_bucket = config.datasets.iter().find(|d| {
+            d.url()
+                .and_then(|u| Remote::parse(u).ok())
+                .is_some_and(|r| r.root == remote.root)
+        });
+        match (in_bucket, config.datasets.first()) {
+            (Some(d), _) => d.storage.for_url(url),
+            (None, Some(d)) => StorageRules {
+                prefixes: d.storage.prefixes.clone(),
+                own: None,
+            }
+            .for_url(url),
+            (None, None) => StorageOptions::default(),
+        }
     }
 }
 
