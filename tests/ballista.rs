@@ -45,9 +45,19 @@ struct Cluster {
 }
 
 impl Cluster {
-    /// A scheduler and `executors` executors; `config` gives them its `storage:`
-    /// settings, `env` is added to theirs.
+    /// A scheduler and `executors` executors of two task slots each; `config` gives them
+    /// its `storage:` settings, `env` is added to theirs.
     fn start(executors: usize, config: Option<&Path>, env: &[(&str, String)]) -> Cluster {
+        Cluster::start_with(executors, 2, config, env)
+    }
+
+    /// As [`Cluster::start`], with `slots` concurrent tasks per executor.
+    fn start_with(
+        executors: usize,
+        slots: usize,
+        config: Option<&Path>,
+        env: &[(&str, String)],
+    ) -> Cluster {
         let work = tempfile::tempdir().unwrap();
         let port = free_port();
         let spawn = |args: Vec<String>, log: &str| -> Child {
@@ -86,7 +96,7 @@ impl Cluster {
                     "--grpc-port".into(),
                     grpc.to_string(),
                     "--concurrent-tasks".into(),
-                    "2".into(),
+                    slots.to_string(),
                     "--work-dir".into(),
                     work.path()
                         .join(format!("executor{i}"))
@@ -391,8 +401,10 @@ fn losing_every_executor_mid_query_is_exit_4_and_trips_nothing() {
 }
 
 #[test]
-fn losing_one_executor_mid_query_is_retried_or_an_error_never_a_trip() {
-    let mut cluster = cluster();
+fn losing_one_executor_mid_query_is_a_reported_retry_or_an_error_never_a_trip() {
+    // One task slot each: the scan's tasks are spread over both executors, so the one
+    // killed is running one (with two slots, one executor could take them all).
+    let mut cluster = Cluster::start_with(2, 1, None, &[]);
     let dir = big_dataset();
     let here = run_in(
         dir.path(),
@@ -405,14 +417,31 @@ fn losing_one_executor_mid_query_is_retried_or_an_error_never_a_trip() {
     });
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     match out.status.code() {
-        // Ballista ran the lost executor's tasks on the other one: the same report.
-        Some(0) => assert_eq!(
-            common::verdicts(&report(&here)),
-            common::verdicts(&report(&out)),
-            "{err}"
-        ),
+        // Ballista ran the lost executor's tasks on the other one: the same verdicts, and
+        // the report says which tasks were run again and why.
+        Some(0) => {
+            let r = report(&out);
+            assert_eq!(
+                common::verdicts(&report(&here)),
+                common::verdicts(&r),
+                "{err}"
+            );
+            let retries = r["retries"].as_array().unwrap_or_else(|| panic!("{r}"));
+            assert!(!retries.is_empty(), "{r}");
+            eprintln!("retried: {}", r["retries"]);
+            for retry in retries {
+                assert!(retry["tasks"].as_u64().unwrap() >= 1, "{r}");
+                let reason = retry["reason"].as_str().unwrap();
+                assert!(
+                    reason.starts_with("Task failure due to Executor ")
+                        && reason.ends_with(" lost"),
+                    "{r}"
+                );
+            }
+        }
         // Or the job failed: the run is an error, and nothing moved.
         Some(4) => {
+            eprintln!("failed: {err}");
             assert_eq!(report(&out)["status"], "error");
             nothing_tripped(dir.path());
         }

@@ -121,6 +121,12 @@ class Report:
             for c in self._doc["checks"]
         ]
 
+    @property
+    def retries(self) -> list[dict[str, Any]]:
+        """Tasks a Ballista cluster ran again after losing an executor (``job``, ``stage``,
+        ``tasks``, ``reason``); empty in-process and when nothing was re-run."""
+        return copy.deepcopy(self._doc.get("retries", []))
+
     def check(self, name: str, dataset: str | None = None) -> CheckResult:
         """The result of the check called ``name`` (in ``dataset``)."""
         for c in self.checks:

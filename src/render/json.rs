@@ -60,6 +60,10 @@
 //!   with its `value` and `rows` for `not_constant`, the group and its `value` for `metric`).
 //! - `location`: where the check is defined, `file:line:col`.
 //! - `duration_ms` on a check: only for checks that ran a query of their own.
+//! - `retries` (only on a Ballista cluster, only when there were any): tasks the scheduler
+//!   ran again after an executor was lost, so the results are complete —
+//!   `{ "job", "stage", "tasks", "reason" }` per job stage and reason; a `reason` starting
+//!   `unknown:` when the scheduler's REST API could not be asked.
 
 use sluice_app::engine::RunReport;
 

@@ -324,6 +324,7 @@ pub fn render(report: &RunReport, st: &Style) -> String {
         }
         out.push('\n');
     }
+    retries(&mut out, st, report);
     let s = &report.summary;
     let code = match report.status {
         RunStatus::Passed => "1;32",
@@ -355,9 +356,45 @@ pub fn render(report: &RunReport, st: &Style) -> String {
     out
 }
 
+/// What a Ballista cluster ran again (an executor was lost): one line per job stage.
+fn retries(out: &mut String, st: &Style, report: &RunReport) {
+    for r in &report.retries {
+        let what = match (&r.tasks, &r.stage) {
+            (Some(n), Some(stage)) => format!(
+                "re-ran {n} task{} of job {} stage {stage}",
+                if *n == 1 { "" } else { "s" },
+                r.job
+            ),
+            _ => format!("job {}", r.job),
+        };
+        let _ = writeln!(out, "{} {what}: {}", st.paint("1;33", "Ballista"), r.reason);
+    }
+    if !report.retries.is_empty() {
+        out.push('\n');
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{Style, render, thousands};
+    use sluice_app::engine::RunReport;
+
+    #[test]
+    fn a_ballista_retry_is_a_line_above_the_summary() {
+        let report: RunReport = serde_json::from_str(
+            r#"{"sluice_version":"0","run_id":"r","started_at":"t","finished_at":"t","duration_ms":1500,"now":"t","config":"sluice.yaml","status":"passed","summary":{"total":0,"passed":0,"warned":0,"failed":0,"errored":0,"skipped":0},"datasets":[],"checks":[],
+               "retries":[{"job":"J1","stage":"0","tasks":2,"reason":"Task failure due to Executor e1 lost"},
+                          {"job":"J2","reason":"unknown: the scheduler could not be asked (refused)"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            render(&report, &Style { color: false }),
+            "Ballista re-ran 2 tasks of job J1 stage 0: Task failure due to Executor e1 lost\n\
+             Ballista job J2: unknown: the scheduler could not be asked (refused)\n\
+             \n\
+             0 checks: 0 passed, 0 warned, 0 failed, 0 errors · 0 datasets · 1.50 s\n"
+        );
+    }
 
     #[test]
     fn separators() {

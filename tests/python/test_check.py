@@ -137,6 +137,14 @@ def test_report_round_trips_and_matches_the_cli_document(work: Path) -> None:
     assert "failed" in repr(got)
 
 
+def test_retries_are_empty_in_process_and_read_from_a_cluster_report(work: Path) -> None:
+    got = sluice.check(pl.from_arrow(table()), config=work / "sluice.yaml", dataset="forecast", record=False, now=NOW)
+    assert got.retries == []
+    doc = got.to_dict()
+    doc["retries"] = [{"job": "J1", "stage": "0", "tasks": 1, "reason": "Task failure due to Executor e1 lost"}]
+    assert sluice.Report.from_json(json.dumps(doc)).retries == doc["retries"]
+
+
 def test_raise_on_fail_raises_with_the_report(work: Path) -> None:
     with pytest.raises(sluice.ChecksFailed) as e:
         sluice.check(pl.from_arrow(table()), config=work / "sluice.yaml", dataset="forecast",

@@ -61,7 +61,7 @@ pub use error::{
 };
 pub use evaluate::{pct, threshold_text};
 pub use progress::{Progress, ProgressSnapshot};
-pub use report::{CheckResult, CheckStatus, DatasetReport, RunReport, RunStatus, Summary};
+pub use report::{CheckResult, CheckStatus, DatasetReport, Retry, RunReport, RunStatus, Summary};
 pub use runner::RUN_TARGET;
 pub use sluice_spec::Engine;
 

@@ -204,6 +204,27 @@ pub struct RunReport {
     pub datasets: Vec<DatasetReport>,
     /// Per check, datasets in config order, checks in config order.
     pub checks: Vec<CheckResult>,
+    /// Tasks the engine ran again, on a Ballista cluster: an executor was lost and the
+    /// scheduler re-ran its tasks on another, so the run's results are complete. Absent
+    /// in-process and when nothing was re-run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retries: Vec<Retry>,
+}
+
+/// Tasks of one stage of a Ballista job that failed for one reason and were run again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retry {
+    /// The job's id on the scheduler.
+    pub job: String,
+    /// The stage, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// How many of its tasks, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<u32>,
+    /// Why they failed, as the scheduler says (`Task failure due to Executor … lost`), or
+    /// `unknown: …` when the scheduler could not be asked.
+    pub reason: String,
 }
 
 impl RunReport {

@@ -92,6 +92,7 @@ pub(crate) async fn run(
         };
         let (datasets, checks) = assemble(&cx, opts, sel, scans, comparisons).await;
 
+        let retries = session::retries(&session).await;
         let (summary, status) = RunReport::summarize(&checks);
         let span = tracing::Span::current();
         span.record("datasets", datasets.len());
@@ -116,6 +117,7 @@ pub(crate) async fn run(
             summary,
             datasets,
             checks,
+            retries,
         })
     }
     .instrument(span)

@@ -81,6 +81,20 @@ pub fn register_functions(ctx: &SessionContext) {
     }
 }
 
+/// The tasks a Ballista cluster re-ran for the queries of `session` (none in-process).
+pub(crate) async fn retries(session: &SessionContext) -> Vec<crate::report::Retry> {
+    #[cfg(feature = "ballista")]
+    if let Some(jobs) = session
+        .state()
+        .config()
+        .get_extension::<crate::ballista::Jobs>()
+    {
+        return jobs.retries().await;
+    }
+    let _ = session;
+    Vec::new()
+}
+
 /// The session of a run on `engine`: in-process, or a client of a Ballista scheduler
 /// (which must answer first; nothing runs when it does not).
 pub(crate) async fn for_engine(

@@ -404,6 +404,7 @@ mod tests {
             summary,
             datasets: vec![dataset_report()],
             checks,
+            retries: vec![],
         }
     }
 

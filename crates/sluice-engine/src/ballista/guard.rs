@@ -3,11 +3,13 @@
 //! were running when the last executor was lost). The session's query planner is wrapped
 //! ([`GuardedPlanner`]): every plan it makes reports a cluster failure to the session's
 //! [`Latch`], and once the latch is set, planning fails at once with the same reason.
+//! The same wrapper records the job of every query that completes (see `super::retries`).
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::context::QueryPlanner;
@@ -16,7 +18,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 /// The first cluster failure a session's queries met, if any.
 #[derive(Debug, Default)]
@@ -43,6 +45,8 @@ impl Latch {
 pub struct GuardedPlanner {
     pub(super) inner: Arc<dyn QueryPlanner + Send + Sync>,
     pub(super) latch: Arc<Latch>,
+    /// Where the jobs the session ran are recorded (to ask about re-run tasks).
+    pub(super) jobs: Arc<super::Jobs>,
 }
 
 #[async_trait]
@@ -62,15 +66,18 @@ impl QueryPlanner for GuardedPlanner {
         Ok(Arc::new(Observed {
             inner,
             latch: self.latch.clone(),
+            jobs: self.jobs.clone(),
         }))
     }
 }
 
-/// A cluster query whose errors are reported to the latch.
+/// A cluster query whose errors are reported to the latch, and whose job is recorded
+/// once its results are all in.
 #[derive(Debug)]
 struct Observed {
     inner: Arc<dyn ExecutionPlan>,
     latch: Arc<Latch>,
+    jobs: Arc<super::Jobs>,
 }
 
 impl DisplayAs for Observed {
@@ -118,9 +125,17 @@ impl ExecutionPlan for Observed {
             .inspect_err(|e| latch.observe(e))?;
         let schema = stream.schema();
         let latch = self.latch.clone();
+        let (jobs, plan) = (self.jobs.clone(), self.inner.clone());
+        let finished = futures::stream::once(async move {
+            jobs.record(&plan);
+            None
+        })
+        .filter_map(|end: Option<Result<RecordBatch>>| async move { end });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             schema,
-            stream.inspect_err(move |e| latch.observe(e)),
+            stream
+                .inspect_err(move |e| latch.observe(e))
+                .chain(finished),
         )))
     }
 }

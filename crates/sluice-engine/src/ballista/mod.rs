@@ -19,6 +19,7 @@
 mod cluster;
 mod codec;
 mod guard;
+mod retries;
 mod stores;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use datafusion::prelude::SessionContext;
 
 pub use cluster::{ClusterError, ExecutorOptions, SchedulerOptions, run_executor, run_scheduler};
 pub use codec::SluiceLogicalCodec;
+pub(crate) use retries::Jobs;
 pub use stores::LazyStores;
 
 use crate::error::{Error, Result};
@@ -50,10 +52,12 @@ pub(crate) async fn client_session(
     reachable(&address, &url).await?;
     let base = crate::session::new_session(None, target_partitions)?;
     let state = base.state();
+    let jobs = Arc::new(Jobs::new(url.clone()));
     let config = state
         .config()
         .clone()
-        .with_ballista_logical_extension_codec(Arc::new(SluiceLogicalCodec::default()));
+        .with_ballista_logical_extension_codec(Arc::new(SluiceLogicalCodec::default()))
+        .with_extension(jobs.clone());
     let state = SessionStateBuilder::new_from_existing(state)
         .with_config(config)
         .build()
@@ -62,6 +66,7 @@ pub(crate) async fn client_session(
     let planner = guard::GuardedPlanner {
         inner: state.query_planner().clone(),
         latch: Arc::new(guard::Latch::default()),
+        jobs,
     };
     let state = SessionStateBuilder::new_from_existing(state)
         .with_query_planner(Arc::new(planner))
