@@ -75,6 +75,9 @@ pub(crate) type Map<V> = HashMap<Box<[u8]>, V, BuildHasherDefault<Fx>>;
 pub(crate) struct Dim {
     bytes: Map<u32>,
     words: HashMap<u64, u32, BuildHasherDefault<Fx>>,
+    /// For numbers, the values' 64 bits by position: a forecast written in grid order
+    /// meets the value after the previous one's, checked before any lookup.
+    by_pos: Vec<u64>,
 }
 
 impl Dim {
@@ -233,11 +236,80 @@ impl Col {
         }
     }
 
-    fn f64(&self, i: usize) -> f64 {
+    fn has_nulls(&self) -> bool {
         match self {
-            Col::Float(a) => a.value(i),
-            Col::Int(a) => a.value(i) as f64,
-            _ => f64::NAN,
+            Col::Text(a) => a.null_count() > 0,
+            Col::Int(a) => a.null_count() > 0,
+            Col::Float(a) => a.null_count() > 0,
+            Col::Bool(a) => a.null_count() > 0,
+        }
+    }
+
+    /// Sets `changed[i]` where row `i`'s value differs from row `i - 1`'s (as
+    /// [`Col::same`] says), one typed loop per column rather than a dispatch per row.
+    fn mark_changes(&self, changed: &mut [bool]) {
+        if self.has_nulls() {
+            for (i, c) in changed.iter_mut().enumerate().skip(1) {
+                *c |= !self.same(i, i - 1);
+            }
+            return;
+        }
+        match self {
+            Col::Text(a) => {
+                let views = a.views();
+                for (i, (c, w)) in changed[1..].iter_mut().zip(views.windows(2)).enumerate() {
+                    let (x, y) = (w[0], w[1]);
+                    // Equal views are equal strings; short strings sit whole in the view;
+                    // longer ones with the same length and prefix compare their bytes.
+                    *c |= x != y
+                        && ((x as u32) <= 12
+                            || x as u64 != y as u64
+                            || a.value(i) != a.value(i + 1));
+                }
+            }
+            Col::Int(a) => {
+                for (c, w) in changed[1..].iter_mut().zip(a.values().windows(2)) {
+                    *c |= w[0] != w[1];
+                }
+            }
+            Col::Float(a) => {
+                for (c, w) in changed[1..].iter_mut().zip(a.values().windows(2)) {
+                    *c |= float_bits(w[0]) != float_bits(w[1]);
+                }
+            }
+            Col::Bool(a) => {
+                for i in 1..a.len() {
+                    changed[i] |= a.value(i - 1) != a.value(i);
+                }
+            }
+        }
+    }
+
+    /// The values' 64 bits ([`Col::word`]) of a number column without NULLs.
+    fn words(&self) -> Option<Vec<u64>> {
+        match self {
+            _ if self.has_nulls() => None,
+            Col::Int(a) => Some(a.values().iter().map(|&v| v as u64).collect()),
+            Col::Float(a) => Some(a.values().iter().map(|&v| float_bits(v)).collect()),
+            _ => None,
+        }
+    }
+
+    /// The values as `f64` (numbers; NaN for the rest), borrowed when they are floats.
+    fn f64s(&self) -> std::borrow::Cow<'_, [f64]> {
+        match self {
+            Col::Float(a) => std::borrow::Cow::Borrowed(a.values()),
+            Col::Int(a) => a.values().iter().map(|&v| v as f64).collect(),
+            _ => vec![f64::NAN; self.len()].into(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Col::Text(a) => a.len(),
+            Col::Int(a) => a.len(),
+            Col::Float(a) => a.len(),
+            Col::Bool(a) => a.len(),
         }
     }
 }
@@ -255,15 +327,30 @@ impl Cols {
             .map(Cols)
     }
 
-    fn same(&self, range: std::ops::Range<usize>, i: usize, j: usize) -> bool {
-        self.0[range].iter().all(|c| c.same(i, j))
-    }
-
     fn encode(&self, range: std::ops::Range<usize>, i: usize, out: &mut Vec<u8>) {
         out.clear();
         for c in &self.0[range] {
             c.encode(i, out);
         }
+    }
+
+    /// The runs of rows of `rows` whose key (the columns of `range`) is the same, as
+    /// `start..end` ranges in order.
+    fn key_runs(&self, range: std::ops::Range<usize>, rows: usize) -> Vec<std::ops::Range<usize>> {
+        let mut changed = vec![false; rows];
+        for c in &self.0[range] {
+            c.mark_changes(&mut changed);
+        }
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for (i, _) in changed.iter().enumerate().skip(1).filter(|(_, c)| **c) {
+            runs.push(start..i);
+            start = i;
+        }
+        if rows > 0 {
+            runs.push(start..rows);
+        }
+        runs
     }
 }
 
@@ -329,6 +416,9 @@ pub(crate) fn dimension(values: &[ArrayRef], column_type: &DataType) -> Option<D
             let pos = *dim.bytes.entry(key.as_slice().into()).or_insert(next);
             if let Some(w) = col.word(i) {
                 dim.words.insert(w, pos);
+                if pos == next {
+                    dim.by_pos.push(w);
+                }
             }
         }
     }
@@ -490,6 +580,26 @@ impl Run {
     }
 }
 
+impl Run {
+    /// The run of the pairs `(levels[i], values[i])`, if they are in sorted order
+    /// (`None`: one is out of order). `levels` is not empty.
+    fn of(levels: &[f64], values: &[f64]) -> Option<Run> {
+        let mut sorted = true;
+        let mut drop = f64::NEG_INFINITY;
+        for (l, v) in levels.windows(2).zip(values.windows(2)) {
+            sorted &= in_order((l[0], v[0]), (l[1], v[1]));
+            drop = drop.max(v[0] - v[1]);
+        }
+        let n = levels.len();
+        sorted.then(|| Run {
+            first: (levels[0], values[0]),
+            last: (levels[n - 1], values[n - 1]),
+            // `max` skips NaN, as the pairwise `then` does.
+            drop: (n > 1).then_some(drop),
+        })
+    }
+}
+
 /// A `quantiles_ordered` group's pairs so far.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Sorted {
@@ -508,6 +618,15 @@ impl Sorted {
             Sorted::Empty => Sorted::Run(Run::at(p)),
             Sorted::Run(r) => Run::then(r, Run::at(p)).map_or(Sorted::Unsorted, Sorted::Run),
             Sorted::Unsorted => Sorted::Unsorted,
+        }
+    }
+
+    /// These pairs, then the run `r`.
+    fn append(self, r: Option<Run>) -> Sorted {
+        match (self, r) {
+            (_, None) | (Sorted::Unsorted, _) => Sorted::Unsorted,
+            (Sorted::Empty, Some(r)) => Sorted::Run(r),
+            (Sorted::Run(a), Some(r)) => Run::then(a, r).map_or(Sorted::Unsorted, Sorted::Run),
         }
     }
 
@@ -630,30 +749,33 @@ impl Accumulator for Grouped {
         let cols = Cols::new(values, &spec.canons)?;
         let k = spec.keys;
         let rows = values.first().map_or(0, |a| a.len());
+        let column = &cols.0[k];
         let mut key = Vec::new();
         let mut value = Vec::new();
-        let mut current: Option<(usize, usize)> = None; // (row, group)
-        for i in 0..rows {
-            let g = match current {
-                Some((j, g)) if cols.same(0..k, i, j) => g,
-                _ => {
-                    cols.encode(0..k, i, &mut key);
-                    self.group(&key)
-                }
-            };
-            current = Some((i, g));
+        for run in cols.key_runs(0..k, rows) {
+            cols.encode(0..k, run.start, &mut key);
+            let g = self.group(&key);
             let series = &mut self.states[g];
-            if series.varies || cols.0[k].is_null(i) {
+            if series.varies {
+                continue;
+            }
+            // The run's first value, and whether every other equals it.
+            let mut values = run.filter(|&i| !column.is_null(i));
+            let Some(f) = values.next() else {
+                continue;
+            };
+            if values.any(|i| !column.same(i, f)) {
+                series.varies = true;
                 continue;
             }
             value.clear();
-            cols.0[k].encode(i, &mut value);
+            column.encode(f, &mut value);
             match &series.first {
                 None => {
                     series.first = Some(value.as_slice().into());
                     self.bytes += value.len();
                 }
-                Some(f) if **f != *value => series.varies = true,
+                Some(first) if **first != *value => series.varies = true,
                 Some(_) => {}
             }
         }
@@ -750,9 +872,8 @@ impl Runs {
         if let Some(i) = self.open.iter().position(|(k, _)| **k == *key) {
             return i;
         }
-        if self.closed.contains(&key_hash(key)) {
-            self.unknown = true;
-        }
+        // A key whose group was finished is noticed when it is finished again (`close`)
+        // or, still open at the end, by `evaluate`: no lookup here.
         if self.open.len() == 2 {
             let (k, s) = self.open.pop().expect("two open groups");
             self.close(&k, s);
@@ -771,26 +892,44 @@ impl Accumulator for Runs {
         let cols = Cols::new(values, &spec.canons)?;
         let k = spec.keys;
         let rows = values.first().map_or(0, |a| a.len());
+        let (level, value) = (&cols.0[k], &cols.0[k + 1]);
+        let nulls = level.has_nulls() || value.has_nulls();
+        let (levels, values) = (level.f64s(), value.f64s());
         let mut key = Vec::new();
-        let mut current: Option<(usize, usize)> = None; // (row, open group)
-        for i in 0..rows {
-            if cols.0[k].is_null(i) || cols.0[k + 1].is_null(i) {
-                continue;
-            }
-            let g = match current {
-                Some((j, g)) if cols.same(0..k, i, j) => g,
-                _ => {
-                    cols.encode(0..k, i, &mut key);
-                    let g = self.open(&key);
-                    if self.unknown {
-                        return Ok(());
-                    }
-                    g
+        for run in cols.key_runs(0..k, rows) {
+            let run = if nulls {
+                // Rows without a level or a value are not pairs; a run of only those
+                // opens no group.
+                let pairs: Vec<usize> = run
+                    .filter(|&i| !level.is_null(i) && !value.is_null(i))
+                    .collect();
+                let Some(&first) = pairs.first() else {
+                    continue;
+                };
+                cols.encode(0..k, first, &mut key);
+                let g = self.open(&key);
+                if self.unknown {
+                    return Ok(());
                 }
+                let sorted = &mut self.open[g].1;
+                for i in pairs {
+                    *sorted = sorted.push((levels[i], values[i]));
+                }
+                if *sorted == Sorted::Unsorted {
+                    self.unknown = true;
+                    return Ok(());
+                }
+                continue;
+            } else {
+                run
             };
-            current = Some((i, g));
+            cols.encode(0..k, run.start, &mut key);
+            let g = self.open(&key);
+            if self.unknown {
+                return Ok(());
+            }
             let sorted = &mut self.open[g].1;
-            *sorted = sorted.push((cols.0[k].f64(i), cols.0[k + 1].f64(i)));
+            *sorted = sorted.append(Run::of(&levels[run.clone()], &values[run]));
             if *sorted == Sorted::Unsorted {
                 self.unknown = true;
                 return Ok(());
@@ -889,24 +1028,45 @@ impl Accumulator for GridCount {
         };
         let cols = Cols::new(values, &self.spec.canons)?;
         let rows = values.first().map_or(0, |a| a.len());
+        // Each row's grid cell so far (None: off the grid), one dimension at a time; a
+        // value is looked up only where it differs from the previous row's.
+        let mut cells: Vec<Option<u64>> = vec![Some(0); rows];
+        let mut changed = vec![false; rows];
         let mut key = Vec::new();
-        // Per dimension, the position of the previous row's value (None: off the grid).
-        let mut last: Vec<Option<u32>> = vec![None; dims.len()];
-        let canon_is_number: Vec<bool> = self
-            .spec
-            .canons
-            .iter()
-            .map(|c| matches!(c, Canon::Int | Canon::Float))
-            .collect();
-        for i in 0..rows {
-            let mut cell = 0u64;
-            let mut on = true;
-            for (d, dim) in dims.iter().enumerate() {
-                let col = &cols.0[d];
-                let pos = if i > 0 && col.same(i, i - 1) {
-                    last[d]
-                } else {
-                    let p = match (canon_is_number[d], col.word(i)) {
+        for (d, dim) in dims.iter().enumerate() {
+            let col = &cols.0[d];
+            let number = matches!(self.spec.canons[d], Canon::Int | Canon::Float);
+            if let (true, Some(words)) = (number && !dim.by_pos.is_empty(), col.words()) {
+                // The value after the previous row's in the grid's order, else a lookup.
+                let n = dim.by_pos.len();
+                let (size, mut pos, mut last) = (n as u64, None::<u32>, None::<u64>);
+                for (cell, &w) in cells.iter_mut().zip(&words) {
+                    if last != Some(w) {
+                        let next = pos.map_or(0, |p| (p as usize + 1) % n);
+                        pos = if dim.by_pos[next] == w {
+                            Some(next as u32)
+                        } else {
+                            dim.words.get(&w).copied()
+                        };
+                        last = Some(w);
+                    }
+                    *cell = match (*cell, pos) {
+                        (Some(c), Some(p)) => Some(c * size + p as u64),
+                        _ => None,
+                    };
+                }
+                continue;
+            }
+            changed.fill(false);
+            if let Some(c) = changed.first_mut() {
+                *c = true;
+            }
+            col.mark_changes(&mut changed);
+            let size = dim.len() as u64;
+            let mut pos = None;
+            for (i, cell) in cells.iter_mut().enumerate() {
+                if changed[i] {
+                    pos = match (number, col.word(i)) {
                         (true, Some(w)) => dim.words.get(&w).copied(),
                         (true, None) => None,
                         (false, _) => {
@@ -915,18 +1075,16 @@ impl Accumulator for GridCount {
                             dim.bytes.get(key.as_slice()).copied()
                         }
                     };
-                    last[d] = p;
-                    p
-                };
-                match pos {
-                    Some(p) => cell = cell * dim.len() as u64 + p as u64,
-                    None => on = false,
                 }
+                *cell = match (*cell, pos) {
+                    (Some(c), Some(p)) => Some(c * size + p as u64),
+                    _ => None,
+                };
             }
-            if on {
-                self.on_grid += 1;
-                self.seen[(cell / 64) as usize] |= 1 << (cell % 64);
-            }
+        }
+        for cell in cells.into_iter().flatten() {
+            self.on_grid += 1;
+            self.seen[(cell / 64) as usize] |= 1 << (cell % 64);
         }
         Ok(())
     }
@@ -1142,6 +1300,50 @@ mod tests {
         a.merge_batch(&[state]).unwrap();
         // On the grid: a1 a1 a2 b3 a2 = 5 rows, 3 distinct cells (of 6).
         assert_eq!(result(&a.evaluate().unwrap()), Some((5, 3)));
+    }
+
+    #[test]
+    fn a_number_dimension_finds_values_in_grid_order_out_of_it_and_off_it() {
+        let levels = dimension(
+            &[Arc::new(Float64Array::from(vec![0.1, 0.5, 0.9, 0.5])) as ArrayRef],
+            &DataType::Float64,
+        )
+        .unwrap();
+        let spec = Arc::new(Spec {
+            kind: NativeKind::Grid { dims: vec![levels] },
+            canons: vec![Canon::Float],
+            keys: 1,
+        });
+        let mut g = GridCount {
+            spec,
+            seen: vec![0; 1],
+            on_grid: 0,
+        };
+        // In order, wrapping round, repeated, out of order, off the grid, and -0 for 0.
+        let x = [0.1, 0.5, 0.9, 0.1, 0.1, 0.9, 0.5, 0.3, 0.9, 0.1];
+        g.update_batch(&[Arc::new(Float64Array::from(x.to_vec())) as ArrayRef])
+            .unwrap();
+        assert_eq!(result(&g.evaluate().unwrap()), Some((9, 3)));
+        let mut z = GridCount {
+            seen: vec![0; 1],
+            on_grid: 0,
+            spec: Arc::new(Spec {
+                kind: NativeKind::Grid {
+                    dims: vec![
+                        dimension(
+                            &[Arc::new(Float64Array::from(vec![0.0, 1.0])) as ArrayRef],
+                            &DataType::Float64,
+                        )
+                        .unwrap(),
+                    ],
+                },
+                canons: vec![Canon::Float],
+                keys: 1,
+            }),
+        };
+        z.update_batch(&[Arc::new(Float64Array::from(vec![-0.0, 2.0, 1.0])) as ArrayRef])
+            .unwrap();
+        assert_eq!(result(&z.evaluate().unwrap()), Some((2, 2)));
     }
 
     #[test]
