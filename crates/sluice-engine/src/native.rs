@@ -1021,70 +1021,104 @@ struct GridCount {
     on_grid: u64,
 }
 
+impl Dim {
+    /// The position of row `i`'s value of `col` (None: NULL or not on the grid).
+    fn position(&self, col: &Col, number: bool, i: usize, key: &mut Vec<u8>) -> Option<u32> {
+        if number {
+            return col.word(i).and_then(|w| self.words.get(&w).copied());
+        }
+        key.clear();
+        col.encode(i, key);
+        self.bytes.get(key.as_slice()).copied()
+    }
+}
+
 impl Accumulator for GridCount {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let NativeKind::Grid { dims } = &self.spec.kind else {
             return Ok(());
         };
+        let Some(inner) = dims.len().checked_sub(1) else {
+            // No dimension: every row is on the one cell.
+            let rows = values.first().map_or(0, |a| a.len()) as u64;
+            self.on_grid += rows;
+            if rows > 0 {
+                self.seen[0] |= 1;
+            }
+            return Ok(());
+        };
         let cols = Cols::new(values, &self.spec.canons)?;
         let rows = values.first().map_or(0, |a| a.len());
-        // Each row's grid cell so far (None: off the grid), one dimension at a time; a
-        // value is looked up only where it differs from the previous row's.
-        let mut cells: Vec<Option<u64>> = vec![Some(0); rows];
-        let mut changed = vec![false; rows];
+        let number: Vec<bool> = (self.spec.canons.iter())
+            .map(|c| matches!(c, Canon::Int | Canon::Float))
+            .collect();
+        let (col, dim) = (&cols.0[inner], &dims[inner]);
+        let size = dim.len() as u64;
+        // The innermost dimension's values' 64 bits, when it can be predicted: the value
+        // after the previous row's in the grid's order, checked before any lookup.
+        let words = (number[inner] && !dim.by_pos.is_empty())
+            .then(|| col.words())
+            .flatten();
         let mut key = Vec::new();
-        for (d, dim) in dims.iter().enumerate() {
-            let col = &cols.0[d];
-            let number = matches!(self.spec.canons[d], Canon::Int | Canon::Float);
-            if let (true, Some(words)) = (number && !dim.by_pos.is_empty(), col.words()) {
-                // The value after the previous row's in the grid's order, else a lookup.
-                let n = dim.by_pos.len();
-                let (size, mut pos, mut last) = (n as u64, None::<u32>, None::<u64>);
-                for (cell, &w) in cells.iter_mut().zip(&words) {
-                    if last != Some(w) {
-                        let next = pos.map_or(0, |p| (p as usize + 1) % n);
-                        pos = if dim.by_pos[next] == w {
-                            Some(next as u32)
-                        } else {
-                            dim.words.get(&w).copied()
-                        };
-                        last = Some(w);
+        // Rows of a run share the outer dimensions' values: their cell's base is looked up
+        // once per run; only the innermost dimension is read row by row.
+        // Per outer dimension, the row its position was last looked up for, and that
+        // position: runs change one dimension at a time (the horizon, not the series).
+        let mut known: Vec<Option<(usize, Option<u32>)>> = vec![None; inner];
+        for run in cols.key_runs(0..inner, rows) {
+            let mut base = Some(0u64);
+            for (d, outer) in dims[..inner].iter().enumerate() {
+                let c = &cols.0[d];
+                let p = match known[d] {
+                    Some((j, p)) if c.same(run.start, j) => p,
+                    _ => {
+                        let p = outer.position(c, number[d], run.start, &mut key);
+                        known[d] = Some((run.start, p));
+                        p
                     }
-                    *cell = match (*cell, pos) {
-                        (Some(c), Some(p)) => Some(c * size + p as u64),
-                        _ => None,
-                    };
-                }
-                continue;
-            }
-            changed.fill(false);
-            if let Some(c) = changed.first_mut() {
-                *c = true;
-            }
-            col.mark_changes(&mut changed);
-            let size = dim.len() as u64;
-            let mut pos = None;
-            for (i, cell) in cells.iter_mut().enumerate() {
-                if changed[i] {
-                    pos = match (number, col.word(i)) {
-                        (true, Some(w)) => dim.words.get(&w).copied(),
-                        (true, None) => None,
-                        (false, _) => {
-                            key.clear();
-                            col.encode(i, &mut key);
-                            dim.bytes.get(key.as_slice()).copied()
-                        }
-                    };
-                }
-                *cell = match (*cell, pos) {
-                    (Some(c), Some(p)) => Some(c * size + p as u64),
-                    _ => None,
                 };
+                base = base.zip(p).map(|(b, p)| b * outer.len() as u64 + p as u64);
             }
-        }
-        for cell in cells.into_iter().flatten() {
-            self.on_grid += 1;
-            self.seen[(cell / 64) as usize] |= 1 << (cell % 64);
+            let Some(base) = base else {
+                continue;
+            };
+            let mut mark = |p: u32| {
+                let cell = base * size + p as u64;
+                self.on_grid += 1;
+                self.seen[(cell / 64) as usize] |= 1 << (cell % 64);
+            };
+            match &words {
+                Some(words) => {
+                    let n = dim.by_pos.len();
+                    let (mut pos, mut last) = (None::<u32>, None::<u64>);
+                    for &w in &words[run] {
+                        if last != Some(w) {
+                            let next = pos.map_or(0, |p| p as usize + 1);
+                            let next = if next == n { 0 } else { next };
+                            pos = if dim.by_pos[next] == w {
+                                Some(next as u32)
+                            } else {
+                                dim.words.get(&w).copied()
+                            };
+                            last = Some(w);
+                        }
+                        if let Some(p) = pos {
+                            mark(p);
+                        }
+                    }
+                }
+                None => {
+                    let mut pos = None;
+                    for i in run.clone() {
+                        if i == run.start || !col.same(i, i - 1) {
+                            pos = dim.position(col, number[inner], i, &mut key);
+                        }
+                        if let Some(p) = pos {
+                            mark(p);
+                        }
+                    }
+                }
+            }
         }
         Ok(())
     }
