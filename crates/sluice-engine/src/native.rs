@@ -248,6 +248,10 @@ impl Col {
     /// Sets `changed[i]` where row `i`'s value differs from row `i - 1`'s (as
     /// [`Col::same`] says), one typed loop per column rather than a dispatch per row.
     fn mark_changes(&self, changed: &mut [bool]) {
+        if changed.len() < 2 {
+            // No row has a previous one (an empty batch has no rows at all).
+            return;
+        }
         if self.has_nulls() {
             for (i, c) in changed.iter_mut().enumerate().skip(1) {
                 *c |= !self.same(i, i - 1);
@@ -278,8 +282,8 @@ impl Col {
                 }
             }
             Col::Bool(a) => {
-                for i in 1..a.len() {
-                    changed[i] |= a.value(i - 1) != a.value(i);
+                for (i, c) in changed.iter_mut().enumerate().skip(1) {
+                    *c |= a.value(i - 1) != a.value(i);
                 }
             }
         }
@@ -1334,6 +1338,52 @@ mod tests {
         a.merge_batch(&[state]).unwrap();
         // On the grid: a1 a1 a2 b3 a2 = 5 rows, 3 distinct cells (of 6).
         assert_eq!(result(&a.evaluate().unwrap()), Some((5, 3)));
+    }
+
+    #[test]
+    fn key_runs_split_where_any_key_column_changes_whatever_its_type() {
+        use datafusion::arrow::array::BooleanArray;
+        let long = "a string longer than twelve bytes";
+        let text: ArrayRef = Arc::new(StringArray::from(vec![
+            Some(long),
+            Some(long),
+            Some("short"),
+            Some("short"),
+            None,
+            None,
+            Some("a string longer than twelve bytez"),
+        ]));
+        let flag: ArrayRef = Arc::new(BooleanArray::from(vec![
+            true, true, true, false, false, false, false,
+        ]));
+        let level: ArrayRef =
+            Arc::new(Float64Array::from(vec![0.0, -0.0, 1.0, 1.0, 1.0, 1.0, 1.0]));
+        let cols = Cols::new(
+            &[text, flag, level],
+            &[Canon::Text, Canon::Bool, Canon::Float],
+        )
+        .unwrap();
+        // 0 and -0 are one value; NULLs equal each other; a long string differing in its
+        // last byte is another.
+        assert_eq!(cols.key_runs(0..3, 7), vec![0..2, 2..3, 3..4, 4..6, 6..7]);
+        assert_eq!(cols.key_runs(0..1, 7), vec![0..2, 2..4, 4..6, 6..7]);
+        assert_eq!(cols.key_runs(0..0, 7), vec![0..7]);
+    }
+
+    #[test]
+    fn an_empty_batch_has_no_runs_and_counts_nothing() {
+        let empty = || -> Vec<ArrayRef> {
+            vec![
+                Arc::new(Int64Array::from(Vec::<i64>::new())),
+                Arc::new(Float64Array::from(Vec::<f64>::new())),
+                Arc::new(Float64Array::from(Vec::<f64>::new())),
+            ]
+        };
+        let cols = Cols::new(&empty(), &[Canon::Int, Canon::Float, Canon::Float]).unwrap();
+        assert!(cols.key_runs(0..1, 0).is_empty());
+        let mut r = runs(0.0);
+        r.update_batch(&empty()).unwrap();
+        assert_eq!(result(&r.evaluate().unwrap()), Some((0, 0)));
     }
 
     #[test]
