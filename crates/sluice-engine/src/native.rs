@@ -221,7 +221,9 @@ impl Col {
                 out.extend_from_slice(&(s.len() as u32).to_le_bytes());
                 out.extend_from_slice(s);
             }
-            Col::Int(a) => out.extend_from_slice(&a.value(i).to_le_bytes()),
+            // Big-endian with the sign flipped: byte order is numeric order (the finished
+            // `quantiles_ordered` groups of a forecast in key order stay in order).
+            Col::Int(a) => out.extend_from_slice(&((a.value(i) as u64) ^ (1 << 63)).to_be_bytes()),
             Col::Float(a) => out.extend_from_slice(&float_bits(a.value(i)).to_le_bytes()),
             Col::Bool(a) => out.push(a.value(i) as u8),
         }
@@ -498,7 +500,7 @@ impl AggregateUDFImpl for Native {
             NativeKind::QuantileOrder { .. } => Box::new(Runs {
                 spec,
                 open: Vec::new(),
-                closed: HashSet::default(),
+                closed: Finished::default(),
                 closed_units: 0,
                 closed_failing: 0,
                 unknown: false,
@@ -836,6 +838,140 @@ fn fails(sorted: Sorted, tolerance: f64) -> bool {
     matches!(sorted, Sorted::Run(r) if r.drop.is_some_and(|d| d.total_cmp(&tolerance).is_gt()))
 }
 
+/// The keys of the finished `quantiles_ordered` groups, to notice one coming back. While
+/// they finish in increasing byte order (a forecast written in key order) no key can have
+/// finished twice: their hashes are only listed, with the key range of each partition,
+/// and a set is built only when the order breaks or two partitions' ranges overlap.
+#[derive(Debug, Default)]
+struct Finished {
+    /// Every finished key's hash, in the order they finished.
+    hashes: Vec<u64>,
+    /// While in order: the key ranges, one per partition merged (`[first, last]`).
+    ranges: Vec<(Box<[u8]>, Box<[u8]>)>,
+    /// This partition's first and last finished key, while in order.
+    first: Option<Box<[u8]>>,
+    last: Vec<u8>,
+    /// Once out of order: the hashes as a set.
+    set: Option<HashSet<u64, BuildHasherDefault<Fx>>>,
+}
+
+impl Finished {
+    /// Adds a finished key; false if it had finished before.
+    fn add(&mut self, key: &[u8]) -> bool {
+        let h = key_hash(key);
+        if let Some(set) = &mut self.set {
+            self.hashes.push(h);
+            return set.insert(h);
+        }
+        match &self.first {
+            None => self.first = Some(key.into()),
+            Some(_) if *key > *self.last => {}
+            Some(_) => {
+                self.to_set();
+                return self.add(key);
+            }
+        }
+        self.last.clear();
+        self.last.extend_from_slice(key);
+        self.hashes.push(h);
+        true
+    }
+
+    /// Switches to a set; false if a hash was listed twice.
+    fn to_set(&mut self) -> bool {
+        if self.set.is_some() {
+            return true;
+        }
+        let mut set = HashSet::with_capacity_and_hasher(self.hashes.len(), Default::default());
+        let unique = self.hashes.iter().all(|h| set.insert(*h));
+        self.set = Some(set);
+        unique
+    }
+
+    /// The key ranges in order: those merged, and this partition's own.
+    fn all_ranges(&self) -> Vec<(&[u8], &[u8])> {
+        let own = self.first.as_deref().map(|f| (f, self.last.as_slice()));
+        (self.ranges.iter().map(|(a, b)| (&**a, &**b)))
+            .chain(own)
+            .collect()
+    }
+
+    /// Whether `key` has finished.
+    fn contains(&self, key: &[u8]) -> bool {
+        let h = key_hash(key);
+        match &self.set {
+            Some(set) => set.contains(&h),
+            None => {
+                self.all_ranges()
+                    .iter()
+                    .any(|(a, b)| *a <= key && key <= *b)
+                    && self.hashes.contains(&h)
+            }
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        let ranges = if self.set.is_some() {
+            None
+        } else {
+            Some(self.all_ranges())
+        };
+        out.push(ranges.is_some() as u8);
+        if let Some(ranges) = ranges {
+            out.extend_from_slice(&(ranges.len() as u32).to_le_bytes());
+            for (a, b) in ranges {
+                put_bytes(out, a);
+                put_bytes(out, b);
+            }
+        }
+        out.extend_from_slice(&(self.hashes.len() as u64).to_le_bytes());
+        for h in &self.hashes {
+            out.extend_from_slice(&h.to_le_bytes());
+        }
+    }
+
+    /// Merges another's written state; false if a key finished in both.
+    fn merge(&mut self, bytes: &mut &[u8]) -> Result<bool> {
+        let [ordered] = take::<1>(bytes)?;
+        let mut theirs = Vec::new();
+        if ordered == 1 {
+            for _ in 0..u32::from_le_bytes(take::<4>(bytes)?) {
+                theirs.push((take_bytes(bytes)?.into(), take_bytes(bytes)?.into()));
+            }
+        }
+        let n = u64::from_le_bytes(take::<8>(bytes)?);
+        let disjoint = ordered == 1
+            && theirs.iter().all(|(a, b): &(Box<[u8]>, Box<[u8]>)| {
+                self.all_ranges()
+                    .iter()
+                    .all(|(c, d)| **b < **c || **d < **a)
+            });
+        let mut unique = true;
+        if disjoint && self.set.is_none() {
+            if let Some(f) = self.first.take() {
+                self.ranges.push((f, self.last.as_slice().into()));
+            }
+            self.ranges.extend(theirs);
+        } else {
+            unique &= self.to_set();
+        }
+        for _ in 0..n {
+            let h = u64::from_le_bytes(take::<8>(bytes)?);
+            self.hashes.push(h);
+            if let Some(set) = &mut self.set {
+                unique &= set.insert(h);
+            }
+        }
+        Ok(unique)
+    }
+
+    fn size(&self) -> usize {
+        self.hashes.capacity() * 8
+            + self.last.capacity()
+            + self.set.as_ref().map_or(0, |s| s.capacity() * 16)
+    }
+}
+
 /// The accumulator of the long `quantiles_ordered`, for groups whose rows are contiguous
 /// (a forecast written group by group): a group is finished when its key run ends and
 /// only counted, its key kept as a 64-bit hash to notice it coming back. The partition's
@@ -847,8 +983,8 @@ struct Runs {
     spec: Arc<Spec>,
     /// The open groups: the partition's first, then its current one.
     open: Vec<(Box<[u8]>, Sorted)>,
-    /// Hashes of the finished groups' keys.
-    closed: HashSet<u64, BuildHasherDefault<Fx>>,
+    /// The finished groups' keys.
+    closed: Finished,
     closed_units: u64,
     closed_failing: u64,
     unknown: bool,
@@ -864,7 +1000,7 @@ impl Runs {
 
     /// Finishes a group: counted, its key remembered by hash.
     fn close(&mut self, key: &[u8], sorted: Sorted) {
-        if !self.closed.insert(key_hash(key)) {
+        if !self.closed.add(key) {
             self.unknown = true;
         }
         self.closed_units += 1;
@@ -947,10 +1083,7 @@ impl Accumulator for Runs {
         if !self.unknown {
             out.extend_from_slice(&self.closed_units.to_le_bytes());
             out.extend_from_slice(&self.closed_failing.to_le_bytes());
-            out.extend_from_slice(&(self.closed.len() as u64).to_le_bytes());
-            for h in &self.closed {
-                out.extend_from_slice(&h.to_le_bytes());
-            }
+            self.closed.write(&mut out);
             out.extend_from_slice(&(self.open.len() as u32).to_le_bytes());
             for (key, sorted) in &self.open {
                 put_bytes(&mut out, key);
@@ -971,10 +1104,8 @@ impl Accumulator for Runs {
             let word = |bytes: &mut &[u8]| take::<8>(bytes).map(u64::from_le_bytes);
             self.closed_units += word(&mut bytes)?;
             self.closed_failing += word(&mut bytes)?;
-            for _ in 0..word(&mut bytes)? {
-                if !self.closed.insert(word(&mut bytes)?) {
-                    self.unknown = true;
-                }
+            if !self.closed.merge(&mut bytes)? {
+                self.unknown = true;
             }
             let n = u32::from_le_bytes(take::<4>(&mut bytes)?);
             for _ in 0..n {
@@ -990,10 +1121,7 @@ impl Accumulator for Runs {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let open_again = self
-            .open
-            .iter()
-            .any(|(k, _)| self.closed.contains(&key_hash(k)));
+        let open_again = self.open.iter().any(|(k, _)| self.closed.contains(k));
         if self.unknown || open_again || self.open.iter().any(|(_, s)| *s == Sorted::Unsorted) {
             return Ok(ScalarValue::List(ScalarValue::new_list_nullable(
                 &[],
@@ -1013,7 +1141,7 @@ impl Accumulator for Runs {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.closed.capacity() * 16 + self.open.len() * 64
+        std::mem::size_of_val(self) + self.closed.size() + self.open.len() * 64
     }
 }
 
@@ -1186,7 +1314,7 @@ mod tests {
                 keys: 1,
             }),
             open: Vec::new(),
-            closed: HashSet::default(),
+            closed: Finished::default(),
             closed_units: 0,
             closed_failing: 0,
             unknown: false,
@@ -1462,6 +1590,18 @@ mod tests {
         // Group 2 again, after it finished: in the same partition, or in another.
         assert_eq!(merged(&[&[1, 2, 3, 2]]), None);
         assert_eq!(merged(&[&[1, 2, 3], &[4, 2, 5]]), None);
+        // Keys finishing out of order, or partitions whose key ranges overlap, are
+        // checked one by one: no false alarm, and a key met again still caught.
+        assert_eq!(merged(&[&[5, 4, 3, 2, 1]]), Some((5, 1)));
+        assert_eq!(merged(&[&[5, 4, 3, 2, 1, 4]]), None);
+        assert_eq!(
+            merged(&[&[1, 3, 5, 7, 9], &[2, 4, 6, 8, 10]]),
+            Some((10, 1))
+        );
+        assert_eq!(merged(&[&[1, 3, 5, 7, 9], &[2, 4, 5, 8, 10]]), None);
+        // Negative keys sort before positive ones (the key bytes keep numeric order).
+        assert_eq!(merged(&[&[-3, -2, -1], &[0, 1, 2, 3]]), Some((7, 1)));
+        assert_eq!(merged(&[&[-3, -2, -1, 0], &[1, -2, 3]]), None);
         // A partition's first group continuing the previous one's last joins it.
         let mut a = runs(0.0);
         let batch = |g: Vec<i64>, l: Vec<f64>, v: Vec<f64>| -> Vec<ArrayRef> {
