@@ -838,6 +838,9 @@ fn fails(sorted: Sorted, tolerance: f64) -> bool {
     matches!(sorted, Sorted::Run(r) if r.drop.is_some_and(|d| d.total_cmp(&tolerance).is_gt()))
 }
 
+/// A key range, `[first, last]`.
+type KeyRange = (Box<[u8]>, Box<[u8]>);
+
 /// The keys of the finished `quantiles_ordered` groups, to notice one coming back. While
 /// they finish in increasing byte order (a forecast written in key order) no key can have
 /// finished twice: their hashes are only listed, with the key range of each partition,
@@ -847,7 +850,7 @@ struct Finished {
     /// Every finished key's hash, in the order they finished.
     hashes: Vec<u64>,
     /// While in order: the key ranges, one per partition merged (`[first, last]`).
-    ranges: Vec<(Box<[u8]>, Box<[u8]>)>,
+    ranges: Vec<KeyRange>,
     /// This partition's first and last finished key, while in order.
     first: Option<Box<[u8]>>,
     last: Vec<u8>,
@@ -867,7 +870,7 @@ impl Finished {
             None => self.first = Some(key.into()),
             Some(_) if *key > *self.last => {}
             Some(_) => {
-                self.to_set();
+                self.make_set();
                 return self.add(key);
             }
         }
@@ -878,7 +881,7 @@ impl Finished {
     }
 
     /// Switches to a set; false if a hash was listed twice.
-    fn to_set(&mut self) -> bool {
+    fn make_set(&mut self) -> bool {
         if self.set.is_some() {
             return true;
         }
@@ -941,7 +944,7 @@ impl Finished {
         }
         let n = u64::from_le_bytes(take::<8>(bytes)?);
         let disjoint = ordered == 1
-            && theirs.iter().all(|(a, b): &(Box<[u8]>, Box<[u8]>)| {
+            && theirs.iter().all(|(a, b): &KeyRange| {
                 self.all_ranges()
                     .iter()
                     .all(|(c, d)| **b < **c || **d < **a)
@@ -953,7 +956,7 @@ impl Finished {
             }
             self.ranges.extend(theirs);
         } else {
-            unique &= self.to_set();
+            unique &= self.make_set();
         }
         for _ in 0..n {
             let h = u64::from_le_bytes(take::<8>(bytes)?);
