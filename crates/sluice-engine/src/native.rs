@@ -122,6 +122,11 @@ impl Canon {
         can_cast_types(dt, &canon.data_type()).then_some(canon)
     }
 
+    /// Whether its values are numbers (compared by their 64 bits, [`Col::word`]).
+    fn is_number(self) -> bool {
+        matches!(self, Canon::Int | Canon::Float)
+    }
+
     fn data_type(self) -> DataType {
         match self {
             Canon::Text => DataType::Utf8View,
@@ -385,9 +390,7 @@ pub(crate) fn call(kind: NativeKind, columns: &[(&str, &DataType)], keys: usize)
         .map(|(_, dt)| Canon::of(dt))
         .collect::<Option<Vec<_>>>()?;
     if matches!(kind, NativeKind::QuantileOrder { .. })
-        && canons[keys..]
-            .iter()
-            .any(|c| !matches!(c, Canon::Int | Canon::Float))
+        && canons[keys..].iter().any(|c| !c.is_number())
     {
         return None;
     }
@@ -627,12 +630,14 @@ impl Sorted {
         }
     }
 
-    /// These pairs, then the run `r`.
-    fn append(self, r: Option<Run>) -> Sorted {
-        match (self, r) {
-            (_, None) | (Sorted::Unsorted, _) => Sorted::Unsorted,
-            (Sorted::Empty, Some(r)) => Sorted::Run(r),
-            (Sorted::Run(a), Some(r)) => Run::then(a, r).map_or(Sorted::Unsorted, Sorted::Run),
+    /// These pairs, then those of `next`.
+    fn then(self, next: Sorted) -> Sorted {
+        match (self, next) {
+            (Sorted::Empty, x) | (x, Sorted::Empty) => x,
+            (Sorted::Run(a), Sorted::Run(b)) => {
+                Run::then(a, b).map_or(Sorted::Unsorted, Sorted::Run)
+            }
+            _ => Sorted::Unsorted,
         }
     }
 
@@ -847,14 +852,14 @@ type KeyRange = (Box<[u8]>, Box<[u8]>);
 /// and a set is built only when the order breaks or two partitions' ranges overlap.
 #[derive(Debug, Default)]
 struct Finished {
-    /// Every finished key's hash, in the order they finished.
+    /// While in order: every finished key's hash, in the order they finished.
     hashes: Vec<u64>,
     /// While in order: the key ranges, one per partition merged (`[first, last]`).
     ranges: Vec<KeyRange>,
     /// This partition's first and last finished key, while in order.
     first: Option<Box<[u8]>>,
     last: Vec<u8>,
-    /// Once out of order: the hashes as a set.
+    /// Once out of order: the hashes as a set (and `hashes`, `ranges` no longer kept).
     set: Option<HashSet<u64, BuildHasherDefault<Fx>>>,
 }
 
@@ -863,7 +868,6 @@ impl Finished {
     fn add(&mut self, key: &[u8]) -> bool {
         let h = key_hash(key);
         if let Some(set) = &mut self.set {
-            self.hashes.push(h);
             return set.insert(h);
         }
         match &self.first {
@@ -886,7 +890,11 @@ impl Finished {
             return true;
         }
         let mut set = HashSet::with_capacity_and_hasher(self.hashes.len(), Default::default());
-        let unique = self.hashes.iter().all(|h| set.insert(*h));
+        let mut unique = true;
+        for h in std::mem::take(&mut self.hashes) {
+            unique &= set.insert(h);
+        }
+        (self.ranges, self.first) = (Vec::new(), None);
         self.set = Some(set);
         unique
     }
@@ -914,22 +922,27 @@ impl Finished {
     }
 
     fn write(&self, out: &mut Vec<u8>) {
-        let ranges = if self.set.is_some() {
-            None
-        } else {
-            Some(self.all_ranges())
-        };
-        out.push(ranges.is_some() as u8);
-        if let Some(ranges) = ranges {
-            out.extend_from_slice(&(ranges.len() as u32).to_le_bytes());
-            for (a, b) in ranges {
-                put_bytes(out, a);
-                put_bytes(out, b);
+        fn put_hashes<'a>(out: &mut Vec<u8>, hashes: impl ExactSizeIterator<Item = &'a u64>) {
+            out.extend_from_slice(&(hashes.len() as u64).to_le_bytes());
+            for h in hashes {
+                out.extend_from_slice(&h.to_le_bytes());
             }
         }
-        out.extend_from_slice(&(self.hashes.len() as u64).to_le_bytes());
-        for h in &self.hashes {
-            out.extend_from_slice(&h.to_le_bytes());
+        match &self.set {
+            Some(set) => {
+                out.push(0);
+                put_hashes(out, set.iter());
+            }
+            None => {
+                out.push(1);
+                let ranges = self.all_ranges();
+                out.extend_from_slice(&(ranges.len() as u32).to_le_bytes());
+                for (a, b) in ranges {
+                    put_bytes(out, a);
+                    put_bytes(out, b);
+                }
+                put_hashes(out, self.hashes.iter());
+            }
         }
     }
 
@@ -960,9 +973,9 @@ impl Finished {
         }
         for _ in 0..n {
             let h = u64::from_le_bytes(take::<8>(bytes)?);
-            self.hashes.push(h);
-            if let Some(set) = &mut self.set {
-                unique &= set.insert(h);
+            match &mut self.set {
+                Some(set) => unique &= set.insert(h),
+                None => self.hashes.push(h),
             }
         }
         Ok(unique)
@@ -1040,39 +1053,30 @@ impl Accumulator for Runs {
         let (levels, values) = (level.f64s(), value.f64s());
         let mut key = Vec::new();
         for run in cols.key_runs(0..k, rows) {
-            let run = if nulls {
+            // The run's pairs, and the row whose key opens its group.
+            let (first, pairs) = if nulls {
                 // Rows without a level or a value are not pairs; a run of only those
                 // opens no group.
-                let pairs: Vec<usize> = run
-                    .filter(|&i| !level.is_null(i) && !value.is_null(i))
-                    .collect();
-                let Some(&first) = pairs.first() else {
+                let mut rows = run.filter(|&i| !level.is_null(i) && !value.is_null(i));
+                let Some(first) = rows.next() else {
                     continue;
                 };
-                cols.encode(0..k, first, &mut key);
-                let g = self.open(&key);
-                if self.unknown {
-                    return Ok(());
-                }
-                let sorted = &mut self.open[g].1;
-                for i in pairs {
-                    *sorted = sorted.push((levels[i], values[i]));
-                }
-                if *sorted == Sorted::Unsorted {
-                    self.unknown = true;
-                    return Ok(());
-                }
-                continue;
+                let pairs = rows.fold(
+                    Sorted::Empty.push((levels[first], values[first])),
+                    |s, i| s.push((levels[i], values[i])),
+                );
+                (first, pairs)
             } else {
-                run
+                let pairs = Run::of(&levels[run.clone()], &values[run.clone()]);
+                (run.start, pairs.map_or(Sorted::Unsorted, Sorted::Run))
             };
-            cols.encode(0..k, run.start, &mut key);
+            cols.encode(0..k, first, &mut key);
             let g = self.open(&key);
             if self.unknown {
                 return Ok(());
             }
             let sorted = &mut self.open[g].1;
-            *sorted = sorted.append(Run::of(&levels[run.clone()], &values[run]));
+            *sorted = sorted.then(pairs);
             if *sorted == Sorted::Unsorted {
                 self.unknown = true;
                 return Ok(());
@@ -1184,21 +1188,19 @@ impl Accumulator for GridCount {
         };
         let cols = Cols::new(values, &self.spec.canons)?;
         let rows = values.first().map_or(0, |a| a.len());
-        let number: Vec<bool> = (self.spec.canons.iter())
-            .map(|c| matches!(c, Canon::Int | Canon::Float))
-            .collect();
+        let number = |d: usize| self.spec.canons[d].is_number();
         let (col, dim) = (&cols.0[inner], &dims[inner]);
         let size = dim.len() as u64;
         // The innermost dimension's values' 64 bits, when it can be predicted: the value
         // after the previous row's in the grid's order, checked before any lookup.
-        let words = (number[inner] && !dim.by_pos.is_empty())
+        let words = (number(inner) && !dim.by_pos.is_empty())
             .then(|| col.words())
             .flatten();
         let mut key = Vec::new();
-        // Rows of a run share the outer dimensions' values: their cell's base is looked up
-        // once per run; only the innermost dimension is read row by row.
-        // Per outer dimension, the row its position was last looked up for, and that
-        // position: runs change one dimension at a time (the horizon, not the series).
+        // Rows of a run share the outer dimensions' values: their cell's base is found once
+        // per run, and only the innermost dimension is read row by row. A run changes one
+        // outer dimension at a time (the horizon, not the series): per outer dimension, the
+        // row whose position was last looked up, and that position.
         let mut known: Vec<Option<(usize, Option<u32>)>> = vec![None; inner];
         for run in cols.key_runs(0..inner, rows) {
             let mut base = Some(0u64);
@@ -1207,7 +1209,7 @@ impl Accumulator for GridCount {
                 let p = match known[d] {
                     Some((j, p)) if c.same(run.start, j) => p,
                     _ => {
-                        let p = outer.position(c, number[d], run.start, &mut key);
+                        let p = outer.position(c, number(d), run.start, &mut key);
                         known[d] = Some((run.start, p));
                         p
                     }
@@ -1246,7 +1248,7 @@ impl Accumulator for GridCount {
                     let mut pos = None;
                     for i in run.clone() {
                         if i == run.start || !col.same(i, i - 1) {
-                            pos = dim.position(col, number[inner], i, &mut key);
+                            pos = dim.position(col, number(inner), i, &mut key);
                         }
                         if let Some(p) = pos {
                             mark(p);
@@ -1499,6 +1501,33 @@ mod tests {
         assert_eq!(cols.key_runs(0..3, 7), vec![0..2, 2..3, 3..4, 4..6, 6..7]);
         assert_eq!(cols.key_runs(0..1, 7), vec![0..2, 2..4, 4..6, 6..7]);
         assert_eq!(cols.key_runs(0..0, 7), vec![0..7]);
+    }
+
+    #[test]
+    fn rows_without_a_level_or_value_are_skipped_and_a_group_of_only_those_is_not_one() {
+        let mut r = runs(0.0);
+        let g: ArrayRef = Arc::new(Int64Array::from(vec![1, 1, 1, 2, 2, 3, 3]));
+        let l: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(0.1),
+            None,
+            Some(0.9),
+            None,
+            Some(0.5),
+            Some(0.1),
+            Some(0.9),
+        ]));
+        // Group 1 rises around its NULL level; group 2 has no pair whole; group 3 falls.
+        let v: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.0),
+            Some(9.0),
+            Some(2.0),
+            Some(1.0),
+            None,
+            Some(5.0),
+            Some(1.0),
+        ]));
+        r.update_batch(&[g, l, v]).unwrap();
+        assert_eq!(result(&r.evaluate().unwrap()), Some((2, 1)));
     }
 
     #[test]

@@ -91,6 +91,7 @@ pub(crate) async fn retries(session: &SessionContext) -> Vec<crate::report::Retr
     {
         return jobs.retries().await;
     }
+    #[cfg(not(feature = "ballista"))]
     let _ = session;
     Vec::new()
 }
