@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringViewArray,
 };
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::compute::{can_cast_types, cast};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Int64Type};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
@@ -42,6 +43,8 @@ use datafusion::logical_expr::{
 };
 
 use crate::compile::{is_integer, is_string, value_type};
+
+mod changes;
 
 /// A fast hasher for short byte keys (the multiply-rotate of rustc's `FxHasher`).
 #[derive(Default)]
@@ -155,6 +158,25 @@ fn float_bits(v: f64) -> u64 {
     }
 }
 
+/// The bitmap of where `v[i]` differs from `v[i - 1]` (bit 0 never set), 64 rows per word
+/// with no bounds checks or branches in the loop.
+fn pack_changes<T: Copy>(v: &[T], differ: impl Fn(T, T) -> bool) -> BooleanBuffer {
+    let n = v.len();
+    let mut words = vec![0u64; n.div_ceil(64)];
+    for (k, word) in words.iter_mut().enumerate() {
+        // Row `k * 64 + j` against the row before it; row 0 has none.
+        let (lo, hi) = ((k * 64).max(1), ((k + 1) * 64).min(n));
+        if lo >= hi {
+            continue;
+        }
+        let shift = lo - k * 64;
+        *word = (v[lo - 1..hi].windows(2).enumerate()).fold(0u64, |bits, (j, w)| {
+            bits | (differ(w[0], w[1]) as u64) << (j + shift)
+        });
+    }
+    BooleanBuffer::new(words.into(), 0, n)
+}
+
 impl Col {
     fn new(array: &ArrayRef, canon: Canon) -> Result<Col> {
         let array = if array.data_type() == &canon.data_type() {
@@ -252,57 +274,48 @@ impl Col {
         }
     }
 
-    /// Sets `changed[i]` where row `i`'s value differs from row `i - 1`'s (as
-    /// [`Col::same`] says), one typed loop per column rather than a dispatch per row.
-    fn mark_changes(&self, changed: &mut [bool]) {
-        if changed.len() < 2 {
-            // No row has a previous one (an empty batch has no rows at all).
-            return;
-        }
+    /// Where row `i`'s value differs from row `i - 1`'s (as [`Col::same`] says), as a
+    /// bitmap (row 0 never set): one typed, branch-free pass per column rather than a
+    /// dispatch per row.
+    fn changes(&self) -> BooleanBuffer {
+        let n = self.len();
+        // Row 0 compares with itself: no branch for it in the loops.
+        let prev = |i: usize| i.saturating_sub(1);
         if self.has_nulls() {
-            for (i, c) in changed.iter_mut().enumerate().skip(1) {
-                *c |= !self.same(i, i - 1);
-            }
-            return;
+            return BooleanBuffer::collect_bool(n, |i| !self.same(i, prev(i)));
         }
         match self {
             Col::Text(a) => {
                 let views = a.views();
-                for (i, (c, w)) in changed[1..].iter_mut().zip(views.windows(2)).enumerate() {
-                    let (x, y) = (w[0], w[1]);
-                    // Equal views are equal strings; short strings sit whole in the view;
-                    // longer ones with the same length and prefix compare their bytes.
-                    *c |= x != y
+                if views.iter().all(|v| (*v as u32) <= 12) {
+                    // Short strings sit whole in the view, zero-padded.
+                    return pack_changes(views, |x, y| x != y);
+                }
+                BooleanBuffer::collect_bool(n, |i| {
+                    let (x, y) = (views[prev(i)], views[i]);
+                    // Equal views are equal strings; longer ones with the same length
+                    // and prefix compare their bytes.
+                    x != y
                         && ((x as u32) <= 12
                             || x as u64 != y as u64
-                            || a.value(i) != a.value(i + 1));
-                }
+                            || a.value(prev(i)) != a.value(i))
+                })
             }
-            Col::Int(a) => {
-                for (c, w) in changed[1..].iter_mut().zip(a.values().windows(2)) {
-                    *c |= w[0] != w[1];
-                }
-            }
-            Col::Float(a) => {
-                for (c, w) in changed[1..].iter_mut().zip(a.values().windows(2)) {
-                    *c |= float_bits(w[0]) != float_bits(w[1]);
-                }
-            }
+            Col::Int(a) => pack_changes(a.values(), |x, y| x != y),
+            Col::Float(a) => pack_changes(a.values(), |x, y| float_bits(x) != float_bits(y)),
             Col::Bool(a) => {
-                for (i, c) in changed.iter_mut().enumerate().skip(1) {
-                    *c |= a.value(i - 1) != a.value(i);
-                }
+                let v = a.values();
+                BooleanBuffer::collect_bool(n, |i| v.value(i) != v.value(prev(i)))
             }
         }
     }
 
-    /// The values' 64 bits ([`Col::word`]) of a number column without NULLs.
-    fn words(&self) -> Option<Vec<u64>> {
+    /// Row `i`'s value as `f64` (numbers; NaN for the rest).
+    fn number(&self, i: usize) -> f64 {
         match self {
-            _ if self.has_nulls() => None,
-            Col::Int(a) => Some(a.values().iter().map(|&v| v as u64).collect()),
-            Col::Float(a) => Some(a.values().iter().map(|&v| float_bits(v)).collect()),
-            _ => None,
+            Col::Float(a) => a.value(i),
+            Col::Int(a) => a.value(i) as f64,
+            _ => f64::NAN,
         }
     }
 
@@ -325,36 +338,49 @@ impl Col {
     }
 }
 
-/// One batch's columns.
-struct Cols(Vec<Col>);
+/// One batch's columns, in their canonical forms, with the arrays they were read from.
+struct Cols {
+    cols: Vec<Col>,
+    arrays: Vec<ArrayRef>,
+    canons: Vec<Canon>,
+}
 
 impl Cols {
     fn new(arrays: &[ArrayRef], canons: &[Canon]) -> Result<Cols> {
-        arrays
+        let cols = arrays
             .iter()
             .zip(canons)
             .map(|(a, c)| Col::new(a, *c))
-            .collect::<Result<_>>()
-            .map(Cols)
+            .collect::<Result<_>>()?;
+        Ok(Cols {
+            cols,
+            arrays: arrays.to_vec(),
+            canons: canons.to_vec(),
+        })
     }
 
     fn encode(&self, range: std::ops::Range<usize>, i: usize, out: &mut Vec<u8>) {
         out.clear();
-        for c in &self.0[range] {
+        for c in &self.cols[range] {
             c.encode(i, out);
         }
     }
 
     /// The runs of rows of `rows` whose key (the columns of `range`) is the same, as
-    /// `start..end` ranges in order.
+    /// `start..end` ranges in order. Each column's changes are found once per batch
+    /// whichever checks ask ([`changes`]).
     fn key_runs(&self, range: std::ops::Range<usize>, rows: usize) -> Vec<std::ops::Range<usize>> {
-        let mut changed = vec![false; rows];
-        for c in &self.0[range] {
-            c.mark_changes(&mut changed);
+        let mut changed: Option<BooleanBuffer> = None;
+        for d in range {
+            let c = changes::of(&self.arrays[d], self.canons[d], || self.cols[d].changes());
+            changed = Some(match changed {
+                None => c,
+                Some(b) => &b | &c,
+            });
         }
         let mut runs = Vec::new();
         let mut start = 0;
-        for (i, _) in changed.iter().enumerate().skip(1).filter(|(_, c)| **c) {
+        for i in changed.iter().flat_map(|c| c.set_indices()) {
             runs.push(start..i);
             start = i;
         }
@@ -411,23 +437,31 @@ pub(crate) fn call(kind: NativeKind, columns: &[(&str, &DataType)], keys: usize)
 /// `None` when the column has no canonical form.
 pub(crate) fn dimension(values: &[ArrayRef], column_type: &DataType) -> Option<Dim> {
     let canon = Canon::of(column_type)?;
+    let cols = values
+        .iter()
+        .map(|a| Col::new(a, canon).ok())
+        .collect::<Option<Vec<_>>>()?;
+    let mut rows: Vec<(&Col, usize)> = (cols.iter())
+        .flat_map(|c| (0..c.len()).filter(|&i| !c.is_null(i)).map(move |i| (c, i)))
+        .collect();
+    if canon.is_number() {
+        // Positions in numeric order, whatever order the values came in: forecasts write
+        // their horizons and levels ascending, and a run of rows then meets them in
+        // position order ([`mark_words`]). The order only makes that faster.
+        let number = |(c, i): &(&Col, usize)| c.number(*i);
+        rows.sort_by(|a, b| number(a).total_cmp(&number(b)));
+    }
     let mut dim = Dim::default();
     let mut key = Vec::new();
-    for a in values {
-        let col = Col::new(a, canon).ok()?;
-        for i in 0..a.len() {
-            if col.is_null(i) {
-                continue;
-            }
-            key.clear();
-            col.encode(i, &mut key);
-            let next = dim.bytes.len() as u32;
-            let pos = *dim.bytes.entry(key.as_slice().into()).or_insert(next);
-            if let Some(w) = col.word(i) {
-                dim.words.insert(w, pos);
-                if pos == next {
-                    dim.by_pos.push(w);
-                }
+    for (col, i) in rows {
+        key.clear();
+        col.encode(i, &mut key);
+        let next = dim.bytes.len() as u32;
+        let pos = *dim.bytes.entry(key.as_slice().into()).or_insert(next);
+        if let Some(w) = col.word(i) {
+            dim.words.insert(w, pos);
+            if pos == next {
+                dim.by_pos.push(w);
             }
         }
     }
@@ -596,7 +630,9 @@ impl Run {
         let mut sorted = true;
         let mut drop = f64::NEG_INFINITY;
         for (l, v) in levels.windows(2).zip(values.windows(2)) {
-            sorted &= in_order((l[0], v[0]), (l[1], v[1]));
+            // A rising level is in order whatever the values (the common case, one
+            // comparison); equal or unordered levels go by the whole order.
+            sorted &= l[0] < l[1] || in_order((l[0], v[0]), (l[1], v[1]));
             drop = drop.max(v[0] - v[1]);
         }
         let n = levels.len();
@@ -760,7 +796,7 @@ impl Accumulator for Grouped {
         let cols = Cols::new(values, &spec.canons)?;
         let k = spec.keys;
         let rows = values.first().map_or(0, |a| a.len());
-        let column = &cols.0[k];
+        let column = &cols.cols[k];
         let mut key = Vec::new();
         let mut value = Vec::new();
         for run in cols.key_runs(0..k, rows) {
@@ -998,7 +1034,7 @@ impl Finished {
 struct Runs {
     spec: Arc<Spec>,
     /// The open groups: the partition's first, then its current one.
-    open: Vec<(Box<[u8]>, Sorted)>,
+    open: Vec<(Vec<u8>, Sorted)>,
     /// The finished groups' keys.
     closed: Finished,
     closed_units: u64,
@@ -1030,11 +1066,16 @@ impl Runs {
         }
         // A key whose group was finished is noticed when it is finished again (`close`)
         // or, still open at the end, by `evaluate`: no lookup here.
+        // The finished group's key buffer is the new one's: no allocation per group.
+        let mut buffer = Vec::new();
         if self.open.len() == 2 {
             let (k, s) = self.open.pop().expect("two open groups");
             self.close(&k, s);
+            buffer = k;
         }
-        self.open.push((key.into(), Sorted::Empty));
+        buffer.clear();
+        buffer.extend_from_slice(key);
+        self.open.push((buffer, Sorted::Empty));
         self.open.len() - 1
     }
 }
@@ -1048,7 +1089,7 @@ impl Accumulator for Runs {
         let cols = Cols::new(values, &spec.canons)?;
         let k = spec.keys;
         let rows = values.first().map_or(0, |a| a.len());
-        let (level, value) = (&cols.0[k], &cols.0[k + 1]);
+        let (level, value) = (&cols.cols[k], &cols.cols[k + 1]);
         let nulls = level.has_nulls() || value.has_nulls();
         let (levels, values) = (level.f64s(), value.f64s());
         let mut key = Vec::new();
@@ -1120,7 +1161,7 @@ impl Accumulator for Runs {
                 let sorted = Sorted::read(&mut bytes)?;
                 match self.open.iter_mut().find(|(k, _)| **k == *key) {
                     Some((_, s)) => *s = s.merge(sorted),
-                    None => self.open.push((key.into(), sorted)),
+                    None => self.open.push((key.to_vec(), sorted)),
                 }
             }
         }
@@ -1150,6 +1191,70 @@ impl Accumulator for Runs {
     fn size(&self) -> usize {
         std::mem::size_of_val(self) + self.closed.size() + self.open.len() * 64
     }
+}
+
+/// Sets bits `start..start + len` of `seen`, a word at a time.
+fn set_bits(seen: &mut [u64], start: u64, len: u64) {
+    let (mut i, end) = (start, start + len);
+    while i < end {
+        let (w, b) = ((i / 64) as usize, i % 64);
+        let n = (64 - b).min(end - i);
+        seen[w] |= (u64::MAX >> (64 - n)) << b;
+        i += n;
+    }
+}
+
+/// Marks the grid cells of one run's rows (`offset` + the innermost dimension's position
+/// of `word(i)`, the 64 bits of row `i`'s value, for `i` in `run`); returns how many rows
+/// were on the grid. A run that is a stretch of the dimension in grid order (a forecast's
+/// levels, written in order) is checked in one comparison pass and marked as a range of
+/// bits. Any other is walked row by row, each new value predicted as the one after the
+/// previous in grid order before any lookup. `dim.by_pos` is not empty.
+fn mark_words(
+    seen: &mut [u64],
+    offset: u64,
+    dim: &Dim,
+    run: std::ops::Range<usize>,
+    word: impl Fn(usize) -> u64,
+) -> u64 {
+    let n = dim.by_pos.len();
+    let first = word(run.start);
+    let start = if dim.by_pos[0] == first {
+        Some(0)
+    } else {
+        dim.words.get(&first).map(|&p| p as usize)
+    };
+    if let Some(p) = start.filter(|p| p + run.len() <= n) {
+        let stretch = &dim.by_pos[p..p + run.len()];
+        let in_order = run
+            .clone()
+            .zip(stretch)
+            .fold(true, |ok, (i, &w)| ok & (word(i) == w));
+        if in_order {
+            set_bits(seen, offset + p as u64, run.len() as u64);
+            return run.len() as u64;
+        }
+    }
+    let mut on_grid = 0;
+    let (mut pos, mut last) = (None::<u32>, None::<u64>);
+    for i in run {
+        let w = word(i);
+        if last != Some(w) {
+            let next = pos.map_or(0, |p| p as usize + 1);
+            let next = if next == n { 0 } else { next };
+            pos = if dim.by_pos[next] == w {
+                Some(next as u32)
+            } else {
+                dim.words.get(&w).copied()
+            };
+            last = Some(w);
+        }
+        if let Some(p) = pos {
+            on_grid += 1;
+            set_bits(seen, offset + p as u64, 1);
+        }
+    }
+    on_grid
 }
 
 /// The accumulator of `completeness`: a bit per grid cell and the rows on the grid.
@@ -1189,13 +1294,10 @@ impl Accumulator for GridCount {
         let cols = Cols::new(values, &self.spec.canons)?;
         let rows = values.first().map_or(0, |a| a.len());
         let number = |d: usize| self.spec.canons[d].is_number();
-        let (col, dim) = (&cols.0[inner], &dims[inner]);
+        let (col, dim) = (&cols.cols[inner], &dims[inner]);
         let size = dim.len() as u64;
-        // The innermost dimension's values' 64 bits, when it can be predicted: the value
-        // after the previous row's in the grid's order, checked before any lookup.
-        let words = (number(inner) && !dim.by_pos.is_empty())
-            .then(|| col.words())
-            .flatten();
+        // Numbers on the innermost dimension are read by their 64 bits ([`mark_words`]).
+        let words = number(inner) && !dim.by_pos.is_empty() && !col.has_nulls();
         let mut key = Vec::new();
         // Rows of a run share the outer dimensions' values: their cell's base is found once
         // per run, and only the innermost dimension is read row by row. A run changes one
@@ -1205,7 +1307,7 @@ impl Accumulator for GridCount {
         for run in cols.key_runs(0..inner, rows) {
             let mut base = Some(0u64);
             for (d, outer) in dims[..inner].iter().enumerate() {
-                let c = &cols.0[d];
+                let c = &cols.cols[d];
                 let p = match known[d] {
                     Some((j, p)) if c.same(run.start, j) => p,
                     _ => {
@@ -1219,39 +1321,27 @@ impl Accumulator for GridCount {
             let Some(base) = base else {
                 continue;
             };
-            let mut mark = |p: u32| {
-                let cell = base * size + p as u64;
-                self.on_grid += 1;
-                self.seen[(cell / 64) as usize] |= 1 << (cell % 64);
-            };
-            match &words {
-                Some(words) => {
-                    let n = dim.by_pos.len();
-                    let (mut pos, mut last) = (None::<u32>, None::<u64>);
-                    for &w in &words[run] {
-                        if last != Some(w) {
-                            let next = pos.map_or(0, |p| p as usize + 1);
-                            let next = if next == n { 0 } else { next };
-                            pos = if dim.by_pos[next] == w {
-                                Some(next as u32)
-                            } else {
-                                dim.words.get(&w).copied()
-                            };
-                            last = Some(w);
-                        }
-                        if let Some(p) = pos {
-                            mark(p);
-                        }
-                    }
+            let offset = base * size;
+            match col {
+                Col::Float(a) if words => {
+                    let v = a.values();
+                    let word = |i: usize| float_bits(v[i]);
+                    self.on_grid += mark_words(&mut self.seen, offset, dim, run, word);
                 }
-                None => {
+                Col::Int(a) if words => {
+                    let v = a.values();
+                    let word = |i: usize| v[i] as u64;
+                    self.on_grid += mark_words(&mut self.seen, offset, dim, run, word);
+                }
+                _ => {
                     let mut pos = None;
                     for i in run.clone() {
                         if i == run.start || !col.same(i, i - 1) {
                             pos = dim.position(col, number(inner), i, &mut key);
                         }
                         if let Some(p) = pos {
-                            mark(p);
+                            self.on_grid += 1;
+                            set_bits(&mut self.seen, offset + p as u64, 1);
                         }
                     }
                 }
@@ -1588,6 +1678,99 @@ mod tests {
         z.update_batch(&[Arc::new(Float64Array::from(vec![-0.0, 2.0, 1.0])) as ArrayRef])
             .unwrap();
         assert_eq!(result(&z.evaluate().unwrap()), Some((2, 2)));
+    }
+
+    #[test]
+    fn packed_changes_match_row_by_row_comparison_at_every_length() {
+        for n in [0, 1, 2, 63, 64, 65, 127, 128, 130, 1000] {
+            let v: Vec<i64> = (0..n as i64).map(|i| i / 3 + (i % 7 == 0) as i64).collect();
+            let packed = pack_changes(&v, |x, y| x != y);
+            assert_eq!(packed.len(), n);
+            for i in 0..n {
+                assert_eq!(packed.value(i), i > 0 && v[i] != v[i - 1], "n {n} row {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn set_bits_sets_exactly_its_range_across_words() {
+        for (start, len) in [(0, 0), (0, 64), (3, 5), (60, 10), (63, 1), (1, 190)] {
+            let mut seen = vec![0u64; 4];
+            set_bits(&mut seen, start, len);
+            for bit in 0..256 {
+                let set = seen[bit / 64] >> (bit % 64) & 1 == 1;
+                assert_eq!(
+                    set,
+                    (start..start + len).contains(&(bit as u64)),
+                    "{start}+{len} bit {bit}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn grid_runs_in_order_mid_grid_repeated_or_off_it_count_as_row_by_row() {
+        // An outer integer dimension of 3 and an inner one of 70 float levels (cells cross
+        // bitmap words); batches cut runs mid-grid; some runs repeat, skip or leave the grid.
+        let levels: Vec<f64> = (0..70).map(|i| i as f64 / 100.0).collect();
+        let dims = vec![
+            dimension(
+                &[Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef],
+                &DataType::Int64,
+            )
+            .unwrap(),
+            // Given out of order: positions follow the numbers' order.
+            dimension(
+                &[
+                    Arc::new(Float64Array::from_iter_values(levels.iter().rev().copied()))
+                        as ArrayRef,
+                ],
+                &DataType::Float64,
+            )
+            .unwrap(),
+        ];
+        assert_eq!(
+            dims[1].by_pos,
+            levels.iter().map(|&l| float_bits(l)).collect::<Vec<_>>()
+        );
+        let spec = Arc::new(Spec {
+            kind: NativeKind::Grid { dims },
+            canons: vec![Canon::Int, Canon::Float],
+            keys: 2,
+        });
+        let mut rows: Vec<(i64, f64)> = Vec::new();
+        rows.extend(levels.iter().map(|&l| (1, l))); // in order, whole
+        rows.extend(levels[..30].iter().map(|&l| (2, l))); // in order, cut by a batch below
+        rows.extend(levels[30..].iter().map(|&l| (2, l)));
+        rows.extend([(3, 0.0), (3, 0.01), (3, 0.01), (3, 0.02)]); // a repeat
+        rows.extend([(1, 0.5), (1, 0.555), (1, 0.6)]); // off the grid
+        rows.extend([(3, 0.69), (3, 0.0), (3, -0.0)]); // wrapping; -0 is 0
+        rows.extend([(4, 0.1), (3, 0.3), (3, 0.2)]); // an outer value off it; out of order
+        let mut g = GridCount {
+            spec,
+            seen: vec![0; 4],
+            on_grid: 0,
+        };
+        for part in [&rows[..100], &rows[100..]] {
+            let outer: Vec<i64> = part.iter().map(|r| r.0).collect();
+            let inner: Vec<f64> = part.iter().map(|r| r.1).collect();
+            g.update_batch(&[
+                Arc::new(Int64Array::from(outer)) as ArrayRef,
+                Arc::new(Float64Array::from(inner)),
+            ])
+            .unwrap();
+        }
+        // Row by row: on the grid when both values are; distinct cells by value.
+        let on: Vec<(i64, u64)> = rows
+            .iter()
+            .filter(|(o, l)| (1..=3).contains(o) && levels.iter().any(|x| x == l))
+            .map(|&(o, l)| (o, float_bits(l)))
+            .collect();
+        let distinct: HashSet<_> = on.iter().collect();
+        assert_eq!(
+            result(&g.evaluate().unwrap()),
+            Some((on.len() as u64, distinct.len() as u64))
+        );
     }
 
     #[test]
