@@ -160,7 +160,7 @@ fn float_bits(v: f64) -> u64 {
 
 /// The bitmap of where `v[i]` differs from `v[i - 1]` (bit 0 never set), 64 rows per word
 /// with no bounds checks or branches in the loop.
-fn pack_changes<T: Copy>(v: &[T], differ: impl Fn(T, T) -> bool) -> BooleanBuffer {
+fn pack_changes<T: Copy>(v: &[T], mut differ: impl FnMut(T, T) -> bool) -> BooleanBuffer {
     let n = v.len();
     let mut words = vec![0u64; n.div_ceil(64)];
     for (k, word) in words.iter_mut().enumerate() {
@@ -287,9 +287,15 @@ impl Col {
         match self {
             Col::Text(a) => {
                 let views = a.views();
-                if views.iter().all(|v| (*v as u32) <= 12) {
-                    // Short strings sit whole in the view, zero-padded.
-                    return pack_changes(views, |x, y| x != y);
+                // Short strings sit whole in the view, zero-padded: equal views are equal
+                // strings. One pass compares them and notes whether any is longer.
+                let mut long = views.first().is_some_and(|v| (*v as u32) > 12);
+                let short = pack_changes(views, |x, y| {
+                    long |= (y as u32) > 12;
+                    x != y
+                });
+                if !long {
+                    return short;
                 }
                 BooleanBuffer::collect_bool(n, |i| {
                     let (x, y) = (views[prev(i)], views[i]);
@@ -627,20 +633,40 @@ impl Run {
     /// The run of the pairs `(levels[i], values[i])`, if they are in sorted order
     /// (`None`: one is out of order). `levels` is not empty.
     fn of(levels: &[f64], values: &[f64]) -> Option<Run> {
-        let mut sorted = true;
-        let mut drop = f64::NEG_INFINITY;
-        for (l, v) in levels.windows(2).zip(values.windows(2)) {
-            // A rising level is in order whatever the values (the common case, one
-            // comparison); equal or unordered levels go by the whole order.
-            sorted &= l[0] < l[1] || in_order((l[0], v[0]), (l[1], v[1]));
-            drop = drop.max(v[0] - v[1]);
-        }
         let n = levels.len();
-        sorted.then(|| Run {
+        let (l0, l1) = (&levels[..n - 1], &levels[1..]);
+        let (v0, v1) = (&values[..n - 1], &values[1..]);
+        // Rising levels are in order whatever the values (the common case: one vectorised
+        // pass); equal or unordered levels go by the whole order.
+        let rising = l0.iter().zip(l1).fold(true, |ok, (a, b)| ok & (a < b));
+        let sorted = rising
+            || (l0.iter().zip(l1).zip(v0.iter().zip(v1)))
+                .all(|((&a, &b), (&x, &y))| in_order((a, x), (b, y)));
+        if !sorted {
+            return None;
+        }
+        // The largest drop, skipping NaN (`d > m` is false for it), in four independent
+        // lanes so the comparisons do not wait on each other.
+        let mut lanes = [f64::NEG_INFINITY; 4];
+        let (c0, c1) = (v0.chunks_exact(4), v1.chunks_exact(4));
+        let tail = c0.remainder().iter().zip(c1.remainder());
+        for (a, b) in c0.zip(c1) {
+            for k in 0..4 {
+                let d = a[k] - b[k];
+                if d > lanes[k] {
+                    lanes[k] = d;
+                }
+            }
+        }
+        for (a, b) in tail {
+            if a - b > lanes[0] {
+                lanes[0] = a - b;
+            }
+        }
+        Some(Run {
             first: (levels[0], values[0]),
             last: (levels[n - 1], values[n - 1]),
-            // `max` skips NaN, as the pairwise `then` does.
-            drop: (n > 1).then_some(drop),
+            drop: (n > 1).then(|| lanes.into_iter().fold(f64::NEG_INFINITY, f64::max)),
         })
     }
 }
@@ -1205,40 +1231,40 @@ fn set_bits(seen: &mut [u64], start: u64, len: u64) {
 }
 
 /// Marks the grid cells of one run's rows (`offset` + the innermost dimension's position
-/// of `word(i)`, the 64 bits of row `i`'s value, for `i` in `run`); returns how many rows
+/// of `word(v)`, the canonical 64 bits of each value `v` of `values`); returns how many rows
 /// were on the grid. A run that is a stretch of the dimension in grid order (a forecast's
-/// levels, written in order) is checked in one comparison pass and marked as a range of
-/// bits. Any other is walked row by row, each new value predicted as the one after the
-/// previous in grid order before any lookup. `dim.by_pos` is not empty.
-fn mark_words(
+/// levels, written in order) is checked in one comparison pass of the values' raw bits
+/// (`raw`: equal to a canonical word only when the value's bits are canonical; `-0` for
+/// `0` takes the row-by-row way) and marked as a range of bits. Any other is walked row by
+/// row, each new value predicted as the one after the previous in grid order before any
+/// lookup. `dim.by_pos` is not empty, nor is `values`.
+fn mark_words<T: Copy>(
     seen: &mut [u64],
     offset: u64,
     dim: &Dim,
-    run: std::ops::Range<usize>,
-    word: impl Fn(usize) -> u64,
+    values: &[T],
+    word: impl Fn(T) -> u64,
+    raw: impl Fn(T) -> u64,
 ) -> u64 {
     let n = dim.by_pos.len();
-    let first = word(run.start);
+    let first = word(values[0]);
     let start = if dim.by_pos[0] == first {
         Some(0)
     } else {
         dim.words.get(&first).map(|&p| p as usize)
     };
-    if let Some(p) = start.filter(|p| p + run.len() <= n) {
-        let stretch = &dim.by_pos[p..p + run.len()];
-        let in_order = run
-            .clone()
-            .zip(stretch)
-            .fold(true, |ok, (i, &w)| ok & (word(i) == w));
+    if let Some(p) = start.filter(|p| p + values.len() <= n) {
+        let stretch = &dim.by_pos[p..p + values.len()];
+        let in_order = (values.iter().zip(stretch)).fold(true, |ok, (&v, &w)| ok & (raw(v) == w));
         if in_order {
-            set_bits(seen, offset + p as u64, run.len() as u64);
-            return run.len() as u64;
+            set_bits(seen, offset + p as u64, values.len() as u64);
+            return values.len() as u64;
         }
     }
     let mut on_grid = 0;
     let (mut pos, mut last) = (None::<u32>, None::<u64>);
-    for i in run {
-        let w = word(i);
+    for &v in values {
+        let w = word(v);
         if last != Some(w) {
             let next = pos.map_or(0, |p| p as usize + 1);
             let next = if next == n { 0 } else { next };
@@ -1310,8 +1336,15 @@ impl Accumulator for GridCount {
                 let c = &cols.cols[d];
                 let p = match known[d] {
                     Some((j, p)) if c.same(run.start, j) => p,
-                    _ => {
-                        let p = outer.position(c, number(d), run.start, &mut key);
+                    before => {
+                        // A number after the one before it in grid order (the next
+                        // horizon) needs no lookup.
+                        let next = before.and_then(|(_, p)| p).map(|p| p as usize + 1);
+                        let word = number(d).then(|| c.word(run.start)).flatten();
+                        let p = match (next, word) {
+                            (Some(n), Some(w)) if outer.by_pos.get(n) == Some(&w) => Some(n as u32),
+                            _ => outer.position(c, number(d), run.start, &mut key),
+                        };
                         known[d] = Some((run.start, p));
                         p
                     }
@@ -1324,14 +1357,14 @@ impl Accumulator for GridCount {
             let offset = base * size;
             match col {
                 Col::Float(a) if words => {
-                    let v = a.values();
-                    let word = |i: usize| float_bits(v[i]);
-                    self.on_grid += mark_words(&mut self.seen, offset, dim, run, word);
+                    let v = &a.values()[run];
+                    self.on_grid +=
+                        mark_words(&mut self.seen, offset, dim, v, float_bits, f64::to_bits);
                 }
                 Col::Int(a) if words => {
-                    let v = a.values();
-                    let word = |i: usize| v[i] as u64;
-                    self.on_grid += mark_words(&mut self.seen, offset, dim, run, word);
+                    let v = &a.values()[run];
+                    let word = |x: i64| x as u64;
+                    self.on_grid += mark_words(&mut self.seen, offset, dim, v, word, word);
                 }
                 _ => {
                     let mut pos = None;
@@ -1693,6 +1726,35 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_pairs_equals_pushing_them_one_by_one() {
+        let cases: Vec<(Vec<f64>, Vec<f64>)> = vec![
+            (vec![0.5], vec![3.0]),
+            (
+                (0..9).map(|i| i as f64).collect(),
+                vec![1., 2., 2., 5., 4., 6., 9., 8.5, 10.],
+            ),
+            (
+                (0..7).map(|i| i as f64).collect(),
+                vec![1., f64::NAN, 3., 2., 4., 5., 6.],
+            ),
+            (vec![0.1, 0.1, 0.5, 0.9], vec![1., 2., 3., 1.]), // equal levels, values rising
+            (vec![0.1, 0.1, 0.5], vec![2., 1., 3.]),          // equal levels, values falling
+            (vec![0.1, 0.5, 0.3], vec![1., 2., 3.]),          // levels out of order
+            (vec![0.1, f64::NAN, 0.9], vec![1., 2., 3.]),     // a NaN level sorts last
+        ];
+        for (levels, values) in cases {
+            let pushed =
+                (levels.iter().zip(&values)).fold(Sorted::Empty, |s, (&l, &v)| s.push((l, v)));
+            let run = Run::of(&levels, &values).map_or(Sorted::Unsorted, Sorted::Run);
+            assert_eq!(
+                format!("{run:?}"),
+                format!("{pushed:?}"),
+                "{levels:?} {values:?}"
+            );
+        }
+    }
+
+    #[test]
     fn set_bits_sets_exactly_its_range_across_words() {
         for (start, len) in [(0, 0), (0, 64), (3, 5), (60, 10), (63, 1), (1, 190)] {
             let mut seen = vec![0u64; 4];
@@ -1743,6 +1805,7 @@ mod tests {
         rows.extend(levels[..30].iter().map(|&l| (2, l))); // in order, cut by a batch below
         rows.extend(levels[30..].iter().map(|&l| (2, l)));
         rows.extend([(3, 0.0), (3, 0.01), (3, 0.01), (3, 0.02)]); // a repeat
+        rows.extend([(2, -0.0), (2, 0.01), (2, 0.02)]); // in order, -0 for 0
         rows.extend([(1, 0.5), (1, 0.555), (1, 0.6)]); // off the grid
         rows.extend([(3, 0.69), (3, 0.0), (3, -0.0)]); // wrapping; -0 is 0
         rows.extend([(4, 0.1), (3, 0.3), (3, 0.2)]); // an outer value off it; out of order
