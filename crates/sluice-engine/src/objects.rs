@@ -423,6 +423,17 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// Whether `error` names HTTP status `code` as a number of its own: not inside another
+/// number such as a duration (`in 403.55ms` is not a 403).
+fn has_status(error: &str, code: &str) -> bool {
+    let number = |c: char| c.is_ascii_digit() || c == '.';
+    error.match_indices(code).any(|(i, _)| {
+        let before = error[..i].chars().next_back();
+        let after = error[i + code.len()..].chars().next();
+        !before.is_some_and(number) && !after.is_some_and(number)
+    })
+}
+
 /// A store error described for a person: what failed on which URL, the cause in words
 /// (no such bucket, access denied, wrong credentials, unreachable, timed out), and the
 /// kind it is. Secrets are removed.
@@ -453,10 +464,10 @@ pub fn describe(url: &str, doing: &str, error: &str) -> (K, String) {
     } else if has(&[
         "AccessDenied",
         "Forbidden",
-        "403",
         "PermissionDenied",
         "lacked the necessary privileges",
-    ]) {
+    ]) || has_status(&e, "403")
+    {
         (
             K::Denied,
             "access denied; the credentials in use may not read this bucket or prefix".to_string(),
@@ -489,6 +500,21 @@ pub fn describe(url: &str, doing: &str, error: &str) -> (K, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_that_took_403_ms_is_not_access_denied() {
+        // Seen in CI: a refused connection whose retries took 403.55 ms was reported as
+        // "access denied" because the duration contains 403.
+        let refused = "Generic S3 error: Error performing GET http://127.0.0.1:9/b/k in 403.554911ms, \
+            after 3 retries - HTTP error: error sending request: client error (Connect): tcp \
+            connect error: Connection refused (os error 111)";
+        let (kind, text) = describe("s3://b/k", "cannot read", refused);
+        assert_eq!(kind, K::Unreachable, "{text}");
+        let denied = "Client error with status 403: <Error><Code>Other</Code></Error>";
+        assert_eq!(describe("s3://b/k", "cannot read", denied).0, K::Denied);
+        assert!(has_status("status 403 Forbidden", "403"));
+        assert!(!has_status("in 1403ms", "403") && !has_status("in 0.403s", "403"));
+    }
 
     #[test]
     fn urls_parse_into_cloud_root_bucket_and_key() {
