@@ -578,6 +578,19 @@ fn take<const N: usize>(bytes: &mut &[u8]) -> Result<[u8; N]> {
     Ok(head.try_into().expect("N bytes"))
 }
 
+/// The next `n` little-endian 64-bit words of `bytes`, read in one piece.
+fn take_words<'a>(bytes: &mut &'a [u8], n: usize) -> Result<impl Iterator<Item = u64> + 'a> {
+    let len = n
+        .checked_mul(8)
+        .filter(|&l| l <= bytes.len())
+        .ok_or_else(corrupt)?;
+    let (words, rest) = bytes.split_at(len);
+    *bytes = rest;
+    Ok(words
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))))
+}
+
 fn take_bytes<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8]> {
     let n = u32::from_le_bytes(take::<4>(bytes)?) as usize;
     let (head, rest) = bytes.split_at_checked(n).ok_or_else(corrupt)?;
@@ -1033,12 +1046,15 @@ impl Finished {
         } else {
             unique &= self.make_set();
         }
-        for _ in 0..n {
-            let h = u64::from_le_bytes(take::<8>(bytes)?);
-            match &mut self.set {
-                Some(set) => unique &= set.insert(h),
-                None => self.hashes.push(h),
+        let n = usize::try_from(n).map_err(|_| corrupt())?;
+        let hashes = take_words(bytes, n)?;
+        match &mut self.set {
+            Some(set) => {
+                for h in hashes {
+                    unique &= set.insert(h);
+                }
             }
+            None => self.hashes.extend(hashes),
         }
         Ok(unique)
     }
@@ -1396,8 +1412,9 @@ impl Accumulator for GridCount {
         for b in states[0].as_binary::<i32>().iter().flatten() {
             let mut bytes = b;
             self.on_grid += u64::from_le_bytes(take::<8>(&mut bytes)?);
-            for w in self.seen.iter_mut() {
-                *w |= u64::from_le_bytes(take::<8>(&mut bytes)?);
+            let words = take_words(&mut bytes, self.seen.len())?;
+            for (w, b) in self.seen.iter_mut().zip(words) {
+                *w |= b;
             }
         }
         Ok(())
@@ -1752,6 +1769,30 @@ mod tests {
                 "{levels:?} {values:?}"
             );
         }
+    }
+
+    #[test]
+    fn truncated_states_are_errors_not_panics() {
+        let mut g = GridCount {
+            spec: Arc::new(Spec {
+                kind: NativeKind::Grid { dims: vec![] },
+                canons: vec![],
+                keys: 0,
+            }),
+            seen: vec![0; 2],
+            on_grid: 0,
+        };
+        // A count and one word where two are due.
+        let short: ArrayRef = Arc::new(datafusion::arrow::array::BinaryArray::from(vec![
+            &[0u8; 16][..],
+        ]));
+        assert!(g.merge_batch(&[short]).is_err());
+        let mut f = Finished::default();
+        // A set of three hashes with the bytes of two.
+        let mut bytes: &[u8] = &[&[0u8][..], &3u64.to_le_bytes(), &[7u8; 16]].concat();
+        assert!(f.merge(&mut bytes).is_err());
+        let mut whole: &[u8] = &[&[0u8][..], &2u64.to_le_bytes(), &[7u8; 8], &[9u8; 8]].concat();
+        assert!(f.merge(&mut whole).unwrap() && whole.is_empty());
     }
 
     #[test]
