@@ -158,9 +158,40 @@ fn float_bits(v: f64) -> u64 {
     }
 }
 
+/// The changes of a column of string views ([`pack_changes`]) when every string is short
+/// (12 bytes or less: it sits whole in its view, zero-padded, so equal views are equal
+/// strings); `None` if one is longer. A series key changes every few thousand rows: a
+/// stretch of 64 rows equal to the row before it (one vectorised pass, which also looks
+/// for long strings) needs no bit-by-bit packing.
+fn short_view_changes(views: &[u128]) -> Option<BooleanBuffer> {
+    let n = views.len();
+    let mut words = vec![0u64; n.div_ceil(64)];
+    for (k, word) in words.iter_mut().enumerate() {
+        let (lo, hi) = ((k * 64).max(1), ((k + 1) * 64).min(n));
+        if lo >= hi {
+            continue;
+        }
+        let chunk = &views[lo - 1..hi];
+        let first = chunk[0];
+        let (same, long) = (chunk.iter()).fold((true, false), |(same, long), &v| {
+            (same & (v == first), long | ((v as u32) > 12))
+        });
+        if long {
+            return None;
+        }
+        if !same {
+            let shift = lo - k * 64;
+            *word = (chunk.windows(2).enumerate()).fold(0u64, |bits, (j, w)| {
+                bits | ((w[0] != w[1]) as u64) << (j + shift)
+            });
+        }
+    }
+    Some(BooleanBuffer::new(words.into(), 0, n))
+}
+
 /// The bitmap of where `v[i]` differs from `v[i - 1]` (bit 0 never set), 64 rows per word
 /// with no bounds checks or branches in the loop.
-fn pack_changes<T: Copy>(v: &[T], mut differ: impl FnMut(T, T) -> bool) -> BooleanBuffer {
+fn pack_changes<T: Copy>(v: &[T], differ: impl Fn(T, T) -> bool) -> BooleanBuffer {
     let n = v.len();
     let mut words = vec![0u64; n.div_ceil(64)];
     for (k, word) in words.iter_mut().enumerate() {
@@ -287,15 +318,8 @@ impl Col {
         match self {
             Col::Text(a) => {
                 let views = a.views();
-                // Short strings sit whole in the view, zero-padded: equal views are equal
-                // strings. One pass compares them and notes whether any is longer.
-                let mut long = views.first().is_some_and(|v| (*v as u32) > 12);
-                let short = pack_changes(views, |x, y| {
-                    long |= (y as u32) > 12;
-                    x != y
-                });
-                if !long {
-                    return short;
+                if let Some(changes) = short_view_changes(views) {
+                    return changes;
                 }
                 BooleanBuffer::collect_bool(n, |i| {
                     let (x, y) = (views[prev(i)], views[i]);
@@ -1793,6 +1817,27 @@ mod tests {
         assert!(f.merge(&mut bytes).is_err());
         let mut whole: &[u8] = &[&[0u8][..], &2u64.to_le_bytes(), &[7u8; 8], &[9u8; 8]].concat();
         assert!(f.merge(&mut whole).unwrap() && whole.is_empty());
+    }
+
+    #[test]
+    fn short_string_changes_match_row_by_row_and_give_way_to_long_ones() {
+        for n in [1, 2, 63, 64, 65, 200, 1000] {
+            let values: Vec<String> = (0..n)
+                .map(|i| format!("L{:03}", i / 70 + (i % 97 == 5) as usize))
+                .collect();
+            let array = StringViewArray::from_iter_values(&values);
+            let packed = short_view_changes(array.views()).expect("all short");
+            for i in 0..n {
+                assert_eq!(
+                    packed.value(i),
+                    i > 0 && values[i] != values[i - 1],
+                    "n {n} row {i}"
+                );
+            }
+        }
+        let long =
+            StringViewArray::from_iter_values(["a"; 100].into_iter().chain(["thirteen byte"]));
+        assert!(short_view_changes(long.views()).is_none());
     }
 
     #[test]
