@@ -164,14 +164,9 @@ fn float_bits(v: f64) -> u64 {
 /// stretch of 64 rows equal to the row before it (one vectorised pass, which also looks
 /// for long strings) needs no bit-by-bit packing.
 fn short_view_changes(views: &[u128]) -> Option<BooleanBuffer> {
-    let n = views.len();
-    let mut words = vec![0u64; n.div_ceil(64)];
-    for (k, word) in words.iter_mut().enumerate() {
-        let (lo, hi) = ((k * 64).max(1), ((k + 1) * 64).min(n));
-        if lo >= hi {
-            continue;
-        }
-        let chunk = &views[lo - 1..hi];
+    let mut words = vec![0u64; views.len().div_ceil(64)];
+    for (k, rows, shift) in word_rows(views.len()) {
+        let chunk = &views[rows.start - 1..rows.end];
         let first = chunk[0];
         let (same, long) = (chunk.iter()).fold((true, false), |(same, long), &v| {
             (same & (v == first), long | ((v as u32) > 12))
@@ -180,32 +175,36 @@ fn short_view_changes(views: &[u128]) -> Option<BooleanBuffer> {
             return None;
         }
         if !same {
-            let shift = lo - k * 64;
-            *word = (chunk.windows(2).enumerate()).fold(0u64, |bits, (j, w)| {
-                bits | ((w[0] != w[1]) as u64) << (j + shift)
-            });
+            words[k] = pack_word(chunk, shift, |x, y| x != y);
         }
     }
-    Some(BooleanBuffer::new(words.into(), 0, n))
+    Some(BooleanBuffer::new(words.into(), 0, views.len()))
+}
+
+/// The 64-row words of an `n`-row bitmap of changes that have rows with a row before them
+/// (row 0 has none): the word's index, those rows, and where the first sits in the word.
+fn word_rows(n: usize) -> impl Iterator<Item = (usize, std::ops::Range<usize>, usize)> {
+    (0..n.div_ceil(64)).filter_map(move |k| {
+        let (lo, hi) = ((k * 64).max(1), ((k + 1) * 64).min(n));
+        (lo < hi).then(|| (k, lo..hi, lo - k * 64))
+    })
+}
+
+/// One word of changes: bit `shift + j` set where `chunk[j + 1]` differs from `chunk[j]`.
+fn pack_word<T: Copy>(chunk: &[T], shift: usize, differ: impl Fn(T, T) -> bool) -> u64 {
+    (chunk.windows(2).enumerate()).fold(0u64, |bits, (j, w)| {
+        bits | (differ(w[0], w[1]) as u64) << (j + shift)
+    })
 }
 
 /// The bitmap of where `v[i]` differs from `v[i - 1]` (bit 0 never set), 64 rows per word
 /// with no bounds checks or branches in the loop.
 fn pack_changes<T: Copy>(v: &[T], differ: impl Fn(T, T) -> bool) -> BooleanBuffer {
-    let n = v.len();
-    let mut words = vec![0u64; n.div_ceil(64)];
-    for (k, word) in words.iter_mut().enumerate() {
-        // Row `k * 64 + j` against the row before it; row 0 has none.
-        let (lo, hi) = ((k * 64).max(1), ((k + 1) * 64).min(n));
-        if lo >= hi {
-            continue;
-        }
-        let shift = lo - k * 64;
-        *word = (v[lo - 1..hi].windows(2).enumerate()).fold(0u64, |bits, (j, w)| {
-            bits | (differ(w[0], w[1]) as u64) << (j + shift)
-        });
+    let mut words = vec![0u64; v.len().div_ceil(64)];
+    for (k, rows, shift) in word_rows(v.len()) {
+        words[k] = pack_word(&v[rows.start - 1..rows.end], shift, &differ);
     }
-    BooleanBuffer::new(words.into(), 0, n)
+    BooleanBuffer::new(words.into(), 0, v.len())
 }
 
 impl Col {
