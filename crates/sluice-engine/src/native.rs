@@ -368,14 +368,14 @@ impl Col {
 }
 
 /// One batch's columns, in their canonical forms, with the arrays they were read from.
-struct Cols {
+struct Cols<'a> {
     cols: Vec<Col>,
-    arrays: Vec<ArrayRef>,
-    canons: Vec<Canon>,
+    arrays: &'a [ArrayRef],
+    canons: &'a [Canon],
 }
 
-impl Cols {
-    fn new(arrays: &[ArrayRef], canons: &[Canon]) -> Result<Cols> {
+impl<'a> Cols<'a> {
+    fn new(arrays: &'a [ArrayRef], canons: &'a [Canon]) -> Result<Cols<'a>> {
         let cols = arrays
             .iter()
             .zip(canons)
@@ -383,8 +383,8 @@ impl Cols {
             .collect::<Result<_>>()?;
         Ok(Cols {
             cols,
-            arrays: arrays.to_vec(),
-            canons: canons.to_vec(),
+            arrays,
+            canons,
         })
     }
 
@@ -1285,14 +1285,8 @@ fn mark_words<T: Copy>(
     word: impl Fn(T) -> u64,
     raw: impl Fn(T) -> u64,
 ) -> u64 {
-    let n = dim.by_pos.len();
-    let first = word(values[0]);
-    let start = if dim.by_pos[0] == first {
-        Some(0)
-    } else {
-        dim.words.get(&first).map(|&p| p as usize)
-    };
-    if let Some(p) = start.filter(|p| p + values.len() <= n) {
+    let start = dim.after(None, word(values[0])).map(|p| p as usize);
+    if let Some(p) = start.filter(|p| p + values.len() <= dim.by_pos.len()) {
         let stretch = &dim.by_pos[p..p + values.len()];
         let in_order = (values.iter().zip(stretch)).fold(true, |ok, (&v, &w)| ok & (raw(v) == w));
         if in_order {
@@ -1305,13 +1299,7 @@ fn mark_words<T: Copy>(
     for &v in values {
         let w = word(v);
         if last != Some(w) {
-            let next = pos.map_or(0, |p| p as usize + 1);
-            let next = if next == n { 0 } else { next };
-            pos = if dim.by_pos[next] == w {
-                Some(next as u32)
-            } else {
-                dim.words.get(&w).copied()
-            };
+            pos = dim.after(pos, w);
             last = Some(w);
         }
         if let Some(p) = pos {
@@ -1331,6 +1319,19 @@ struct GridCount {
 }
 
 impl Dim {
+    /// The position of the number whose 64 bits are `w`, when the previous value met had
+    /// position `previous`: the next position in grid order (wrapping round; the first
+    /// when there is none) is checked before any lookup, so values met in grid order —
+    /// a forecast's levels, its next horizon — are never looked up. `by_pos` is not empty.
+    fn after(&self, previous: Option<u32>, w: u64) -> Option<u32> {
+        let next = previous.map_or(0, |p| p as usize + 1) % self.by_pos.len();
+        if self.by_pos[next] == w {
+            Some(next as u32)
+        } else {
+            self.words.get(&w).copied()
+        }
+    }
+
     /// The position of row `i`'s value of `col` (None: NULL or not on the grid).
     fn position(&self, col: &Col, number: bool, i: usize, key: &mut Vec<u8>) -> Option<u32> {
         if number {
@@ -1376,12 +1377,12 @@ impl Accumulator for GridCount {
                 let p = match known[d] {
                     Some((j, p)) if c.same(run.start, j) => p,
                     before => {
-                        // A number after the one before it in grid order (the next
-                        // horizon) needs no lookup.
-                        let next = before.and_then(|(_, p)| p).map(|p| p as usize + 1);
+                        // Numbers are predicted in grid order (the next horizon).
                         let word = number(d).then(|| c.word(run.start)).flatten();
-                        let p = match (next, word) {
-                            (Some(n), Some(w)) if outer.by_pos.get(n) == Some(&w) => Some(n as u32),
+                        let p = match word {
+                            Some(w) if !outer.by_pos.is_empty() => {
+                                outer.after(before.and_then(|(_, p)| p), w)
+                            }
                             _ => outer.position(c, number(d), run.start, &mut key),
                         };
                         known[d] = Some((run.start, p));
@@ -1654,11 +1655,8 @@ mod tests {
         ]));
         let level: ArrayRef =
             Arc::new(Float64Array::from(vec![0.0, -0.0, 1.0, 1.0, 1.0, 1.0, 1.0]));
-        let cols = Cols::new(
-            &[text, flag, level],
-            &[Canon::Text, Canon::Bool, Canon::Float],
-        )
-        .unwrap();
+        let arrays = [text, flag, level];
+        let cols = Cols::new(&arrays, &[Canon::Text, Canon::Bool, Canon::Float]).unwrap();
         // 0 and -0 are one value; NULLs equal each other; a long string differing in its
         // last byte is another.
         assert_eq!(cols.key_runs(0..3, 7), vec![0..2, 2..3, 3..4, 4..6, 6..7]);
@@ -1702,7 +1700,8 @@ mod tests {
                 Arc::new(Float64Array::from(Vec::<f64>::new())),
             ]
         };
-        let cols = Cols::new(&empty(), &[Canon::Int, Canon::Float, Canon::Float]).unwrap();
+        let arrays = empty();
+        let cols = Cols::new(&arrays, &[Canon::Int, Canon::Float, Canon::Float]).unwrap();
         assert!(cols.key_runs(0..1, 0).is_empty());
         let mut r = runs(0.0);
         r.update_batch(&empty()).unwrap();

@@ -424,13 +424,19 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Whether `error` names HTTP status `code` as a number of its own: not inside another
-/// number such as a duration (`in 403.55ms` is not a 403).
+/// number such as a duration (`in 403.55ms`, `0.403s` are not a 403; `returned 403.` is).
 fn has_status(error: &str, code: &str) -> bool {
-    let number = |c: char| c.is_ascii_digit() || c == '.';
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
     error.match_indices(code).any(|(i, _)| {
-        let before = error[..i].chars().next_back();
-        let after = error[i + code.len()..].chars().next();
-        !before.is_some_and(number) && !after.is_some_and(number)
+        let (head, tail) = (&error[..i], &error[i + code.len()..]);
+        let mut back = head.chars().rev();
+        let mut on = tail.chars();
+        let (b1, a1) = (back.next(), on.next());
+        // A neighbouring digit, or a decimal point with a digit beyond it, makes it part
+        // of another number.
+        let joined_before = digit(b1) || (b1 == Some('.') && digit(back.next()));
+        let joined_after = digit(a1) || (a1 == Some('.') && digit(on.next()));
+        !joined_before && !joined_after
     })
 }
 
@@ -513,6 +519,7 @@ mod tests {
         let denied = "Client error with status 403: <Error><Code>Other</Code></Error>";
         assert_eq!(describe("s3://b/k", "cannot read", denied).0, K::Denied);
         assert!(has_status("status 403 Forbidden", "403"));
+        assert!(has_status("the server returned 403.", "403"));
         assert!(!has_status("in 1403ms", "403") && !has_status("in 0.403s", "403"));
     }
 
